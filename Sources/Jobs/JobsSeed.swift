@@ -1,0 +1,2 @@
+// Jobs module: see shared ARCHITECTURE.md. (Seed file; replace when the module gets real sources.)
+enum JobsSeed {}

@@ -1,0 +1,2 @@
+import XCTest
+final class JobsTestsSeed: XCTestCase { func testSeed() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class ModelsTestsSeed: XCTestCase { func testSeed() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class TensorsTestsSeed: XCTestCase { func testSeed() {} }
