@@ -1,0 +1,57 @@
+import Foundation
+
+/// The queue both backends implement with identical semantics. Every method that changes state runs as one
+/// database transaction, including the history event it writes, so a crash leaves either the old or the new
+/// state and never half of one.
+public protocol JobQueue: Sendable {
+    /// Where the queue lives, with any password removed; safe to print.
+    var displayLocation: String { get }
+
+    /// Creates or upgrades the schema. Safe to call from many processes at once.
+    func migrate() async throws
+
+    /// Adds the specs in one transaction; a spec whose key exists is skipped (idempotent enqueue).
+    func enqueue(_ specs: [JobSpec]) async throws -> EnqueueSummary
+
+    /// Takes the highest-priority claimable job: a queued job whose backoff has passed, or a running job whose
+    /// lease expired (its worker is presumed dead). A running job whose lease expired on its last allowed attempt
+    /// goes to `dead` instead. Returns nil when nothing is claimable.
+    func claim(worker: String, lease: TimeInterval) async throws -> JobRecord?
+
+    /// Extends the lease and stores progress, if the worker still holds the job.
+    func heartbeat(id: Int64, worker: String, lease: TimeInterval, progress: JobProgress?) async throws -> LeaseStatus
+
+    /// Marks the job succeeded if the worker still holds it. `beforeCommit` runs inside the transaction, after the
+    /// ownership check: the worker moves its output into place there, so an output appears only for a job that
+    /// commits as succeeded, and a failing move rolls the state change back.
+    func complete(id: Int64, worker: String, beforeCommit: @escaping @Sendable () throws -> Void) async throws -> LeaseStatus
+
+    /// Records a failed attempt: re-queued after the policy's backoff, or dead once attempts are used up.
+    /// Returns the new state, or nil when the worker no longer held the job.
+    func fail(id: Int64, worker: String, error: String, policy: RetryPolicy) async throws -> JobState?
+
+    /// Gives a held job back without counting the attempt (graceful shutdown).
+    func release(id: Int64, worker: String) async throws -> Bool
+
+    /// Cancels a queued or running job; a running job's worker sees `cancelled` at its next heartbeat.
+    func cancel(id: Int64) async throws -> JobRecord
+
+    /// Puts a dead or cancelled job back in the queue with its attempts reset.
+    func retry(id: Int64) async throws -> JobRecord
+
+    func job(id: Int64) async throws -> JobRecord?
+    func jobs(state: JobState?, limit: Int) async throws -> [JobRecord]
+    func events(jobID: Int64) async throws -> [JobEvent]
+    func counts() async throws -> [JobState: Int]
+
+    /// Releases connections; the queue must not be used afterwards.
+    func close() async throws
+}
+
+extension JobQueue {
+    /// True while any job could still run: queued (possibly waiting out a backoff) or running.
+    public func hasUnfinishedJobs() async throws -> Bool {
+        let counts = try await counts()
+        return (counts[.queued] ?? 0) + (counts[.running] ?? 0) > 0
+    }
+}

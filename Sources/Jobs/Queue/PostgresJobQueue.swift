@@ -1,0 +1,394 @@
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+
+/// The shared queue for workers on many machines. Claims use `FOR UPDATE SKIP LOCKED`, so concurrent workers
+/// never wait on, or take, the same row. Times come from the server's clock (`now()`), so machines with skewed
+/// clocks still agree on lease expiry. Single-statement changes rely on PostgreSQL running each statement as its
+/// own transaction (history events are written by the same statement through data-modifying CTEs); changes that
+/// need several statements run inside an explicit BEGIN/COMMIT.
+public final class PostgresJobQueue: JobQueue {
+    public let configuration: PostgresQueueConfiguration
+    private let client: PostgresClient
+    private let runTask: Task<Void, Never>
+    private let logger: Logger
+
+    public var displayLocation: String { configuration.redactedURL }
+
+    public init(configuration: PostgresQueueConfiguration, logger: Logger = Logger(label: "avatarize.queue.postgres")) {
+        self.configuration = configuration
+        self.logger = logger
+        var clientConfiguration: PostgresClient.Configuration
+        if let socketPath = configuration.socketPath {
+            clientConfiguration = .init(unixSocketPath: socketPath, username: configuration.username,
+                                        password: configuration.password, database: configuration.database)
+        } else {
+            let tls: PostgresClient.Configuration.TLS
+            switch configuration.tls {
+            case .disable: tls = .disable
+            case .prefer: tls = .prefer(.makeClientConfiguration())
+            case .require: tls = .require(.makeClientConfiguration())
+            }
+            clientConfiguration = .init(host: configuration.host, port: configuration.port, username: configuration.username,
+                                        password: configuration.password, database: configuration.database, tls: tls)
+        }
+        clientConfiguration.options.maximumConnections = 4
+        // The client's own logs never include the password; keep them quiet unless someone raises the level.
+        var background = logger
+        background.logLevel = .error
+        client = PostgresClient(configuration: clientConfiguration, backgroundLogger: background)
+        let client = client
+        runTask = Task { await client.run() }
+    }
+
+    public func migrate() async throws {
+        try await transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresMigrations.advisoryLockKey))", logger: self.logger)
+            try await connection.query("""
+                CREATE TABLE IF NOT EXISTS avatarize_schema_migrations (
+                    version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
+                """, logger: self.logger)
+            let rows = try await connection.query("SELECT COALESCE(MAX(version), 0) FROM avatarize_schema_migrations",
+                                                  logger: self.logger).collect()
+            let current = try rows.first?.decode(Int64.self) ?? 0
+            guard current <= PostgresMigrations.latestVersion else {
+                throw QueueError.schemaTooNew(found: Int(current), known: PostgresMigrations.latestVersion)
+            }
+            for migration in PostgresMigrations.all where migration.version > current {
+                do {
+                    for statement in migration.statements {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
+                    }
+                    try await connection.query("""
+                        INSERT INTO avatarize_schema_migrations (version, name) VALUES (\(Int64(migration.version)), \(migration.name))
+                        """, logger: self.logger)
+                } catch {
+                    throw QueueError.migrationFailed(version: migration.version, reason: Self.message(error))
+                }
+            }
+        }
+    }
+
+    public func enqueue(_ specs: [JobSpec]) async throws -> EnqueueSummary {
+        try await transaction { connection in
+            var inserted: [Int64] = []
+            for spec in specs {
+                let rows = try await connection.query("""
+                    WITH added AS (
+                        INSERT INTO avatarize_jobs (key, kind, payload, priority, state, attempts, max_attempts, run_after,
+                                                    created_at, updated_at)
+                        VALUES (\(spec.key), \(spec.kind), \(spec.payload), \(Int64(spec.priority)), 'queued', 0,
+                                \(Int64(spec.maxAttempts)), now(), now(), now())
+                        ON CONFLICT (key) DO NOTHING
+                        RETURNING id
+                    ), history AS (
+                        INSERT INTO avatarize_job_events (job_id, at, event) SELECT id, now(), 'enqueued' FROM added
+                    )
+                    SELECT id FROM added
+                    """, logger: self.logger).collect()
+                if let row = rows.first { inserted.append(try row.decode(Int64.self)) }
+            }
+            return EnqueueSummary(inserted: inserted, existing: specs.count - inserted.count)
+        }
+    }
+
+    public func claim(worker: String, lease: TimeInterval) async throws -> JobRecord? {
+        try await run {
+            try await self.client.query("""
+                WITH expired AS (
+                    SELECT id, lease_owner FROM avatarize_jobs
+                    WHERE state = 'running' AND lease_expires_at < now()
+                    FOR UPDATE SKIP LOCKED
+                ), moved AS (
+                    UPDATE avatarize_jobs j
+                    SET state = CASE WHEN j.attempts >= j.max_attempts THEN 'dead' ELSE 'queued' END,
+                        last_error = 'lease of worker ' || COALESCE(expired.lease_owner, '?') || ' expired during attempt '
+                                     || j.attempts || ' of ' || j.max_attempts,
+                        finished_at = CASE WHEN j.attempts >= j.max_attempts THEN now() ELSE NULL END,
+                        lease_owner = NULL, lease_expires_at = NULL, run_after = now(), updated_at = now()
+                    FROM expired WHERE j.id = expired.id
+                    RETURNING j.id, j.state, j.last_error, expired.lease_owner AS previous_owner
+                )
+                INSERT INTO avatarize_job_events (job_id, at, event, worker, detail)
+                SELECT id, now(), CASE WHEN state = 'dead' THEN 'dead' ELSE 'expired' END, previous_owner, last_error FROM moved
+                """, logger: self.logger)
+            let rows = try await self.client.query("""
+                WITH next AS (
+                    SELECT id FROM avatarize_jobs
+                    WHERE state = 'queued' AND run_after <= now()
+                    ORDER BY priority DESC, id
+                    LIMIT 1
+                    FOR UPDATE SKIP LOCKED
+                ), claimed AS (
+                    UPDATE avatarize_jobs j
+                    SET state = 'running', attempts = j.attempts + 1, lease_owner = \(worker),
+                        lease_expires_at = now() + make_interval(secs => \(lease)), updated_at = now(),
+                        progress_done = 0, progress_total = 0
+                    FROM next WHERE j.id = next.id
+                    RETURNING j.*
+                ), history AS (
+                    INSERT INTO avatarize_job_events (job_id, at, event, worker, detail)
+                    SELECT id, now(), 'claimed', \(worker), 'attempt ' || attempts || ' of ' || max_attempts FROM claimed
+                )
+                SELECT * FROM claimed
+                """, logger: self.logger).collect()
+            return try rows.first.map(Self.decode)
+        }
+    }
+
+    public func heartbeat(id: Int64, worker: String, lease: TimeInterval, progress: JobProgress?) async throws -> LeaseStatus {
+        try await run {
+            let done = progress.map { Int64($0.done) }
+            let total = progress.map { Int64($0.total) }
+            let rows = try await self.client.query("""
+                UPDATE avatarize_jobs
+                SET lease_expires_at = now() + make_interval(secs => \(lease)), updated_at = now(),
+                    progress_done = COALESCE(\(done), progress_done), progress_total = COALESCE(\(total), progress_total)
+                WHERE id = \(id) AND state = 'running' AND lease_owner = \(worker)
+                RETURNING id
+                """, logger: self.logger).collect()
+            if !rows.isEmpty { return .held }
+            return try await self.lossReason(id: id)
+        }
+    }
+
+    public func complete(id: Int64, worker: String, beforeCommit: @escaping @Sendable () throws -> Void) async throws -> LeaseStatus {
+        let held = try await transaction { connection -> Bool in
+            let rows = try await connection.query("""
+                WITH done AS (
+                    UPDATE avatarize_jobs
+                    SET state = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, updated_at = now(), finished_at = now(),
+                        progress_done = GREATEST(progress_done, progress_total)
+                    WHERE id = \(id) AND state = 'running' AND lease_owner = \(worker)
+                    RETURNING id
+                ), history AS (
+                    INSERT INTO avatarize_job_events (job_id, at, event, worker) SELECT id, now(), 'succeeded', \(worker) FROM done
+                )
+                SELECT id FROM done
+                """, logger: self.logger).collect()
+            guard !rows.isEmpty else { return false }
+            try beforeCommit()
+            return true
+        }
+        return held ? .held : try await run { try await self.lossReason(id: id) }
+    }
+
+    public func fail(id: Int64, worker: String, error: String, policy: RetryPolicy) async throws -> JobState? {
+        try await transaction { connection -> JobState? in
+            let rows = try await connection.query("""
+                SELECT attempts, max_attempts FROM avatarize_jobs
+                WHERE id = \(id) AND state = 'running' AND lease_owner = \(worker)
+                FOR UPDATE
+                """, logger: self.logger).collect()
+            guard let row = rows.first else { return nil }
+            let (attempts, maxAttempts) = try row.decode((Int64, Int64).self)
+            if attempts >= maxAttempts {
+                try await connection.query("""
+                    UPDATE avatarize_jobs
+                    SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = \(error), updated_at = now(),
+                        finished_at = now()
+                    WHERE id = \(id)
+                    """, logger: self.logger)
+                try await self.record(connection, id, .dead, worker: worker, detail: error)
+                return .dead
+            }
+            let delay = policy.delay(afterAttempt: Int(attempts))
+            try await connection.query("""
+                UPDATE avatarize_jobs
+                SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, last_error = \(error),
+                    run_after = now() + make_interval(secs => \(delay)), updated_at = now()
+                WHERE id = \(id)
+                """, logger: self.logger)
+            try await self.record(connection, id, .retryScheduled, worker: worker,
+                                  detail: "in \(String(format: "%.2fs", delay)): \(error)")
+            return .queued
+        }
+    }
+
+    public func release(id: Int64, worker: String) async throws -> Bool {
+        try await run {
+            let rows = try await self.client.query("""
+                WITH released AS (
+                    UPDATE avatarize_jobs
+                    SET state = 'queued', attempts = GREATEST(attempts - 1, 0), lease_owner = NULL, lease_expires_at = NULL,
+                        run_after = now(), updated_at = now()
+                    WHERE id = \(id) AND state = 'running' AND lease_owner = \(worker)
+                    RETURNING id
+                ), history AS (
+                    INSERT INTO avatarize_job_events (job_id, at, event, worker) SELECT id, now(), 'released', \(worker) FROM released
+                )
+                SELECT id FROM released
+                """, logger: self.logger).collect()
+            return !rows.isEmpty
+        }
+    }
+
+    public func cancel(id: Int64) async throws -> JobRecord {
+        try await transaction { connection in
+            let current = try await self.lockedRecord(connection, id: id)
+            guard current.state == .queued || current.state == .running else {
+                throw QueueError.notCancellable(id: id, state: current.state)
+            }
+            try await connection.query("""
+                UPDATE avatarize_jobs
+                SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, updated_at = now(), finished_at = now()
+                WHERE id = \(id)
+                """, logger: self.logger)
+            try await self.record(connection, id, .cancelled, worker: nil, detail: "was \(current.state.rawValue)")
+            return try await self.lockedRecord(connection, id: id)
+        }
+    }
+
+    public func retry(id: Int64) async throws -> JobRecord {
+        try await transaction { connection in
+            let current = try await self.lockedRecord(connection, id: id)
+            guard current.state == .dead || current.state == .cancelled else {
+                throw QueueError.notRetryable(id: id, state: current.state)
+            }
+            try await connection.query("""
+                UPDATE avatarize_jobs
+                SET state = 'queued', attempts = 0, run_after = now(), updated_at = now(), finished_at = NULL,
+                    progress_done = 0, progress_total = 0
+                WHERE id = \(id)
+                """, logger: self.logger)
+            try await self.record(connection, id, .requeued, worker: nil, detail: "was \(current.state.rawValue)")
+            return try await self.lockedRecord(connection, id: id)
+        }
+    }
+
+    public func job(id: Int64) async throws -> JobRecord? {
+        try await run {
+            let rows = try await self.client.query("SELECT * FROM avatarize_jobs WHERE id = \(id)", logger: self.logger).collect()
+            return try rows.first.map(Self.decode)
+        }
+    }
+
+    public func jobs(state: JobState?, limit: Int) async throws -> [JobRecord] {
+        try await run {
+            let rows: [PostgresRow]
+            if let state {
+                rows = try await self.client.query("""
+                    SELECT * FROM avatarize_jobs WHERE state = \(state.rawValue) ORDER BY id LIMIT \(Int64(limit))
+                    """, logger: self.logger).collect()
+            } else {
+                rows = try await self.client.query("SELECT * FROM avatarize_jobs ORDER BY id LIMIT \(Int64(limit))",
+                                                   logger: self.logger).collect()
+            }
+            return try rows.map(Self.decode)
+        }
+    }
+
+    public func events(jobID: Int64) async throws -> [JobEvent] {
+        try await run {
+            let rows = try await self.client.query("""
+                SELECT job_id, at, event, worker, detail FROM avatarize_job_events WHERE job_id = \(jobID) ORDER BY id
+                """, logger: self.logger).collect()
+            return try rows.map { row in
+                let (job, at, name, worker, detail) = try row.decode((Int64, Date, String, String?, String?).self)
+                guard let kind = JobEvent.Kind(rawValue: name) else { throw QueueError.corruptRow("unknown event '\(name)'") }
+                return JobEvent(jobID: job, at: at, kind: kind, worker: worker, detail: detail)
+            }
+        }
+    }
+
+    public func counts() async throws -> [JobState: Int] {
+        try await run {
+            let rows = try await self.client.query("SELECT state, COUNT(*) FROM avatarize_jobs GROUP BY state",
+                                                   logger: self.logger).collect()
+            var counts: [JobState: Int] = [:]
+            for row in rows {
+                let (name, count) = try row.decode((String, Int64).self)
+                guard let state = JobState(rawValue: name) else { throw QueueError.corruptRow("unknown state '\(name)'") }
+                counts[state] = Int(count)
+            }
+            return counts
+        }
+    }
+
+    public func close() async throws {
+        runTask.cancel()
+        await runTask.value
+    }
+
+    // MARK: - Helpers
+
+    /// Runs `body` between BEGIN and COMMIT on one pooled connection, rolling back on any error. Written here
+    /// rather than with `PostgresClient.withTransaction` so that our typed errors reach the caller unwrapped.
+    private func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await run {
+            try await self.client.withConnection { connection in
+                try await connection.query("BEGIN", logger: self.logger)
+                let result: T
+                do {
+                    result = try await body(connection)
+                } catch {
+                    // A failed rollback means a broken connection, which the pool discards; the original error matters more.
+                    _ = try? await connection.query("ROLLBACK", logger: self.logger)
+                    throw error
+                }
+                try await connection.query("COMMIT", logger: self.logger)
+                return result
+            }
+        }
+    }
+
+    /// Maps driver errors to `QueueError` with the server's message (never the connection settings).
+    private func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as QueueError {
+            throw error
+        } catch {
+            throw QueueError.database(Self.message(error))
+        }
+    }
+
+    static func message(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] {
+                let code = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+                return message + code
+            }
+            return "PostgreSQL \(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
+        }
+        return "\(error)"
+    }
+
+    private func lossReason(id: Int64) async throws -> LeaseStatus {
+        let rows = try await client.query("SELECT state FROM avatarize_jobs WHERE id = \(id)", logger: logger).collect()
+        let state = try rows.first?.decode(String.self)
+        return state == JobState.cancelled.rawValue ? .cancelled : .lost
+    }
+
+    private func lockedRecord(_ connection: PostgresConnection, id: Int64) async throws -> JobRecord {
+        let rows = try await connection.query("SELECT * FROM avatarize_jobs WHERE id = \(id) FOR UPDATE", logger: logger).collect()
+        guard let row = rows.first else { throw QueueError.noSuchJob(id) }
+        return try Self.decode(row)
+    }
+
+    private func record(_ connection: PostgresConnection, _ id: Int64, _ kind: JobEvent.Kind, worker: String?, detail: String?) async throws {
+        try await connection.query("""
+            INSERT INTO avatarize_job_events (job_id, at, event, worker, detail)
+            VALUES (\(id), now(), \(kind.rawValue), \(worker), \(detail))
+            """, logger: logger)
+    }
+
+    private static func decode(_ row: PostgresRow) throws -> JobRecord {
+        let columns = row.makeRandomAccess()
+        func value<T: PostgresDecodable>(_ name: String, _ type: T.Type) throws -> T {
+            try columns[name].decode(T.self)
+        }
+        let stateName = try value("state", String.self)
+        guard let state = JobState(rawValue: stateName) else { throw QueueError.corruptRow("unknown state '\(stateName)'") }
+        return JobRecord(
+            id: try value("id", Int64.self), key: try value("key", String.self), kind: try value("kind", String.self),
+            payload: try value("payload", String.self), priority: Int(try value("priority", Int64.self)), state: state,
+            attempts: Int(try value("attempts", Int64.self)), maxAttempts: Int(try value("max_attempts", Int64.self)),
+            runAfter: try value("run_after", Date.self), leaseOwner: try value("lease_owner", String?.self),
+            leaseExpiresAt: try value("lease_expires_at", Date?.self), lastError: try value("last_error", String?.self),
+            progressDone: Int(try value("progress_done", Int64.self)), progressTotal: Int(try value("progress_total", Int64.self)),
+            createdAt: try value("created_at", Date.self), updatedAt: try value("updated_at", Date.self),
+            finishedAt: try value("finished_at", Date?.self))
+    }
+}

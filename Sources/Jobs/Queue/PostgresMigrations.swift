@@ -1,0 +1,54 @@
+/// The PostgreSQL schema as numbered migrations. Applied versions are recorded in
+/// `avatarize_schema_migrations`; a migration is never edited once released, only followed by a new one.
+/// Each migration is a list of single statements because the extended query protocol runs one at a time.
+enum PostgresMigrations {
+    struct Migration {
+        let version: Int
+        let name: String
+        let statements: [String]
+    }
+
+    /// Serialises concurrent `migrate()` calls from workers starting together (an arbitrary constant,
+    /// "avatariz" in ASCII, unlikely to collide with another application's advisory lock).
+    static let advisoryLockKey: Int64 = 0x6176_6174_6172_697A
+
+    static let all: [Migration] = [
+        Migration(version: 1, name: "jobs", statements: [
+            """
+            CREATE TABLE avatarize_jobs (
+                id BIGSERIAL PRIMARY KEY,
+                key TEXT NOT NULL UNIQUE,
+                kind TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                priority BIGINT NOT NULL DEFAULT 0,
+                state TEXT NOT NULL CHECK (state IN ('queued','running','succeeded','dead','cancelled')),
+                attempts BIGINT NOT NULL DEFAULT 0,
+                max_attempts BIGINT NOT NULL CHECK (max_attempts >= 1),
+                run_after TIMESTAMPTZ NOT NULL,
+                lease_owner TEXT,
+                lease_expires_at TIMESTAMPTZ,
+                last_error TEXT,
+                progress_done BIGINT NOT NULL DEFAULT 0,
+                progress_total BIGINT NOT NULL DEFAULT 0,
+                created_at TIMESTAMPTZ NOT NULL,
+                updated_at TIMESTAMPTZ NOT NULL,
+                finished_at TIMESTAMPTZ
+            )
+            """,
+            "CREATE INDEX avatarize_jobs_claim ON avatarize_jobs (state, priority DESC, id)",
+            """
+            CREATE TABLE avatarize_job_events (
+                id BIGSERIAL PRIMARY KEY,
+                job_id BIGINT NOT NULL REFERENCES avatarize_jobs (id) ON DELETE CASCADE,
+                at TIMESTAMPTZ NOT NULL,
+                event TEXT NOT NULL,
+                worker TEXT,
+                detail TEXT
+            )
+            """,
+            "CREATE INDEX avatarize_job_events_job ON avatarize_job_events (job_id, id)",
+        ]),
+    ]
+
+    static var latestVersion: Int { all.map(\.version).max() ?? 0 }
+}

@@ -1,0 +1,359 @@
+import Foundation
+import GRDB
+
+/// The embedded queue: one SQLite file in WAL mode, shared by any number of worker processes on one machine.
+/// Every state change is an IMMEDIATE transaction (GRDB's default for writes), which takes SQLite's single write
+/// lock up front; that serialises claims across processes, so two workers can never claim the same job.
+/// Times are stored as Unix seconds (REAL) so that comparisons are plain numeric ones.
+public final class SQLiteJobQueue: JobQueue {
+    public let path: String
+    private let pool: DatabasePool
+
+    public var displayLocation: String { "sqlite:\(path)" }
+
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        // Other processes hold the write lock for a few milliseconds per state change; wait rather than fail.
+        configuration.busyMode = .timeout(30)
+        configuration.label = "avatarize-queue"
+        do {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            // DatabasePool opens the file in WAL mode, which lets readers (status, list) run beside a writer.
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw QueueError.database("cannot open \(path): \(error)")
+        }
+    }
+
+    public func migrate() async throws {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-jobs") { db in
+            try db.execute(sql: """
+                CREATE TABLE avatarize_jobs (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    key TEXT NOT NULL UNIQUE,
+                    kind TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    priority INTEGER NOT NULL DEFAULT 0,
+                    state TEXT NOT NULL CHECK (state IN ('queued','running','succeeded','dead','cancelled')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    max_attempts INTEGER NOT NULL CHECK (max_attempts >= 1),
+                    run_after REAL NOT NULL,
+                    lease_owner TEXT,
+                    lease_expires_at REAL,
+                    last_error TEXT,
+                    progress_done INTEGER NOT NULL DEFAULT 0,
+                    progress_total INTEGER NOT NULL DEFAULT 0,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    finished_at REAL
+                );
+                CREATE INDEX avatarize_jobs_claim ON avatarize_jobs (state, priority DESC, id);
+                CREATE TABLE avatarize_job_events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    job_id INTEGER NOT NULL REFERENCES avatarize_jobs (id) ON DELETE CASCADE,
+                    at REAL NOT NULL,
+                    event TEXT NOT NULL,
+                    worker TEXT,
+                    detail TEXT
+                );
+                CREATE INDEX avatarize_job_events_job ON avatarize_job_events (job_id, id);
+                """)
+        }
+        do {
+            try migrator.migrate(pool)
+        } catch {
+            throw QueueError.migrationFailed(version: 1, reason: "\(error)")
+        }
+    }
+
+    public func enqueue(_ specs: [JobSpec]) async throws -> EnqueueSummary {
+        try await write { db in
+            let now = Self.now()
+            var inserted: [Int64] = []
+            for spec in specs {
+                try db.execute(
+                    sql: """
+                        INSERT INTO avatarize_jobs (key, kind, payload, priority, state, attempts, max_attempts, run_after,
+                                                    created_at, updated_at)
+                        VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?)
+                        ON CONFLICT (key) DO NOTHING
+                        """,
+                    arguments: [spec.key, spec.kind, spec.payload, spec.priority, spec.maxAttempts, now, now, now])
+                if db.changesCount == 1 {
+                    let id = db.lastInsertedRowID
+                    inserted.append(id)
+                    try Self.record(db, id, .enqueued, worker: nil, detail: nil, at: now)
+                }
+            }
+            return EnqueueSummary(inserted: inserted, existing: specs.count - inserted.count)
+        }
+    }
+
+    public func claim(worker: String, lease: TimeInterval) async throws -> JobRecord? {
+        try await write { db in
+            let now = Self.now()
+            try Self.sweepExpiredLeases(db, now: now)
+            guard let id = try Int64.fetchOne(db, sql: """
+                SELECT id FROM avatarize_jobs
+                WHERE state = 'queued' AND run_after <= ?
+                ORDER BY priority DESC, id
+                LIMIT 1
+                """, arguments: [now]) else { return nil }
+            try db.execute(sql: """
+                UPDATE avatarize_jobs
+                SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?, updated_at = ?,
+                    progress_done = 0, progress_total = 0
+                WHERE id = ?
+                """, arguments: [worker, now + lease, now, id])
+            let record = try Self.fetch(db, id: id)
+            try Self.record(db, id, .claimed, worker: worker, detail: "attempt \(record.attempts) of \(record.maxAttempts)", at: now)
+            return record
+        }
+    }
+
+    /// Running jobs whose worker stopped heartbeating: back to the queue, or dead on their last attempt.
+    private static func sweepExpiredLeases(_ db: Database, now: Double) throws {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT id, lease_owner, attempts, max_attempts FROM avatarize_jobs
+            WHERE state = 'running' AND lease_expires_at < ?
+            """, arguments: [now])
+        for row in rows {
+            let id: Int64 = row["id"]
+            let owner: String? = row["lease_owner"]
+            let attempts: Int = row["attempts"]
+            let maxAttempts: Int = row["max_attempts"]
+            let message = "lease of worker \(owner ?? "?") expired during attempt \(attempts) of \(maxAttempts)"
+            if attempts >= maxAttempts {
+                try db.execute(sql: """
+                    UPDATE avatarize_jobs
+                    SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = ?, updated_at = ?, finished_at = ?
+                    WHERE id = ?
+                    """, arguments: [message, now, now, id])
+                try record(db, id, .dead, worker: owner, detail: message, at: now)
+            } else {
+                try db.execute(sql: """
+                    UPDATE avatarize_jobs
+                    SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, last_error = ?, run_after = ?, updated_at = ?
+                    WHERE id = ?
+                    """, arguments: [message, now, now, id])
+                try record(db, id, .expired, worker: owner, detail: message, at: now)
+            }
+        }
+    }
+
+    public func heartbeat(id: Int64, worker: String, lease: TimeInterval, progress: JobProgress?) async throws -> LeaseStatus {
+        try await write { db in
+            let now = Self.now()
+            try db.execute(sql: """
+                UPDATE avatarize_jobs
+                SET lease_expires_at = ?, updated_at = ?,
+                    progress_done = COALESCE(?, progress_done), progress_total = COALESCE(?, progress_total)
+                WHERE id = ? AND state = 'running' AND lease_owner = ?
+                """, arguments: [now + lease, now, progress?.done, progress?.total, id, worker])
+            if db.changesCount == 1 { return .held }
+            return try Self.lossReason(db, id: id)
+        }
+    }
+
+    public func complete(id: Int64, worker: String, beforeCommit: @escaping @Sendable () throws -> Void) async throws -> LeaseStatus {
+        try await write { db in
+            let now = Self.now()
+            try db.execute(sql: """
+                UPDATE avatarize_jobs
+                SET state = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, updated_at = ?, finished_at = ?,
+                    progress_done = MAX(progress_done, progress_total)
+                WHERE id = ? AND state = 'running' AND lease_owner = ?
+                """, arguments: [now, now, id, worker])
+            guard db.changesCount == 1 else { return try Self.lossReason(db, id: id) }
+            try Self.record(db, id, .succeeded, worker: worker, detail: nil, at: now)
+            try beforeCommit()
+            return .held
+        }
+    }
+
+    public func fail(id: Int64, worker: String, error: String, policy: RetryPolicy) async throws -> JobState? {
+        try await write { db in
+            let now = Self.now()
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT attempts, max_attempts FROM avatarize_jobs WHERE id = ? AND state = 'running' AND lease_owner = ?
+                """, arguments: [id, worker]) else { return nil }
+            let attempts: Int = row["attempts"]
+            let maxAttempts: Int = row["max_attempts"]
+            if attempts >= maxAttempts {
+                try db.execute(sql: """
+                    UPDATE avatarize_jobs
+                    SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = ?, updated_at = ?, finished_at = ?
+                    WHERE id = ?
+                    """, arguments: [error, now, now, id])
+                try Self.record(db, id, .dead, worker: worker, detail: error, at: now)
+                return .dead
+            }
+            let delay = policy.delay(afterAttempt: attempts)
+            try db.execute(sql: """
+                UPDATE avatarize_jobs
+                SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, last_error = ?, run_after = ?, updated_at = ?
+                WHERE id = ?
+                """, arguments: [error, now + delay, now, id])
+            try Self.record(db, id, .retryScheduled, worker: worker, detail: "in \(Self.seconds(delay)): \(error)", at: now)
+            return .queued
+        }
+    }
+
+    public func release(id: Int64, worker: String) async throws -> Bool {
+        try await write { db in
+            let now = Self.now()
+            try db.execute(sql: """
+                UPDATE avatarize_jobs
+                SET state = 'queued', attempts = MAX(attempts - 1, 0), lease_owner = NULL, lease_expires_at = NULL,
+                    run_after = ?, updated_at = ?
+                WHERE id = ? AND state = 'running' AND lease_owner = ?
+                """, arguments: [now, now, id, worker])
+            guard db.changesCount == 1 else { return false }
+            try Self.record(db, id, .released, worker: worker, detail: nil, at: now)
+            return true
+        }
+    }
+
+    public func cancel(id: Int64) async throws -> JobRecord {
+        try await write { db in
+            let now = Self.now()
+            let current = try Self.fetch(db, id: id)
+            guard current.state == .queued || current.state == .running else {
+                throw QueueError.notCancellable(id: id, state: current.state)
+            }
+            try db.execute(sql: """
+                UPDATE avatarize_jobs
+                SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, updated_at = ?, finished_at = ?
+                WHERE id = ?
+                """, arguments: [now, now, id])
+            try Self.record(db, id, .cancelled, worker: nil, detail: "was \(current.state.rawValue)", at: now)
+            return try Self.fetch(db, id: id)
+        }
+    }
+
+    public func retry(id: Int64) async throws -> JobRecord {
+        try await write { db in
+            let now = Self.now()
+            let current = try Self.fetch(db, id: id)
+            guard current.state == .dead || current.state == .cancelled else {
+                throw QueueError.notRetryable(id: id, state: current.state)
+            }
+            try db.execute(sql: """
+                UPDATE avatarize_jobs
+                SET state = 'queued', attempts = 0, run_after = ?, updated_at = ?, finished_at = NULL,
+                    progress_done = 0, progress_total = 0
+                WHERE id = ?
+                """, arguments: [now, now, id])
+            try Self.record(db, id, .requeued, worker: nil, detail: "was \(current.state.rawValue)", at: now)
+            return try Self.fetch(db, id: id)
+        }
+    }
+
+    public func job(id: Int64) async throws -> JobRecord? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM avatarize_jobs WHERE id = ?", arguments: [id]).map(Self.decode)
+        }
+    }
+
+    public func jobs(state: JobState?, limit: Int) async throws -> [JobRecord] {
+        try await read { db in
+            let rows: [Row]
+            if let state {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM avatarize_jobs WHERE state = ? ORDER BY id LIMIT ?",
+                                        arguments: [state.rawValue, limit])
+            } else {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM avatarize_jobs ORDER BY id LIMIT ?", arguments: [limit])
+            }
+            return try rows.map(Self.decode)
+        }
+    }
+
+    public func events(jobID: Int64) async throws -> [JobEvent] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM avatarize_job_events WHERE job_id = ? ORDER BY id", arguments: [jobID]).map { row in
+                let name: String = row["event"]
+                guard let kind = JobEvent.Kind(rawValue: name) else { throw QueueError.corruptRow("unknown event '\(name)'") }
+                return JobEvent(jobID: row["job_id"], at: Date(timeIntervalSince1970: row["at"]), kind: kind,
+                                worker: row["worker"], detail: row["detail"])
+            }
+        }
+    }
+
+    public func counts() async throws -> [JobState: Int] {
+        try await read { db in
+            var counts: [JobState: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM avatarize_jobs GROUP BY state") {
+                let name: String = row["state"]
+                guard let state = JobState(rawValue: name) else { throw QueueError.corruptRow("unknown state '\(name)'") }
+                counts[state] = row["n"]
+            }
+            return counts
+        }
+    }
+
+    public func close() async throws {
+        do { try pool.close() } catch { throw QueueError.database("closing \(path): \(error)") }
+    }
+
+    // MARK: - Helpers
+
+    private func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(body)
+        } catch let error as QueueError {
+            throw error
+        } catch {
+            throw QueueError.database("\(error)")
+        }
+    }
+
+    private func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch let error as QueueError {
+            throw error
+        } catch {
+            throw QueueError.database("\(error)")
+        }
+    }
+
+    private static func now() -> Double { Date().timeIntervalSince1970 }
+
+    private static func seconds(_ interval: TimeInterval) -> String { String(format: "%.2fs", interval) }
+
+    private static func record(_ db: Database, _ id: Int64, _ kind: JobEvent.Kind, worker: String?, detail: String?, at: Double) throws {
+        try db.execute(sql: "INSERT INTO avatarize_job_events (job_id, at, event, worker, detail) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [id, at, kind.rawValue, worker, detail])
+    }
+
+    private static func lossReason(_ db: Database, id: Int64) throws -> LeaseStatus {
+        let state = try String.fetchOne(db, sql: "SELECT state FROM avatarize_jobs WHERE id = ?", arguments: [id])
+        return state == JobState.cancelled.rawValue ? .cancelled : .lost
+    }
+
+    private static func fetch(_ db: Database, id: Int64) throws -> JobRecord {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM avatarize_jobs WHERE id = ?", arguments: [id]) else {
+            throw QueueError.noSuchJob(id)
+        }
+        return try decode(row)
+    }
+
+    private static func decode(_ row: Row) throws -> JobRecord {
+        let stateName: String = row["state"]
+        guard let state = JobState(rawValue: stateName) else { throw QueueError.corruptRow("unknown state '\(stateName)'") }
+        func date(_ column: String) -> Date? {
+            (row[column] as Double?).map(Date.init(timeIntervalSince1970:))
+        }
+        return JobRecord(
+            id: row["id"], key: row["key"], kind: row["kind"], payload: row["payload"], priority: row["priority"],
+            state: state, attempts: row["attempts"], maxAttempts: row["max_attempts"],
+            runAfter: date("run_after") ?? Date(timeIntervalSince1970: 0),
+            leaseOwner: row["lease_owner"], leaseExpiresAt: date("lease_expires_at"), lastError: row["last_error"],
+            progressDone: row["progress_done"], progressTotal: row["progress_total"],
+            createdAt: date("created_at") ?? Date(timeIntervalSince1970: 0),
+            updatedAt: date("updated_at") ?? Date(timeIntervalSince1970: 0), finishedAt: date("finished_at"))
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class ModelsTestsSeed: XCTestCase { func testSeed() {} }
