@@ -1,0 +1,40 @@
+import Foundation
+
+/// A job file after structural validation: every field has the right type and is located, but paths are not yet
+/// resolved against the file system (that is `JobPlanner`'s work).
+///
+/// ```yaml
+/// kind: transcode            # optional, default transcode
+/// inputs: [clips/*.mp4, extra/talk.mov]
+/// output: out/{clip}-{style}.mp4
+/// output_root: out           # optional; default: the job file's folder
+/// priority: 0                # optional; larger runs first
+/// max_attempts: 3            # optional
+/// settings:
+///   - style: identity
+/// ```
+public struct JobFile: Sendable {
+    /// A value with the place it came from, for diagnostics raised after parsing.
+    public struct Located<Value: Sendable>: Sendable {
+        public var value: Value
+        public var line: Int
+        public var column: Int
+        public var field: String
+    }
+
+    public var path: String
+    public var kind: Located<String>
+    public var inputs: [Located<String>]
+    public var output: Located<String>
+    public var outputRoot: Located<String>?
+    public var priority: Int
+    public var maxAttempts: Int
+    public var settings: [Located<RenderSettings>]
+
+    /// The folder relative paths in the file are resolved against.
+    public var baseDirectory: URL {
+        URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL
+    }
+
+    public static let fieldNames = ["kind", "inputs", "output", "output_root", "priority", "max_attempts", "settings"]
+}

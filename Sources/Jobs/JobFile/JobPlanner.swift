@@ -1,0 +1,190 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One job ready to enqueue: the queue's spec and the payload it carries.
+public struct PlannedJob: Sendable, Equatable {
+    public var spec: JobSpec
+    public var payload: JobPayload
+}
+
+/// Turns a parsed job file into jobs: expands globs, renders output paths, confines outputs to the output root and
+/// derives idempotency keys. Every problem is collected; any problem means no jobs at all, so a bad file never
+/// enqueues half a batch.
+public struct JobPlanner: Sendable {
+    public var kinds: JobKinds
+
+    public init(kinds: JobKinds = .builtIn) {
+        self.kinds = kinds
+    }
+
+    /// - Parameter outputRootOverride: an absolute folder that replaces the file's `output_root` (the CLI's
+    ///   `--output-root`).
+    public func plan(_ file: JobFile, outputRootOverride: String? = nil) throws -> [PlannedJob] {
+        var problems: [JobFileDiagnostic] = []
+        func problem<V>(_ located: JobFile.Located<V>, _ message: String) {
+            problems.append(JobFileDiagnostic(file: file.path, line: located.line, column: located.column,
+                                              field: located.field, message: message))
+        }
+        guard let kind = kinds[file.kind.value] else {
+            problem(file.kind, "unknown job kind '\(file.kind.value)'")
+            throw JobFileError.invalid(problems)
+        }
+        let base = file.baseDirectory
+        let root: URL
+        if let outputRootOverride {
+            root = URL(fileURLWithPath: outputRootOverride).standardizedFileURL
+        } else if let configured = file.outputRoot {
+            root = Self.resolve(configured.value, against: base)
+        } else {
+            root = base
+        }
+        let realRoot = Self.resolvingExistingSymlinks(root)
+
+        var template: OutputTemplate?
+        do {
+            template = try OutputTemplate(file.output.value)
+        } catch {
+            problem(file.output, error.description)
+        }
+
+        // Inputs, in file order, each once.
+        var inputs: [String] = []
+        var seen = Set<String>()
+        for pattern in file.inputs {
+            let absolute = Self.resolve(pattern.value, against: base).path
+            let matches: [String]
+            if pattern.value.contains(where: { "*?[".contains($0) }) {
+                matches = Self.expandGlob(absolute).filter(Self.isRegularFile)
+                if matches.isEmpty { problem(pattern, "pattern matches no files (looked for \(absolute))") }
+            } else if Self.isRegularFile(absolute) {
+                matches = [absolute]
+            } else {
+                problem(pattern, "no such file: \(absolute)")
+                matches = []
+            }
+            for match in matches {
+                let real = Self.resolvingExistingSymlinks(URL(fileURLWithPath: match)).path
+                if seen.insert(real).inserted { inputs.append(match) }
+            }
+        }
+
+        var planned: [PlannedJob] = []
+        var outputs: [String: String] = [:]
+        var digests: [String: String] = [:]
+        if let template {
+            for input in inputs {
+                let inputURL = URL(fileURLWithPath: input)
+                let clip = inputURL.deletingPathExtension().lastPathComponent
+                for settings in file.settings {
+                    let rendered = template.render(["clip": clip, "style": settings.value.style, "ext": inputURL.pathExtension])
+                    let output = Self.resolve(rendered, against: base)
+                    let label = "clip '\(clip)' with style '\(settings.value.style)'"
+                    guard Self.isInside(output, root: root),
+                          Self.isInside(Self.resolvingExistingSymlinks(output), root: realRoot) else {
+                        problem(file.output, "\(label) would write \(output.path), outside the output root \(root.path)")
+                        continue
+                    }
+                    guard output.path != root.path, !rendered.hasSuffix("/") else {
+                        problem(file.output, "\(label) renders to a folder (\(output.path)), not a file")
+                        continue
+                    }
+                    let realOutput = Self.resolvingExistingSymlinks(output).path
+                    if seen.contains(realOutput) {
+                        problem(file.output, "\(label) would overwrite an input file (\(output.path))")
+                        continue
+                    }
+                    if let other = outputs[realOutput] {
+                        problem(file.output, "\(label) and \(other) would both write \(output.path); add {clip} or {style} to the template")
+                        continue
+                    }
+                    outputs[realOutput] = label
+                    let digest: String
+                    if let known = digests[input] {
+                        digest = known
+                    } else {
+                        do {
+                            digest = try InputFingerprint.sha256(ofFileAt: input)
+                            digests[input] = digest
+                        } catch {
+                            problem(settings, "cannot read input \(input): \(error.localizedDescription)")
+                            continue
+                        }
+                    }
+                    let payload = JobPayload(input: input, output: output.path, outputRoot: root.path, clip: clip,
+                                             settings: settings.value)
+                    do {
+                        let settingsJSON = try JobPayload.canonicalJSON(settings.value)
+                        // Output path is part of the key: two outputs of identical content are two wanted files.
+                        let key = InputFingerprint.sha256(of: [
+                            "avatarize-job-v1", kind.name, kind.identity, digest, settingsJSON, output.path,
+                        ].joined(separator: "\n"))
+                        planned.append(PlannedJob(
+                            spec: JobSpec(key: key, kind: kind.name, payload: try payload.encoded(), priority: file.priority,
+                                          maxAttempts: file.maxAttempts),
+                            payload: payload))
+                    } catch {
+                        problem(settings, "cannot encode settings: \(error)")
+                    }
+                }
+            }
+        }
+        guard problems.isEmpty else { throw JobFileError.invalid(problems) }
+        return planned
+    }
+
+    // MARK: - Paths
+
+    static func resolve(_ path: String, against base: URL) -> URL {
+        let expanded = (path as NSString).expandingTildeInPath
+        let url = expanded.hasPrefix("/") ? URL(fileURLWithPath: expanded) : base.appendingPathComponent(expanded)
+        return url.standardizedFileURL
+    }
+
+    /// True when `url` is `root` or below it, compared by whole path components (so `/out2` is not inside `/out`).
+    static func isInside(_ url: URL, root: URL) -> Bool {
+        let path = url.standardizedFileURL.pathComponents
+        let rootPath = root.standardizedFileURL.pathComponents
+        return path.count >= rootPath.count && Array(path.prefix(rootPath.count)) == rootPath
+    }
+
+    /// Resolves symlinks in the longest existing prefix of `url` and appends the rest, so a link inside the output
+    /// root that points elsewhere is caught even before the output exists.
+    static func resolvingExistingSymlinks(_ url: URL) -> URL {
+        var existing = url.standardizedFileURL
+        var rest: [String] = []
+        while !FileManager.default.fileExists(atPath: existing.path), existing.pathComponents.count > 1 {
+            rest.insert(existing.lastPathComponent, at: 0)
+            existing = existing.deletingLastPathComponent()
+        }
+        var resolved = existing.resolvingSymlinksInPath()
+        for component in rest { resolved.appendPathComponent(component) }
+        return resolved.standardizedFileURL
+    }
+
+    static func isRegularFile(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+    }
+
+    static func expandGlob(_ pattern: String) -> [String] {
+        var matches = glob_t()
+        defer { globfree(&matches) }
+        guard glob(pattern, 0, nil, &matches) == 0 else { return [] }
+        return (0..<Int(matches.gl_pathc)).compactMap { index in
+            matches.gl_pathv[index].map { String(cString: $0) }
+        }.sorted()
+    }
+}
+
+extension JobPayload {
+    /// Sorted-key JSON of any value, for hashing.
+    static func canonicalJSON<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}

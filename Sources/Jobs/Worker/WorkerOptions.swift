@@ -1,0 +1,28 @@
+import Foundation
+
+/// How a worker claims and runs jobs.
+public struct WorkerOptions: Sendable {
+    /// Jobs run at once in this process.
+    public var concurrency: Int = 1
+    /// How long a claim holds without a heartbeat; a crashed worker's jobs become claimable after this.
+    public var lease: TimeInterval = 30
+    /// Seconds between heartbeats; a third of the lease leaves room for two missed beats.
+    public var heartbeatInterval: TimeInterval? = nil
+    /// How long to wait before asking again when nothing is claimable.
+    public var pollInterval: TimeInterval = 1
+    public var retry = RetryPolicy()
+    /// Exit once no job is queued or running anywhere (batch mode, tests).
+    public var drain = false
+    /// Unique name of this worker in leases and history.
+    public var identity: String = WorkerOptions.defaultIdentity()
+
+    public init() {}
+
+    public var effectiveHeartbeatInterval: TimeInterval { heartbeatInterval ?? max(lease / 3, 0.05) }
+
+    public static func defaultIdentity() -> String {
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        return "\(host)-\(ProcessInfo.processInfo.processIdentifier)-\(suffix)"
+    }
+}
