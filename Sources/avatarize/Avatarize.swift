@@ -14,6 +14,10 @@ struct Avatarize: AsyncParsableCommand {
         subcommands: [
             ProbeCommand.self,
             TranscodeCommand.self,
+            EnqueueCommand.self,
+            WorkerCommand.self,
+            StatusCommand.self,
+            JobsCommand.self,
         ]
     )
 }

@@ -23,8 +23,8 @@ public protocol JobQueue: Sendable {
 
     /// Marks the job succeeded if the worker still holds it. `beforeCommit` runs inside the transaction, after the
     /// ownership check: the worker moves its output into place there, so an output appears only for a job that
-    /// commits as succeeded, and a failing move rolls the state change back.
-    func complete(id: Int64, worker: String, beforeCommit: @escaping @Sendable () throws -> Void) async throws -> LeaseStatus
+    /// commits as succeeded, and a failing move rolls the state change back. `progress` is the final count.
+    func complete(id: Int64, worker: String, progress: JobProgress?, beforeCommit: @escaping @Sendable () throws -> Void) async throws -> LeaseStatus
 
     /// Records a failed attempt: re-queued after the policy's backoff, or dead once attempts are used up.
     /// Returns the new state, or nil when the worker no longer held the job.

@@ -153,13 +153,15 @@ public final class PostgresJobQueue: JobQueue {
         }
     }
 
-    public func complete(id: Int64, worker: String, beforeCommit: @escaping @Sendable () throws -> Void) async throws -> LeaseStatus {
+    public func complete(id: Int64, worker: String, progress: JobProgress?, beforeCommit: @escaping @Sendable () throws -> Void) async throws -> LeaseStatus {
+        let done = progress.map { Int64($0.done) }
+        let total = progress.map { Int64($0.total) }
         let held = try await transaction { connection -> Bool in
             let rows = try await connection.query("""
                 WITH done AS (
                     UPDATE avatarize_jobs
                     SET state = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, updated_at = now(), finished_at = now(),
-                        progress_done = GREATEST(progress_done, progress_total)
+                        progress_done = COALESCE(\(done), progress_done), progress_total = COALESCE(\(total), progress_total)
                     WHERE id = \(id) AND state = 'running' AND lease_owner = \(worker)
                     RETURNING id
                 ), history AS (

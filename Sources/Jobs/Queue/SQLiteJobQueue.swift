@@ -158,15 +158,15 @@ public final class SQLiteJobQueue: JobQueue {
         }
     }
 
-    public func complete(id: Int64, worker: String, beforeCommit: @escaping @Sendable () throws -> Void) async throws -> LeaseStatus {
+    public func complete(id: Int64, worker: String, progress: JobProgress?, beforeCommit: @escaping @Sendable () throws -> Void) async throws -> LeaseStatus {
         try await write { db in
             let now = Self.now()
             try db.execute(sql: """
                 UPDATE avatarize_jobs
                 SET state = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, updated_at = ?, finished_at = ?,
-                    progress_done = MAX(progress_done, progress_total)
+                    progress_done = COALESCE(?, progress_done), progress_total = COALESCE(?, progress_total)
                 WHERE id = ? AND state = 'running' AND lease_owner = ?
-                """, arguments: [now, now, id, worker])
+                """, arguments: [now, now, progress?.done, progress?.total, id, worker])
             guard db.changesCount == 1 else { return try Self.lossReason(db, id: id) }
             try Self.record(db, id, .succeeded, worker: worker, detail: nil, at: now)
             try beforeCommit()

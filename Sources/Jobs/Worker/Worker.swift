@@ -110,7 +110,7 @@ public final class Worker: Sendable {
         switch (result, lease) {
         case (.success, .held):
             do {
-                let status = try await queue.complete(id: job.id, worker: options.identity) {
+                let status = try await queue.complete(id: job.id, worker: options.identity, progress: progress.value) {
                     try staged.commit()
                 }
                 staged.discard()

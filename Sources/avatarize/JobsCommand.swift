@@ -1,0 +1,211 @@
+import ArgumentParser
+import Foundation
+import Jobs
+
+/// `--queue`, shared by every queue command. Without it, `DATABASE_URL`, then `sqlite:./avatarize.db`.
+struct QueueOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Queue URL: sqlite:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DB (default: $DATABASE_URL, else sqlite:./avatarize.db).",
+        valueName: "url"))
+    var queue: String?
+
+    func location() throws -> QueueLocation {
+        try QueueLocation.resolve(explicit: queue)
+    }
+
+    func open() async throws -> any JobQueue {
+        try await QueueOpener.open(try location(), logger: makeLogger("avatarize.queue"))
+    }
+}
+
+/// Inspect and steer individual jobs.
+struct JobsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jobs",
+        abstract: "List, show, retry or cancel queued jobs.",
+        subcommands: [List.self, Show.self, Retry.self, Cancel.self]
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List jobs, oldest first.")
+        @OptionGroup var queueOptions: QueueOptions
+        @Option(help: "Only jobs in this state: queued, running, succeeded, dead, cancelled.") var state: String?
+        @Option(help: "Show at most this many jobs.") var limit = 100
+        @Flag(help: "Print JSON instead of a table.") var json = false
+
+        func run() async throws {
+            let filter: JobState?
+            if let state {
+                guard let parsed = JobState(rawValue: state) else {
+                    throw ValidationError("unknown state '\(state)' (use one of \(JobState.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                filter = parsed
+            } else {
+                filter = nil
+            }
+            let queue = try await queueOptions.open()
+            let jobs = try await queue.jobs(state: filter, limit: limit)
+            try await queue.close()
+            if json {
+                print(try JobsOutput.json(jobs.map(JobsOutput.JobView.init)))
+                return
+            }
+            print(JobsOutput.table(jobs))
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one job with its history.")
+        @OptionGroup var queueOptions: QueueOptions
+        @Argument(help: "Job id.") var id: Int64
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let queue = try await queueOptions.open()
+            guard let job = try await queue.job(id: id) else {
+                try await queue.close()
+                throw QueueError.noSuchJob(id)
+            }
+            let events = try await queue.events(jobID: id)
+            try await queue.close()
+            if json {
+                print(try JobsOutput.json(JobsOutput.Detail(job: JobsOutput.JobView(job), events: events)))
+                return
+            }
+            print(JobsOutput.detail(job, events: events))
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Queue a dead or cancelled job again, attempts reset.")
+        @OptionGroup var queueOptions: QueueOptions
+        @Argument(help: "Job id.") var id: Int64
+
+        func run() async throws {
+            let queue = try await queueOptions.open()
+            defer { Task { try? await queue.close() } }
+            let job = try await queue.retry(id: id)
+            print("job \(job.id) is \(job.state.rawValue) again")
+        }
+    }
+
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cancel a queued or running job (a running job stops at its next heartbeat).")
+        @OptionGroup var queueOptions: QueueOptions
+        @Argument(help: "Job id.") var id: Int64
+
+        func run() async throws {
+            let queue = try await queueOptions.open()
+            defer { Task { try? await queue.close() } }
+            let job = try await queue.cancel(id: id)
+            print("job \(job.id) is \(job.state.rawValue)")
+        }
+    }
+}
+
+/// Formatting shared by `jobs` and `status`.
+enum JobsOutput {
+    struct JobView: Codable {
+        var id: Int64
+        var kind: String
+        var state: JobState
+        var priority: Int
+        var attempts: Int
+        var maxAttempts: Int
+        var input: String?
+        var output: String?
+        var style: String?
+        var progressDone: Int
+        var progressTotal: Int
+        var worker: String?
+        var leaseExpiresAt: Date?
+        var runAfter: Date
+        var lastError: String?
+        var createdAt: Date
+        var finishedAt: Date?
+        var key: String
+
+        init(_ job: JobRecord) {
+            let payload = try? job.decodedPayload()
+            id = job.id
+            kind = job.kind
+            state = job.state
+            priority = job.priority
+            attempts = job.attempts
+            maxAttempts = job.maxAttempts
+            input = payload?.input
+            output = payload?.output
+            style = payload?.settings.style
+            progressDone = job.progressDone
+            progressTotal = job.progressTotal
+            worker = job.leaseOwner
+            leaseExpiresAt = job.leaseExpiresAt
+            runAfter = job.runAfter
+            lastError = job.lastError
+            createdAt = job.createdAt
+            finishedAt = job.finishedAt
+            key = job.key
+        }
+    }
+
+    struct Detail: Codable {
+        var job: JobView
+        var events: [JobEvent]
+    }
+
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func progress(_ job: JobRecord) -> String {
+        job.progressTotal > 0 ? "\(job.progressDone)/\(job.progressTotal)" : (job.progressDone > 0 ? "\(job.progressDone)" : "-")
+    }
+
+    static func table(_ jobs: [JobRecord]) -> String {
+        guard !jobs.isEmpty else { return "no jobs" }
+        var lines = [pad(["ID", "STATE", "TRIES", "PROGRESS", "OUTPUT"], [6, 10, 6, 10])]
+        for job in jobs {
+            let output = (try? job.decodedPayload())?.output ?? job.kind
+            lines.append(pad(["\(job.id)", job.state.rawValue, "\(job.attempts)/\(job.maxAttempts)", progress(job), output], [6, 10, 6, 10]))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func detail(_ job: JobRecord, events: [JobEvent]) -> String {
+        let payload = try? job.decodedPayload()
+        var lines = [
+            "job \(job.id)  \(job.kind)  \(job.state.rawValue)",
+            "  input:    \(payload?.input ?? "?")",
+            "  output:   \(payload?.output ?? "?")",
+            "  style:    \(payload?.settings.style ?? "?")",
+            "  priority: \(job.priority)   attempts: \(job.attempts)/\(job.maxAttempts)   progress: \(progress(job))",
+        ]
+        if let owner = job.leaseOwner { lines.append("  worker:   \(owner) (lease until \(stamp(job.leaseExpiresAt)))") }
+        if job.state == .queued, job.runAfter > Date() { lines.append("  waiting:  until \(stamp(job.runAfter)) (retry backoff)") }
+        if let error = job.lastError { lines.append("  error:    \(error)") }
+        lines.append("  history:")
+        for event in events {
+            var line = "    \(stamp(event.at))  \(event.kind.rawValue)"
+            if let worker = event.worker { line += "  [\(worker)]" }
+            if let detail = event.detail { line += "  \(detail)" }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func stamp(_ date: Date?) -> String {
+        guard let date else { return "-" }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
+    private static func pad(_ columns: [String], _ widths: [Int]) -> String {
+        columns.enumerated().map { index, text in
+            index < widths.count ? text.padding(toLength: max(widths[index], text.count + 1), withPad: " ", startingAt: 0) : text
+        }.joined()
+    }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import Jobs
+
+/// A one-screen summary of the queue: jobs by state and what is running where.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show how many jobs are in each state and which are running."
+    )
+
+    @OptionGroup var queueOptions: QueueOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    struct Report: Codable {
+        var queue: String
+        var counts: [String: Int]
+        var running: [JobsOutput.JobView]
+        var waitingRetry: Int
+    }
+
+    func run() async throws {
+        let queue = try await queueOptions.open()
+        let counts = try await queue.counts()
+        let running = try await queue.jobs(state: .running, limit: 1000)
+        let queued = try await queue.jobs(state: .queued, limit: 100_000)
+        try await queue.close()
+        let now = Date()
+        let report = Report(
+            queue: queue.displayLocation,
+            counts: Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0.rawValue, counts[$0] ?? 0) }),
+            running: running.map(JobsOutput.JobView.init),
+            waitingRetry: queued.filter { $0.runAfter > now }.count)
+        if json {
+            print(try JobsOutput.json(report))
+            return
+        }
+        print("queue: \(report.queue)")
+        print(JobState.allCases.map { "\($0.rawValue): \(counts[$0] ?? 0)" }.joined(separator: "  "))
+        if report.waitingRetry > 0 { print("\(report.waitingRetry) queued job(s) waiting out a retry backoff") }
+        for job in running {
+            print("  job \(job.id) on \(job.leaseOwner ?? "?"): \(JobsOutput.progress(job)) frames, attempt \(job.attempts)/\(job.maxAttempts)")
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import Jobs
+import Logging
+
+/// Runs queued jobs until stopped. SIGTERM or Ctrl-C stops claiming and lets running jobs finish (up to
+/// --grace-seconds), then releases what is left; a second signal releases at once.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Claim and run queued jobs.",
+        discussion: """
+        Start as many workers as you like, on one machine (sqlite:) or many (postgres://). Each claim is a lease \
+        renewed by heartbeat; if a worker dies, its job runs again elsewhere once the lease expires. Outputs are \
+        written to a hidden folder beside the target and moved into place only when the job is recorded done.
+        """
+    )
+
+    @OptionGroup var queueOptions: QueueOptions
+    @Option(help: "Jobs to run at once.") var concurrency = 1
+    @Option(help: "Lease length in seconds; a dead worker's job is claimable again after this.") var leaseSeconds: Double = 30
+    @Option(help: "Seconds between polls when nothing is queued.") var pollSeconds: Double = 1
+    @Option(help: "First retry delay in seconds; doubles with each failed attempt.") var retryBaseSeconds: Double = 5
+    @Option(help: "Longest retry delay in seconds.") var retryMaxSeconds: Double = 600
+    @Option(help: "After SIGTERM/SIGINT, seconds to let running jobs finish before releasing them.") var graceSeconds: Double = 30
+    @Flag(help: "Exit once no job is queued or running.") var drain = false
+    @Option(help: "Worker name in leases and history (default: host-pid-random).") var name: String?
+
+    func validate() throws {
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard leaseSeconds >= 0.5 else { throw ValidationError("--lease-seconds must be at least 0.5") }
+        guard pollSeconds > 0, retryBaseSeconds >= 0, retryMaxSeconds >= retryBaseSeconds, graceSeconds >= 0 else {
+            throw ValidationError("poll, retry and grace times must be positive, and --retry-max-seconds at least --retry-base-seconds")
+        }
+    }
+
+    func run() async throws {
+        var logger = makeLogger("avatarize.worker")
+        if ProcessInfo.processInfo.environment["AVATARIZE_LOG"] == nil { logger.logLevel = .info }
+        let queue = try await queueOptions.open()
+        var options = WorkerOptions()
+        options.concurrency = concurrency
+        options.lease = leaseSeconds
+        options.pollInterval = pollSeconds
+        options.retry = RetryPolicy(baseDelay: retryBaseSeconds, maxDelay: retryMaxSeconds)
+        options.drain = drain
+        if let name { options.identity = name }
+        let stop = StopSignal()
+        let grace = graceSeconds
+        let watcher = SignalWatcher(stop: stop, grace: grace) { signal, level in
+            let name = signal == SIGTERM ? "SIGTERM" : "SIGINT"
+            let action = level == .abort ? "releasing running jobs now" : "finishing running jobs (up to \(grace) s), claiming no more"
+            FileHandle.standardError.write(Data("\(name): \(action)\n".utf8))
+        }
+        let worker = Worker(queue: queue, options: options, logger: logger)
+        let summary = await worker.run(stop: stop)
+        withExtendedLifetime(watcher) {}
+        try await queue.close()
+        print("worker \(options.identity): \(summary.succeeded) succeeded, \(summary.failed) failed, \(summary.released) released, \(summary.abandoned) abandoned")
+    }
+}
