@@ -59,6 +59,8 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FacesTests", dependencies: ["Faces", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VideoTests", dependencies: ["Video"]),
+        // Runs the built executable as a user would: exit codes, messages, files left behind.
+        .testTarget(name: "avatarizeTests", dependencies: ["avatarize", "Video"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", .product(name: "GRDB", package: "GRDB.swift")]),
     ]

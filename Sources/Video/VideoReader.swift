@@ -210,13 +210,15 @@ public final class VideoReader {
         let fw = Int(f.pointee.width), fh = Int(f.pointee.height)
         // Scale in the stored orientation, then rotate: the scaled size is the output size turned back.
         let (sw, sh) = rotation % 180 == 0 ? (width, height) : (height, width)
-        let flags = (sw == fw && sh == fh) ? SWS_POINT : SWS_BICUBIC
+        // Same size: the plain (SIMD) conversion path; resizing: bicubic, as FFmpeg's own default scaler.
+        let flags = (sw == fw && sh == fh) ? SWS_BILINEAR : SWS_BICUBIC
         sws = sws_getCachedContext(sws, Int32(fw), Int32(fh), AVPixelFormat(rawValue: f.pointee.format),
-                                   Int32(sw), Int32(sh), AV_PIX_FMT_RGB24, flags | SWS_FULL_CHR_H_INT | SWS_ACCURATE_RND, nil, nil, nil)
+                                   Int32(sw), Int32(sh), AV_PIX_FMT_RGB24, flags, nil, nil, nil)
         guard let sws else { throw MediaError.corrupt(path: url.path, reason: "cannot convert its pixel format") }
-        var rgb = [UInt8](repeating: 0, count: sw * sh * 3)
-        rgb.withUnsafeMutableBufferPointer { buf in
+        // Every byte is written by swscale, so skip zero-filling a multi-megabyte buffer per frame.
+        var rgb = [UInt8](unsafeUninitializedCapacity: sw * sh * 3) { buf, count in
             _ = avz_scale_frame_to_packed(sws, f, buf.baseAddress, Int32(sw * 3))
+            count = sw * sh * 3
         }
         if rotation != 0 { rgb = rotateRGB(rgb, width: sw, height: sh, clockwise: rotation) }
         return VideoFrame(width: width, height: height, rgb: rgb, pts: pts, timeBase: timeBase, index: framesDelivered)
