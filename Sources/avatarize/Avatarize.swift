@@ -14,6 +14,7 @@ struct Avatarize: AsyncParsableCommand {
         subcommands: [
             ProbeCommand.self,
             TranscodeCommand.self,
+            BenchCommand.self,
             EnqueueCommand.self,
             WorkerCommand.self,
             StatusCommand.self,
