@@ -59,15 +59,22 @@ public func transcode(_ request: TranscodeRequest, logger: Logger = Logger(label
         options.audio = .init(url: request.input, start: request.start, duration: request.duration)
     }
     let writer = try VideoWriter(url: request.output, width: reader.width, height: reader.height, options: options, logger: logger)
+    // Decoding runs one thread ahead of encoding; `reader` is touched only by that thread until it stops.
+    let frames = FramePrefetcher(reader: reader)
+    let expected = reader.expectedFrameCount
+    var done = 0
     do {
-        while let frame = try reader.nextFrame() {
+        while let frame = try frames.next() {
             try writer.write(frame)
-            if let progress, !progress(reader.framesDelivered, reader.expectedFrameCount) {
+            done += 1
+            if let progress, !progress(done, expected) {
                 throw PipelineError.cancelled(output: request.output.path)
             }
         }
         try writer.finish()
+        frames.stop()
     } catch {
+        frames.stop()
         writer.cancel()
         throw error
     }
