@@ -1,0 +1,31 @@
+import Foundation
+
+/// Everything that can go wrong in Faces, with messages meant for the person running avatarize.
+public enum FacesError: Error, CustomStringConvertible, Equatable {
+    /// A model file is not where it was looked for. `package` is the Debian package that ships it.
+    case modelMissing(path: String, package: String)
+    case cascadeUnreadable(path: String, reason: String)
+    case cascadeUnsupported(path: String, reason: String)
+    case predictorUnreadable(path: String, reason: String)
+    /// Not a single frame of the clip had a detectable face.
+    case noFaceInClip(frames: Int)
+    case invalidArgument(String)
+
+    public var description: String {
+        switch self {
+        case let .modelMissing(path, package):
+            return "face model not found: \(path). Install it with `apt-get install \(package)`, or point "
+                + "`--face-models DIR` (or AVATARIZE_FACE_MODELS) at a folder that holds it."
+        case let .cascadeUnreadable(path, reason):
+            return "cannot read the Haar cascade \(path): \(reason)"
+        case let .cascadeUnsupported(path, reason):
+            return "unsupported Haar cascade \(path): \(reason)"
+        case let .predictorUnreadable(path, reason):
+            return "cannot read the dlib shape predictor \(path): \(reason)"
+        case let .noFaceInClip(frames):
+            return "no face was found in any of the \(frames) frames; avatarize needs a visible, roughly frontal face"
+        case let .invalidArgument(message):
+            return message
+        }
+    }
+}

@@ -1,2 +1,0 @@
-// Faces module: see shared ARCHITECTURE.md. (Seed file; replace when the module gets real sources.)
-enum FacesSeed {}

@@ -1,0 +1,66 @@
+/// An 8-bit interleaved RGB image, row-major, no row padding: the layout `Video` decodes frames into
+/// (RGB24) and the layout the aligned crops are handed to the encoder in.
+public struct RGBImage: Sendable, Equatable {
+    public let width: Int
+    public let height: Int
+    /// `width * height * 3` bytes, R G B per pixel.
+    public var pixels: [UInt8]
+
+    public init(width: Int, height: Int, pixels: [UInt8]) {
+        precondition(width >= 0 && height >= 0 && pixels.count == width * height * 3,
+                     "RGBImage: \(pixels.count) bytes for \(width)x\(height)")
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+    }
+
+    /// A black image.
+    public init(width: Int, height: Int) {
+        self.init(width: width, height: height, pixels: [UInt8](repeating: 0, count: width * height * 3))
+    }
+
+    /// Luma as OpenCV's `cvtColor(COLOR_RGB2GRAY)` computes it for 8-bit images: BT.601 weights in
+    /// 14-bit fixed point (4899, 9617, 1868 / 2^14, rounded), so the Haar detector sees the very bytes
+    /// that `detectMultiScale` sees when handed a colour image.
+    public func luma() -> GrayImage {
+        var out = [UInt8](repeating: 0, count: width * height)
+        pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for i in 0..<(width * height) {
+                    let r = Int(src[3 * i]), g = Int(src[3 * i + 1]), b = Int(src[3 * i + 2])
+                    dst[i] = UInt8((r * 4899 + g * 9617 + b * 1868 + (1 << 13)) >> 14)
+                }
+            }
+        }
+        return GrayImage(width: width, height: height, pixels: out)
+    }
+
+    /// Intensity as dlib's `get_pixel_intensity` takes it from an `rgb_pixel`: the integer mean
+    /// (r + g + b) / 3. The shape predictor samples this, so landmarks match dlib's on a colour image.
+    public func meanIntensity() -> GrayImage {
+        var out = [UInt8](repeating: 0, count: width * height)
+        pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for i in 0..<(width * height) {
+                    dst[i] = UInt8((Int(src[3 * i]) + Int(src[3 * i + 1]) + Int(src[3 * i + 2])) / 3)
+                }
+            }
+        }
+        return GrayImage(width: width, height: height, pixels: out)
+    }
+
+    @inline(__always)
+    public func pixel(_ x: Int, _ y: Int) -> (UInt8, UInt8, UInt8) {
+        let o = 3 * (y * width + x)
+        return (pixels[o], pixels[o + 1], pixels[o + 2])
+    }
+
+    @inline(__always)
+    public mutating func setPixel(_ x: Int, _ y: Int, _ c: (UInt8, UInt8, UInt8)) {
+        guard x >= 0, y >= 0, x < width, y < height else { return }
+        let o = 3 * (y * width + x)
+        pixels[o] = c.0
+        pixels[o + 1] = c.1
+        pixels[o + 2] = c.2
+    }
+}
