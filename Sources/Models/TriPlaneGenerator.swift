@@ -1,0 +1,90 @@
+// Port of TriPlaneGenerator from NVlabs/eg3d training/triplane.py (inference path): mapping → S space →
+// StyleGAN2 backbone (tri-planes) → rays → importance renderer with the OSG decoder → 8XDC
+// super-resolution. Batch size 1; every width and resolution comes from the weights.
+import Tensors
+
+/// Everything one forward pass produces, with per-stage timings in seconds.
+public struct GeneratorOutput: Sendable {
+    public var planes: Tensor        // [3·C, R, R] backbone output
+    public var rayOrigins: Tensor    // [M, 3]
+    public var rayDirections: Tensor // [M, 3]
+    public var featureImage: Tensor  // [out, r, r]
+    public var imageRaw: Tensor      // [3, r, r]
+    public var imageDepth: Tensor    // [1, r, r]
+    public var image: Tensor         // [3, 4r, 4r], in about [−1, 1]
+    public var timings: [(stage: String, seconds: Double)]
+}
+
+public final class TriPlaneGenerator: @unchecked Sendable {
+    public let architecture: GeneratorArchitecture
+    public let options: GeneratorOptions
+    public let mapping: MappingNetwork
+    let synthesis: SynthesisNetwork
+    let renderer: ImportanceRenderer
+    let superresolution: SuperResolution
+
+    /// Checks `weights` against the architecture read off their shapes, then builds the networks.
+    public init(weights: Weights, options: GeneratorOptions = GeneratorOptions()) throws {
+        let arch = try GeneratorArchitecture.infer(shapes: weights.shapes,
+                                                   renderingResolution: options.neuralRenderingResolution,
+                                                   file: weights.file)
+        try weights.validate(against: arch)
+        architecture = arch
+        self.options = options
+        mapping = MappingNetwork(weights, arch: arch, lrMultiplier: options.mappingLrMultiplier)
+        synthesis = SynthesisNetwork(weights, arch: arch, options: options)
+        renderer = ImportanceRenderer(decoder: OSGDecoder(weights, lrMultiplier: options.decoderLrMultiplier),
+                                      options: options.rendering)
+        superresolution = SuperResolution(weights, arch: arch, options: options)
+    }
+
+    /// z [z_dim] and the mapping camera (25) → ws [num_ws, w_dim]. The camera is scaled by c_scale.
+    public func map(z: [Float], camera c: [Float], psi: Float = 0.7, cutoff: Int? = 14) -> Tensor {
+        mapping(z: z, c: c.map { $0 * options.cScale }, psi: psi, cutoff: cutoff)
+    }
+
+    /// ws → every affine's style vector (the S space).
+    public func styles(ws: Tensor) -> StyleSpace {
+        precondition(ws.shape == [architecture.numWs, architecture.wDim], "ws must be [\(architecture.numWs), \(architecture.wDim)]")
+        return StyleSpace(names: synthesis.styleNames + superresolution.styleNames,
+                          values: synthesis.styles(ws: ws) + superresolution.styles(ws: ws))
+    }
+
+    /// Renders from styles (possibly edited) with the rendering camera (25 numbers).
+    public func synthesize(styles: StyleSpace, camera c: [Float]) -> GeneratorOutput {
+        var timings: [(String, Double)] = []
+        var t = Clock.now()
+        let nb = synthesis.styleNames.count
+        let planes = synthesis.forward(styles: styles.values[0..<nb])
+        timings.append(("backbone", Clock.now() - t))
+
+        t = Clock.now()
+        let res = options.neuralRenderingResolution
+        let (origins, dirs) = RaySampler.rays(camera: c, resolution: res)
+        let (feat, depth) = renderer.render(planes: planes, origins: origins, directions: dirs)
+        let out = renderer.decoder.outFeatures
+        let m = res * res
+        var featureImage = Tensor(zeros: [out, res, res])
+        for p in 0..<m { for ch in 0..<out { featureImage.data[ch * m + p] = feat[p * out + ch] } }
+        let rgb = Tensor(shape: [3, res, res], data: Array(featureImage.data[0..<(3 * m)]))
+        timings.append(("rendering", Clock.now() - t))
+
+        t = Clock.now()
+        let image = superresolution.forward(rgb: rgb, features: featureImage, styles: styles.values[nb...])
+        timings.append(("superresolution", Clock.now() - t))
+        return GeneratorOutput(planes: planes, rayOrigins: Tensor(shape: [m, 3], data: origins),
+                               rayDirections: Tensor(shape: [m, 3], data: dirs), featureImage: featureImage,
+                               imageRaw: rgb, imageDepth: Tensor(shape: [1, res, res], data: depth), image: image,
+                               timings: timings)
+    }
+
+    /// ws [num_ws, w_dim] → images, through the S space unedited.
+    public func synthesize(ws: Tensor, camera c: [Float]) -> GeneratorOutput {
+        let t = Clock.now()
+        let s = styles(ws: ws)
+        let dt = Clock.now() - t
+        var out = synthesize(styles: s, camera: c)
+        out.timings.insert(("styles", dt), at: 0)
+        return out
+    }
+}

@@ -1,0 +1,216 @@
+// Reader and writer for the safetensors format: an 8-byte little-endian header length, a JSON header
+// {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {...}}, then the raw bytes.
+// The reader memory-maps the file and validates every entry before any tensor is read.
+import Foundation
+
+public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
+    case unreadable(file: String, reason: String)
+    case truncatedHeader(file: String)
+    case badHeader(file: String, reason: String)
+    case unknownDType(file: String, tensor: String, dtype: String)
+    case badEntry(file: String, tensor: String, reason: String)
+    case overlap(file: String, first: String, second: String)
+    case missingTensor(file: String, tensor: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(file, reason): return "\(file): cannot read safetensors file (\(reason))"
+        case let .truncatedHeader(file): return "\(file): file too short for a safetensors header"
+        case let .badHeader(file, reason): return "\(file): invalid safetensors header: \(reason)"
+        case let .unknownDType(file, tensor, dtype):
+            return "\(file): tensor '\(tensor)' has unsupported dtype \(dtype) (F32, F16, BF16 are read)"
+        case let .badEntry(file, tensor, reason): return "\(file): tensor '\(tensor)': \(reason)"
+        case let .overlap(file, first, second):
+            return "\(file): tensors '\(first)' and '\(second)' overlap in the data section"
+        case let .missingTensor(file, tensor): return "\(file): no tensor named '\(tensor)'"
+        }
+    }
+}
+
+/// Element types read from safetensors files; all are converted to float32.
+public enum SafeTensorsDType: String, Sendable {
+    case f32 = "F32", f16 = "F16", bf16 = "BF16"
+    var size: Int { self == .f32 ? 4 : 2 }
+}
+
+/// A validated, memory-mapped safetensors file.
+public final class SafeTensorsFile: @unchecked Sendable {
+    public struct Entry: Sendable {
+        public let name: String
+        public let dtype: SafeTensorsDType
+        public let shape: [Int]
+        let begin: Int  // absolute byte offsets in the file
+        let end: Int
+    }
+
+    public let path: String
+    public let metadata: [String: String]
+    public let entries: [String: Entry]
+    private let bytes: Data
+
+    /// All tensor names, sorted.
+    public var names: [String] { entries.keys.sorted() }
+
+    public convenience init(url: URL) throws {
+        let data: Data
+        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
+            throw SafeTensorsError.unreadable(file: url.path, reason: error.localizedDescription)
+        }
+        try self.init(data: data, path: url.path)
+    }
+
+    /// Validates `data` as a safetensors file; `path` names it in errors.
+    public init(data: Data, path: String) throws {
+        self.path = path
+        self.bytes = data
+        guard data.count >= 8 else { throw SafeTensorsError.truncatedHeader(file: path) }
+        var headerLength: UInt64 = 0
+        data.withUnsafeBytes { raw in
+            for i in 0..<8 { headerLength |= UInt64(raw[i]) << (8 * UInt64(i)) }
+        }
+        guard headerLength <= UInt64(data.count - 8) else {
+            throw SafeTensorsError.badHeader(file: path, reason: "header length \(headerLength) exceeds file size \(data.count)")
+        }
+        let dataStart = 8 + Int(headerLength)
+        let headerBytes = data.subdata(in: 8..<dataStart)
+        let json: Any
+        do { json = try JSONSerialization.jsonObject(with: headerBytes) } catch {
+            throw SafeTensorsError.badHeader(file: path, reason: "not JSON")
+        }
+        guard let dict = json as? [String: Any] else {
+            throw SafeTensorsError.badHeader(file: path, reason: "top level is not an object")
+        }
+        var meta: [String: String] = [:]
+        var found: [String: Entry] = [:]
+        let dataLength = data.count - dataStart
+        for (name, value) in dict {
+            if name == "__metadata__" {
+                if let m = value as? [String: Any] { for (k, v) in m { meta[k] = "\(v)" } }
+                continue
+            }
+            guard let info = value as? [String: Any] else {
+                throw SafeTensorsError.badEntry(file: path, tensor: name, reason: "entry is not an object")
+            }
+            guard let dtypeName = info["dtype"] as? String else {
+                throw SafeTensorsError.badEntry(file: path, tensor: name, reason: "missing dtype")
+            }
+            guard let dtype = SafeTensorsDType(rawValue: dtypeName) else {
+                throw SafeTensorsError.unknownDType(file: path, tensor: name, dtype: dtypeName)
+            }
+            guard let shapeAny = info["shape"] as? [Any], let offsAny = info["data_offsets"] as? [Any], offsAny.count == 2 else {
+                throw SafeTensorsError.badEntry(file: path, tensor: name, reason: "missing shape or data_offsets")
+            }
+            let shape = shapeAny.compactMap { ($0 as? NSNumber)?.intValue }
+            let offs = offsAny.compactMap { ($0 as? NSNumber)?.intValue }
+            guard shape.count == shapeAny.count, offs.count == 2, shape.allSatisfy({ $0 >= 0 }) else {
+                throw SafeTensorsError.badEntry(file: path, tensor: name, reason: "shape and offsets must be non-negative integers")
+            }
+            guard offs[0] >= 0, offs[0] <= offs[1], offs[1] <= dataLength else {
+                throw SafeTensorsError.badEntry(file: path, tensor: name,
+                    reason: "data_offsets \(offs) outside the data section (\(dataLength) bytes)")
+            }
+            var elements = 1
+            for d in shape {
+                let (p, o) = elements.multipliedReportingOverflow(by: d)
+                guard !o, p <= dataLength else {
+                    throw SafeTensorsError.badEntry(file: path, tensor: name, reason: "shape \(shape) is too large for the file")
+                }
+                elements = p
+            }
+            guard elements * dtype.size == offs[1] - offs[0] else {
+                throw SafeTensorsError.badEntry(file: path, tensor: name,
+                    reason: "shape \(shape) × \(dtype.rawValue) needs \(elements * dtype.size) bytes, offsets give \(offs[1] - offs[0])")
+            }
+            found[name] = Entry(name: name, dtype: dtype, shape: shape, begin: dataStart + offs[0], end: dataStart + offs[1])
+        }
+        let sorted = found.values.filter { $0.end > $0.begin }.sorted { $0.begin < $1.begin }
+        for i in sorted.indices.dropFirst() where sorted[i].begin < sorted[i - 1].end {
+            throw SafeTensorsError.overlap(file: path, first: sorted[i - 1].name, second: sorted[i].name)
+        }
+        self.metadata = meta
+        self.entries = found
+    }
+
+    /// The tensor's shape, or nil if absent.
+    public func shape(of name: String) -> [Int]? { entries[name]?.shape }
+
+    /// Reads one tensor as float32.
+    public func tensor(_ name: String) throws -> Tensor {
+        guard let e = entries[name] else { throw SafeTensorsError.missingTensor(file: path, tensor: name) }
+        let n = e.shape.reduce(1, *)
+        var out = [Float](repeating: 0, count: n)
+        bytes.withUnsafeBytes { raw in
+            let base = raw.baseAddress! + e.begin
+            out.withUnsafeMutableBufferPointer { dst in
+                switch e.dtype {
+                case .f32:
+                    for i in 0..<n { dst[i] = Float(bitPattern: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian) }
+                case .f16:
+                    for i in 0..<n { dst[i] = HalfFloat.toFloat(base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) }
+                case .bf16:
+                    for i in 0..<n {
+                        let h = base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian
+                        dst[i] = Float(bitPattern: UInt32(h) << 16)
+                    }
+                }
+            }
+        }
+        return Tensor(shape: e.shape, data: out)
+    }
+
+    /// Every tensor, by name.
+    public func all() throws -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        for name in entries.keys { out[name] = try tensor(name) }
+        return out
+    }
+}
+
+/// Writes float32 tensors as a safetensors file (keys sorted, header padded to 8 bytes).
+public enum SafeTensorsWriter {
+    public static func encode(_ tensors: [String: Tensor], metadata: [String: String] = [:]) throws -> Data {
+        var header: [String: Any] = [:]
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var offset = 0
+        let names = tensors.keys.sorted()
+        for name in names {
+            let t = tensors[name]!
+            header[name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + 4 * t.count]] as [String: Any]
+            offset += 4 * t.count
+        }
+        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        while json.count % 8 != 0 { json.append(0x20) }
+        var out = Data(capacity: 8 + json.count + offset)
+        var len = UInt64(json.count).littleEndian
+        withUnsafeBytes(of: &len) { out.append(contentsOf: $0) }
+        out.append(json)
+        for name in names {
+            tensors[name]!.data.withUnsafeBufferPointer { p in
+                // Float32 is stored little-endian on every platform Swift runs this on.
+                out.append(UnsafeBufferPointer(start: UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: UInt8.self),
+                                               count: 4 * p.count))
+            }
+        }
+        return out
+    }
+
+    public static func write(_ tensors: [String: Tensor], to url: URL, metadata: [String: String] = [:]) throws {
+        try encode(tensors, metadata: metadata).write(to: url, options: .atomic)
+    }
+}
+
+/// IEEE 754 half precision to single precision.
+enum HalfFloat {
+    static func toFloat(_ h: UInt16) -> Float {
+        let sign = UInt32(h & 0x8000) << 16
+        let exp = Int((h >> 10) & 0x1F)
+        let mant = UInt32(h & 0x3FF)
+        if exp == 0 {
+            if mant == 0 { return Float(bitPattern: sign) }
+            let v = Float(mant) * Float(sign: .plus, exponent: -24, significand: 1)
+            return sign != 0 ? -v : v
+        }
+        if exp == 31 { return Float(bitPattern: sign | 0x7F80_0000 | (mant << 13)) }
+        return Float(bitPattern: sign | (UInt32(exp - 15 + 127) << 23) | (mant << 13))
+    }
+}
