@@ -20,10 +20,7 @@ struct OSGDecoder: Sendable {
     func forward(_ features: UnsafePointer<Float>, count p: Int, hiddenBuffer: UnsafeMutablePointer<Float>,
                  output: UnsafeMutablePointer<Float>) {
         fc0.forward(features, rows: p, into: hiddenBuffer)
-        let h = hidden
-        Parallel.forChunks(p, grain: 1024) { s, e in
-            for i in (s * h)..<(e * h) { hiddenBuffer[i] = Pointwise.softplus(hiddenBuffer[i]) }
-        }
+        Pointwise.softplus(hiddenBuffer, count: p * hidden)
         fc1.forward(hiddenBuffer, rows: p, into: output)
         let o = fc1.outFeatures
         Parallel.forChunks(p, grain: 1024) { s, e in

@@ -19,6 +19,8 @@ struct Avatarize: AsyncParsableCommand {
             WorkerCommand.self,
             StatusCommand.self,
             JobsCommand.self,
+            GenerateCommand.self,
+            ModelsCommand.self,
         ]
     )
 }

@@ -1,0 +1,186 @@
+// A model bundle: a folder holding model.json (what the model is, hyper-parameters the tensor shapes
+// cannot tell, camera defaults, provenance, licence) and weights.safetensors (official EG3D key names).
+// A bare weights.safetensors also loads, with the released ffhq512-128 settings.
+import Foundation
+
+public struct CameraDefaults: Codable, Sendable, Equatable {
+    public var focal: Double = 4.2647
+    public var radius: Double = 2.7
+    public var pivot: [Double] = [0, 0, 0.2]
+    public init() {}
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        focal = try c.decodeIfPresent(Double.self, forKey: .focal) ?? 4.2647
+        radius = try c.decodeIfPresent(Double.self, forKey: .radius) ?? 2.7
+        pivot = try c.decodeIfPresent([Double].self, forKey: .pivot) ?? [0, 0, 0.2]
+    }
+
+    /// The frontal camera the mapping network is conditioned on.
+    public var frontal: Camera { camera(yaw: 0, pitch: 0) }
+
+    public func camera(yaw: Double, pitch: Double) -> Camera {
+        Camera.lookAt(yaw: yaw, pitch: pitch, radius: radius,
+                      lookAt: (pivot.count > 0 ? pivot[0] : 0, pivot.count > 1 ? pivot[1] : 0, pivot.count > 2 ? pivot[2] : 0),
+                      focal: focal)
+    }
+}
+
+/// model.json of a generator bundle. Example:
+/// {"kind": "eg3d-generator", "name": "ffhq512-128", "role": "source-generator", "style": "photo",
+///  "architecture": {"neural_rendering_resolution": 128, "superresolution_conv_clamp": 256, …},
+///  "camera": {"focal": 4.2647, "radius": 2.7, "pivot": [0, 0, 0.2]},
+///  "truncation_psi": 0.7, "truncation_cutoff": 14, "provenance": "…", "license": "…"}
+public struct GeneratorManifest: Codable, Sendable, Equatable {
+    public static let kind = "eg3d-generator"
+    public var kind: String = GeneratorManifest.kind
+    public var name: String?
+    /// "source-generator" (G_s, real faces) or "style-generator" (G_t, one artistic style).
+    public var role: String?
+    public var style: String?
+    public var description: String?
+    public var architecture = GeneratorOptions()
+    public var camera = CameraDefaults()
+    public var truncationPsi: Float = 0.7
+    public var truncationCutoff: Int = 14
+    public var provenance: String?
+    public var license: String?
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case kind, name, role, style, description, architecture, camera, provenance, license
+        case truncationPsi = "truncation_psi", truncationCutoff = "truncation_cutoff"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.decodeIfPresent(String.self, forKey: .kind) ?? GeneratorManifest.kind
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+        role = try c.decodeIfPresent(String.self, forKey: .role)
+        style = try c.decodeIfPresent(String.self, forKey: .style)
+        description = try c.decodeIfPresent(String.self, forKey: .description)
+        architecture = try c.decodeIfPresent(GeneratorOptions.self, forKey: .architecture) ?? GeneratorOptions()
+        camera = try c.decodeIfPresent(CameraDefaults.self, forKey: .camera) ?? CameraDefaults()
+        truncationPsi = try c.decodeIfPresent(Float.self, forKey: .truncationPsi) ?? 0.7
+        truncationCutoff = try c.decodeIfPresent(Int.self, forKey: .truncationCutoff) ?? 14
+        provenance = try c.decodeIfPresent(String.self, forKey: .provenance)
+        license = try c.decodeIfPresent(String.self, forKey: .license)
+    }
+}
+
+public struct ModelBundle: Sendable {
+    public static let manifestName = "model.json"
+    public static let weightsName = "weights.safetensors"
+
+    /// The folder (or bare weights file) the bundle was opened from.
+    public let url: URL
+    public let weightsURL: URL
+    public let manifest: GeneratorManifest
+
+    /// Opens a bundle folder, or a bare .safetensors file (manifest defaults).
+    public static func open(_ url: URL) throws -> ModelBundle {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
+            throw ModelError.notABundle(path: url.path)
+        }
+        if !isDir.boolValue {
+            guard url.pathExtension == "safetensors" else { throw ModelError.notABundle(path: url.path) }
+            return ModelBundle(url: url, weightsURL: url, manifest: GeneratorManifest())
+        }
+        let manifestURL = url.appendingPathComponent(manifestName)
+        let weightsURL = url.appendingPathComponent(weightsName)
+        guard FileManager.default.fileExists(atPath: weightsURL.path) else { throw ModelError.notABundle(path: url.path) }
+        var manifest = GeneratorManifest()
+        if FileManager.default.fileExists(atPath: manifestURL.path) {
+            manifest = try readManifest(manifestURL)
+        }
+        return ModelBundle(url: url, weightsURL: weightsURL, manifest: manifest)
+    }
+
+    public static func readManifest(_ url: URL) throws -> GeneratorManifest {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ModelError.badManifest(file: url.path, reason: "unreadable (\(error.localizedDescription))")
+        }
+        let m: GeneratorManifest
+        do { m = try JSONDecoder().decode(GeneratorManifest.self, from: data) } catch let DecodingError.typeMismatch(_, ctx) {
+            throw ModelError.badManifest(file: url.path, reason: "wrong type at \(ctx.codingPath.map(\.stringValue).joined(separator: "."))")
+        } catch {
+            throw ModelError.badManifest(file: url.path, reason: "not valid JSON for a generator manifest")
+        }
+        guard m.kind == GeneratorManifest.kind else {
+            throw ModelError.badManifest(file: url.path, reason: "'kind' is \"\(m.kind)\", not \"\(GeneratorManifest.kind)\"")
+        }
+        return m
+    }
+
+    /// Loads and strictly checks the weights, then builds the generator.
+    public func loadGenerator() throws -> TriPlaneGenerator {
+        try TriPlaneGenerator(weights: Weights(safetensors: weightsURL), options: manifest.architecture)
+    }
+
+    /// Where `avatarize models` looks: $AVATARIZE_MODELS (colon-separated), ./models, ~/.avatarize/models.
+    public static func searchPaths(environment: [String: String] = ProcessInfo.processInfo.environment) -> [URL] {
+        var out: [URL] = []
+        if let env = environment["AVATARIZE_MODELS"] {
+            out += env.split(separator: ":").map { URL(fileURLWithPath: String($0)) }
+        }
+        out.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("models"))
+        out.append(FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".avatarize/models"))
+        return out
+    }
+
+    /// A bundle folder found on disk, with its manifest's `kind` and summary (any kind: generators,
+    /// encoders), or the reason it cannot be read.
+    public struct Listing: Sendable {
+        public var path: URL
+        public var kind: String
+        public var name: String
+        public var summary: String
+        public var problem: String?
+    }
+
+    /// Folders under the search paths (one level deep, or the path itself) that hold a model.json.
+    public static func discover(in roots: [URL] = searchPaths()) -> [Listing] {
+        var out: [Listing] = []
+        var seen = Set<String>()
+        let fm = FileManager.default
+        for root in roots {
+            var candidates = [root]
+            if let kids = try? fm.contentsOfDirectory(at: root, includingPropertiesForKeys: nil) {
+                candidates += kids.sorted { $0.path < $1.path }
+            }
+            for dir in candidates {
+                let manifest = dir.appendingPathComponent(manifestName)
+                let key = dir.standardizedFileURL.path
+                guard fm.fileExists(atPath: manifest.path), !seen.contains(key) else { continue }
+                seen.insert(key)
+                out.append(listing(dir, manifest: manifest))
+            }
+        }
+        return out
+    }
+
+    static func listing(_ dir: URL, manifest: URL) -> Listing {
+        let name = dir.lastPathComponent
+        guard let data = try? Data(contentsOf: manifest),
+              let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            return Listing(path: dir, kind: "?", name: name, summary: "", problem: "model.json is not a JSON object")
+        }
+        let kind = obj["kind"] as? String ?? "?"
+        var problem: String? = nil
+        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent(weightsName).path) {
+            problem = "no \(weightsName)"
+        }
+        var parts: [String] = []
+        for key in ["role", "style", "description", "architecture", "source", "license"] {
+            if let v = obj[key] as? String { parts.append("\(key): \(v)") }
+        }
+        if kind == GeneratorManifest.kind, problem == nil {
+            do { _ = try readManifest(manifest) } catch { problem = "\(error)" }
+        }
+        return Listing(path: dir, kind: kind, name: obj["name"] as? String ?? name,
+                       summary: parts.joined(separator: ", "), problem: problem)
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import Models
+import Tensors
+
+/// `avatarize bench generator`: times the EG3D generator per stage at full size (random weights unless
+/// --model is given), with GFLOP/s per stage, peak memory and OpenBLAS's sgemm rate from the same run.
+struct BenchGeneratorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generator",
+        abstract: "Time the EG3D generator per stage (ms, GFLOP/s, peak memory, sgemm rate).",
+        discussion: """
+        Without --model, builds the full ffhq512-128 architecture with random weights. Prints medians over \
+        --frames rendered frames after --warmup frames; the last line is \
+        `frame_ms=… gflops=… sgemm_gflops=…`. Build with -c release before quoting numbers.
+        """
+    )
+
+    @Option(help: "Bundle folder or weights.safetensors (default: random full-size weights).") var model: String?
+    @Flag(help: "Use the full ffhq512-128 architecture with random weights (the default without --model).")
+    var fullSize = false
+    @Option(help: "Timed frames.") var frames = 3
+    @Option(help: "Untimed warm-up frames.") var warmup = 1
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+
+    func validate() throws {
+        if model != nil && fullSize { throw ValidationError("give --model or --full-size, not both") }
+        if frames < 1 { throw ValidationError("--frames must be at least 1") }
+    }
+
+    func run() throws {
+        Parallel.configureBLAS(threads: threads)
+        let g: TriPlaneGenerator
+        let label: String
+        if let model {
+            let bundle = try ModelBundle.open(URL(fileURLWithPath: model))
+            g = try bundle.loadGenerator()
+            label = bundle.url.path
+        } else {
+            g = try TriPlaneGenerator(weights: Weights.random(.ffhq512()))
+            label = "ffhq512-128 architecture, random weights"
+        }
+        let arch = g.architecture
+        let flops = arch.flops(options: g.options)
+        print("model: \(label)")
+        print("architecture: \(arch.numWs) ws, planes \(3 * arch.planeChannels)x\(arch.planeResolution)², "
+              + "render \(g.options.neuralRenderingResolution)², image \(arch.imageResolution)², threads \(threads ?? Parallel.workers)")
+        let sgemm = Gemm.measureRate()
+        let camera = CameraDefaults()
+        var rng = SplitMix64(seed: 42)
+        var stageTimes: [String: [Double]] = [:]
+        var frameTimes: [Double] = []
+        for i in 0..<(warmup + frames) {
+            let z = (0..<arch.zDim).map { _ in rng.gaussian() }
+            let t0 = Clock.now()
+            let ws = g.map(z: z, camera: camera.frontal.vector)
+            let tMap = Clock.now() - t0
+            let out = g.synthesize(ws: ws, camera: camera.camera(yaw: 0.3, pitch: -0.1).vector)
+            let total = Clock.now() - t0
+            guard i >= warmup else { continue }
+            frameTimes.append(total)
+            stageTimes["mapping", default: []].append(tMap)
+            for (stage, s) in out.timings { stageTimes[stage, default: []].append(s) }
+        }
+        func median(_ v: [Double]) -> Double { let s = v.sorted(); return s[s.count / 2] }
+        print("stage".padding(toLength: 16, withPad: " ", startingAt: 0) + "         ms      GFLOP    GFLOP/s")
+        for stage in ["mapping", "styles", "backbone", "rendering", "superresolution"] {
+            guard let times = stageTimes[stage] else { continue }
+            let ms = median(times) * 1000
+            let gf = (flops[stage] ?? 0) / 1e9
+            print(stage.padding(toLength: 16, withPad: " ", startingAt: 0)
+                  + String(format: " %10.1f %10.2f %10.1f", ms, gf, gf > 0 ? gf / (ms / 1000) : 0))
+        }
+        let frame = median(frameTimes)
+        let totalGF = flops.values.reduce(0, +) / 1e9
+        let convGF = ((flops["backbone"] ?? 0) + (flops["superresolution"] ?? 0)) / 1e9
+        let convS = median(stageTimes["backbone"] ?? [0]) + median(stageTimes["superresolution"] ?? [0])
+        print(String(format: "convolution stages: %.1f GFLOP/s = %.0f%% of sgemm", convGF / convS, 100 * convGF / convS / sgemm))
+        if let peak = Clock.peakResidentBytes() { print(String(format: "peak memory: %.0f MB", Double(peak) / 1e6)) }
+        print(String(format: "frames: %@ ms", frameTimes.map { String(format: "%.0f", $0 * 1000) }.joined(separator: " ")))
+        print(String(format: "frame_ms=%.1f gflops=%.1f sgemm_gflops=%.1f", frame * 1000, totalGF / frame, sgemm))
+    }
+}
