@@ -93,3 +93,15 @@ public struct GrayImage: Sendable, Equatable {
         return GrayImage(width: dw, height: dh, pixels: out)
     }
 }
+
+extension GrayImage {
+    /// Left–right mirror image (the profile cascade only knows one side; the other is found mirrored).
+    public func mirrored() -> GrayImage {
+        var out = pixels
+        for y in 0..<height {
+            let o = y * width
+            for x in 0..<width { out[o + x] = pixels[o + width - 1 - x] }
+        }
+        return GrayImage(width: width, height: height, pixels: out)
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+/// Where the face models are: Debian's standard paths (`opencv-data`, `libdlib-data`), or one folder
+/// that holds all of them, given by `--face-models DIR` or the `AVATARIZE_FACE_MODELS` environment
+/// variable (the flag wins).
+public struct FaceModelPaths: Sendable, Equatable {
+    public static let environmentVariable = "AVATARIZE_FACE_MODELS"
+    public static let debianCascadeDirectory = "/usr/share/opencv4/haarcascades"
+    public static let debianPredictorDirectory = "/usr/share/dlib"
+
+    public static let frontalCascadeName = "haarcascade_frontalface_default.xml"
+    public static let frontalAltCascadeName = "haarcascade_frontalface_alt2.xml"
+    public static let profileCascadeName = "haarcascade_profileface.xml"
+    public static let predictorName = "shape_predictor_68_face_landmarks.dat"
+
+    public var frontalCascade: String
+    public var frontalAltCascade: String
+    public var profileCascade: String
+    public var predictor: String
+
+    /// `directory` (or, when nil, the environment variable) overrides the Debian locations.
+    public init(directory: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        if let dir = directory ?? environment[Self.environmentVariable], !dir.isEmpty {
+            frontalCascade = (dir as NSString).appendingPathComponent(Self.frontalCascadeName)
+            frontalAltCascade = (dir as NSString).appendingPathComponent(Self.frontalAltCascadeName)
+            profileCascade = (dir as NSString).appendingPathComponent(Self.profileCascadeName)
+            predictor = (dir as NSString).appendingPathComponent(Self.predictorName)
+        } else {
+            frontalCascade = "\(Self.debianCascadeDirectory)/\(Self.frontalCascadeName)"
+            frontalAltCascade = "\(Self.debianCascadeDirectory)/\(Self.frontalAltCascadeName)"
+            profileCascade = "\(Self.debianCascadeDirectory)/\(Self.profileCascadeName)"
+            predictor = "\(Self.debianPredictorDirectory)/\(Self.predictorName)"
+        }
+    }
+}
