@@ -43,17 +43,18 @@ public enum Activation: Sendable, Equatable {
 
 public enum Pointwise {
     /// torch.nn.functional.softplus with beta 1, threshold 20.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func softplus(_ x: Float) -> Float {
         x > 20 ? x : Swift.max(x, 0) + log1pUnit(exp(-abs(x)))
     }
 
     /// e^x in float32 (Cephes-style: range reduction by ln 2, degree-6 polynomial; ~1 ulp), written so
     /// loops over it vectorise. Inputs below −87.3 return ~1e−38 instead of 0.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func exp(_ x: Float) -> Float {
         let xc = Swift.min(Swift.max(x, -87.3), 88.7)
-        let k = (xc * 1.442_695_04).rounded(.toNearestOrEven)
+        // Round to nearest by adding and removing 1.5·2²³ (pure arithmetic, so loops vectorise).
+        let k = (xc * 1.442_695_04 + 12_582_912) - 12_582_912
         let r = xc - k * 0.693_359_375 + k * 2.121_944_4e-4
         var p: Float = 1.987_569_15e-4
         p = p * r + 1.398_199_95e-3
@@ -66,7 +67,7 @@ public enum Pointwise {
     }
 
     /// ln(1 + e) for e in [0, 1], via 2·atanh(e / (2 + e)) to 8 terms (error < 1e−7 relative).
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func log1pUnit(_ e: Float) -> Float {
         let s = e / (2 + e)
         let s2 = s * s
@@ -88,7 +89,7 @@ public enum Pointwise {
         }
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func sigmoid(_ x: Float) -> Float {
         1 / (1 + exp(-x))
     }

@@ -19,7 +19,7 @@ public enum GridSample {
 
     /// Adds `scale` × the bilinear sample at normalised (gx, gy) ∈ [−1, 1]² into `acc[0..<C]`.
     /// gx indexes width, gy height; out-of-range taps read zero.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func accumulate(
         plane: UnsafePointer<Float>, height: Int, width: Int, channels: Int,
         gx: Float, gy: Float, scale: Float, into acc: UnsafeMutablePointer<Float>

@@ -1,0 +1,77 @@
+import Foundation
+import XCTest
+@testable import Tensors
+
+final class SafeTensorsTests: XCTestCase {
+    /// Builds a file from a raw header dictionary and data bytes.
+    func file(header: [String: Any], data: [UInt8]) throws -> Data {
+        var json = try JSONSerialization.data(withJSONObject: header)
+        while json.count % 8 != 0 { json.append(0x20) }
+        var out = Data()
+        var n = UInt64(json.count).littleEndian
+        withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
+        out.append(json)
+        out.append(contentsOf: data)
+        return out
+    }
+
+    func testRoundTrip() throws {
+        let a = Tensor(shape: [2, 3], data: [1, -2, 3.5, 0, 1e-8, 7])
+        let b = Tensor(scalar: 0.25)
+        let data = try SafeTensorsWriter.encode(["a": a, "b": b], metadata: ["k": "v"])
+        let f = try SafeTensorsFile(data: data, path: "mem")
+        XCTAssertEqual(try f.tensor("a"), a)
+        XCTAssertEqual(try f.tensor("b"), b)
+        XCTAssertEqual(f.metadata["k"], "v")
+        XCTAssertEqual(f.names, ["a", "b"])
+    }
+
+    func testHalfAndBFloat16() throws {
+        // F16: 1.0 = 0x3C00, -2.0 = 0xC000, 0.5 = 0x3800, smallest subnormal 0x0001; BF16: 1.0 = 0x3F80, -3.0 = 0xC040.
+        let f16: [UInt16] = [0x3C00, 0xC000, 0x3800, 0x0001]
+        let bf16: [UInt16] = [0x3F80, 0xC040]
+        var bytes: [UInt8] = []
+        for h in f16 + bf16 { bytes += [UInt8(h & 0xFF), UInt8(h >> 8)] }
+        let d = try file(header: ["h": ["dtype": "F16", "shape": [4], "data_offsets": [0, 8]],
+                                  "b": ["dtype": "BF16", "shape": [2], "data_offsets": [8, 12]]], data: bytes)
+        let f = try SafeTensorsFile(data: d, path: "mem")
+        XCTAssertEqual(try f.tensor("h").data, [1, -2, 0.5, Float(sign: .plus, exponent: -24, significand: 1)])
+        XCTAssertEqual(try f.tensor("b").data, [1, -3])
+    }
+
+    func testRejectsBadFilesWithNamedErrors() throws {
+        let eight = [UInt8](repeating: 0, count: 8)
+        func expect(_ header: [String: Any], _ data: [UInt8], _ check: (SafeTensorsError) -> Bool, line: UInt = #line) throws {
+            let d = try file(header: header, data: data)
+            XCTAssertThrowsError(try SafeTensorsFile(data: d, path: "bad.safetensors"), line: line) { e in
+                guard let e = e as? SafeTensorsError else { return XCTFail("wrong error \(e)", line: line) }
+                XCTAssertTrue(check(e), "\(e)", line: line)
+                XCTAssertTrue(e.description.contains("bad.safetensors"), line: line)
+            }
+        }
+        try expect(["x": ["dtype": "F32", "shape": [2], "data_offsets": [0, 12]]], eight) {
+            if case .badEntry(_, "x", _) = $0 { return true } else { return false }
+        }
+        try expect(["x": ["dtype": "F32", "shape": [3], "data_offsets": [0, 8]]], eight) {
+            if case .badEntry(_, "x", _) = $0 { return true } else { return false }
+        }
+        try expect(["x": ["dtype": "I64", "shape": [1], "data_offsets": [0, 8]]], eight) {
+            $0 == .unknownDType(file: "bad.safetensors", tensor: "x", dtype: "I64")
+        }
+        try expect(["x": ["dtype": "F32", "shape": [2], "data_offsets": [0, 8]],
+                    "y": ["dtype": "F32", "shape": [1], "data_offsets": [4, 8]]], eight) {
+            if case .overlap = $0 { return true } else { return false }
+        }
+        XCTAssertThrowsError(try SafeTensorsFile(data: Data([1, 2, 3]), path: "t")) { e in
+            XCTAssertEqual(e as? SafeTensorsError, .truncatedHeader(file: "t"))
+        }
+        var huge = Data([0xFF, 0xFF, 0, 0, 0, 0, 0, 0]); huge.append(contentsOf: eight)
+        XCTAssertThrowsError(try SafeTensorsFile(data: huge, path: "t")) { e in
+            guard case .badHeader = e as? SafeTensorsError else { return XCTFail("\(e)") }
+        }
+        let ok = try SafeTensorsFile(data: try file(header: [:], data: []), path: "t")
+        XCTAssertThrowsError(try ok.tensor("nope")) { e in
+            XCTAssertEqual(e as? SafeTensorsError, .missingTensor(file: "t", tensor: "nope"))
+        }
+    }
+}
