@@ -335,14 +335,15 @@ public final class PostgresJobQueue: JobQueue {
         }
     }
 
-    /// Maps driver errors to `QueueError` with the server's message (never the connection settings).
+    /// Maps driver errors to `QueueError` with the server's message (never the connection settings); other errors
+    /// (our own, or the caller's from `beforeCommit`) pass through unchanged.
     private func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch let error as QueueError {
-            throw error
-        } catch {
+        } catch let error as PSQLError {
             throw QueueError.database(Self.message(error))
+        } catch let error as PostgresDecodingError {
+            throw QueueError.database("cannot decode column \(error.columnName): \(error.targetType)")
         }
     }
 

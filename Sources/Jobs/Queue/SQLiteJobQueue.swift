@@ -303,21 +303,19 @@ public final class SQLiteJobQueue: JobQueue {
     private func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(body)
-        } catch let error as QueueError {
-            throw error
-        } catch {
+        } catch let error as DatabaseError {
             throw QueueError.database("\(error)")
         }
+        // Anything else (a QueueError, or the caller's own error from `beforeCommit`) passes through unchanged.
     }
 
     private func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(body)
-        } catch let error as QueueError {
-            throw error
-        } catch {
+        } catch let error as DatabaseError {
             throw QueueError.database("\(error)")
         }
+        // Anything else (a QueueError, or the caller's own error from `beforeCommit`) passes through unchanged.
     }
 
     private static func now() -> Double { Date().timeIntervalSince1970 }

@@ -1,0 +1,171 @@
+import Foundation
+import XCTest
+@testable import Jobs
+
+/// Job file parsing and planning: located diagnostics, path resolution and confinement, idempotency keys.
+final class JobFileTests: XCTestCase {
+    private var directory: TemporaryDirectory!
+
+    override func setUpWithError() throws {
+        directory = try TemporaryDirectory("jobfile")
+        // Planning reads inputs only to hash them; any bytes will do.
+        try directory.write("clips/one.mp4", "clip one")
+        try directory.write("clips/two.mov", "clip two")
+        try directory.write("clips/notes.txt", "not matched by the globs below")
+    }
+
+    override func tearDown() {
+        directory = nil
+    }
+
+    private func plan(_ name: String, _ text: String, root: String? = nil) throws -> [PlannedJob] {
+        let url = try directory.write(name, text)
+        return try JobPlanner().plan(try JobFileParser().parse(fileAt: url.path), outputRootOverride: root)
+    }
+
+    private func diagnostics(_ name: String, _ text: String, root: String? = nil) -> [JobFileDiagnostic] {
+        do {
+            _ = try plan(name, text, root: root)
+            XCTFail("\(name) should have been rejected")
+            return []
+        } catch let error as JobFileError {
+            return error.diagnostics
+        } catch {
+            XCTFail("unexpected error \(error)")
+            return []
+        }
+    }
+
+    func testValidFileExpandsInputsTimesSettingsWithPathsFromTheFilesFolder() throws {
+        let jobs = try plan("batch/../jobs.yaml", """
+            kind: transcode
+            inputs: [clips/*.mp4, clips/two.mov]
+            output: out/{clip}-{style}.{ext}
+            priority: 4
+            max_attempts: 5
+            settings:
+              - style: warm
+              - style: cool
+            """)
+        XCTAssertEqual(jobs.map { URL(fileURLWithPath: $0.payload.output).lastPathComponent },
+                       ["one-warm.mp4", "one-cool.mp4", "two-warm.mov", "two-cool.mov"])
+        XCTAssertTrue(jobs.allSatisfy { $0.payload.output.hasPrefix(directory.url.standardizedFileURL.path + "/out/") })
+        XCTAssertTrue(jobs.allSatisfy { $0.payload.input.hasPrefix(directory.url.standardizedFileURL.path + "/clips/") })
+        XCTAssertTrue(jobs.allSatisfy { $0.spec.priority == 4 && $0.spec.maxAttempts == 5 && $0.spec.kind == "transcode" })
+        XCTAssertEqual(Set(jobs.map(\.spec.key)).count, 4, "every job has its own key")
+        let decoded = try JSONDecoder().decode(JobPayload.self, from: Data(jobs[0].spec.payload.utf8))
+        XCTAssertEqual(decoded, jobs[0].payload)
+    }
+
+    func testKeysAreStableAndFollowInputContent() throws {
+        let text = "inputs: [clips/one.mp4]\noutput: out/{clip}.mp4\nsettings: [{style: a}]\n"
+        let first = try plan("jobs.yaml", text)
+        let second = try plan("jobs.yaml", text)
+        XCTAssertEqual(first.map(\.spec.key), second.map(\.spec.key))
+        try directory.write("clips/one.mp4", "clip one, edited")
+        let edited = try plan("jobs.yaml", text)
+        XCTAssertNotEqual(first.map(\.spec.key), edited.map(\.spec.key), "an edited clip is a new job")
+    }
+
+    func testEveryProblemIsReportedWithLineAndField() {
+        let found = diagnostics("jobs.yaml", """
+            inputs: [clips/*.mp4]
+            output: out/{clip}-{styel}.mp4
+            colour: blue
+            max_attempts: 0
+            settings:
+              - style: ok
+              - edits: {smile: 1}
+              - style: ../up
+            """)
+        let summary = found.map { "\($0.line):\($0.field)" }
+        XCTAssertTrue(summary.contains("3:colour"), "\(summary)")
+        XCTAssertTrue(summary.contains("4:max_attempts"), "\(summary)")
+        XCTAssertTrue(summary.contains("7:settings[1].style"), "\(summary)")
+        XCTAssertTrue(summary.contains("7:settings[1].edits"), "\(summary)")
+        XCTAssertTrue(summary.contains("8:settings[2].style"), "\(summary)")
+        XCTAssertTrue(found.allSatisfy { $0.file.hasSuffix("jobs.yaml") })
+        XCTAssertTrue(found.first { $0.field == "settings[1].edits" }?.message.contains("transcode") == true)
+    }
+
+    func testTemplateAndInputProblemsAreLocated() {
+        let found = diagnostics("jobs.yaml", """
+            inputs:
+              - clips/*.webm
+              - clips/missing.mp4
+            output: out/{clip}-{styel}.mp4
+            settings: [{style: a}]
+            """)
+        let summary = found.map { "\($0.line):\($0.field)" }
+        XCTAssertEqual(Set(summary), ["2:inputs[0]", "3:inputs[1]", "4:output"], "\(found)")
+        XCTAssertTrue(found.contains { $0.message.contains("{styel}") })
+    }
+
+    func testJSONFilesGetLineNumbersToo() {
+        let found = diagnostics("jobs.json", """
+            {
+            \t"inputs": ["clips/one.mp4"],
+            \t"output": "out/{clip}.mp4",
+            \t"settings": [
+            \t\t{"style": "a", "layout": 3}
+            \t]
+            }
+            """)
+        XCTAssertEqual(found.map(\.line), [5], "\(found)")
+        XCTAssertEqual(found.first?.field, "settings[0].layout")
+        let syntax = diagnostics("broken.json", "{\n  \"inputs\": [\"a\",\n  \"output\": }\n")
+        XCTAssertEqual(syntax.count, 1)
+        XCTAssertGreaterThan(syntax.first?.line ?? 0, 1, "\(syntax)")
+    }
+
+    func testOutputsCannotEscapeTheOutputRoot() throws {
+        let dotdot = diagnostics("jobs.yaml", "inputs: [clips/one.mp4]\noutput: out/../../{clip}.mp4\nsettings: [{style: a}]\n")
+        XCTAssertEqual(dotdot.map(\.line), [2])
+        XCTAssertTrue(dotdot.first?.message.contains("outside the output root") == true, "\(dotdot)")
+
+        let absolute = diagnostics("jobs.yaml", "inputs: [clips/one.mp4]\noutput: /tmp/{clip}.mp4\nsettings: [{style: a}]\n")
+        XCTAssertTrue(absolute.first?.message.contains("outside the output root") == true, "\(absolute)")
+
+        // A configured root narrows it further; a sibling folder sharing the prefix is still outside.
+        let sibling = diagnostics("jobs.yaml", "inputs: [clips/one.mp4]\noutput: out2/{clip}.mp4\noutput_root: out\nsettings: [{style: a}]\n")
+        XCTAssertTrue(sibling.first?.message.contains("outside the output root") == true, "\(sibling)")
+
+        // A link inside the root that leads out of it counts as outside.
+        let elsewhere = try TemporaryDirectory("elsewhere")
+        try FileManager.default.createSymbolicLink(atPath: directory.file("out").path, withDestinationPath: elsewhere.path)
+        let linked = diagnostics("jobs.yaml", "inputs: [clips/one.mp4]\noutput: out/{clip}.mp4\noutput_root: .\nsettings: [{style: a}]\n",
+                                 root: nil)
+        XCTAssertTrue(linked.first?.message.contains("outside the output root") == true, "\(linked)")
+
+        // --output-root overrides the file.
+        let inside = try plan("jobs2.yaml", "inputs: [clips/one.mp4]\noutput: /tmp/avz-anywhere/{clip}.mp4\nsettings: [{style: a}]\n",
+                              root: "/tmp/avz-anywhere")
+        XCTAssertEqual(inside.first?.payload.output, "/tmp/avz-anywhere/one.mp4")
+    }
+
+    func testOutputsCannotOverwriteInputsOrEachOther() {
+        let overwrite = diagnostics("jobs.yaml", "inputs: [clips/*.mp4]\noutput: clips/{clip}.{ext}\nsettings: [{style: a}]\n")
+        XCTAssertTrue(overwrite.first?.message.contains("overwrite an input") == true, "\(overwrite)")
+        let clash = diagnostics("jobs.yaml", "inputs: [clips/one.mp4]\noutput: out/{clip}.mp4\nsettings: [{style: a}, {style: b}]\n")
+        XCTAssertTrue(clash.first?.message.contains("would both write") == true, "\(clash)")
+    }
+
+    func testStructuralMistakes() {
+        XCTAssertEqual(diagnostics("empty.yaml", "").first?.message, "the job file is empty")
+        XCTAssertTrue(diagnostics("list.yaml", "- a\n- b\n").first?.message.contains("mapping") == true)
+        let missing = Set(diagnostics("bare.yaml", "kind: transcode\n").map(\.field))
+        XCTAssertEqual(missing, ["inputs", "output", "settings"])
+        let kind = diagnostics("kind.yaml", "kind: paint\ninputs: [clips/one.mp4]\noutput: o/{clip}.mp4\nsettings: [{style: a}]\n")
+        XCTAssertEqual(kind.first?.field, "kind")
+        XCTAssertEqual(kind.first?.line, 1)
+        let syntax = diagnostics("tabs.yaml", "inputs: [clips/one.mp4\noutput: x\n")
+        XCTAssertTrue(syntax.first?.message.hasPrefix("syntax error") == true, "\(syntax)")
+    }
+
+    func testDiagnosticFormatIsFileLineColumnFieldMessage() {
+        let diagnostic = JobFileDiagnostic(file: "jobs.yaml", line: 3, column: 5, field: "settings[0].style", message: "missing")
+        XCTAssertEqual(diagnostic.description, "jobs.yaml:3:5: settings[0].style: missing")
+        let error = JobFileError.invalid([diagnostic])
+        XCTAssertTrue(error.description.contains("nothing was enqueued"))
+    }
+}

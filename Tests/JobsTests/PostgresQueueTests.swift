@@ -1,0 +1,92 @@
+import XCTest
+@testable import Jobs
+
+/// The shared queue and worker scenarios against a real PostgreSQL server this class starts for itself.
+final class PostgresQueueTests: XCTestCase {
+    nonisolated(unsafe) private static var cluster: PostgresCluster?
+    nonisolated(unsafe) private static var startError: (any Error)?
+
+    override class func setUp() {
+        super.setUp()
+        do {
+            cluster = try PostgresCluster.start()
+        } catch {
+            startError = error
+        }
+    }
+
+    override class func tearDown() {
+        cluster?.stop()
+        cluster = nil
+        super.tearDown()
+    }
+
+    override func setUpWithError() throws {
+        // XCTSkip outside CI when the server is not installed; any other error (CI without it, initdb failing)
+        // fails every test loudly.
+        if let error = Self.startError { throw error }
+    }
+
+    private var backend: PostgresBackend {
+        get throws { PostgresBackend(cluster: try XCTUnwrap(Self.cluster)) }
+    }
+    private var queue: QueueScenarios { get throws { QueueScenarios(backend: try backend) } }
+    private var workers: WorkerScenarios { get throws { WorkerScenarios(backend: try backend) } }
+
+    func testMigrationsAreRepeatable() async throws { try await queue.migrationsAreRepeatable() }
+    func testDuplicateEnqueueIsNoOp() async throws { try await queue.duplicateEnqueueIsNoOp() }
+    func testClaimsFollowPriorityThenAge() async throws { try await queue.claimsFollowPriorityThenAge() }
+    func testExpiredLeaseMakesJobClaimableAgain() async throws { try await queue.expiredLeaseMakesJobClaimableAgain() }
+    func testExpiredLeaseOnLastAttemptIsDead() async throws { try await queue.expiredLeaseOnLastAttemptIsDead() }
+    func testFailuresRetryWithBackoffThenDie() async throws { try await queue.failuresRetryWithBackoffThenDie() }
+    func testCancelStopsQueuedAndRunningJobs() async throws { try await queue.cancelStopsQueuedAndRunningJobs() }
+    func testReleaseReturnsJobWithoutUsingAnAttempt() async throws { try await queue.releaseReturnsJobWithoutUsingAnAttempt() }
+    func testFailedCommitLeavesJobRunning() async throws { try await queue.failedCommitLeavesJobRunning() }
+    func testConcurrentClaimsNeverShareAJob() async throws { try await queue.concurrentClaimsNeverShareAJob() }
+
+    func testTwoHundredJobsOverFourWorkersFinishExactlyOnce() async throws {
+        try await workers.twoHundredJobsOverFourWorkersFinishExactlyOnce()
+    }
+    func testKilledWorkersJobRunsAgainAfterLeaseExpiry() async throws { try await workers.killedWorkersJobRunsAgainAfterLeaseExpiry() }
+    func testFailingJobRetriesThenIsDead() async throws { try await workers.failingJobRetriesThenIsDead() }
+    func testSigtermReleasesRunningJob() async throws { try await workers.sigtermReleasesRunningJob() }
+    func testBadJobFileChangesNothing() async throws { try await workers.badJobFileChangesNothing() }
+
+    func testSchemaVersionIsRecordedAndNewerSchemaIsRefused() async throws {
+        let directory = try TemporaryDirectory("schema")
+        let url = try backend.makeQueueURL(in: directory)
+        let queue = try await backend.openQueue(url)
+        try await queue.close()
+        let cluster = try XCTUnwrap(Self.cluster)
+        let database = try XCTUnwrap(URL(string: url)?.path.dropFirst())
+        func psql(_ sql: String) throws -> String {
+            let output = try ProcessRunner.run("/usr/bin/env", ["psql", "-h", "127.0.0.1", "-p", "\(cluster.port)", "-U", "postgres",
+                                                                "-d", String(database), "-tA", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                                               environment: ["PGPASSWORD": cluster.password, "PATH": "/usr/bin:/bin"])
+            XCTAssertEqual(output.status, 0, output.stderr)
+            return output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        XCTAssertEqual(try psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM avatarize_schema_migrations"), "1")
+        _ = try psql("INSERT INTO avatarize_schema_migrations (version, name) VALUES (99, 'from the future')")
+        do {
+            _ = try await backend.openQueue(url)
+            XCTFail("a schema newer than this build must be refused")
+        } catch let error as QueueError {
+            XCTAssertEqual(error, .schemaTooNew(found: 99, known: PostgresMigrations.latestVersion))
+        }
+    }
+
+    func testWrongPasswordErrorDoesNotShowThePassword() async throws {
+        let cluster = try XCTUnwrap(Self.cluster)
+        let wrong = "not-the-password-\(UUID().uuidString.prefix(6))"
+        let url = "postgres://postgres:\(wrong)@127.0.0.1:\(cluster.port)/postgres?sslmode=disable"
+        do {
+            _ = try await backend.openQueue(url)
+            XCTFail("connecting with a wrong password must fail")
+        } catch {
+            let text = "\(error)"
+            XCTAssertFalse(text.contains(wrong), text)
+            XCTAssertFalse(text.contains(cluster.password), text)
+        }
+    }
+}

@@ -1,0 +1,277 @@
+import Foundation
+import XCTest
+@testable import Jobs
+
+/// Queue semantics every backend must share, run once per backend by `SQLiteQueueTests` and
+/// `PostgresQueueTests`. These drive the queue in-process; `WorkerScenarios` drives real worker processes.
+struct QueueScenarios {
+    let backend: any QueueBackend
+
+    private func withQueue(_ body: (any JobQueue) async throws -> Void) async throws {
+        let directory = try TemporaryDirectory("queue")
+        let queue = try await backend.openQueue(try backend.makeQueueURL(in: directory))
+        do {
+            try await body(queue)
+        } catch {
+            try? await queue.close()
+            throw error
+        }
+        try await queue.close()
+    }
+
+    private func spec(_ key: String, priority: Int = 0, maxAttempts: Int = 3) -> JobSpec {
+        JobSpec(key: key, kind: "transcode", payload: #"{"test":"\#(key)"}"#, priority: priority, maxAttempts: maxAttempts)
+    }
+
+    func migrationsAreRepeatable() async throws {
+        let directory = try TemporaryDirectory("migrate")
+        let url = try backend.makeQueueURL(in: directory)
+        // Several processes start at once in practice; concurrent migrate calls must all succeed.
+        let queues = try await withThrowingTaskGroup(of: (any JobQueue).self) { group in
+            for _ in 0..<4 { group.addTask { try await backend.openQueue(url) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let summary = try await queues[0].enqueue([spec("a")])
+        XCTAssertEqual(summary.inserted.count, 1)
+        try await queues[1].migrate()
+        let count = try await queues[2].counts()[.queued]
+        XCTAssertEqual(count, 1)
+        for queue in queues { try await queue.close() }
+    }
+
+    func duplicateEnqueueIsNoOp() async throws {
+        try await withQueue { queue in
+            let first = try await queue.enqueue([spec("a"), spec("b")])
+            XCTAssertEqual(first.inserted.count, 2)
+            XCTAssertEqual(first.existing, 0)
+            let second = try await queue.enqueue([spec("a"), spec("b"), spec("c")])
+            XCTAssertEqual(second.inserted.count, 1, "only the new key is inserted")
+            XCTAssertEqual(second.existing, 2)
+            // Even a finished job is not re-run by enqueueing it again.
+            let job = try await queue.claim(worker: "w", lease: 30)
+            _ = try await queue.complete(id: try XCTUnwrap(job).id, worker: "w", progress: nil) {}
+            let third = try await queue.enqueue([spec("a")])
+            XCTAssertEqual(third.inserted, [])
+            let counts = try await queue.counts()
+            XCTAssertEqual(counts[.queued], 2)
+            XCTAssertEqual(counts[.succeeded], 1)
+            let awaited1 = try await queue.jobs(state: nil, limit: 100).count
+            XCTAssertEqual(awaited1, 3)
+        }
+    }
+
+    func claimsFollowPriorityThenAge() async throws {
+        try await withQueue { queue in
+            _ = try await queue.enqueue([spec("low1", priority: 0), spec("high", priority: 5), spec("low2", priority: 0),
+                                         spec("mid", priority: 1)])
+            var order: [String] = []
+            while let job = try await queue.claim(worker: "w", lease: 30) { order.append(job.key) }
+            XCTAssertEqual(order, ["high", "mid", "low1", "low2"])
+            let running = try await queue.jobs(state: .running, limit: 10)
+            XCTAssertEqual(running.count, 4)
+            XCTAssertTrue(running.allSatisfy { $0.leaseOwner == "w" && $0.attempts == 1 })
+        }
+    }
+
+    func expiredLeaseMakesJobClaimableAgain() async throws {
+        try await withQueue { queue in
+            _ = try await queue.enqueue([spec("a")])
+            let awaited2 = try await queue.claim(worker: "A", lease: 0.6)
+            let first = try XCTUnwrap(awaited2)
+            let early = try await queue.claim(worker: "B", lease: 30)
+            XCTAssertNil(early, "a held lease is not claimable")
+            // Heartbeats keep it held past the original expiry.
+            try await Task.sleep(nanoseconds: 400_000_000)
+            let beat = try await queue.heartbeat(id: first.id, worker: "A", lease: 0.6, progress: JobProgress(done: 3, total: 10))
+            XCTAssertEqual(beat, .held)
+            try await Task.sleep(nanoseconds: 400_000_000)
+            let stillHeld = try await queue.claim(worker: "B", lease: 30)
+            XCTAssertNil(stillHeld, "the heartbeat extended the lease")
+            let awaited3 = try await queue.job(id: first.id)?.progressDone
+            XCTAssertEqual(awaited3, 3)
+            let awaited4 = try await queue.job(id: first.id)?.progressTotal
+            XCTAssertEqual(awaited4, 10)
+            // A stops beating: after expiry B gets the job as a new attempt.
+            try await Task.sleep(nanoseconds: 900_000_000)
+            let awaited5 = try await queue.claim(worker: "B", lease: 30)
+            let second = try XCTUnwrap(awaited5)
+            XCTAssertEqual(second.id, first.id)
+            XCTAssertEqual(second.attempts, 2)
+            XCTAssertEqual(second.leaseOwner, "B")
+            // A comes back: it has lost the job and cannot finish it.
+            let late = try await queue.heartbeat(id: first.id, worker: "A", lease: 30, progress: nil)
+            XCTAssertEqual(late, .lost)
+            let committed = Locked(false)
+            let completion = try await queue.complete(id: first.id, worker: "A", progress: nil) { committed.value = true }
+            XCTAssertEqual(completion, .lost)
+            XCTAssertFalse(committed.value, "a worker without the lease never moves its output into place")
+            let awaited6 = try await queue.complete(id: first.id, worker: "B", progress: nil) {}
+            XCTAssertEqual(awaited6, .held)
+            let events = try await queue.events(jobID: first.id).map(\.kind)
+            XCTAssertEqual(events, [.enqueued, .claimed, .expired, .claimed, .succeeded])
+        }
+    }
+
+    func expiredLeaseOnLastAttemptIsDead() async throws {
+        try await withQueue { queue in
+            _ = try await queue.enqueue([spec("a", maxAttempts: 1)])
+            let awaited7 = try await queue.claim(worker: "A", lease: 0.2)
+            let job = try XCTUnwrap(awaited7)
+            try await Task.sleep(nanoseconds: 400_000_000)
+            let next = try await queue.claim(worker: "B", lease: 30)
+            XCTAssertNil(next, "a job whose worker died on its last attempt is not run again")
+            let awaited8 = try await queue.job(id: job.id)
+            let record = try XCTUnwrap(awaited8)
+            XCTAssertEqual(record.state, .dead)
+            XCTAssertTrue(record.lastError?.contains("expired") == true, record.lastError ?? "nil")
+        }
+    }
+
+    func failuresRetryWithBackoffThenDie() async throws {
+        try await withQueue { queue in
+            _ = try await queue.enqueue([spec("a", maxAttempts: 3)])
+            let policy = RetryPolicy(baseDelay: 0.3, maxDelay: 10)
+            var delays: [TimeInterval] = []
+            for attempt in 1...3 {
+                var job: JobRecord?
+                let waitingSince = Date()
+                while job == nil {
+                    job = try await queue.claim(worker: "w", lease: 30)
+                    if job == nil { try await Task.sleep(nanoseconds: 20_000_000) }
+                    XCTAssertLessThan(Date().timeIntervalSince(waitingSince), 5, "the retry never became claimable")
+                }
+                delays.append(Date().timeIntervalSince(waitingSince))
+                XCTAssertEqual(job?.attempts, attempt)
+                let state = try await queue.fail(id: try XCTUnwrap(job).id, worker: "w", error: "boom \(attempt)", policy: policy)
+                XCTAssertEqual(state, attempt < 3 ? .queued : .dead)
+            }
+            // Backoff doubles: ~0.3 s before attempt 2, ~0.6 s before attempt 3.
+            XCTAssertGreaterThanOrEqual(delays[1], 0.25)
+            XCTAssertGreaterThanOrEqual(delays[2], 0.55)
+            XCTAssertGreaterThan(delays[2], delays[1])
+            let awaited9 = try await queue.jobs(state: .dead, limit: 10).first
+            let dead = try XCTUnwrap(awaited9)
+            XCTAssertEqual(dead.lastError, "boom 3")
+            XCTAssertEqual(dead.attempts, 3)
+            XCTAssertNotNil(dead.finishedAt)
+            let nothing = try await queue.claim(worker: "w", lease: 30)
+            XCTAssertNil(nothing)
+            let events = try await queue.events(jobID: dead.id).map(\.kind)
+            XCTAssertEqual(events, [.enqueued, .claimed, .retryScheduled, .claimed, .retryScheduled, .claimed, .dead])
+            // An operator can give it another round.
+            let retried = try await queue.retry(id: dead.id)
+            XCTAssertEqual(retried.state, .queued)
+            XCTAssertEqual(retried.attempts, 0)
+            let awaited10 = try await queue.claim(worker: "w", lease: 30)?.id
+            XCTAssertEqual(awaited10, dead.id)
+        }
+    }
+
+    func cancelStopsQueuedAndRunningJobs() async throws {
+        try await withQueue { queue in
+            let ids = try await queue.enqueue([spec("a"), spec("b"), spec("c")]).inserted
+            let cancelledQueued = try await queue.cancel(id: ids[2])
+            XCTAssertEqual(cancelledQueued.state, .cancelled)
+            let awaited11 = try await queue.claim(worker: "w", lease: 30)
+            let running = try XCTUnwrap(awaited11)
+            XCTAssertEqual(running.id, ids[0])
+            _ = try await queue.cancel(id: running.id)
+            let beat = try await queue.heartbeat(id: running.id, worker: "w", lease: 30, progress: nil)
+            XCTAssertEqual(beat, .cancelled, "the worker learns of the cancel at its next heartbeat")
+            let awaited12 = try await queue.complete(id: running.id, worker: "w", progress: nil) {}
+            XCTAssertEqual(awaited12, .cancelled)
+            let awaited13 = try await queue.claim(worker: "w", lease: 30)?.id
+            XCTAssertEqual(awaited13, ids[1], "cancelled jobs are never claimed")
+            let none = try await queue.claim(worker: "w", lease: 30)
+            XCTAssertNil(none)
+            do {
+                _ = try await queue.cancel(id: running.id)
+                XCTFail("cancelling a cancelled job must fail")
+            } catch let error as QueueError {
+                XCTAssertEqual(error, .notCancellable(id: running.id, state: .cancelled))
+            }
+            do {
+                _ = try await queue.retry(id: ids[1])
+                XCTFail("retrying a running job must fail")
+            } catch let error as QueueError {
+                XCTAssertEqual(error, .notRetryable(id: ids[1], state: .running))
+            }
+            do {
+                _ = try await queue.cancel(id: 999_999)
+                XCTFail("cancelling a missing job must fail")
+            } catch let error as QueueError {
+                XCTAssertEqual(error, .noSuchJob(999_999))
+            }
+        }
+    }
+
+    func releaseReturnsJobWithoutUsingAnAttempt() async throws {
+        try await withQueue { queue in
+            _ = try await queue.enqueue([spec("a", maxAttempts: 1)])
+            let awaited14 = try await queue.claim(worker: "A", lease: 30)
+            let job = try XCTUnwrap(awaited14)
+            let awaited15 = try await queue.release(id: job.id, worker: "A")
+            XCTAssertTrue(awaited15)
+            let awaited16 = try await queue.release(id: job.id, worker: "A")
+            XCTAssertFalse(awaited16, "released once only")
+            let awaited17 = try await queue.claim(worker: "B", lease: 30)
+            let again = try XCTUnwrap(awaited17)
+            XCTAssertEqual(again.attempts, 1, "a released attempt is not counted")
+        }
+    }
+
+    func failedCommitLeavesJobRunning() async throws {
+        try await withQueue { queue in
+            _ = try await queue.enqueue([spec("a")])
+            let awaited18 = try await queue.claim(worker: "w", lease: 30)
+            let job = try XCTUnwrap(awaited18)
+            struct MoveFailed: Error {}
+            do {
+                _ = try await queue.complete(id: job.id, worker: "w", progress: JobProgress(done: 5, total: 5)) { throw MoveFailed() }
+                XCTFail("complete must rethrow")
+            } catch is MoveFailed {
+            } catch let error as QueueError {
+                XCTFail("unexpected \(error)")
+            }
+            let awaited19 = try await queue.job(id: job.id)
+            let record = try XCTUnwrap(awaited19)
+            XCTAssertEqual(record.state, .running, "the state change rolled back with the failed move")
+            let awaited20 = try await queue.events(jobID: job.id).map(\.kind)
+            XCTAssertEqual(awaited20, [.enqueued, .claimed])
+            let awaited21 = try await queue.fail(id: job.id, worker: "w", error: "move failed", policy: RetryPolicy())
+            XCTAssertEqual(awaited21, .queued)
+        }
+    }
+
+    func concurrentClaimsNeverShareAJob() async throws {
+        let directory = try TemporaryDirectory("claims")
+        let url = try backend.makeQueueURL(in: directory)
+        let setup = try await backend.openQueue(url)
+        _ = try await setup.enqueue((0..<120).map { spec("job-\($0)") })
+        // Eight claimers on four separate queue objects (separate connections / pools), as separate workers would be.
+        let queues = [setup] + (try await withThrowingTaskGroup(of: (any JobQueue).self) { group in
+            for _ in 0..<3 { group.addTask { try await backend.openQueue(url) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        })
+        let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for claimer in 0..<8 {
+                let queue = queues[claimer % queues.count]
+                group.addTask {
+                    var mine: [Int64] = []
+                    while let job = try await queue.claim(worker: "w\(claimer)", lease: 30) {
+                        mine.append(job.id)
+                        let awaited22 = try await queue.complete(id: job.id, worker: "w\(claimer)", progress: nil) {}
+                        XCTAssertEqual(awaited22, .held)
+                    }
+                    return mine
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        XCTAssertEqual(claimed.count, 120)
+        XCTAssertEqual(Set(claimed).count, 120, "no job was claimed twice")
+        let awaited23 = try await setup.counts()[.succeeded]
+        XCTAssertEqual(awaited23, 120)
+        for queue in queues { try await queue.close() }
+    }
+}

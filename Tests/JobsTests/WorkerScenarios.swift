@@ -1,0 +1,245 @@
+import Foundation
+import XCTest
+@testable import Jobs
+
+/// Behaviour of real worker processes against a real queue, run once per backend.
+struct WorkerScenarios {
+    let backend: any QueueBackend
+
+    /// 200 jobs over 4 worker processes: every job succeeds exactly once, every output exists, nothing is left over.
+    func twoHundredJobsOverFourWorkersFinishExactlyOnce() async throws {
+        let batch = try Batch(backend: backend, label: "many")
+        try ClipMaker.make(batch.url("clips/tiny.mp4"), seconds: 0.2)
+        let styles = (0..<200).map { String(format: "s%03d", $0) }
+        try batch.directory.write("jobs.yaml", """
+            inputs: [clips/tiny.mp4]
+            output: out/{clip}-{style}.mp4
+            settings:
+            \(styles.map { "  - style: \($0)" }.joined(separator: "\n"))
+            """)
+        let enqueue = try batch.avatarize(["enqueue", batch.url("jobs.yaml").path, "--queue", batch.queueURL])
+        XCTAssertEqual(enqueue.status, 0, enqueue.stderr)
+
+        let workers = try (0..<4).map { _ in
+            try batch.startWorker(["--drain", "--lease-seconds", "20", "--poll-seconds", "0.1"])
+        }
+        var succeededByWorkers = 0
+        for worker in workers {
+            let status = await worker.wait(timeout: 150)
+            XCTAssertEqual(status, 0, worker.output)
+            batch.assertNoSecrets(worker.output)
+            // "worker NAME: N succeeded, …"
+            if let line = worker.stdout.split(separator: "\n").last(where: { $0.hasPrefix("worker ") }),
+               let count = line.split(separator: ":").last?.split(separator: " ").first.flatMap({ Int($0) }) {
+                succeededByWorkers += count
+            } else {
+                XCTFail("no summary line from worker:\n\(worker.output)")
+            }
+        }
+        XCTAssertEqual(succeededByWorkers, 200, "the workers together report each job done once")
+
+        let queue = try await batch.openQueue()
+        let jobs = try await queue.jobs(state: nil, limit: 1000)
+        XCTAssertEqual(jobs.count, 200)
+        XCTAssertTrue(jobs.allSatisfy { $0.state == .succeeded }, "states: \(Set(jobs.map(\.state)))")
+        XCTAssertTrue(jobs.allSatisfy { $0.attempts == 1 }, "no job ran twice")
+        var owners = Set<String>()
+        for job in jobs {
+            let events = try await queue.events(jobID: job.id)
+            XCTAssertEqual(events.filter { $0.kind == .claimed }.count, 1, "job \(job.id) claimed once")
+            XCTAssertEqual(events.filter { $0.kind == .succeeded }.count, 1, "job \(job.id) finished once")
+            if let owner = events.first(where: { $0.kind == .succeeded })?.worker { owners.insert(owner) }
+        }
+        XCTAssertGreaterThanOrEqual(owners.count, 2, "the work was shared between processes")
+        try await queue.close()
+
+        let outputs = try FileManager.default.contentsOfDirectory(atPath: batch.url("out").path).filter { $0.hasSuffix(".mp4") }
+        XCTAssertEqual(Set(outputs), Set(styles.map { "tiny-\($0).mp4" }))
+        XCTAssertEqual(batch.stagingLeftovers(under: "out"), [])
+        for sample in ["tiny-s000.mp4", "tiny-s199.mp4"] {
+            let probe = try ClipMaker.probe(batch.url("out/\(sample)"))
+            XCTAssertEqual(probe.frames, 2, sample)
+            XCTAssertTrue(probe.hasAudio, sample)
+        }
+    }
+
+    /// A worker SIGKILLed mid-job: after its lease expires another worker re-runs the job, and the final output is
+    /// whole.
+    func killedWorkersJobRunsAgainAfterLeaseExpiry() async throws {
+        let batch = try Batch(backend: backend, label: "kill")
+        try ClipMaker.make(batch.url("clips/long.mp4"), seconds: 12, size: "640x360", rate: 25)
+        let source = try ClipMaker.probe(batch.url("clips/long.mp4"))
+        try batch.directory.write("jobs.yaml", """
+            inputs: [clips/long.mp4]
+            output: out/{clip}-{style}.mp4
+            settings: [{style: whole}]
+            """)
+        XCTAssertEqual(try batch.avatarize(["enqueue", batch.url("jobs.yaml").path, "--queue", batch.queueURL]).status, 0)
+        let queue = try await batch.openQueue()
+        let awaited1 = try await queue.jobs(state: nil, limit: 1).first?.id
+        let id = try XCTUnwrap(awaited1)
+
+        let doomed = try batch.startWorker(["--lease-seconds", "2", "--poll-seconds", "0.1"])
+        let deadline = Date().addingTimeInterval(60)
+        var seen: JobRecord?
+        while Date() < deadline {
+            seen = try await queue.job(id: id)
+            if let seen, seen.state == .running, seen.progressDone > 0 { break }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        doomed.signal(SIGKILL)
+        _ = await doomed.wait(timeout: 10)
+        let awaited2 = try await queue.job(id: id)
+        let atKill = try XCTUnwrap(awaited2)
+        XCTAssertEqual(atKill.state, .running, "the job must still be running when its worker dies (clip too short?)")
+        XCTAssertGreaterThan(atKill.progressDone, 0)
+        XCTAssertLessThan(atKill.progressDone, source.frames)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: batch.url("out/long-whole.mp4").path),
+                       "no output appears for a job that died")
+        XCTAssertFalse(batch.stagingLeftovers(under: "out").isEmpty, "the dead attempt leaves its staging folder (and nothing else)")
+
+        let rescuer = try batch.startWorker(["--drain", "--lease-seconds", "2", "--poll-seconds", "0.1"])
+        let status = await rescuer.wait(timeout: 120)
+        XCTAssertEqual(status, 0, rescuer.output)
+        batch.assertNoSecrets(rescuer.output + doomed.output)
+
+        let awaited3 = try await queue.job(id: id)
+        let final = try XCTUnwrap(awaited3)
+        XCTAssertEqual(final.state, .succeeded)
+        XCTAssertEqual(final.attempts, 2)
+        XCTAssertEqual(final.progressDone, source.frames)
+        let events = try await queue.events(jobID: id).map(\.kind)
+        XCTAssertEqual(events, [.enqueued, .claimed, .expired, .claimed, .succeeded])
+        try await queue.close()
+        let output = try ClipMaker.probe(batch.url("out/long-whole.mp4"))
+        XCTAssertEqual(output.frames, source.frames, "the re-run output is complete")
+        XCTAssertTrue(output.hasAudio)
+        XCTAssertEqual(batch.stagingLeftovers(under: "out"), [], "the re-run cleared the dead attempt's staging folder")
+    }
+
+    /// A job that fails every time is retried with backoff, then dead with its error kept; its neighbour succeeds.
+    func failingJobRetriesThenIsDead() async throws {
+        let batch = try Batch(backend: backend, label: "retry")
+        try ClipMaker.make(batch.url("clips/good.mp4"), seconds: 0.2)
+        try batch.directory.write("clips/broken.mp4", "this is not a video\n")
+        try batch.directory.write("jobs.json", """
+            {
+            \t"inputs": ["clips/good.mp4", "clips/broken.mp4"],
+            \t"output": "out/{clip}.mp4",
+            \t"max_attempts": 3,
+            \t"settings": [{"style": "plain"}]
+            }
+            """)
+        XCTAssertEqual(try batch.avatarize(["enqueue", batch.url("jobs.json").path, "--queue", batch.queueURL]).status, 0)
+        let worker = try batch.startWorker(["--drain", "--retry-base-seconds", "0.2", "--poll-seconds", "0.05", "--lease-seconds", "10"])
+        let status = await worker.wait(timeout: 60)
+        XCTAssertEqual(status, 0, worker.output)
+
+        let queue = try await batch.openQueue()
+        let jobs = try await queue.jobs(state: nil, limit: 10)
+        let good = try XCTUnwrap(jobs.first { (try? $0.decodedPayload())?.clip == "good" })
+        let broken = try XCTUnwrap(jobs.first { (try? $0.decodedPayload())?.clip == "broken" })
+        XCTAssertEqual(good.state, .succeeded)
+        XCTAssertEqual(broken.state, .dead)
+        XCTAssertEqual(broken.attempts, 3)
+        XCTAssertFalse((broken.lastError ?? "").isEmpty, "the last error is kept")
+        let events = try await queue.events(jobID: broken.id)
+        XCTAssertEqual(events.map(\.kind), [.enqueued, .claimed, .retryScheduled, .claimed, .retryScheduled, .claimed, .dead])
+        // Backoff doubles: the second wait is at least the 0.4 s the policy asks for.
+        let claims = events.filter { $0.kind == .claimed }.map(\.at)
+        let failures = events.filter { $0.kind == .retryScheduled }.map(\.at)
+        XCTAssertGreaterThanOrEqual(claims[1].timeIntervalSince(failures[0]), 0.18)
+        XCTAssertGreaterThanOrEqual(claims[2].timeIntervalSince(failures[1]), 0.38)
+        try await queue.close()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: batch.url("out/broken.mp4").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: batch.url("out/good.mp4").path))
+        XCTAssertEqual(batch.stagingLeftovers(under: "out"), [])
+    }
+
+    /// SIGTERM with no grace time: the worker stops its job, releases it without using an attempt, and exits; the
+    /// next worker runs it from the start.
+    func sigtermReleasesRunningJob() async throws {
+        let batch = try Batch(backend: backend, label: "term")
+        try ClipMaker.make(batch.url("clips/long.mp4"), seconds: 12, size: "640x360", rate: 25)
+        try batch.directory.write("jobs.yaml", """
+            inputs: clips/long.mp4
+            output: out/{clip}.mp4
+            settings: [{style: a}]
+            """)
+        XCTAssertEqual(try batch.avatarize(["enqueue", batch.url("jobs.yaml").path, "--queue", batch.queueURL]).status, 0)
+        let queue = try await batch.openQueue()
+        let awaited4 = try await queue.jobs(state: nil, limit: 1).first?.id
+        let id = try XCTUnwrap(awaited4)
+        let worker = try batch.startWorker(["--grace-seconds", "0", "--lease-seconds", "2", "--poll-seconds", "0.1"])
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, (try await queue.job(id: id))?.progressDone ?? 0 == 0 {
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        worker.signal(SIGTERM)
+        let status = await worker.wait(timeout: 30)
+        XCTAssertEqual(status, 0, worker.output)
+        XCTAssertTrue(worker.output.contains("released"), worker.output)
+        let awaited5 = try await queue.job(id: id)
+        let released = try XCTUnwrap(awaited5)
+        XCTAssertEqual(released.state, .queued)
+        XCTAssertEqual(released.attempts, 0)
+        let awaited6 = try await queue.events(jobID: id).map(\.kind)
+        XCTAssertEqual(awaited6, [.enqueued, .claimed, .released])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: batch.url("out/long.mp4").path))
+        XCTAssertEqual(batch.stagingLeftovers(under: "out"), [], "a released job leaves nothing behind")
+        try await queue.close()
+    }
+
+    /// A job file with errors enqueues nothing, and says where each error is.
+    func badJobFileChangesNothing() async throws {
+        let batch = try Batch(backend: backend, label: "bad")
+        try ClipMaker.make(batch.url("clips/a.mp4"), seconds: 0.2)
+        try ClipMaker.make(batch.url("clips/b.mp4"), seconds: 0.2)
+        try batch.directory.write("good.yaml", """
+            inputs: [clips/a.mp4]
+            output: out/{clip}-{style}.mp4
+            settings: [{style: x}]
+            """)
+        let first = try batch.avatarize(["enqueue", batch.url("good.yaml").path, "--queue", batch.queueURL])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        // Duplicate enqueue: a no-op.
+        let again = try batch.avatarize(["enqueue", batch.url("good.yaml").path, "--queue", batch.queueURL, "--json"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stdout.contains("\"alreadyQueued\" : 1"), again.stdout)
+        XCTAssertTrue(again.stdout.contains("\"enqueued\" : [\n\n  ]") || again.stdout.contains("\"enqueued\" : []"), again.stdout)
+
+        let queue = try await batch.openQueue()
+        let before = try await queue.jobs(state: nil, limit: 100)
+        XCTAssertEqual(before.count, 1)
+
+        // Mostly valid: only the second settings entry is wrong, and that is enough to enqueue nothing.
+        try batch.directory.write("bad.yaml", """
+            inputs:
+              - clips/*.mp4
+            output: out/{clip}-{style}.mp4
+            output_root: out
+            settings:
+              - style: y
+              - style: z
+                smoothing: [not, a, string]
+            """)
+        try batch.directory.write("escape.yaml", """
+            inputs: [clips/*.mp4]
+            output: ../{clip}.mp4
+            settings: [{style: y}]
+            """)
+        let bad = try batch.avatarize(["enqueue", batch.url("bad.yaml").path, "--queue", batch.queueURL])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("bad.yaml:8:"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("settings[1].smoothing"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("nothing was enqueued"), bad.stderr)
+        let escape = try batch.avatarize(["enqueue", batch.url("escape.yaml").path, "--queue", batch.queueURL])
+        XCTAssertNotEqual(escape.status, 0)
+        XCTAssertTrue(escape.stderr.contains("escape.yaml:2:"), escape.stderr)
+        XCTAssertTrue(escape.stderr.contains("outside the output root"), escape.stderr)
+
+        let after = try await queue.jobs(state: nil, limit: 100)
+        XCTAssertEqual(after, before, "the queue is exactly as it was")
+        try await queue.close()
+    }
+}
