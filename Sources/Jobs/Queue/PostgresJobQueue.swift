@@ -42,7 +42,40 @@ public final class PostgresJobQueue: JobQueue {
         runTask = Task { await client.run() }
     }
 
+    /// Opens one connection outside the pool and closes it. The pool retries failed connections quietly until a
+    /// request times out, which turns a wrong password or host into a long hang; this fails at once with the
+    /// server's message instead.
+    public func checkConnection() async throws {
+        var configuration: PostgresConnection.Configuration
+        if let socketPath = self.configuration.socketPath {
+            configuration = .init(unixSocketPath: socketPath, username: self.configuration.username,
+                                  password: self.configuration.password, database: self.configuration.database)
+        } else {
+            let tls: PostgresConnection.Configuration.TLS
+            do {
+                switch self.configuration.tls {
+                case .disable: tls = .disable
+                case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+                case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+                }
+            } catch {
+                throw QueueError.database("cannot set up TLS: \(error)")
+            }
+            configuration = .init(host: self.configuration.host, port: self.configuration.port,
+                                  username: self.configuration.username, password: self.configuration.password,
+                                  database: self.configuration.database, tls: tls)
+        }
+        configuration.options.connectTimeout = .seconds(10)
+        let logger = self.logger
+        let settings = configuration
+        let connection = try await run {
+            try await PostgresConnection.connect(configuration: settings, id: 0, logger: logger)
+        }
+        try? await connection.close()
+    }
+
     public func migrate() async throws {
+        try await checkConnection()
         try await transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresMigrations.advisoryLockKey))", logger: self.logger)
             try await connection.query("""
