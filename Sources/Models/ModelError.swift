@@ -1,7 +1,7 @@
 // Typed errors for model loading and running; each message names the file or tensor at fault.
 
 /// One problem found while checking a state dict against the architecture it should describe.
-public enum WeightProblem: Sendable, Equatable, CustomStringConvertible {
+public enum WeightProblem: Sendable, Hashable, CustomStringConvertible {
     case missing(name: String, expected: [Int])
     case unexpected(name: String, shape: [Int])
     case misshaped(name: String, expected: [Int], found: [Int])
