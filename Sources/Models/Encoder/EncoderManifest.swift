@@ -1,0 +1,62 @@
+// model.json of an encoder bundle, as tools/convert_e4e.py writes it:
+// {"kind": "e4e-encoder", "architecture": "Encoder4Editing", "backbone": "ir_se50", "style_count": 14,
+//  "w_dim": 512, "input_size": 256, "source": "<checkpoint file name>", "latent_avg": "<where it came from>"}
+// The weights are the authority on shapes; the manifest is checked against them.
+import Foundation
+
+public struct EncoderManifest: Sendable, Equatable {
+    public static let kind = "e4e-encoder"
+
+    public var architecture: String
+    public var backbone: String
+    public var styleCount: Int?
+    public var wDim: Int?
+    public var inputSize: Int?
+    public var source: String?
+    public let file: String
+
+    public static func read(_ url: URL) throws -> EncoderManifest {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw EncoderLoadError.badManifest(file: url.path, reason: "unreadable (\(error.localizedDescription))")
+        }
+        guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw EncoderLoadError.badManifest(file: url.path, reason: "not a JSON object")
+        }
+        func int(_ key: String) throws -> Int? {
+            guard let v = obj[key] else { return nil }
+            guard let n = v as? NSNumber, !(v is Bool), n.doubleValue == n.doubleValue.rounded() else {
+                throw EncoderLoadError.badManifest(file: url.path, reason: "'\(key)' must be an integer")
+            }
+            return n.intValue
+        }
+        guard let kind = obj["kind"] as? String, kind == Self.kind else {
+            throw EncoderLoadError.badManifest(file: url.path, reason: "'kind' must be \"\(Self.kind)\" (found \(obj["kind"].map { "\($0)" } ?? "nothing"))")
+        }
+        let m = EncoderManifest(
+            architecture: obj["architecture"] as? String ?? "Encoder4Editing",
+            backbone: obj["backbone"] as? String ?? "ir_se50",
+            styleCount: try int("style_count"), wDim: try int("w_dim"), inputSize: try int("input_size"),
+            source: obj["source"] as? String, file: url.path)
+        guard m.architecture == "Encoder4Editing" else {
+            throw EncoderLoadError.badManifest(file: url.path, reason: "architecture '\(m.architecture)' is not supported (Encoder4Editing is)")
+        }
+        guard m.backbone == "ir_se50" else {
+            throw EncoderLoadError.badManifest(file: url.path, reason: "backbone '\(m.backbone)' is not supported (ir_se50 is)")
+        }
+        return m
+    }
+
+    /// Throws when the manifest's numbers contradict the weights.
+    public func verify(against arch: EncoderArchitecture) throws {
+        if let s = styleCount, s != arch.styleCount {
+            throw EncoderLoadError.badManifest(file: file, reason: "style_count \(s), but the weights hold \(arch.styleCount) styles")
+        }
+        if let w = wDim, w != arch.styleWidth {
+            throw EncoderLoadError.badManifest(file: file, reason: "w_dim \(w), but the weights' styles are \(arch.styleWidth) wide")
+        }
+        if let i = inputSize, i != EncoderArchitecture.inputSize {
+            throw EncoderLoadError.badManifest(file: file, reason: "input_size \(i); Encoder4Editing takes \(EncoderArchitecture.inputSize)² crops")
+        }
+    }
+}
