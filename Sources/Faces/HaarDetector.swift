@@ -162,52 +162,88 @@ public struct HaarDetector: Sendable {
         let winSizeW = Self.cvRound(Float(winW) * sc), winSizeH = Self.cvRound(Float(winH) * sc)
 
         var hits: [FaceRect] = []
-        let stages = cascade.stages
-        sum.withUnsafeBufferPointer { S in
-            sqsum.withUnsafeBufferPointer { Q in
-                ofs.withUnsafeBufferPointer { O in
-                    wts.withUnsafeBufferPointer { W in
-                        @inline(__always) func feature(_ fi: Int, _ p: Int, _ vnf: Float) -> Float {
-                            let o = fi * 12
-                            @inline(__always) func rs(_ k: Int) -> Float {
-                                let a = Int(O[o + 4 * k]) + p, b = Int(O[o + 4 * k + 1]) + p
-                                let c = Int(O[o + 4 * k + 2]) + p, d = Int(O[o + 4 * k + 3]) + p
-                                return Float(S[a] &- S[b] &- S[c] &+ S[d])
+        // Stage boundaries as plain integers for the hot loop.
+        let stageFirst = cascade.stages.map { Int32($0.firstTree) }
+        let stageCount = cascade.stages.map { Int32($0.treeCount) }
+        let stageThreshold = cascade.stages.map { Double($0.threshold) }
+        let nodeFeature = cascade.nodes.map { Int32($0.featureIndex) }
+        let nodeThreshold = cascade.nodes.map { $0.threshold }
+        let nodeLeft = cascade.nodes.map { Int32($0.left) }
+        let nodeRight = cascade.nodes.map { Int32($0.right) }
+        let treeNode = cascade.treeNodeOffset.map { Int32($0) }
+        let treeLeaf = cascade.treeLeafOffset.map { Int32($0) }
+        let stumps = cascade.isStumpBased
+        withPointers(sum, sqsum, ofs, wts) { S, Q, O, W in
+            withPointers(stageFirst, stageCount, stageThreshold, stumpFeature) { SF, SC, STh, F in
+                withPointers(stumpThreshold, stumpLeft, stumpRight, cascade.leaves) { T, L, R, LV in
+                    withPointers(nodeFeature, nodeThreshold, nodeLeft, nodeRight) { NF, NT, NL, NR in
+                        withPointers(treeNode, treeLeaf, [Int32](), [Int32]()) { TN, TL, _, _ in
+                            let nStages = stageFirst.count
+                            // One Haar feature at window offset p: Σ weight · rectangle sum, times the
+                            // window's 1/(area · σ) (OpenCV's OptFeature::calc · varianceNormFactor).
+                            @inline(__always) func feature(_ fi: Int, _ p: Int, _ vnf: Float) -> Float {
+                                let o = O + fi * 12
+                                let w = W + fi * 3
+                                let s0 = S[Int(o[0]) + p] &- S[Int(o[1]) + p] &- S[Int(o[2]) + p] &+ S[Int(o[3]) + p]
+                                let s1 = S[Int(o[4]) + p] &- S[Int(o[5]) + p] &- S[Int(o[6]) + p] &+ S[Int(o[7]) + p]
+                                var ret = w[0] * Float(s0) + w[1] * Float(s1)
+                                if w[2] != 0 {
+                                    let s2 = S[Int(o[8]) + p] &- S[Int(o[9]) + p] &- S[Int(o[10]) + p] &+ S[Int(o[11]) + p]
+                                    ret += w[2] * Float(s2)
+                                }
+                                return ret * vnf
                             }
-                            var ret = W[fi * 3] * rs(0) + W[fi * 3 + 1] * rs(1)
-                            let w2 = W[fi * 3 + 2]
-                            if w2 != 0 { ret += w2 * rs(2) }
-                            return ret * vnf
-                        }
-                        var y = 0
-                        while y < workH {
-                            var x = 0
-                            while x < workW {
-                                let p = y * stride + x
-                                // setWindow: variance normalisation over the inner rectangle.
-                                let valsum = S[p + n0] &- S[p + n1] &- S[p + n2] &+ S[p + n3]
-                                let valsq = UInt32(bitPattern: Q[p + n0] &- Q[p + n1] &- Q[p + n2] &+ Q[p + n3])
-                                var nfv = area * Double(valsq) - Double(valsum) * Double(valsum)
-                                var result: Int
-                                if nfv > 0 {
-                                    nfv = nfv.squareRoot()
-                                    let vnf = Float(1.0 / nfv)
-                                    if area * Double(vnf) < 1e-1 {
-                                        result = self.evaluate(p, vnf, stages, feature)
+                            // 1 when every stage passes, else −(rejecting stage), as predictOrdered(Stump).
+                            @inline(__always) func evaluate(_ p: Int, _ vnf: Float) -> Int {
+                                for si in 0..<nStages {
+                                    var acc = 0.0
+                                    let first = Int(SF[si]), end = first + Int(SC[si])
+                                    if stumps {
+                                        for t in first..<end {
+                                            let v = Double(feature(Int(F[t]), p, vnf))
+                                            acc += v < Double(T[t]) ? Double(L[t]) : Double(R[t])
+                                        }
                                     } else {
-                                        result = -1
+                                        for t in first..<end {
+                                            let nodeBase = Int(TN[t]), leafBase = Int(TL[t])
+                                            var idx = 0
+                                            repeat {
+                                                let k = nodeBase + idx
+                                                let v = Double(feature(Int(NF[k]), p, vnf))
+                                                idx = Int(v < Double(NT[k]) ? NL[k] : NR[k])
+                                            } while idx > 0
+                                            acc += Double(LV[leafBase - idx])
+                                        }
                                     }
-                                } else {
-                                    result = -1
+                                    if acc < STh[si] { return -si }
                                 }
-                                if result > 0 {
-                                    hits.append(FaceRect(x: Self.cvRound(Float(x) * sc), y: Self.cvRound(Float(y) * sc),
-                                                         width: winSizeW, height: winSizeH))
-                                }
-                                if result == 0 { x += yStep }
-                                x += yStep
+                                return 1
                             }
-                            y += yStep
+                            var y = 0
+                            while y < workH {
+                                var x = 0
+                                while x < workW {
+                                    let p = y * stride + x
+                                    // setWindow: variance normalisation over the inner rectangle; windows
+                                    // with (almost) no contrast are rejected before any stage.
+                                    let valsum = S[p + n0] &- S[p + n1] &- S[p + n2] &+ S[p + n3]
+                                    let valsq = UInt32(bitPattern: Q[p + n0] &- Q[p + n1] &- Q[p + n2] &+ Q[p + n3])
+                                    var nfv = area * Double(valsq) - Double(valsum) * Double(valsum)
+                                    var result = -1
+                                    if nfv > 0 {
+                                        nfv = nfv.squareRoot()
+                                        let vnf = Float(1.0 / nfv)
+                                        if area * Double(vnf) < 1e-1 { result = evaluate(p, vnf) }
+                                    }
+                                    if result > 0 {
+                                        hits.append(FaceRect(x: Self.cvRound(Float(x) * sc), y: Self.cvRound(Float(y) * sc),
+                                                             width: winSizeW, height: winSizeH))
+                                    }
+                                    if result == 0 { x += yStep }
+                                    x += yStep
+                                }
+                                y += yStep
+                            }
                         }
                     }
                 }
@@ -216,45 +252,21 @@ public struct HaarDetector: Sendable {
         return hits
     }
 
-    /// Runs the stages on one window: 1 when all pass, otherwise −(index of the rejecting stage)
-    /// (so 0 means "rejected by the first stage"), as OpenCV's predictOrdered(Stump) return.
-    @inline(__always)
-    private func evaluate(_ p: Int, _ vnf: Float, _ stages: [HaarCascade.Stage],
-                          _ feature: (Int, Int, Float) -> Float) -> Int {
-        if cascade.isStumpBased {
-            return stumpFeature.withUnsafeBufferPointer { F in
-                stumpThreshold.withUnsafeBufferPointer { T in
-                    stumpLeft.withUnsafeBufferPointer { L in
-                        stumpRight.withUnsafeBufferPointer { R in
-                            for (si, stage) in stages.enumerated() {
-                                var acc = 0.0
-                                for t in stage.firstTree..<(stage.firstTree + stage.treeCount) {
-                                    let v = Double(feature(Int(F[t]), p, vnf))
-                                    acc += v < Double(T[t]) ? Double(L[t]) : Double(R[t])
-                                }
-                                if acc < Double(stage.threshold) { return -si }
-                            }
-                            return 1
-                        }
-                    }
+}
+
+/// Calls `body` with base pointers of four arrays (keeps the hot loop free of bounds checks and
+/// retain/release traffic).
+@inline(__always)
+func withPointers<A, B, C, D, R>(_ a: [A], _ b: [B], _ c: [C], _ d: [D],
+                                 _ body: (UnsafePointer<A>, UnsafePointer<B>, UnsafePointer<C>, UnsafePointer<D>) -> R) -> R {
+    a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in
+            c.withUnsafeBufferPointer { pc in
+                d.withUnsafeBufferPointer { pd in
+                    body(pa.baseAddress ?? UnsafePointer(bitPattern: 8)!, pb.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                         pc.baseAddress ?? UnsafePointer(bitPattern: 8)!, pd.baseAddress ?? UnsafePointer(bitPattern: 8)!)
                 }
             }
         }
-        let nodes = cascade.nodes, leaves = cascade.leaves
-        for (si, stage) in stages.enumerated() {
-            var acc = 0.0
-            for t in stage.firstTree..<(stage.firstTree + stage.treeCount) {
-                let nodeBase = cascade.treeNodeOffset[t], leafBase = cascade.treeLeafOffset[t]
-                var idx = 0
-                repeat {
-                    let node = nodes[nodeBase + idx]
-                    let v = Double(feature(node.featureIndex, p, vnf))
-                    idx = v < Double(node.threshold) ? node.left : node.right
-                } while idx > 0
-                acc += Double(leaves[leafBase - idx])
-            }
-            if acc < Double(stage.threshold) { return -si }
-        }
-        return 1
     }
 }

@@ -12,12 +12,17 @@ public struct ShapePredictor: Sendable {
     /// Per cascade level: the feature points' anchor landmark and offset (in mean-shape space).
     let anchor: [[Int32]]
     let deltas: [[(Float, Float)]]
-    /// Per level, per tree: splits (heap-ordered; children of i are 2i+1 and 2i+2) and leaves.
-    let splitIdx1: [[[Int32]]]
-    let splitIdx2: [[[Int32]]]
-    let splitThresh: [[[Float]]]
-    /// Per level, per tree: leaves flattened, each `initialShape.count` long.
-    let leafValues: [[[Float]]]
+    /// All trees' splits, flattened: tree `k` (level-major) owns `splitOffset[k] ..< splitOffset[k+1]`;
+    /// splits are heap-ordered (children of i are 2i+1 and 2i+2), as dlib stores them.
+    let splitIdx1: [Int32]
+    let splitIdx2: [Int32]
+    let splitThresh: [Float]
+    let splitOffset: [Int]
+    /// All trees' leaves, flattened: tree `k`'s leaf `l` starts at `leafOffset[k] + l · shapeLength`.
+    let leafValues: [Float]
+    let leafOffset: [Int]
+    /// Number of trees per cascade level.
+    let treesPerLevel: [Int]
 
     public var landmarkCount: Int { initialShape.count / 2 }
     public var cascadeDepth: Int { anchor.count }
@@ -43,30 +48,29 @@ public struct ShapePredictor: Sendable {
         let shape = try d.floatColumn()
         guard !shape.isEmpty, shape.count % 2 == 0 else { throw DlibDeserializer.Failure(offset: d.offset, message: "bad initial shape") }
         let levels = try d.unsigned()
-        var s1: [[[Int32]]] = [], s2: [[[Int32]]] = [], st: [[[Float]]] = [], lv: [[[Float]]] = []
+        var s1: [Int32] = [], s2: [Int32] = [], st: [Float] = [], so: [Int] = [0]
+        var lv: [Float] = [], lo: [Int] = []
+        var perLevel: [Int] = []
         for _ in 0..<levels {
             let trees = try d.unsigned()
-            var l1: [[Int32]] = [], l2: [[Int32]] = [], lt: [[Float]] = [], ll: [[Float]] = []
+            perLevel.append(trees)
             for _ in 0..<trees {
                 let splits = try d.unsigned()
-                var a: [Int32] = [], b: [Int32] = [], t: [Float] = []
                 for _ in 0..<splits {
-                    a.append(Int32(try d.unsigned()))
-                    b.append(Int32(try d.unsigned()))
-                    t.append(try d.float())
+                    s1.append(Int32(try d.unsigned()))
+                    s2.append(Int32(try d.unsigned()))
+                    st.append(try d.float())
                 }
+                so.append(s1.count)
                 let leaves = try d.unsigned()
                 guard leaves == splits + 1 else { throw DlibDeserializer.Failure(offset: d.offset, message: "tree with \(splits) splits and \(leaves) leaves") }
-                var flat: [Float] = []
-                flat.reserveCapacity(leaves * shape.count)
+                lo.append(lv.count)
                 for _ in 0..<leaves {
                     let leaf = try d.floatColumn()
                     guard leaf.count == shape.count else { throw DlibDeserializer.Failure(offset: d.offset, message: "leaf size \(leaf.count)") }
-                    flat.append(contentsOf: leaf)
+                    lv.append(contentsOf: leaf)
                 }
-                l1.append(a); l2.append(b); lt.append(t); ll.append(flat)
             }
-            s1.append(l1); s2.append(l2); st.append(lt); lv.append(ll)
         }
         let anchorLevels = try d.unsigned()
         var anchors: [[Int32]] = []
@@ -92,12 +96,14 @@ public struct ShapePredictor: Sendable {
               zip(anchors, deltas).allSatisfy({ $0.count == $1.count }) else {
             throw DlibDeserializer.Failure(offset: d.offset, message: "cascade levels disagree")
         }
+        var tree = 0
         for level in 0..<levels {
-            for tree in s1[level].indices {
-                let n = Int32(anchors[level].count)
-                guard s1[level][tree].allSatisfy({ $0 < n }), s2[level][tree].allSatisfy({ $0 < n }) else {
+            let n = Int32(anchors[level].count)
+            for _ in 0..<perLevel[level] {
+                for k in so[tree]..<so[tree + 1] where s1[k] >= n || s2[k] >= n {
                     throw DlibDeserializer.Failure(offset: d.offset, message: "split feature out of range")
                 }
+                tree += 1
             }
         }
         initialShape = shape
@@ -106,7 +112,10 @@ public struct ShapePredictor: Sendable {
         splitIdx1 = s1
         splitIdx2 = s2
         splitThresh = st
+        splitOffset = so
         leafValues = lv
+        leafOffset = lo
+        treesPerLevel = perLevel
     }
 
     /// dlib's rounding of a floating point to an integer pixel (`point(dpoint)`): floor(v + 0.5).
@@ -122,6 +131,7 @@ public struct ShapePredictor: Sendable {
         let bx = Double(box.left), by = Double(box.top)
         let bw = Double(box.right - box.left), bh = Double(box.bottom - box.top)
         var features = [Float]()
+        var tree = 0
         image.pixels.withUnsafeBufferPointer { px in
             for level in 0..<anchor.count {
                 let (m00, m01, m10, m11) = Self.similarityMatrix(from: initialShape, to: shape)
@@ -139,18 +149,28 @@ public struct ShapePredictor: Sendable {
                         features[i] = Float(px[y * image.width + x])
                     }
                 }
-                let trees = splitIdx1[level].count
-                for t in 0..<trees {
-                    let i1 = splitIdx1[level][t], i2 = splitIdx2[level][t], th = splitThresh[level][t]
-                    let nSplits = i1.count
-                    var node = 0
-                    while node < nSplits {
-                        node = features[Int(i1[node])] - features[Int(i2[node])] > th[node] ? 2 * node + 1 : 2 * node + 2
-                    }
-                    let leaf = node - nSplits
-                    leafValues[level][t].withUnsafeBufferPointer { lv in
-                        let base = leaf * 2 * n
-                        for k in 0..<(2 * n) { shape[k] += lv[base + k] }
+                let trees = treesPerLevel[level]
+                splitIdx1.withUnsafeBufferPointer { i1 in
+                    splitIdx2.withUnsafeBufferPointer { i2 in
+                        splitThresh.withUnsafeBufferPointer { th in
+                            leafValues.withUnsafeBufferPointer { lv in
+                                features.withUnsafeBufferPointer { fv in
+                                    shape.withUnsafeMutableBufferPointer { sh in
+                                        for _ in 0..<trees {
+                                            let base = splitOffset[tree], nSplits = splitOffset[tree + 1] - base
+                                            var node = 0
+                                            while node < nSplits {
+                                                let k = base + node
+                                                node = fv[Int(i1[k])] - fv[Int(i2[k])] > th[k] ? 2 * node + 1 : 2 * node + 2
+                                            }
+                                            let leafBase = leafOffset[tree] + (node - nSplits) * 2 * n
+                                            for j in 0..<(2 * n) { sh[j] += lv[leafBase + j] }
+                                            tree += 1
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
