@@ -19,6 +19,7 @@ struct Avatarize: AsyncParsableCommand {
             WorkerCommand.self,
             StatusCommand.self,
             JobsCommand.self,
+            BenchQueueCommand.self,
             GenerateCommand.self,
             ModelsCommand.self,
         ]
