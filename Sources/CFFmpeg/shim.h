@@ -12,6 +12,7 @@
 #include <libavutil/audio_fifo.h>
 #include <libavutil/error.h>
 #include <libavutil/log.h>
+#include <libavutil/hash.h>
 
 static inline int avz_error_eagain(void) { return AVERROR(EAGAIN); }
 static inline int avz_error_eof(void) { return AVERROR_EOF; }

@@ -1,0 +1,54 @@
+import Foundation
+import Tensors
+import XCTest
+@testable import Pipeline
+
+final class EditTests: XCTestCase {
+    func testConstantAndKeyframes() throws {
+        let c = try XCTUnwrap(EditValue(parsing: "1.5"))
+        XCTAssertEqual(c.value(frame: 99, seconds: 3.96, frameRate: 25), 1.5)
+        let k = try XCTUnwrap(EditValue(parsing: "0:0,2s:1.5,4s:0"))
+        XCTAssertEqual(k.value(frame: 0, seconds: 0, frameRate: 25), 0)
+        XCTAssertEqual(k.value(frame: 25, seconds: 1, frameRate: 25), 0.75, accuracy: 1e-12)
+        XCTAssertEqual(k.value(frame: 50, seconds: 2, frameRate: 25), 1.5, accuracy: 1e-12)
+        XCTAssertEqual(k.value(frame: 75, seconds: 3, frameRate: 25), 0.75, accuracy: 1e-12)
+        XCTAssertEqual(k.value(frame: 200, seconds: 8, frameRate: 25), 0, "holds after the last key")
+        // Frame-number keys at 10 fps: frame 5 is half way between frames 0 and 10.
+        let f = try XCTUnwrap(EditValue(parsing: "0:-1,10:1"))
+        XCTAssertEqual(f.value(frame: 5, seconds: 0.5, frameRate: 10), 0, accuracy: 1e-12)
+        for bad in ["", "abc", "1:2:3", "x:1", "-1:0"] { XCTAssertNil(EditValue(parsing: bad), bad) }
+        let e = try XCTUnwrap(NamedEdit(argument: "Smiling=0:0,1s:2"))
+        XCTAssertEqual(e.name, "Smiling")
+        XCTAssertNil(NamedEdit(argument: "Smiling"))
+    }
+
+    func testDirectionFilesOfBothShapes() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("avatarize-dirs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let shared = (0..<8).map { Float($0) }
+        try NumpyArray.write(Tensor(shape: [8], data: shared), to: dir.appendingPathComponent("Broad.npy"))
+        let perLayer = (0..<24).map { Float($0) * 0.5 }
+        try NumpyArray.write(Tensor(shape: [1, 24], data: perLayer), to: dir.appendingPathComponent("Fine.npy"))
+        try Data("junk".utf8).write(to: dir.appendingPathComponent("Broken.npy"))
+        let lib = try DirectionLibrary(folder: dir)
+        XCTAssertEqual(lib.names, ["Broad", "Broken", "Fine"])
+        XCTAssertEqual(try lib.direction("Broad", numWs: 3, wDim: 8), shared + shared + shared)
+        XCTAssertEqual(try lib.direction("fine", numWs: 3, wDim: 8), perLayer)
+        XCTAssertThrowsError(try lib.direction("Broad", numWs: 3, wDim: 5)) { XCTAssertTrue("\($0)".contains("5 or 3×5")) }
+        XCTAssertThrowsError(try lib.direction("Broken", numWs: 3, wDim: 8)) { XCTAssertTrue("\($0)".contains("Broken.npy")) }
+        XCTAssertThrowsError(try lib.direction("Nope", numWs: 3, wDim: 8)) { XCTAssertTrue("\($0)".contains("known: Broad")) }
+    }
+
+    func testRealInterFaceGANDirectionsRead() throws {
+        // The PREIM3D directions for EG3D ffhq512 (shared folder; skipped where it is absent).
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/directions/eg3d-ffhq512-preim3d")
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: folder.path), "shared directions not present")
+        let lib = try DirectionLibrary(folder: folder)
+        XCTAssertGreaterThanOrEqual(lib.names.count, 30)
+        let d = try lib.direction("Smiling", numWs: 14, wDim: 512)
+        XCTAssertEqual(d.count, 7168)
+        XCTAssertEqual(d.reduce(0) { $0 + Double($1) * Double($1) }, 1, accuracy: 1e-4, "unit norm as the README says")
+    }
+}

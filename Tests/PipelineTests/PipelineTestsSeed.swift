@@ -1,2 +1,0 @@
-import XCTest
-final class PipelineTestsSeed: XCTestCase { func testSeed() {} }
