@@ -50,12 +50,15 @@ public final class TriPlaneGenerator: @unchecked Sendable {
                           values: synthesis.styles(ws: ws) + superresolution.styles(ws: ws))
     }
 
-    /// Renders from styles (possibly edited) with the rendering camera (25 numbers).
-    public func synthesize(styles: StyleSpace, camera c: [Float]) -> GeneratorOutput {
+    /// Renders from styles (possibly edited) with the rendering camera (25 numbers). `editPlanes`, when
+    /// given, changes the tri-planes [3·C, R, R] between the backbone and the renderer (the method's
+    /// geometric deformation warps the front plane there).
+    public func synthesize(styles: StyleSpace, camera c: [Float], editPlanes: ((inout Tensor) -> Void)? = nil) -> GeneratorOutput {
         var timings: [(String, Double)] = []
         var t = Clock.now()
         let nb = synthesis.styleNames.count
-        let planes = synthesis.forward(styles: styles.values[0..<nb])
+        var planes = synthesis.forward(styles: styles.values[0..<nb])
+        editPlanes?(&planes)
         timings.append(("backbone", Clock.now() - t))
 
         t = Clock.now()
