@@ -35,6 +35,8 @@ public final class FaceTracker {
         public var trackedFrames = 0
         public var detectionSeconds = 0.0
         public var landmarkSeconds = 0.0
+
+        public init() {}
     }
 
     public let options: Options

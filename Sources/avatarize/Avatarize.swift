@@ -22,6 +22,8 @@ struct Avatarize: AsyncParsableCommand {
             BenchQueueCommand.self,
             GenerateCommand.self,
             ModelsCommand.self,
+            FacesCommand.self,
+            BenchFacesCommand.self,
         ]
     )
 }

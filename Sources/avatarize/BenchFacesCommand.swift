@@ -1,0 +1,62 @@
+import ArgumentParser
+import Faces
+import Foundation
+import Video
+
+/// `avatarize bench-faces`: detection + landmarks throughput while tracking (detection only when the
+/// track is lost or due a region check), on decoded frames held in memory so decoding is not timed.
+/// Also times one full-frame detection and one landmark prediction on their own.
+struct BenchFacesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-faces",
+        abstract: "Measure face tracking speed (detection + landmarks per frame).",
+        discussion: "Build with -c release before quoting numbers. Example: avatarize bench-faces --input talking-square-512.mp4"
+    )
+
+    @Option(help: "Clip to use (default: shared/media/talking-square-512.mp4 beside the repository).") var input: String?
+    @Option(help: "Frames to decode and track.") var frames = 250
+    @Option(help: "Passes over the frames (median reported).") var runs = 3
+    @Option(help: "Folder holding the face models (default: Debian's paths).") var faceModels: String?
+
+    func run() throws {
+        let path = input ?? ["../shared/media/talking-square-512.mp4", "/work/shared/media/talking-square-512.mp4"]
+            .first { FileManager.default.fileExists(atPath: $0) } ?? "talking-square-512.mp4"
+        let reader = try VideoReader(url: URL(fileURLWithPath: path))
+        var images: [RGBImage] = []
+        while images.count < frames, let f = try reader.nextFrame() {
+            images.append(RGBImage(width: f.width, height: f.height, pixels: f.rgb))
+        }
+        guard let first = images.first else { throw ValidationError("no frames in \(path)") }
+        let paths = FaceModelPaths(directory: faceModels)
+        var wall: [Double] = [], cpu: [Double] = []
+        var last = FaceTracker.Statistics()
+        for run in 0..<runs {
+            let tracker = try FaceTracker(paths: paths)
+            let c0 = cpuSeconds(RUSAGE_SELF)
+            let t0 = Date()
+            var found = 0
+            for (i, img) in images.enumerated() where tracker.process(img, index: i) != nil { found += 1 }
+            wall.append(Date().timeIntervalSince(t0))
+            cpu.append(cpuSeconds(RUSAGE_SELF) - c0)
+            last = tracker.statistics
+            print(String(format: "run %d: %d frames, %d with a face, %.1f fps wall, %.1f fps per CPU-second (%d full detections, %d region checks)",
+                         run + 1, images.count, found, Double(images.count) / wall.last!, Double(images.count) / cpu.last!,
+                         last.fullDetections, last.regionChecks))
+        }
+        // Single operations, for scale.
+        let tracker = try FaceTracker(paths: paths)
+        let gray = first.luma()
+        let detector = try HaarDetector(contentsOf: paths.frontalCascade)
+        let t1 = Date()
+        let boxes = detector.detect(gray)
+        let detectMs = Date().timeIntervalSince(t1) * 1000
+        let intensity = first.meanIntensity()
+        let box = boxes.first.map { DlibRect($0) } ?? DlibRect(left: first.width / 4, top: first.height / 4, right: 3 * first.width / 4, bottom: 3 * first.height / 4)
+        let t2 = Date()
+        for _ in 0..<50 { _ = tracker.predictor.predict(intensity, box: box) }
+        let predictMs = Date().timeIntervalSince(t2) * 1000 / 50
+        print(String(format: "%@ %dx%d: tracking %.1f fps wall (median), %.1f fps per CPU-second; full-frame detection %.1f ms, landmarks %.2f ms",
+                     path, first.width, first.height, Double(images.count) / median(wall), Double(images.count) / median(cpu),
+                     detectMs, predictMs))
+    }
+}
