@@ -9,6 +9,7 @@ public enum Convolution {
     /// Cross-correlation like torch.nn.functional.conv2d, stride 1, zero padding `padding` on all sides.
     /// - input: [inC, height, width]; weight: [outC, inC, k, k] (row-major, i.e. a [outC, inC·k·k] matrix);
     /// - output: [outC, height + 2p − k + 1, width + 2p − k + 1]. Adds into output when `accumulate`.
+    /// 3×3 'same' convolutions on even-sized planes of at least 16×16 use Winograd F(2×2, 3×3).
     public static func conv2d(
         input: UnsafePointer<Float>, inChannels: Int, height: Int, width: Int,
         weight: UnsafePointer<Float>, outChannels: Int, kernel k: Int, padding p: Int,
@@ -16,6 +17,14 @@ public enum Convolution {
     ) {
         let ho = height + 2 * p - k + 1, wo = width + 2 * p - k + 1
         let kk = inChannels * k * k
+        if !accumulate && Winograd.applies(height: height, width: width, kernel: k, padding: p) {
+            let u = Winograd.transformWeights(weight, outChannels: outChannels, inChannels: inChannels)
+            u.withUnsafeBufferPointer { up in
+                Winograd.conv3x3(input: input, inChannels: inChannels, height: height, width: width,
+                                 transformedWeights: up.baseAddress!, outChannels: outChannels, output: output)
+            }
+            return
+        }
         if k == 1 && p == 0 {
             Gemm.sgemm(m: outChannels, n: ho * wo, k: inChannels, a: weight, lda: inChannels,
                        b: input, ldb: height * width, beta: accumulate ? 1 : 0, c: output, ldc: ho * wo)

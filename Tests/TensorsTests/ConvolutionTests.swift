@@ -127,4 +127,24 @@ final class ConvolutionTests: XCTestCase {
         let plain = ModulatedConv.modulate(weight: w, outChannels: o, inChannels: i, taps: 9, styles: s, demodulate: false)
         XCTAssertEqual(plain[5], w[5] * s[0], accuracy: 1e-7)
     }
+
+    func testWinogradMatchesReferenceLoopIncludingBands() {
+        let t = self
+        let i = 6, o = 5, h = 16, w = 20
+        XCTAssertTrue(Winograd.applies(height: h, width: w, kernel: 3, padding: 1))
+        let x = t.random(i * h * w, seed: 21), wt = t.random(o * i * 9, seed: 22)
+        let ref = t.naiveConv(x, wt, i: i, o: o, h: h, wd: w, k: 3, p: 1)
+        let u = Winograd.transformWeights(wt, outChannels: o, inChannels: i)
+        for budget in [1 << 20, 16 * (i + o) * (w / 2) * 3] {  // one band; bands of 3 tile rows
+            var out = [Float](repeating: .nan, count: o * h * w)
+            Winograd.conv3x3(input: x, inChannels: i, height: h, width: w, transformedWeights: u, outChannels: o,
+                             output: &out, budget: budget)
+            t.assertClose(out, ref, tol: 2e-6)
+        }
+        // conv2d dispatches to it for this shape.
+        var out = [Float](repeating: .nan, count: o * h * w)
+        Convolution.conv2d(input: x, inChannels: i, height: h, width: w, weight: wt, outChannels: o, kernel: 3,
+                           padding: 1, output: &out)
+        t.assertClose(out, ref, tol: 2e-6)
+    }
 }
