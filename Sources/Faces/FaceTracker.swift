@@ -22,6 +22,10 @@ public final class FaceTracker {
         /// Drift limits between the seed box and the box refitted to the new landmarks.
         public var minSeedIoU = 0.5
         public var maxScaleChange = 1.3
+        /// Mean absolute change (0…255) of the face region's 16×16 intensity thumbnail between frames
+        /// that triggers an immediate region check. A talking head moving between frames changes it by a
+        /// few levels; a cut, an occlusion or the face leaving changes it by tens.
+        public var maxAppearanceChange = 24.0
 
         public init() {}
     }
@@ -48,6 +52,7 @@ public final class FaceTracker {
 
     private var lastLandmarks: [Point2]?
     private var lastCenter: Point2?
+    private var lastThumbnail: [Double]?
     private var framesSinceCheck = 0
 
     public init(frontal: HaarDetector, frontalAlt: HaarDetector?, profile: HaarDetector?, predictor: ShapePredictor,
@@ -87,9 +92,14 @@ public final class FaceTracker {
             statistics.landmarkSeconds += seconds(since: t0)
             let refit = boxFromLandmarks(lm)
             let ratio = Double(refit.width) / Double(seed.width)
+            let thumb = thumbnail(intensity, seed)
+            let changed = lastThumbnail.map { prev in
+                zip(prev, thumb).map { abs($0 - $1) }.reduce(0, +) / Double(thumb.count) > options.maxAppearanceChange
+            } ?? false
+            lastThumbnail = thumb
             let drifted = FaceRect(seed).iou(FaceRect(refit)) < options.minSeedIoU
                 || ratio > options.maxScaleChange || ratio < 1 / options.maxScaleChange
-                || !isMostlyInside(refit, frame)
+                || !isMostlyInside(refit, frame) || changed
             framesSinceCheck += 1
             if drifted || framesSinceCheck >= options.verifyInterval {
                 framesSinceCheck = 0
@@ -102,6 +112,7 @@ public final class FaceTracker {
         }
         if result == nil {
             lastLandmarks = nil
+            lastThumbnail = nil
             if let box = detectFace(frame) {
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 var lm = predictor.predict(intensity, box: DlibRect(box))
@@ -112,6 +123,7 @@ public final class FaceTracker {
                 statistics.landmarkSeconds += seconds(since: t0)
                 result = (lm, refined, .detected)
                 framesSinceCheck = 0
+                lastThumbnail = thumbnail(intensity, refined)
             }
         }
         guard let r = result else { return nil }
@@ -144,6 +156,19 @@ public final class FaceTracker {
         return DlibRect(left: Int(left), top: Int(top), right: Int(left + size.rounded()), bottom: Int(top + size.rounded()))
     }
 
+    /// 16×16 point samples of the intensity image over `box` (0 outside the frame).
+    func thumbnail(_ img: GrayImage, _ box: DlibRect) -> [Double] {
+        var out = [Double]()
+        out.reserveCapacity(256)
+        for j in 0..<16 {
+            for i in 0..<16 {
+                let x = box.left + (2 * i + 1) * box.width / 32, y = box.top + (2 * j + 1) * box.height / 32
+                out.append(x >= 0 && y >= 0 && x < img.width && y < img.height ? Double(img[x, y]) : 0)
+            }
+        }
+        return out
+    }
+
     func isMostlyInside(_ box: DlibRect, _ frame: RGBImage) -> Bool {
         let r = FaceRect(box)
         return Double(r.intersection(FaceRect(x: 0, y: 0, width: frame.width, height: frame.height)).area) >= 0.5 * Double(r.area)
@@ -157,7 +182,7 @@ public final class FaceTracker {
         let region = FaceRect(x: box.left - w / 2, y: box.top - w / 2, width: 2 * w, height: 2 * w)
             .intersection(FaceRect(x: 0, y: 0, width: frame.width, height: frame.height))
         guard region.area > 0 else { return false }
-        let gray = frame.luma().cropped(x: region.x, y: region.y, width: region.width, height: region.height)
+        let gray = frame.cropped(region).luma()
         // The landmark box is tighter than a Haar box; allow the cascade's window from 0.6× to 2× of it.
         let params = HaarDetector.Parameters(scaleFactor: options.scaleFactor, minNeighbors: options.minNeighbors,
                                              minSize: (w * 6 / 10, w * 6 / 10), maxSize: (2 * w, 2 * w))

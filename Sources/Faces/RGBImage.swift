@@ -49,6 +49,17 @@ public struct RGBImage: Sendable, Equatable {
         return GrayImage(width: width, height: height, pixels: out)
     }
 
+    /// The pixels inside `r` (clipped to the image).
+    public func cropped(_ r: FaceRect) -> RGBImage {
+        let c = r.intersection(FaceRect(x: 0, y: 0, width: width, height: height))
+        var out = [UInt8](repeating: 0, count: c.area * 3)
+        for row in 0..<c.height {
+            let s = 3 * ((c.y + row) * width + c.x), d = 3 * row * c.width
+            for k in 0..<(3 * c.width) { out[d + k] = pixels[s + k] }
+        }
+        return RGBImage(width: c.width, height: c.height, pixels: out)
+    }
+
     @inline(__always)
     public func pixel(_ x: Int, _ y: Int) -> (UInt8, UInt8, UInt8) {
         let o = 3 * (y * width + x)
