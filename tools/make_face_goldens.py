@@ -61,6 +61,55 @@ def make_images():
     return images
 
 
+# The six-point head template of Sources/Faces/HeadPose.swift (dlib's mean shape, FFHQ-aligned, for
+# x and y; the generic model's depths), rebuilt here so OpenCV's solvePnP can be run on the same problem.
+TEMPLATE_IDX = [30, 8, 36, 45, 48, 54]
+TEMPLATE_CROP = [(0.5, 0.614489), (0.5, 0.932437), (0.325934, 0.473694),
+                 (0.674066, 0.473694), (0.388734, 0.738637), (0.611266, 0.738637)]
+TEMPLATE_DEPTH = [0, -65, -135, -135, -125, -125]
+FOCAL, RADIUS = 4.2647, 2.7
+
+
+def template3d():
+    unit = (TEMPLATE_CROP[3][0] - TEMPLATE_CROP[2][0]) * (RADIUS / FOCAL) / 450.0
+    pts = []
+    for (a, b), d in zip(TEMPLATE_CROP, TEMPLATE_DEPTH):
+        z = (d + 135) * unit
+        pts.append([(a - 0.5) * (RADIUS - z) / FOCAL, -(b - 0.5) * (RADIUS - z) / FOCAL, z])
+    return np.array(pts, dtype=np.float64)
+
+
+def ffhq_quad(lm):
+    """METHOD.md section 5 / FFHQ's recreate_aligned_images: centre c and half-side vectors x, y."""
+    lm = np.asarray(lm, dtype=np.float64)
+    eye_left, eye_right = lm[36:42].mean(0), lm[42:48].mean(0)
+    eye_avg, eye_to_eye = (eye_left + eye_right) * 0.5, eye_right - eye_left
+    mouth_avg = (lm[48] + lm[54]) * 0.5
+    eye_to_mouth = mouth_avg - eye_avg
+    x = eye_to_eye - np.flipud(eye_to_mouth) * [-1, 1]
+    x /= np.hypot(*x)
+    x *= max(np.hypot(*eye_to_eye) * 2.0, np.hypot(*eye_to_mouth) * 1.8)
+    y = np.flipud(x) * [-1, 1]
+    c = eye_avg + eye_to_mouth * 0.1
+    return c, x, y
+
+
+def pnp_golden(points):
+    """OpenCV's iterative solvePnP (Levenberg-Marquardt) on the template, in the FFHQ crop's normalised
+    coordinates with EG3D's intrinsics, started from the frontal camera."""
+    c, x, y = ffhq_quad(points)
+    origin, u, v = c - x - y, 2 * x, 2 * y
+    m = np.array([[u[0], v[0]], [u[1], v[1]]])
+    obs = np.array([np.linalg.solve(m, np.asarray(points[i], np.float64) - origin) for i in TEMPLATE_IDX])
+    k = np.array([[FOCAL, 0, 0.5], [0, FOCAL, 0.5], [0, 0, 1]], dtype=np.float64)
+    rvec0 = np.array([[np.pi], [0.0], [0.0]])  # diag(1, -1, -1)
+    tvec0 = np.array([[0.0], [0.0], [RADIUS]])
+    ok, rvec, tvec = cv2.solvePnP(template3d(), obs, k, None, rvec0, tvec0, useExtrinsicGuess=True,
+                                  flags=cv2.SOLVEPNP_ITERATIVE)
+    r, _ = cv2.Rodrigues(rvec)
+    return {"observed": obs.tolist(), "rotation": r.reshape(-1).tolist(), "translation": tvec.reshape(-1).tolist()}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     predictor = dlib.shape_predictor(PREDICTOR)
@@ -91,8 +140,9 @@ def main():
             rects.append((x + d, y - d, x + w - 1 + d, y + h - 1 + d // 2))
         for l, t, r, b in rects:
             shape = predictor(rgb, dlib.rectangle(int(l), int(t), int(r), int(b)))
-            entry["landmarks"].append({"rect": [int(l), int(t), int(r), int(b)],
-                                       "points": [[p.x, p.y] for p in shape.parts()]})
+            pts = [[p.x, p.y] for p in shape.parts()]
+            entry["landmarks"].append({"rect": [int(l), int(t), int(r), int(b)], "points": pts,
+                                       "pnp": pnp_golden(pts)})
         out["images"].append(entry)
         print(fname, {k: v for k, v in entry["detections"].items()}, len(entry["landmarks"]), "landmark sets")
     with open(os.path.join(OUT, "faces_goldens.json"), "w") as f:

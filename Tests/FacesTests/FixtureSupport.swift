@@ -9,9 +9,16 @@ enum Fixtures {
     }
 
     struct Golden: Decodable {
+        struct PnP: Decodable {
+            let observed: [[Double]]
+            let rotation: [Double]
+            let translation: [Double]
+        }
         struct Landmarks: Decodable {
             let rect: [Int]
             let points: [[Int]]
+            /// OpenCV's solvePnP on these landmarks (see tools/make_face_goldens.py).
+            let pnp: PnP
         }
         struct Image: Decodable {
             let file: String

@@ -89,4 +89,28 @@ final class HeadPoseTests: XCTestCase {
         let still = HeadPose.estimate(landmarks: lm, alignment: AlignmentQuad.ffhq(landmarks: try Self.turnedFace(yaw: 0, pitch: 0)).transform)
         XCTAssertEqual(still.roll, 0.2, accuracy: 0.05, "\(still)")
     }
+
+    func testAlignmentAndPnPMatchNumpyAndOpenCV() throws {
+        // The golden script runs the FFHQ recipe in numpy and OpenCV's iterative solvePnP on the same
+        // template, intrinsics and start; both must agree with ours.
+        let golden = try Fixtures.golden()
+        var worst = 0.0
+        for image in golden.images {
+            for set in image.landmarks {
+                let lm = set.points.map { Point2(x: Double($0[0]), y: Double($0[1])) }
+                let t = AlignmentQuad.ffhq(landmarks: lm).transform
+                let observed = HeadPose.templateIndices.map { t.toCrop(lm[$0]) }
+                for (o, g) in zip(observed, set.pnp.observed) {
+                    XCTAssertEqual(o.x, g[0], accuracy: 1e-9)
+                    XCTAssertEqual(o.y, g[1], accuracy: 1e-9)
+                }
+                let (r, tr, _) = HeadPose.solvePnP(observed: observed)
+                for (a, b) in zip(r, set.pnp.rotation) { worst = max(worst, abs(a - b)) }
+                for (a, b) in zip(tr, set.pnp.translation) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+            }
+        }
+        print("PnP: largest rotation-matrix difference to OpenCV \(worst)")
+        // OpenCV stops its Levenberg–Marquardt on its own criteria; 1e-3 is ≈ 0.06°.
+        XCTAssertLessThan(worst, 1e-3)
+    }
 }
