@@ -30,7 +30,11 @@ extension Convolution {
         let wo = outputSize(width, kernel: k, stride: s, padding: p)
         guard ho > 0, wo > 0 else { return }
         let kk = inChannels * k * k
-        let rowsPerTile = Swift.max(1, Swift.min(ho, columnBudget / Swift.max(1, kk * wo)))
+        // Bands of output rows whose column buffer fits the budget, split evenly so that no band is a
+        // thin remainder (a GEMM with a small N runs far below the BLAS's rate).
+        let maxRows = Swift.max(1, Swift.min(ho, columnBudget / Swift.max(1, kk * wo)))
+        let bands = (ho + maxRows - 1) / maxRows
+        let rowsPerTile = (ho + bands - 1) / bands
         let col = UnsafeMutablePointer<Float>.allocate(capacity: kk * rowsPerTile * wo)
         defer { col.deallocate() }
         var y0 = 0

@@ -8,6 +8,7 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure a stage's speed (per-stage milliseconds, throughput, GFLOP/s).",
         subcommands: [
             BenchTranscodeCommand.self,
+            BenchEncoderCommand.self,
             BenchGeneratorCommand.self,
         ]
     )

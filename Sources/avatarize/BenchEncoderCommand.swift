@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import Models
+import Tensors
+
+/// `avatarize bench encoder`: the e4e encoder (IR-SE50 + FPN + 14 GradualStyleBlocks) on 256² frames at
+/// full size; milliseconds per frame and GFLOP/s (medians), next to OpenBLAS's own sgemm rate.
+struct BenchEncoderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "encoder",
+        abstract: "Time the e4e encoder per 256x256 frame (median ms, GFLOP/s).",
+        discussion: """
+        Without --model, random weights of the released layout (IR-SE50 at 64/128/256/512, w 512) are used; \
+        speed does not depend on the values. GFLOP counts every conv and linear (about 119 GFLOP a frame \
+        at full size). Build with -c release before quoting numbers.
+        """
+    )
+
+    @Option(help: "Encoder bundle folder or .safetensors (default: random full-size weights).") var model: String?
+    @Option(help: "Number of styles for random weights (14 for EG3D).") var styles = 14
+    @Option(help: "Timed frames.") var frames = 5
+    @Option(help: "Untimed warm-up frames.") var warmup = 1
+    @Option(help: "Threads (OpenBLAS and loops); default: all cores.") var threads: Int?
+
+    func validate() throws {
+        guard frames >= 1, warmup >= 0, styles >= 1 else { throw ValidationError("--frames, --styles must be ≥ 1 and --warmup ≥ 0") }
+    }
+
+    func run() throws {
+        Parallel.configureBLAS(threads: threads)
+        let t0 = Clock.now()
+        let weights: EncoderWeights
+        if let model {
+            weights = try EncoderWeights.load(from: URL(fileURLWithPath: model))
+        } else {
+            weights = EncoderWeights.random(.released(styleCount: styles))
+        }
+        let encoder = Encoder4Editing(weights: weights)
+        let a = encoder.architecture
+        print(String(format: "model=%@ stages=%@ styles=%d w=%d load_s=%.2f", model ?? "random", "\(a.stageWidths)",
+                     a.styleCount, a.styleWidth, Clock.now() - t0))
+
+        var rng = SplitMix64(seed: 7)
+        let n = a.inputChannels * EncoderArchitecture.inputSize * EncoderArchitecture.inputSize
+        let image = Tensor(shape: encoder.inputShape, data: (0..<n).map { _ in Float(rng.next() >> 40) / Float(1 << 23) - 1 })
+        for _ in 0..<warmup { _ = try encoder.encode(image) }
+        var times: [Double] = []
+        for i in 0..<frames {
+            let t = Clock.now()
+            _ = try encoder.encode(image)
+            times.append(Clock.now() - t)
+            print(String(format: "frame %d: %.1f ms", i + 1, times.last! * 1000))
+        }
+        let flops = a.flopsPerImage
+        let med = median(times)
+        let blas = Gemm.measureRate(size: 1024, repeats: 3)
+        print(String(format: "encoder_ms_per_frame=%.1f min_ms=%.1f gflop_per_frame=%.1f gflops=%.1f sgemm_gflops=%.1f threads=%d",
+                     med * 1000, (times.min() ?? 0) * 1000, flops / 1e9, flops / med / 1e9, blas, threads ?? Parallel.workers))
+    }
+}
