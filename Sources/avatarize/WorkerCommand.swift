@@ -25,9 +25,12 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "After SIGTERM/SIGINT, seconds to let running jobs finish before releasing them.") var graceSeconds: Double = 30
     @Flag(help: "Exit once no job is queued or running.") var drain = false
     @Option(help: "Worker name in leases and history (default: host-pid-random).") var name: String?
+    @Option(help: "Serve Prometheus metrics on this port at /metrics.") var metricsPort: Int?
+    @Option(help: "Address the metrics endpoint listens on (0.0.0.0 for every interface).") var metricsHost = "127.0.0.1"
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be 0 to 65535") }
         guard leaseSeconds >= 0.5 else { throw ValidationError("--lease-seconds must be at least 0.5") }
         guard pollSeconds > 0, retryBaseSeconds >= 0, retryMaxSeconds >= retryBaseSeconds, graceSeconds >= 0 else {
             throw ValidationError("poll, retry and grace times must be positive, and --retry-max-seconds at least --retry-base-seconds")
@@ -52,8 +55,22 @@ struct WorkerCommand: AsyncParsableCommand {
             let action = level == .abort ? "releasing running jobs now" : "finishing running jobs (up to \(grace) s), claiming no more"
             FileHandle.standardError.write(Data("\(name): \(action)\n".utf8))
         }
-        let worker = Worker(queue: queue, options: options, logger: logger)
+        var metrics: WorkerMetrics?
+        var server: MetricsServer?
+        if let metricsPort {
+            let workerMetrics = WorkerMetrics()
+            do {
+                server = try await MetricsServer(host: metricsHost, port: metricsPort, metrics: workerMetrics)
+            } catch {
+                try? await queue.close()
+                throw error
+            }
+            metrics = workerMetrics
+            logger.info("serving metrics", metadata: ["url": "http://\(metricsHost):\(server?.port ?? metricsPort)/metrics"])
+        }
+        let worker = Worker(queue: queue, options: options, metrics: metrics, logger: logger)
         let summary = await worker.run(stop: stop)
+        await server?.close()
         withExtendedLifetime(watcher) {}
         try await queue.close()
         print("worker \(options.identity): \(summary.succeeded) succeeded, \(summary.failed) failed, \(summary.released) released, \(summary.abandoned) abandoned")

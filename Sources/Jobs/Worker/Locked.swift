@@ -14,7 +14,8 @@ final class Locked<Value: Sendable>: @unchecked Sendable {
         set { lock.withLock { stored = newValue } }
     }
 
-    func mutate(_ body: (inout Value) -> Void) {
+    @discardableResult
+    func mutate<Result>(_ body: (inout Value) -> Result) -> Result {
         lock.withLock { body(&stored) }
     }
 }

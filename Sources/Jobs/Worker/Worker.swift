@@ -19,9 +19,13 @@ public final class Worker: Sendable {
     public let options: WorkerOptions
     private let logger: Logger
     private let stats = Locked(Summary())
+    /// Prometheus metrics, when the worker serves them.
+    public let metrics: WorkerMetrics?
 
-    public init(queue: any JobQueue, kinds: JobKinds = .builtIn, options: WorkerOptions, logger: Logger = Logger(label: "avatarize.worker")) {
+    public init(queue: any JobQueue, kinds: JobKinds = .builtIn, options: WorkerOptions, metrics: WorkerMetrics? = nil,
+                logger: Logger = Logger(label: "avatarize.worker")) {
         self.queue = queue
+        self.metrics = metrics
         self.kinds = kinds
         self.options = options
         var logger = logger
@@ -33,11 +37,19 @@ public final class Worker: Sendable {
     /// job has finished or been released.
     public func run(stop: StopSignal) async -> Summary {
         logger.info("worker started", metadata: ["queue": "\(queue.displayLocation)", "concurrency": "\(options.concurrency)"])
+        let refresher = Task {
+            guard let metrics = self.metrics else { return }
+            while !Task.isCancelled {
+                await metrics.refresh(from: self.queue)
+                try? await Task.sleep(nanoseconds: 2_000_000_000)
+            }
+        }
         await withTaskGroup(of: Void.self) { group in
             for slot in 0..<max(options.concurrency, 1) {
                 group.addTask { await self.slotLoop(slot: slot, stop: stop) }
             }
         }
+        refresher.cancel()
         let summary = stats.value
         logger.info("worker stopped", metadata: [
             "succeeded": "\(summary.succeeded)", "failed": "\(summary.failed)", "released": "\(summary.released)",
@@ -97,8 +109,14 @@ public final class Worker: Sendable {
         }
 
         let progress = Locked<JobProgress?>(nil)
+        let metrics = self.metrics
+        metrics?.jobStarted()
         let work = Task {
-            try await kind.run(payload, output: staged.file) { update in progress.value = update }
+            try await kind.run(payload, output: staged.file) { update in
+                let previous = progress.value?.done ?? 0
+                progress.value = update
+                metrics?.framesDone(update.done - previous)
+            }
         }
         let heartbeat = Task { () -> LeaseStatus in
             await self.heartbeatLoop(job: job, progress: progress, stop: stop, work: work)
@@ -116,18 +134,22 @@ public final class Worker: Sendable {
                 staged.discard()
                 if status == .held {
                     stats.mutate { $0.succeeded += 1 }
+                    metrics?.jobEnded(.succeeded)
                     logger.info("job succeeded", metadata: ["output": "\(payload.output)"])
                 } else {
                     stats.mutate { $0.abandoned += 1 }
+                    metrics?.jobEnded(.abandoned)
                     logger.warning("job finished but was \(status.rawValue) meanwhile; output discarded")
                 }
             } catch {
                 staged.discard()
+                metrics?.jobEnded(.failed)
                 await recordFailure(job, error: error, logger: logger)
             }
         case (.success, _), (.failure, .cancelled), (.failure, .lost):
             staged.discard()
             stats.mutate { $0.abandoned += 1 }
+            metrics?.jobEnded(.abandoned)
             logger.warning("job abandoned: \(lease == .cancelled ? "cancelled" : "lease lost")")
         case (.failure(let error), .held):
             staged.discard()
@@ -135,12 +157,15 @@ public final class Worker: Sendable {
                 do {
                     _ = try await queue.release(id: job.id, worker: options.identity)
                     stats.mutate { $0.released += 1 }
+                    metrics?.jobEnded(.released)
                     logger.info("job released for another worker (shutdown)")
                 } catch {
                     // The lease will expire and the job will be claimed again; nothing is lost.
+                    metrics?.jobEnded(.abandoned)
                     logger.error("could not release job: \(error)")
                 }
             } else {
+                metrics?.jobEnded(.failed)
                 await recordFailure(job, error: error, logger: logger)
             }
         }

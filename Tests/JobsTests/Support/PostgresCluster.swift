@@ -116,7 +116,7 @@ final class PostgresCluster: @unchecked Sendable {
     }
 
     /// Asks the kernel for a free loopback port by binding port 0.
-    private static func freePort() throws -> Int {
+    static func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw ClusterError.command("socket()", String(cString: strerror(errno))) }
         defer { close(descriptor) }
