@@ -13,11 +13,11 @@ public enum Convolution {
     public static func conv2d(
         input: UnsafePointer<Float>, inChannels: Int, height: Int, width: Int,
         weight: UnsafePointer<Float>, outChannels: Int, kernel k: Int, padding p: Int,
-        output: UnsafeMutablePointer<Float>, accumulate: Bool = false
+        output: UnsafeMutablePointer<Float>, accumulate: Bool = false, allowWinograd: Bool = true
     ) {
         let ho = height + 2 * p - k + 1, wo = width + 2 * p - k + 1
         let kk = inChannels * k * k
-        if !accumulate && Winograd.applies(height: height, width: width, kernel: k, padding: p) {
+        if allowWinograd && !accumulate && Winograd.enabled && Winograd.applies(height: height, width: width, kernel: k, padding: p) {
             let u = Winograd.transformWeights(weight, outChannels: outChannels, inChannels: inChannels)
             u.withUnsafeBufferPointer { up in
                 Winograd.conv3x3(input: input, inChannels: inChannels, height: height, width: width,

@@ -1,8 +1,12 @@
 // 3×3, stride-1, padding-1 convolution by Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray 2016):
 // weights and 4×4 input tiles are transformed, 16 GEMMs replace 36 multiply-adds per output pair with 16,
 // and the 2×2 output tiles are transformed back. Same result as conv2d up to float32 rounding.
+import Foundation
 
 public enum Winograd {
+    /// Off when AVATARIZE_NO_WINOGRAD is set (for A/B timing against plain im2col + GEMM).
+    public static let enabled = ProcessInfo.processInfo.environment["AVATARIZE_NO_WINOGRAD"] == nil
+
     /// Applies when the plane splits into 2×2 tiles and is large enough to pay for the transforms.
     public static func applies(height: Int, width: Int, kernel: Int, padding: Int) -> Bool {
         kernel == 3 && padding == 1 && height % 2 == 0 && width % 2 == 0 && height * width >= 256
@@ -15,10 +19,11 @@ public enum Winograd {
         u.withUnsafeMutableBufferPointer { up in
             let dst = up.baseAddress!
             Parallel.forChunks(plane, grain: 256) { s, e in
+                let t = UnsafeMutablePointer<Float>.allocate(capacity: 12)
+                defer { t.deallocate() }
                 for p in s..<e {
                     let g = w + p * 9
                     // Gg: 4×3
-                    var t = [Float](repeating: 0, count: 12)
                     for c in 0..<3 {
                         let g0 = g[c], g1 = g[3 + c], g2 = g[6 + c]
                         t[c] = g0
@@ -58,7 +63,9 @@ public enum Winograd {
             let nt = rows * tw
             // Input transform V = Bᵀ d B per channel and tile.
             Parallel.forChunks(ic) { s, e in
-                var d = [Float](repeating: 0, count: 16)
+                let d = UnsafeMutablePointer<Float>.allocate(capacity: 32)
+                let t = d + 16
+                defer { d.deallocate() }
                 for c in s..<e {
                     let src = input + c * h * w
                     for r in 0..<rows {
@@ -77,7 +84,6 @@ public enum Winograd {
                                 }
                             }
                             // Bᵀ d (rows), then · B (columns).
-                            var t = [Float](repeating: 0, count: 16)
                             for b in 0..<4 {
                                 let d0 = d[b], d1 = d[4 + b], d2 = d[8 + b], d3 = d[12 + b]
                                 t[b] = d0 - d2; t[4 + b] = d1 + d2; t[8 + b] = d2 - d1; t[12 + b] = d1 - d3
