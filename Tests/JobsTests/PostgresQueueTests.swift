@@ -51,6 +51,8 @@ final class PostgresQueueTests: XCTestCase {
     func testFailingJobRetriesThenIsDead() async throws { try await workers.failingJobRetriesThenIsDead() }
     func testSigtermReleasesRunningJob() async throws { try await workers.sigtermReleasesRunningJob() }
     func testBadJobFileChangesNothing() async throws { try await workers.badJobFileChangesNothing() }
+    func testSigtermLetsRunningJobFinish() async throws { try await workers.sigtermLetsRunningJobFinish() }
+    func testCancellingARunningJobStopsItsWorker() async throws { try await workers.cancellingARunningJobStopsItsWorker() }
 
     func testSchemaVersionIsRecordedAndNewerSchemaIsRefused() async throws {
         let directory = try TemporaryDirectory("schema")

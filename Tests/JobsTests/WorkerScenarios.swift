@@ -242,4 +242,86 @@ struct WorkerScenarios {
         XCTAssertEqual(after, before, "the queue is exactly as it was")
         try await queue.close()
     }
+
+    /// SIGTERM with grace time: the worker claims nothing more but finishes the job it is running, then exits.
+    func sigtermLetsRunningJobFinish() async throws {
+        let batch = try Batch(backend: backend, label: "finish")
+        try ClipMaker.make(batch.url("clips/long.mp4"), seconds: 12, size: "640x360", rate: 25)
+        try batch.directory.write("jobs.yaml", """
+            inputs: clips/long.mp4
+            output: out/{clip}-{style}.mp4
+            settings: [{style: first}, {style: second}]
+            """)
+        XCTAssertEqual(try batch.avatarize(["enqueue", batch.url("jobs.yaml").path, "--queue", batch.queueURL]).status, 0)
+        let queue = try await batch.openQueue()
+        let worker = try batch.startWorker(["--grace-seconds", "60", "--lease-seconds", "1.5", "--poll-seconds", "0.1"])
+        let deadline = Date().addingTimeInterval(60)
+        var midJob = false
+        while Date() < deadline, !midJob {
+            let running = try await queue.jobs(state: .running, limit: 1)
+            midJob = running.first.map { $0.progressDone > 0 } == true
+            if !midJob { try await Task.sleep(nanoseconds: 20_000_000) }
+        }
+        XCTAssertTrue(midJob, "never saw the first job running with progress")
+        worker.signal(SIGTERM)
+        let status = await worker.wait(timeout: 60)
+        XCTAssertEqual(status, 0, worker.output)
+        let jobs = try await queue.jobs(state: nil, limit: 10)
+        XCTAssertEqual(jobs.map(\.state), [.succeeded, .queued], "the running job finished; the other was never claimed")
+        XCTAssertEqual(jobs.last?.attempts, 0)
+        try await queue.close()
+        XCTAssertEqual(try ClipMaker.probe(batch.url("out/long-first.mp4")).frames, 300)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: batch.url("out/long-second.mp4").path))
+    }
+
+    /// `avatarize jobs cancel` on a running job: its worker stops at the next heartbeat and writes nothing.
+    func cancellingARunningJobStopsItsWorker() async throws {
+        let batch = try Batch(backend: backend, label: "cancel")
+        try ClipMaker.make(batch.url("clips/long.mp4"), seconds: 12, size: "640x360", rate: 25)
+        try batch.directory.write("jobs.yaml", """
+            inputs: clips/long.mp4
+            output: out/{clip}.mp4
+            settings: [{style: a}]
+            """)
+        XCTAssertEqual(try batch.avatarize(["enqueue", batch.url("jobs.yaml").path, "--queue", batch.queueURL]).status, 0)
+        let queue = try await batch.openQueue()
+        let awaited1 = try await queue.jobs(state: nil, limit: 1).first?.id
+        let id = try XCTUnwrap(awaited1)
+        let worker = try batch.startWorker(["--drain", "--lease-seconds", "1.5", "--poll-seconds", "0.1"])
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, (try await queue.job(id: id))?.progressDone ?? 0 == 0 {
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        let cancel = try batch.avatarize(["jobs", "cancel", "\(id)", "--queue", batch.queueURL])
+        XCTAssertEqual(cancel.status, 0, cancel.stderr)
+        XCTAssertTrue(cancel.stdout.contains("cancelled"), cancel.stdout)
+        let status = await worker.wait(timeout: 30)
+        XCTAssertEqual(status, 0, worker.output)
+        XCTAssertTrue(worker.output.contains("abandoned"), worker.output)
+        let awaited2 = try await queue.job(id: id)
+        let final = try XCTUnwrap(awaited2)
+        XCTAssertEqual(final.state, .cancelled)
+        XCTAssertLessThan(final.progressDone, 300, "the worker stopped before the end")
+        let awaited3 = try await queue.events(jobID: id).map(\.kind)
+        XCTAssertEqual(awaited3, [.enqueued, .claimed, .cancelled])
+        try await queue.close()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: batch.url("out/long.mp4").path))
+        XCTAssertEqual(batch.stagingLeftovers(under: "out"), [])
+
+        // And an operator can bring it back.
+        let retry = try batch.avatarize(["jobs", "retry", "\(id)", "--queue", batch.queueURL])
+        XCTAssertEqual(retry.status, 0, retry.stderr)
+        let show = try batch.avatarize(["jobs", "show", "\(id)", "--queue", batch.queueURL, "--json"])
+        XCTAssertEqual(show.status, 0, show.stderr)
+        XCTAssertTrue(show.stdout.contains("\"state\" : \"queued\""), show.stdout)
+        XCTAssertTrue(show.stdout.contains("\"requeued\""), show.stdout)
+        let statusReport = try batch.avatarize(["status", "--queue", batch.queueURL, "--json"])
+        XCTAssertEqual(statusReport.status, 0, statusReport.stderr)
+        XCTAssertTrue(statusReport.stdout.contains("\"queued\" : 1"), statusReport.stdout)
+        let list = try batch.avatarize(["jobs", "list", "--queue", batch.queueURL, "--state", "queued"])
+        XCTAssertTrue(list.stdout.contains("out/long.mp4"), list.stdout)
+        let wrong = try batch.avatarize(["jobs", "retry", "\(id)", "--queue", batch.queueURL])
+        XCTAssertNotEqual(wrong.status, 0)
+        XCTAssertTrue(wrong.stderr.contains("only dead or cancelled jobs can be retried"), wrong.stderr)
+    }
 }
