@@ -5,8 +5,9 @@ import Foundation
 ///
 /// - scales 1, f, f², … while the scaled window fits the image and `maxSize`; scales under `minSize`
 ///   are skipped;
-/// - for each scale the image is shrunk to `round(size / scale)` with bilinear resampling and its
-///   integral and squared-integral images are taken (the window itself stays at the trained size);
+/// - for each scale the image is shrunk to `round(size / scale)` with OpenCV's bit-exact bilinear
+///   resize (INTER_LINEAR_EXACT, as OpenCV 4.14 builds the pyramid) and its integral and
+///   squared-integral images are taken (the window itself stays at the trained size);
 /// - windows step by 2 pixels below scale 2 and by 1 from there on, with one extra step after a window
 ///   rejected by the very first stage;
 /// - each window is normalised by the standard deviation over its inner (w−2)×(h−2) area, and windows

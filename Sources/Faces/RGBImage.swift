@@ -19,16 +19,17 @@ public struct RGBImage: Sendable, Equatable {
         self.init(width: width, height: height, pixels: [UInt8](repeating: 0, count: width * height * 3))
     }
 
-    /// Luma as OpenCV's `cvtColor(COLOR_RGB2GRAY)` computes it for 8-bit images: BT.601 weights in
-    /// 14-bit fixed point (4899, 9617, 1868 / 2^14, rounded), so the Haar detector sees the very bytes
-    /// that `detectMultiScale` sees when handed a colour image.
+    /// Luma as OpenCV 4's `cvtColor(COLOR_RGB2GRAY)` computes it for 8-bit images: BT.601 weights
+    /// (0.299, 0.587, 0.114) in 15-bit fixed point (9798, 19235, 3735 / 2^15, rounded) — checked
+    /// against cv2 to be identical — so the Haar detector sees the very bytes `detectMultiScale` sees
+    /// when handed a colour image.
     public func luma() -> GrayImage {
         var out = [UInt8](repeating: 0, count: width * height)
         pixels.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 for i in 0..<(width * height) {
                     let r = Int(src[3 * i]), g = Int(src[3 * i + 1]), b = Int(src[3 * i + 2])
-                    dst[i] = UInt8((r * 4899 + g * 9617 + b * 1868 + (1 << 13)) >> 14)
+                    dst[i] = UInt8((r * 9798 + g * 19235 + b * 3735 + (1 << 14)) >> 15)
                 }
             }
         }

@@ -15,6 +15,8 @@ final class HaarDetectorTests: XCTestCase {
                 let ours = detector.detect(rgb.luma(), parameters: params)
                 let theirs = (image.detections[name] ?? []).map { FaceRect(x: $0[0], y: $0[1], width: $0[2], height: $0[3]) }
                 XCTAssertEqual(ours.count, theirs.count, "\(name) on \(image.file): \(ours) vs OpenCV \(theirs)")
+                // The port is exact (same pyramid bytes, same arithmetic), so the boxes are OpenCV's own.
+                XCTAssertEqual(Set(ours), Set(theirs), "\(name) on \(image.file)")
                 for t in theirs {
                     let best = ours.map { $0.iou(t) }.max() ?? 0
                     print("haar \(name) \(image.file) OpenCV \(t) best IoU \(String(format: "%.3f", best))")
