@@ -104,7 +104,16 @@ public final class FaceTracker {
             if drifted || framesSinceCheck >= options.verifyInterval {
                 framesSinceCheck = 0
                 if regionHasFace(frame, around: refit) {
-                    result = (lm, seed, .tracked)
+                    if drifted {
+                        // The face is there but moved or changed size a lot: predict again from the
+                        // box the new landmarks imply, so the cascade starts from the right framing.
+                        let t1 = DispatchTime.now().uptimeNanoseconds
+                        let again = predictor.predict(intensity, box: refit)
+                        statistics.landmarkSeconds += seconds(since: t1)
+                        result = (again, refit, .tracked)
+                    } else {
+                        result = (lm, seed, .tracked)
+                    }
                 }
             } else {
                 result = (lm, seed, .tracked)
