@@ -55,12 +55,14 @@ final class PostgresCluster: @unchecked Sendable {
         self.binaries = binaries
         runAs = geteuid() == 0 ? "postgres" : nil
         password = "pw-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(20)
-        folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("avatarize-pg-\(UUID().uuidString.prefix(8))")
+        // As root the server runs as `postgres`, which must be able to reach the folder: a TMPDIR under /root would
+        // not do, so use /tmp itself then.
+        let base = runAs == nil ? NSTemporaryDirectory() : "/tmp"
+        folder = URL(fileURLWithPath: base).appendingPathComponent("avatarize-pg-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try Data(password.utf8).write(to: folder.appendingPathComponent("pwfile"))
         if let runAs {
             try Self.check(ProcessRunner.run("/bin/chown", ["-R", "\(runAs):\(runAs)", folder.path]), "chown \(folder.path)")
-            // The temporary folder's parents must be searchable by that user (they are for /tmp).
         }
         port = try Self.freePort()
         let data = folder.appendingPathComponent("data").path
