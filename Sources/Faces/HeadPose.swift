@@ -59,8 +59,13 @@ public struct HeadPose: Sendable, Equatable, Codable {
     public static func estimate(landmarks: [Point2], alignment: AlignmentTransform) -> HeadPose {
         precondition(landmarks.count == 68)
         let observed = templateIndices.map { alignment.toCrop(landmarks[$0]) }
+        // A degenerate quad (all landmarks on one point) has no inverse; report frontal with the worst
+        // possible residual (a whole crop) rather than NaNs that would poison smoothing and JSON.
+        guard observed.allSatisfy({ $0.x.isFinite && $0.y.isFinite }) else { return HeadPose(yaw: 0, pitch: 0, roll: 0, residual: 1) }
         let (rotation, _, rms) = solvePnP(observed: observed)
-        return fromRotation(rotation, residual: rms)
+        let pose = fromRotation(rotation, residual: rms)
+        guard pose.yaw.isFinite, pose.pitch.isFinite, pose.roll.isFinite else { return HeadPose(yaw: 0, pitch: 0, roll: 0, residual: 1) }
+        return pose
     }
 
     /// Yaw, pitch, roll of H = R0ᵀ·R, decomposed as H = Ry(yaw)·Rx(pitch)·Rz(roll) about the world axes.

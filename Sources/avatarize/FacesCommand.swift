@@ -61,6 +61,7 @@ struct FacesCommand: ParsableCommand {
             let report = FaceTrackReport(source: url.path, width: reader.width, height: reader.height, frames: frames, smoothing: smoothing)
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys]
+            enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             try enc.encode(report).write(to: URL(fileURLWithPath: json))
         }
 
