@@ -169,7 +169,7 @@ public final class PostgresJobQueue: JobQueue {
                                      || j.attempts || ' of ' || j.max_attempts,
                         finished_at = CASE WHEN j.attempts >= j.max_attempts THEN now() ELSE NULL END,
                         lease_owner = NULL, lease_expires_at = NULL, run_after = now(), updated_at = now()
-                    FROM expired WHERE j.id = expired.id
+                    FROM expired, \(unescaped: Self.asynchronousCommit) WHERE j.id = expired.id
                     RETURNING j.id, j.state, j.last_error, expired.lease_owner AS previous_owner
                 )
                 INSERT INTO avatarize_job_events (job_id, at, event, worker, detail)
@@ -198,7 +198,7 @@ public final class PostgresJobQueue: JobQueue {
                     INSERT INTO avatarize_job_events (job_id, at, event, worker, detail)
                     SELECT id, now(), 'claimed', \(worker), 'attempt ' || attempts || ' of ' || max_attempts FROM claimed
                 )
-                SELECT * FROM claimed
+                SELECT claimed.* FROM claimed, \(unescaped: Self.asynchronousCommit)
                 """, logger: self.logger).collect()
             return try rows.first.map(Self.decode)
         }
@@ -212,6 +212,7 @@ public final class PostgresJobQueue: JobQueue {
                 UPDATE avatarize_jobs
                 SET lease_expires_at = now() + make_interval(secs => \(lease)), updated_at = now(),
                     progress_done = COALESCE(\(done), progress_done), progress_total = COALESCE(\(total), progress_total)
+                FROM \(unescaped: Self.asynchronousCommit)
                 WHERE id = \(id) AND state = 'running' AND lease_owner = \(worker)
                 RETURNING id
                 """, logger: self.logger).collect()
@@ -413,6 +414,14 @@ public final class PostgresJobQueue: JobQueue {
             throw QueueError.database("cannot decode column \(error.columnName): \(error.targetType)")
         }
     }
+
+    /// A one-row subquery that makes the current (single-statement) transaction commit without waiting for the WAL
+    /// flush. Used only for changes whose loss in a server crash is harmless: a claim (the job reverts to queued;
+    /// its worker's next heartbeat reports the lease lost and it discards its work), a heartbeat (the lease looks
+    /// older) and an expired-lease sweep (it runs again). Enqueue, complete, fail, release, cancel and retry wait for
+    /// the flush, and since WAL is flushed in order, a durable commit also makes every earlier claim durable. On
+    /// this machine that takes a claim from ~5.6 ms (one disk flush) to well under 1 ms.
+    static let asynchronousCommit = "(SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous_commit"
 
     static func message(_ error: any Error) -> String {
         if let error = error as? PSQLError {
