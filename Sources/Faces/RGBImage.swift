@@ -75,4 +75,32 @@ public struct RGBImage: Sendable, Equatable {
         pixels[o + 1] = c.1
         pixels[o + 2] = c.2
     }
+
+    /// Planar (C, H, W) floats with 0…255 mapped linearly onto `range` — the encoder's input layout
+    /// (e4e and EG3D use [−1, 1]).
+    public func planarFloats(range: ClosedRange<Float> = -1...1) -> [Float] {
+        let n = width * height
+        let scale = (range.upperBound - range.lowerBound) / 255
+        var out = [Float](repeating: 0, count: 3 * n)
+        for i in 0..<n {
+            for c in 0..<3 { out[c * n + i] = range.lowerBound + Float(pixels[3 * i + c]) * scale }
+        }
+        return out
+    }
+
+    /// The inverse of `planarFloats`: a generator's (C, H, W) output in `range` back to 8-bit RGB,
+    /// rounded and clamped.
+    public init(planar: [Float], width: Int, height: Int, range: ClosedRange<Float> = -1...1) {
+        let n = width * height
+        precondition(planar.count == 3 * n, "planar image: \(planar.count) values for 3x\(width)x\(height)")
+        let scale = 255 / (range.upperBound - range.lowerBound)
+        var px = [UInt8](repeating: 0, count: 3 * n)
+        for i in 0..<n {
+            for c in 0..<3 {
+                let v = ((planar[c * n + i] - range.lowerBound) * scale).rounded()
+                px[3 * i + c] = UInt8(max(0, min(255, v.isFinite ? v : 0)))
+            }
+        }
+        self.init(width: width, height: height, pixels: px)
+    }
 }

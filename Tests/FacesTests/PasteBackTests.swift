@@ -51,4 +51,13 @@ final class PasteBackTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(intermediate, 5, "\(column)")
         for k in 1..<column.count { XCTAssertLessThanOrEqual(column[k], column[k - 1]) }
     }
+
+    func testPlanarFloatsRoundTrip() {
+        let img = RGBImage(width: 3, height: 2, pixels: [0, 128, 255, 1, 2, 3, 10, 20, 30, 40, 50, 60, 70, 80, 90, 254, 253, 252])
+        let planar = img.planarFloats()
+        XCTAssertEqual(planar[0], -1)            // R of pixel 0
+        XCTAssertEqual(planar[6 + 0], 128.0 / 127.5 - 1, accuracy: 1e-6)  // G plane starts at n = 6
+        XCTAssertEqual(planar[12], 1)            // B of pixel 0 = 255
+        XCTAssertEqual(RGBImage(planar: planar, width: 3, height: 2), img)
+    }
 }
