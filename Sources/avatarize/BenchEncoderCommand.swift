@@ -12,7 +12,9 @@ struct BenchEncoderCommand: ParsableCommand {
         discussion: """
         Without --model, random weights of the released layout (IR-SE50 at 64/128/256/512, w 512) are used; \
         speed does not depend on the values. GFLOP counts every conv and linear (about 119 GFLOP a frame \
-        at full size). Build with -c release before quoting numbers.
+        at full size). CPU time per frame is printed too, as it is steadier than wall time on a shared \
+        machine. AVATARIZE_NO_WINOGRAD=1 turns off the Winograd 3x3 path for an A/B comparison. Build with \
+        -c release before quoting numbers.
         """
     )
 
@@ -20,7 +22,7 @@ struct BenchEncoderCommand: ParsableCommand {
     @Option(help: "Number of styles for random weights (14 for EG3D).") var styles = 14
     @Option(help: "Timed frames.") var frames = 5
     @Option(help: "Untimed warm-up frames.") var warmup = 1
-    @Option(help: "Threads (OpenBLAS and loops); default: all cores.") var threads: Int?
+    @Option(help: "OpenBLAS threads; default: all cores.") var threads: Int?
 
     func validate() throws {
         guard frames >= 1, warmup >= 0, styles >= 1 else { throw ValidationError("--frames, --styles must be ≥ 1 and --warmup ≥ 0") }
@@ -44,17 +46,20 @@ struct BenchEncoderCommand: ParsableCommand {
         let n = a.inputChannels * EncoderArchitecture.inputSize * EncoderArchitecture.inputSize
         let image = Tensor(shape: encoder.inputShape, data: (0..<n).map { _ in Float(rng.next() >> 40) / Float(1 << 23) - 1 })
         for _ in 0..<warmup { _ = try encoder.encode(image) }
-        var times: [Double] = []
+        var times: [Double] = [], cpu: [Double] = []
         for i in 0..<frames {
+            let c = Clock.cpuSeconds()
             let t = Clock.now()
             _ = try encoder.encode(image)
             times.append(Clock.now() - t)
-            print(String(format: "frame %d: %.1f ms", i + 1, times.last! * 1000))
+            cpu.append(Clock.cpuSeconds() - c)
+            print(String(format: "frame %d: %.1f ms (cpu %.1f ms)", i + 1, times.last! * 1000, cpu.last! * 1000))
         }
         let flops = a.flopsPerImage
         let med = median(times)
         let blas = Gemm.measureRate(size: 1024, repeats: 3)
-        print(String(format: "encoder_ms_per_frame=%.1f min_ms=%.1f gflop_per_frame=%.1f gflops=%.1f sgemm_gflops=%.1f threads=%d",
-                     med * 1000, (times.min() ?? 0) * 1000, flops / 1e9, flops / med / 1e9, blas, threads ?? Parallel.workers))
+        print(String(format: "encoder_ms_per_frame=%.1f min_ms=%.1f cpu_ms_per_frame=%.1f gflop_per_frame=%.1f gflops=%.1f sgemm_gflops=%.1f threads=%d",
+                     med * 1000, (times.min() ?? 0) * 1000, median(cpu) * 1000, flops / 1e9, flops / med / 1e9, blas,
+                     threads ?? Parallel.workers))
     }
 }
