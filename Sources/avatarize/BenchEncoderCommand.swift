@@ -61,5 +61,6 @@ struct BenchEncoderCommand: ParsableCommand {
         print(String(format: "encoder_ms_per_frame=%.1f min_ms=%.1f cpu_ms_per_frame=%.1f gflop_per_frame=%.1f gflops=%.1f sgemm_gflops=%.1f threads=%d",
                      med * 1000, (times.min() ?? 0) * 1000, median(cpu) * 1000, flops / 1e9, flops / med / 1e9, blas,
                      threads ?? Parallel.workers))
+        if let peak = Clock.peakResidentBytes() { print(String(format: "peak_rss_mb=%.0f", Double(peak) / 1048576)) }
     }
 }

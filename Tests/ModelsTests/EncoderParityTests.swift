@@ -175,6 +175,21 @@ final class EncoderParityTests: XCTestCase {
         }
     }
 
+    func testRandomWeightsFollowTheLayoutAndGiveFiniteCodes() throws {
+        let r = try Self.run()
+        let arch = r.encoder.architecture
+        let w = EncoderWeights.random(arch, seed: 5)
+        XCTAssertEqual(arch.check(shapes: w.tensors.mapValues(\.shape)), [])
+        XCTAssertEqual(w["body.3.res_layer.0.running_var"].data, [Float](repeating: 1, count: 4))
+        XCTAssertEqual(w["input_layer.2.weight"].data, [Float](repeating: 0.25, count: 4))
+        let enc = Encoder4Editing(weights: w)
+        let a = try enc.encode(r.io["image"]!)
+        XCTAssertTrue(a.codes.data.allSatisfy(\.isFinite))
+        XCTAssertGreaterThan(a.codes.maxAbs, 0)
+        let flipped = Tensor(shape: [3, 256, 256], data: r.io["image"]!.data.reversed())
+        XCTAssertNotEqual(try enc.encode(flipped).codes, a.codes)
+    }
+
     // MARK: the released layout
 
     func testReleasedLayoutMatchesTheReference() {

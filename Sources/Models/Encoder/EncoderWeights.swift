@@ -105,7 +105,8 @@ public struct EncoderWeights: Sendable {
             (0..<n).map { _ in (Float(rng.next() >> 40) / Float(1 << 24) * 2 - 1) * bound }
         }
         var out: [String: Tensor] = [:]
-        for (name, shape) in arch.expectedShapes().sorted(by: { $0.key < $1.key }) {
+        let expected = arch.expectedShapes()
+        for (name, shape) in expected.sorted(by: { $0.key < $1.key }) {
             let n = shape.reduce(1, *)
             let data: [Float]
             if name.hasSuffix("running_var") || (shape.count == 1 && name.hasSuffix(".weight") && !name.hasSuffix("2.weight")) {
@@ -118,7 +119,8 @@ public struct EncoderWeights: Sendable {
                 data = uniform(n, Float(3).squareRoot())  // unit variance, like randn
             } else {
                 // Conv weights and conv biases: U(±1/√fan_in), fan_in = in·k·k of the conv.
-                let fanIn = shape.count == 4 ? shape[1] * shape[2] * shape[3] : (arch.expectedShapes()[name.replacingOccurrences(of: ".bias", with: ".weight")].map { $0.dropFirst().reduce(1, *) } ?? 1)
+                let weightShape = shape.count == 4 ? shape : expected[String(name.dropLast(".bias".count)) + ".weight"] ?? [1, 1]
+                let fanIn = weightShape.dropFirst().reduce(1, *)
                 data = uniform(n, 1 / Float(fanIn).squareRoot())
             }
             out[name] = Tensor(shape: shape, data: data)
