@@ -32,3 +32,10 @@ public struct FaceRect: Sendable, Equatable, Hashable, Codable {
         return u > 0 ? Double(i) / Double(u) : 0
     }
 }
+
+extension FaceRect {
+    /// The OpenCV-style rectangle covering the same pixels as a dlib rectangle.
+    public init(_ r: DlibRect) {
+        self.init(x: r.left, y: r.top, width: r.width, height: r.height)
+    }
+}

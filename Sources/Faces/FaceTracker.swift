@@ -3,10 +3,11 @@ import Foundation
 /// Finds the face in each frame of a clip, cheaply: the first frame (and any frame after the track is
 /// lost) runs full Haar detection — frontal cascade, then the alt2 frontal cascade, then the profile
 /// cascade on the frame and its mirror image — and the landmarks; later frames seed the landmark box
-/// from the previous frame's landmarks and skip detection. Every `verifyInterval` frames, and whenever
-/// the landmarks jump (their box moves or changes size too much against the seed), the tracker checks
-/// the region around the face with the cascades at nearby sizes, and falls back to full detection if
-/// the face is not there. When several faces are present, it keeps the one nearest the previous track,
+/// from the previous frame's landmarks and skip detection. Every `verifyInterval` frames, whenever the
+/// landmarks jump (their box moves or changes size too much against the seed) and whenever the face
+/// region's appearance changes abruptly (a cut, an occlusion, a black frame), the tracker checks the
+/// region around the face with the cascades at nearby sizes, and falls back to full detection if the
+/// face is not there. When several faces are present, it keeps the one nearest the previous track,
 /// or else the largest, favouring the one nearest the frame centre.
 public final class FaceTracker {
     public struct Options: Sendable {
@@ -243,12 +244,5 @@ public final class FaceTracker {
 
     private func seconds(since t0: UInt64) -> Double {
         Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-    }
-}
-
-extension FaceRect {
-    /// The OpenCV-style rectangle covering the same pixels as a dlib rectangle.
-    public init(_ r: DlibRect) {
-        self.init(x: r.left, y: r.top, width: r.width, height: r.height)
     }
 }
