@@ -14,8 +14,8 @@ struct BottleneckIRSE: Sendable {
     let shortcutNorm: BatchNorm2d?
     /// res_layer.0 (BatchNorm2d(in)).
     let norm1: BatchNorm2d
-    /// res_layer.1.weight [depth, in, 3, 3].
-    let conv1: [Float]
+    /// res_layer.1.weight [depth, in, 3, 3], prepared for the unit's input size.
+    let conv1: SameConv3x3
     /// res_layer.2.weight [depth] (PReLU slopes).
     let prelu: [Float]
     /// res_layer.3.weight [depth, depth, 3, 3].
@@ -27,7 +27,8 @@ struct BottleneckIRSE: Sendable {
     /// res_layer.5.fc2.weight [depth, hidden, 1, 1].
     let seFC2: [Float]
 
-    init(_ w: EncoderWeights, prefix p: String, unit: EncoderArchitecture.Unit) {
+    /// - side: the height and width of the unit's input (256² image → 128, 64, 32, 16 by stage).
+    init(_ w: EncoderWeights, prefix p: String, unit: EncoderArchitecture.Unit, side: Int) {
         self.unit = unit
         if unit.poolShortcut {
             shortcutConv = nil
@@ -37,7 +38,8 @@ struct BottleneckIRSE: Sendable {
             shortcutNorm = Self.batchNorm(w, "\(p).shortcut_layer.1")
         }
         norm1 = Self.batchNorm(w, "\(p).res_layer.0")
-        conv1 = w["\(p).res_layer.1.weight"].data
+        conv1 = SameConv3x3(weight: w["\(p).res_layer.1.weight"].data, outChannels: unit.depth,
+                            inChannels: unit.inChannels, side: side)
         prelu = w["\(p).res_layer.2.weight"].data
         conv2 = w["\(p).res_layer.3.weight"].data
         norm2 = Self.batchNorm(w, "\(p).res_layer.4")
@@ -65,11 +67,7 @@ struct BottleneckIRSE: Sendable {
             normed.data.withUnsafeMutableBufferPointer { np in
                 norm1.apply(xin, count: h * wd, into: np.baseAddress!)
                 mid.data.withUnsafeMutableBufferPointer { mp in
-                    conv1.withUnsafeBufferPointer { w1 in
-                        Convolution.conv2d(input: np.baseAddress!, inChannels: inC, height: h, width: wd,
-                                           weight: w1.baseAddress!, outChannels: d, kernel: 3, padding: 1,
-                                           output: mp.baseAddress!)
-                    }
+                    conv1(np.baseAddress!, height: h, width: wd, output: mp.baseAddress!)
                     prelu.withUnsafeBufferPointer {
                         PReLU.apply(mp.baseAddress!, channels: d, count: h * wd, slopes: $0.baseAddress!)
                     }

@@ -7,8 +7,8 @@ import Tensors
 
 struct IRSEBackbone: Sendable {
     let architecture: EncoderArchitecture
-    /// input_layer.0.weight [stem, 3, 3, 3].
-    let inputConv: [Float]
+    /// input_layer.0.weight [stem, 3, 3, 3], prepared for the 256² input.
+    let inputConv: SameConv3x3
     /// input_layer.1 (BatchNorm2d(stem)).
     let inputNorm: BatchNorm2d
     /// input_layer.2.weight [stem] (PReLU slopes).
@@ -18,10 +18,18 @@ struct IRSEBackbone: Sendable {
 
     init(_ w: EncoderWeights) {
         architecture = w.architecture
-        inputConv = w["input_layer.0.weight"].data
+        let a = w.architecture
+        inputConv = SameConv3x3(weight: w["input_layer.0.weight"].data, outChannels: a.stemWidth,
+                                inChannels: a.inputChannels, side: EncoderArchitecture.inputSize)
         inputNorm = BottleneckIRSE.batchNorm(w, "input_layer.1")
         inputPReLU = w["input_layer.2.weight"].data
-        units = w.architecture.units.enumerated().map { BottleneckIRSE(w, prefix: "body.\($0.offset)", unit: $0.element) }
+        var side = EncoderArchitecture.inputSize
+        var units: [BottleneckIRSE] = []
+        for (i, u) in a.units.enumerated() {
+            units.append(BottleneckIRSE(w, prefix: "body.\(i)", unit: u, side: side))
+            side = (side - 1) / u.stride + 1
+        }
+        self.units = units
     }
 
     /// image [3, H, W] → the tapped unit outputs [c1, c2, c3] (EncoderArchitecture.tapUnits).
@@ -30,10 +38,7 @@ struct IRSEBackbone: Sendable {
         var x = Tensor(zeros: [c, h, wd])
         image.data.withUnsafeBufferPointer { ip in
             x.data.withUnsafeMutableBufferPointer { xp in
-                inputConv.withUnsafeBufferPointer { wp in
-                    Convolution.conv2d(input: ip.baseAddress!, inChannels: architecture.inputChannels, height: h, width: wd,
-                                       weight: wp.baseAddress!, outChannels: c, kernel: 3, padding: 1, output: xp.baseAddress!)
-                }
+                inputConv(ip.baseAddress!, height: h, width: wd, output: xp.baseAddress!)
                 inputNorm.apply(xp.baseAddress!, count: h * wd)
                 inputPReLU.withUnsafeBufferPointer { PReLU.apply(xp.baseAddress!, channels: c, count: h * wd, slopes: $0.baseAddress!) }
             }
