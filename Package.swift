@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "Jobs",
             dependencies: [
-                "Pipeline", "Video", .product(name: "Logging", package: "swift-log"),
+                "Pipeline", "Video", "Models", .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Yams", package: "Yams"),
@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "VideoTests", dependencies: ["Video"]),
         // Runs the built executable as a user would: exit codes, messages, files left behind.
         .testTarget(name: "avatarizeTests", dependencies: ["avatarize", "Video"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Faces", "Video", "Tensors"]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

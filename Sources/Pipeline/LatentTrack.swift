@@ -69,6 +69,8 @@ public struct LatentTrack: Sendable, Equatable {
     public private(set) var quads: [Float] = []
     public private(set) var pts: [Int64] = []
     public private(set) var faceFound: [Bool] = []
+    /// The 68 landmarks per frame (x, y in source pixels), for pasting the avatar back under a face mask.
+    public private(set) var landmarks: [Float] = []
 
     public init(source: TrackSource, model: String, numWs: Int = 14, wDim: Int = 512) {
         self.source = source; self.model = model; self.numWs = numWs; self.wDim = wDim
@@ -77,11 +79,16 @@ public struct LatentTrack: Sendable, Equatable {
     public var count: Int { pts.count }
     public var codeSize: Int { numWs * wDim }
 
-    public mutating func append(code: [Float], camera: [Float], quad: [Float], pts: Int64, faceFound: Bool) {
+    public mutating func append(code: [Float], camera: [Float], quad: [Float], landmarks lm: [Float]? = nil,
+                                pts: Int64, faceFound: Bool) {
         precondition(code.count == codeSize && camera.count == 25 && quad.count == 8, "track frame has the wrong shape")
+        precondition(lm == nil || lm!.count == 136, "68 landmarks are 136 numbers")
         codes += code; cameras += camera; quads += quad
+        landmarks += lm ?? [Float](repeating: 0, count: 136)
         self.pts.append(pts); self.faceFound.append(faceFound)
     }
+
+    public func landmarks(_ i: Int) -> ArraySlice<Float> { landmarks[(i * 136)..<((i + 1) * 136)] }
 
     public func code(_ i: Int) -> ArraySlice<Float> { codes[(i * codeSize)..<((i + 1) * codeSize)] }
     public func camera(_ i: Int) -> ArraySlice<Float> { cameras[(i * 25)..<((i + 1) * 25)] }
@@ -96,7 +103,8 @@ public struct LatentTrack: Sendable, Equatable {
     public func slice(_ range: Range<Int>) -> LatentTrack {
         var t = LatentTrack(source: source, model: model, numWs: numWs, wDim: wDim)
         for i in range {
-            t.append(code: Array(code(i)), camera: Array(camera(i)), quad: Array(quad(i)), pts: pts[i], faceFound: faceFound[i])
+            t.append(code: Array(code(i)), camera: Array(camera(i)), quad: Array(quad(i)), landmarks: Array(landmarks(i)),
+                     pts: pts[i], faceFound: faceFound[i])
         }
         return t
     }
@@ -122,6 +130,7 @@ public struct LatentTrack: Sendable, Equatable {
             "cameras": Tensor(shape: [n, 25], data: cameras),
             "quads": Tensor(shape: [n, 4, 2], data: quads),
             "face_found": Tensor(shape: [n], data: faceFound.map { $0 ? 1 : 0 }),
+            "landmarks": Tensor(shape: [n, 68, 2], data: landmarks),
             "times": Tensor(shape: [n], data: (0..<n).map { Float(seconds($0)) }),
         ]
         try SafeTensorsWriter.write(tensors, to: url, metadata: ["avatarize": json])
@@ -153,6 +162,7 @@ public struct LatentTrack: Sendable, Equatable {
         t.cameras = try read("cameras", [n, 25])
         t.quads = try read("quads", [n, 4, 2])
         t.faceFound = try read("face_found", [n]).map { $0 != 0 }
+        t.landmarks = try read("landmarks", [n, 68, 2])
         t.pts = header.pts
         return t
     }
@@ -173,4 +183,9 @@ public struct LatentTrack: Sendable, Equatable {
             throw TrackError.modelMismatch(track: trackPath, trackModel: self.model, model: model)
         }
     }
+}
+
+/// Refuses a track path that cannot be written (missing folder, not writable) before any work is done.
+public func checkTrackOutput(_ url: URL) throws {
+    try checkOutputPath(url, input: nil)
 }

@@ -36,7 +36,8 @@ public final class VideoWriter {
     public private(set) var encoderName = ""
     /// Notes for the user (encoder fallback, cropped odd size, audio re-encoded).
     public private(set) var notes: [String] = []
-    public var hasAudio: Bool { audio != nil }
+    /// Whether the source's audio is being carried (stays true after `finish()`).
+    public private(set) var hasAudio = false
 
     private let tempURL: URL
     private var fmt: UnsafeMutablePointer<AVFormatContext>?
@@ -125,6 +126,7 @@ public final class VideoWriter {
         if let a = options.audio {
             audio = try AudioCarrier(source: a.url, start: a.start, duration: a.duration, output: f, outputPath: url.path)
             if audio?.mode == .reencode { notes.append("audio re-encoded to AAC (the source codec cannot be copied into this container)") }
+            hasAudio = audio != nil
         }
 
         if f.pointee.oformat.pointee.flags & avz_fmt_nofile() == 0 {

@@ -12,6 +12,9 @@ struct Avatarize: AsyncParsableCommand {
         source frame rate and audio.
         """,
         subcommands: [
+            RunCommand.self,
+            EncodeCommand.self,
+            RenderCommand.self,
             ProbeCommand.self,
             TranscodeCommand.self,
             BenchCommand.self,
@@ -19,7 +22,6 @@ struct Avatarize: AsyncParsableCommand {
             WorkerCommand.self,
             StatusCommand.self,
             JobsCommand.self,
-            BenchQueueCommand.self,
             GenerateCommand.self,
             ModelsCommand.self,
             FacesCommand.self,

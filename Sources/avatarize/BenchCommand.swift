@@ -10,6 +10,7 @@ struct BenchCommand: ParsableCommand {
             BenchTranscodeCommand.self,
             BenchEncoderCommand.self,
             BenchGeneratorCommand.self,
+            BenchQueueCommand.self,
         ]
     )
 }

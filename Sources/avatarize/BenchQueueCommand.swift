@@ -6,7 +6,7 @@ import Jobs
 /// the number is the latency a worker pays per job on top of the work itself.
 struct BenchQueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-queue",
+        commandName: "queue",
         abstract: "Measure queue overhead per job (enqueue + claim + complete).",
         discussion: """
         Without --queue, uses a new SQLite file in a temporary folder and removes it afterwards. With a \

@@ -24,7 +24,7 @@ public struct JobKinds: Sendable {
         byName = Dictionary(kinds.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    public static let builtIn = JobKinds([TranscodeJobKind()])
+    public static let builtIn = JobKinds([TranscodeJobKind(), AvatarJobKind()])
 
     public subscript(name: String) -> (any JobKind)? { byName[name] }
 

@@ -1,0 +1,87 @@
+import Foundation
+import Logging
+import Models
+
+/// The networks one run needs: the source generator (its S space anchors geometry edits and GANSpace),
+/// the encoder that inverts faces into its W space, and the style generator that renders the avatar.
+/// With nothing given, the built-in demo family is made (or read from the cache) and used.
+public struct AvatarModels: @unchecked Sendable {
+    public var source: TriPlaneGenerator
+    public var sourceBundle: ModelBundle
+    public var encoder: Encoder4Editing
+    public var encoderURL: URL
+    public var style: TriPlaneGenerator
+    public var styleBundle: ModelBundle
+    public var isDemo: Bool
+
+    /// Identity of encoder + source generator, recorded in latent tracks: codes are only meaningful for them.
+    public var trackIdentity: String {
+        "\(sourceBundle.manifest.name ?? sourceBundle.url.lastPathComponent)+\(encoderURL.lastPathComponent)@\(Self.fingerprint(sourceBundle.weightsURL))"
+    }
+
+    /// Size and modification time of the weights: cheap, and changes whenever the file is replaced.
+    static func fingerprint(_ url: URL) -> String {
+        let a = try? FileManager.default.attributesOfItem(atPath: url.path)
+        let size = (a?[.size] as? NSNumber)?.intValue ?? 0
+        return "\(size)"
+    }
+
+    public struct Selection: Sendable {
+        /// Source generator bundle; nil → demo.
+        public var source: URL?
+        /// Encoder bundle; nil → demo.
+        public var encoder: URL?
+        /// Style: a bundle path, or a demo style name; nil → the first demo style (or the source).
+        public var style: String?
+        public init(source: URL? = nil, encoder: URL? = nil, style: String? = nil) {
+            self.source = source; self.encoder = encoder; self.style = style
+        }
+    }
+
+    public enum LoadError: Error, CustomStringConvertible {
+        case mixedDemo(String)
+        case unknownStyle(String, known: [String])
+        case widthMismatch(encoder: String, generator: String)
+        public var description: String {
+            switch self {
+            case .mixedDemo(let m): return m
+            case let .unknownStyle(s, known): return "no style '\(s)': give a style bundle folder, or one of the demo styles: \(known.joined(separator: ", "))"
+            case let .widthMismatch(e, g): return "the encoder writes W+ codes of \(e) but the generator takes \(g): they are not a pair"
+            }
+        }
+    }
+
+    public static func load(_ sel: Selection, logger: Logger) throws -> AvatarModels {
+        let demoNeeded = sel.source == nil || sel.encoder == nil
+        if demoNeeded && (sel.source != nil || sel.encoder != nil) {
+            throw LoadError.mixedDemo("give both --model (source generator) and --encoder, or neither to use the demo models")
+        }
+        var demo: DemoModelFamily.Paths?
+        if demoNeeded { demo = try DemoModelFamily.ensure() }
+        let sourceBundle = try ModelBundle.open(sel.source ?? demo!.source)
+        let encoderURL = sel.encoder ?? demo!.encoder
+        let styleURL: URL
+        if let s = sel.style {
+            if let d = demo?.styles[s] { styleURL = d }
+            else if FileManager.default.fileExists(atPath: s) { styleURL = URL(fileURLWithPath: s) }
+            else { throw LoadError.unknownStyle(s, known: DemoModelFamily.styles) }
+        } else {
+            styleURL = demo?.styles[DemoModelFamily.styles[0]] ?? sourceBundle.url
+        }
+        let styleBundle = try ModelBundle.open(styleURL)
+        let source = try sourceBundle.loadGenerator()
+        let style = styleURL == sourceBundle.url ? source : try styleBundle.loadGenerator()
+        let encoder = try Encoder4Editing(contentsOf: encoderURL)
+        guard encoder.architecture.styleWidth == source.architecture.wDim,
+              encoder.architecture.styleCount == source.architecture.numWs else {
+            throw LoadError.widthMismatch(encoder: "\(encoder.architecture.styleCount)×\(encoder.architecture.styleWidth)",
+                                          generator: "\(source.architecture.numWs)×\(source.architecture.wDim)")
+        }
+        return AvatarModels(source: source, sourceBundle: sourceBundle, encoder: encoder, encoderURL: encoderURL,
+                            style: style, styleBundle: styleBundle, isDemo: demoNeeded)
+    }
+}
+
+/// Names and notice of the built-in demo family, for the command line's help and warnings.
+public let demoStyleNames = DemoModelFamily.styles
+public let demoNotice = DemoModelFamily.notice
