@@ -27,7 +27,7 @@ struct BottleneckIRSE: Sendable {
     /// res_layer.5.fc2.weight [depth, hidden, 1, 1].
     let seFC2: [Float]
 
-    /// - side: the height and width of the unit's input (256² image → 128, 64, 32, 16 by stage).
+    /// - side: the height and width of the unit's input (256 for unit 0, then 128, 64, 32, 16 as the stages stride).
     init(_ w: EncoderWeights, prefix p: String, unit: EncoderArchitecture.Unit, side: Int) {
         self.unit = unit
         if unit.poolShortcut {
