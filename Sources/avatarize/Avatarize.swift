@@ -15,6 +15,7 @@ struct Avatarize: AsyncParsableCommand {
             RunCommand.self,
             EncodeCommand.self,
             RenderCommand.self,
+            DirectionsCommand.self,
             ProbeCommand.self,
             TranscodeCommand.self,
             BenchCommand.self,

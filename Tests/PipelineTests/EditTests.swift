@@ -52,3 +52,30 @@ final class EditTests: XCTestCase {
         XCTAssertEqual(d.reduce(0) { $0 + Double($1) * Double($1) }, 1, accuracy: 1e-4, "unit norm as the README says")
     }
 }
+
+final class GANSpaceTests: XCTestCase {
+    func testEigenDecompositionByHand() throws {
+        // [[2, 1], [1, 2]] has eigenvalues 3 (along (1, 1)/√2) and 1 (along (1, −1)/√2).
+        let (values, vectors) = try SymmetricEigen.decompose([2, 1, 1, 2], size: 2)
+        XCTAssertEqual(values[0], 3, accuracy: 1e-5); XCTAssertEqual(values[1], 1, accuracy: 1e-5)
+        XCTAssertEqual(abs(vectors[0][0]), Float(0.5).squareRoot(), accuracy: 1e-5)
+        XCTAssertEqual(vectors[0][0] * vectors[0][1], 0.5, accuracy: 1e-5)
+        XCTAssertEqual(vectors[1][0] * vectors[1][1], -0.5, accuracy: 1e-5)
+    }
+
+    func testCovarianceFindsTheLongAxis() throws {
+        // Points spread 10× more along (3, 4)/5 than across it: the first component is that axis.
+        var rng = SystemRandomNumberGenerator.Seeded(seed: 3)
+        var x: [Float] = []
+        for _ in 0..<500 {
+            let a = Float(Int(rng.next() % 2001) - 1000) / 100, b = Float(Int(rng.next() % 2001) - 1000) / 1000
+            x += [0.6 * a - 0.8 * b + 1, 0.8 * a + 0.6 * b - 2]
+        }
+        let (cov, mean) = SymmetricEigen.covariance(x, rows: 500, dim: 2)
+        XCTAssertEqual(mean[0], 1, accuracy: 0.5); XCTAssertEqual(mean[1], -2, accuracy: 0.5)
+        let (values, vectors) = try SymmetricEigen.decompose(cov, size: 2)
+        XCTAssertGreaterThan(values[0], 50 * values[1])
+        XCTAssertEqual(abs(vectors[0][0]), 0.6, accuracy: 0.01)
+        XCTAssertEqual(abs(vectors[0][1]), 0.8, accuracy: 0.01)
+    }
+}
