@@ -26,7 +26,6 @@ struct Avatarize: AsyncParsableCommand {
             GenerateCommand.self,
             ModelsCommand.self,
             FacesCommand.self,
-            BenchFacesCommand.self,
         ]
     )
 }

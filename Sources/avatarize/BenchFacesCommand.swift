@@ -3,14 +3,14 @@ import Faces
 import Foundation
 import Video
 
-/// `avatarize bench-faces`: detection + landmarks throughput while tracking (detection only when the
+/// `avatarize bench faces`: detection + landmarks throughput while tracking (detection only when the
 /// track is lost or due a region check), on decoded frames held in memory so decoding is not timed.
 /// Also times one full-frame detection and one landmark prediction on their own.
 struct BenchFacesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-faces",
+        commandName: "faces",
         abstract: "Measure face tracking speed (detection + landmarks per frame).",
-        discussion: "Build with -c release before quoting numbers. Example: avatarize bench-faces --input talking-square-512.mp4"
+        discussion: "Build with -c release before quoting numbers. Example: avatarize bench faces --input talking-square-512.mp4"
     )
 
     @Option(help: "Clip to use (default: shared/media/talking-square-512.mp4 beside the repository).") var input: String?
