@@ -21,7 +21,18 @@ public final class SQLiteJobQueue: JobQueue {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             // DatabasePool opens the file in WAL mode, which lets readers (status, list) run beside a writer.
-            pool = try DatabasePool(path: path, configuration: configuration)
+            // Switching a new file to WAL needs a moment of exclusive access and SQLite answers BUSY at once
+            // (no busy handler) when another process is doing the same: try again briefly.
+            var opened: DatabasePool?
+            for attempt in 0..<20 {
+                do {
+                    opened = try DatabasePool(path: path, configuration: configuration)
+                    break
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && attempt < 19 {
+                    usleep(UInt32(10_000 * (attempt + 1)))
+                }
+            }
+            pool = opened!
         } catch {
             throw QueueError.database("cannot open \(path): \(error)")
         }
@@ -31,7 +42,7 @@ public final class SQLiteJobQueue: JobQueue {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-jobs") { db in
             try db.execute(sql: """
-                CREATE TABLE avatarize_jobs (
+                CREATE TABLE IF NOT EXISTS avatarize_jobs (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
                     key TEXT NOT NULL UNIQUE,
                     kind TEXT NOT NULL,
@@ -50,8 +61,8 @@ public final class SQLiteJobQueue: JobQueue {
                     updated_at REAL NOT NULL,
                     finished_at REAL
                 );
-                CREATE INDEX avatarize_jobs_claim ON avatarize_jobs (state, priority DESC, id);
-                CREATE TABLE avatarize_job_events (
+                CREATE INDEX IF NOT EXISTS avatarize_jobs_claim ON avatarize_jobs (state, priority DESC, id);
+                CREATE TABLE IF NOT EXISTS avatarize_job_events (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
                     job_id INTEGER NOT NULL REFERENCES avatarize_jobs (id) ON DELETE CASCADE,
                     at REAL NOT NULL,
@@ -59,14 +70,24 @@ public final class SQLiteJobQueue: JobQueue {
                     worker TEXT,
                     detail TEXT
                 );
-                CREATE INDEX avatarize_job_events_job ON avatarize_job_events (job_id, id);
+                CREATE INDEX IF NOT EXISTS avatarize_job_events_job ON avatarize_job_events (job_id, id);
                 """)
         }
-        do {
-            try migrator.migrate(pool)
-        } catch {
-            throw QueueError.migrationFailed(version: 1, reason: "\(error)")
+        // Several processes may open a new queue file at once: their migrators can race to the same step.
+        // The DDL is idempotent, and a loser succeeds once it sees the winner's migration recorded.
+        let finished = migrator
+        var lastError: (any Error)?
+        for attempt in 0..<5 {
+            do {
+                try migrator.migrate(pool)
+                return
+            } catch {
+                lastError = error
+                if (try? await pool.read({ db in try finished.hasCompletedMigrations(db) })) == true { return }
+                try await Task.sleep(nanoseconds: UInt64(20_000_000 * (attempt + 1)))
+            }
         }
+        throw QueueError.migrationFailed(version: 1, reason: "\(lastError.map { "\($0)" } ?? "unknown")")
     }
 
     public func enqueue(_ specs: [JobSpec]) async throws -> EnqueueSummary {
