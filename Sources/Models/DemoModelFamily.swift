@@ -8,7 +8,7 @@ import Tensors
 
 public enum DemoModelFamily {
     /// Bump when the recipe changes, so old caches are not reused.
-    public static let version = "demo-v1"
+    public static let version = "demo-v2"
     public static let notice = """
         using the built-in demo models: their weights are untrained, so the avatars are abstract \
         patterns, not faces. Convert real EG3D and e4e checkpoints with tools/convert_eg3d.py and \
@@ -38,7 +38,8 @@ public enum DemoModelFamily {
     }
 
     /// The demo generator: the EG3D layout (mapping, StyleGAN2 backbone to 96-channel tri-planes, OSG
-    /// decoder, 8XDC-shaped super-resolution) with w 64, channels ≤ 32, 64² planes and 64² rays → 256² images.
+    /// decoder, 8XDC-shaped super-resolution) with w 32, channels 32, 64² planes and 64² rays with 16 + 16
+    /// samples each → 256² images.
     public static func generatorArchitecture() -> GeneratorArchitecture {
         var blocks: [BlockSpec] = []
         var res = 4, prev = 0
@@ -52,32 +53,37 @@ public enum DemoModelFamily {
             BlockSpec(prefix: "superresolution.block0", resolution: 128, inChannels: 32, outChannels: 32, imgChannels: 3, hasNoise: true),
             BlockSpec(prefix: "superresolution.block1", resolution: 256, inChannels: 32, outChannels: 16, imgChannels: 3, hasNoise: true),
         ]
-        return GeneratorArchitecture(zDim: 64, cDim: 25, wDim: 64, mappingLayers: 2, backbone: blocks,
+        return GeneratorArchitecture(zDim: 32, cDim: 25, wDim: 32, mappingLayers: 2, backbone: blocks,
                                      superresolution: sr, decoderHidden: 64, decoderOutput: 32)
     }
 
     public static func generatorOptions() -> GeneratorOptions {
         var o = GeneratorOptions()
         o.neuralRenderingResolution = 64
-        o.rendering.depthResolution = 24
-        o.rendering.depthResolutionImportance = 24
+        o.rendering.depthResolution = 16
+        o.rendering.depthResolutionImportance = 16
         return o
     }
 
-    /// The demo encoder: IR-SE50 with widths 8 / 16 / 32 / 64 (the released ones ÷ 8) and w 64, one style
+    /// The demo encoder: IR-SE50 with widths 4 / 8 / 16 / 32 (the released ones ÷ 16) and w 32, one style
     /// per w the demo generator takes (10: its backbone stops at 64²).
     public static func encoderArchitecture() -> EncoderArchitecture {
-        let widths = [8, 16, 32, 64]
+        let widths = [4, 8, 16, 32]
         var hidden: [Int] = []
         for (s, n) in EncoderArchitecture.unitsPerStage.enumerated() { hidden += Array(repeating: max(1, widths[s] / 8), count: n) }
-        return EncoderArchitecture(stemWidth: 8, stageWidths: widths, seHidden: hidden,
-                                   styleCount: generatorArchitecture().numWs, styleWidth: 64)
+        return EncoderArchitecture(stemWidth: 4, stageWidths: widths, seHidden: hidden,
+                                   styleCount: generatorArchitecture().numWs, styleWidth: 32)
     }
 
     /// Source generator weights (seed 1). Weights are scaled so activations stay in a useful range.
     static func sourceWeights() -> Weights {
         let w = Weights.random(generatorArchitecture(), seed: 1)
         var t = w.tensors
+        // At the reference initialisation the decoder's densities stay near zero and the volume renders as
+        // empty space; larger decoder weights give the untrained field visible 3-D structure to look at.
+        for (name, gain) in [("decoder.net.0.weight", Float(3)), ("decoder.net.2.weight", Float(4))] {
+            if var x = t[name] { x.data = x.data.map { $0 * gain }; t[name] = x }
+        }
         // Give the mapping a non-zero average w (the encoder adds latent_avg, the generator truncates toward it).
         if let avg = t["backbone.mapping.w_avg"] {
             var rng = SplitMix64(seed: 11)
@@ -99,7 +105,9 @@ public enum DemoModelFamily {
                 x.data = x.data.map { $0 + 0.5 * rng.gaussian() }
             } else if !early && (name.hasPrefix("backbone.synthesis") || name.hasPrefix("decoder") || name.hasPrefix("superresolution")),
                       name.hasSuffix(".weight") && !name.hasSuffix("affine.weight") {
-                x.data = x.data.map { 0.8 * $0 + 0.6 * rng.gaussian() }
+                // Noise at the tensor's own scale, so each layer keeps its gain.
+                let rms = (x.data.reduce(0) { $0 + $1 * $1 } / Float(max(1, x.count))).squareRoot()
+                x.data = x.data.map { 0.8 * $0 + 0.6 * rms * rng.gaussian() }
             }
             t[name] = x
         }
@@ -144,7 +152,7 @@ public enum DemoModelFamily {
         }
         if !fm.fileExists(atPath: paths.encoder.path) {
             let manifest: [String: Any] = ["kind": EncoderManifest.kind, "architecture": "Encoder4Editing", "backbone": "ir_se50",
-                                           "style_count": encoderArchitecture().styleCount, "w_dim": 64, "input_size": 256, "name": "demo-encoder",
+                                           "style_count": encoderArchitecture().styleCount, "w_dim": 32, "input_size": 256, "name": "demo-encoder",
                                            "source": "made by avatarize from fixed seeds (\(version)); untrained"]
             let w = EncoderWeights.random(encoderArchitecture(), seed: 2)
             var t = w.tensors
