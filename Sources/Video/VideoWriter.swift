@@ -150,9 +150,12 @@ public final class VideoWriter {
         yuv!.pointee.height = Int32(height)
         guard av_frame_get_buffer(yuv, 0) >= 0 else { throw MediaError.encodeFailed(path: url.path, reason: "out of memory") }
         pkt = av_packet_alloc()
-        // BT.601 limited range, as x264 and players assume for SD/HD sources without colour tags.
+        // BT.601 limited range, as x264 and players assume for SD/HD sources without colour tags. No scaling
+        // happens here; SWS_POINT only picks how chroma is subsampled (one sample per 2×2 block instead of a
+        // filtered one), which measured 10 % faster on the whole transcode (`bench transcode`) for a chroma
+        // difference that the round-trip tests bound.
         sws = sws_getContext(Int32(width), Int32(height), AV_PIX_FMT_RGB24, Int32(width), Int32(height), AV_PIX_FMT_YUV420P,
-                             SWS_BILINEAR, nil, nil, nil)
+                             SWS_POINT, nil, nil, nil)
     }
 
     static func pickEncoder(_ requested: String?) throws -> (UnsafePointer<AVCodec>, String) {

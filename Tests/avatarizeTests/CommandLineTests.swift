@@ -73,6 +73,35 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: copy), try Data(contentsOf: sampleClip))
     }
 
+    func testRunOnTheSampleWithDemoModels() throws {
+        var env = ProcessInfo.processInfo.environment
+        env["AVATARIZE_CACHE"] = dir.appendingPathComponent("cache").path
+        let out = dir.appendingPathComponent("avatar.mp4")
+        let r = try runAvatarize(["run", sampleClip.path, "-o", out.path, "--duration", "0.6", "--layout", "side-by-side",
+                                  "--preset", "ultrafast", "--keep-track", dir.appendingPathComponent("t.track").path], environment: env)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("demo models"), "the demo notice should be shown once: \(r.stderr)")
+        XCTAssertTrue(r.stdout.contains("render (15 frames)"), r.stdout)
+        let info = try MediaInfo.probe(out)
+        XCTAssertEqual(info.video?.frameCount, 15)
+        XCTAssertNotNil(info.audio)
+        // The kept track renders again without encoding, in another style; a wrong source is refused.
+        let again = dir.appendingPathComponent("again.mp4")
+        let rr = try runAvatarize(["render", dir.appendingPathComponent("t.track").path, "--source", sampleClip.path,
+                                   "--style", "poster", "--camera", "frontal", "-o", again.path, "--preset", "ultrafast"], environment: env)
+        XCTAssertEqual(rr.status, 0, rr.stderr)
+        let other = dir.appendingPathComponent("other.mp4")
+        _ = try runAvatarize(["transcode", sampleClip.path, other.path, "--crf", "30", "--preset", "ultrafast"])
+        let bad = try runAvatarize(["render", dir.appendingPathComponent("t.track").path, "--source", other.path,
+                                    "-o", dir.appendingPathComponent("never.mp4").path], environment: env)
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("was not encoded from"), bad.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("never.mp4").path))
+        let missing = try runAvatarize(["run", dir.appendingPathComponent("nope.mp4").path, "-o", dir.appendingPathComponent("x.mp4").path], environment: env)
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("no such file"), missing.stderr)
+    }
+
     func testHelpTeaches() throws {
         let r = try runAvatarize(["transcode", "--help"])
         XCTAssertEqual(r.status, 0)
