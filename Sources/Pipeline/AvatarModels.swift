@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Models
+import Video
 
 /// The networks one run needs: the source generator (its S space anchors geometry edits and GANSpace),
 /// the encoder that inverts faces into its W space, and the style generator that renders the avatar.
@@ -15,16 +16,9 @@ public struct AvatarModels: @unchecked Sendable {
     public var isDemo: Bool
 
     /// Identity of encoder + source generator, recorded in latent tracks: codes are only meaningful for them.
-    public var trackIdentity: String {
-        "\(sourceBundle.manifest.name ?? sourceBundle.url.lastPathComponent)+\(encoderURL.lastPathComponent)@\(Self.fingerprint(sourceBundle.weightsURL))"
-    }
-
-    /// Size and modification time of the weights: cheap, and changes whenever the file is replaced.
-    static func fingerprint(_ url: URL) -> String {
-        let a = try? FileManager.default.attributesOfItem(atPath: url.path)
-        let size = (a?[.size] as? NSNumber)?.intValue ?? 0
-        return "\(size)"
-    }
+    /// Names for people, SHA-256 prefixes of both weights files so that a retrained model of the same size and
+    /// name is told apart.
+    public let trackIdentity: String
 
     public struct Selection: Sendable {
         /// Source generator bundle; nil → demo.
@@ -77,8 +71,11 @@ public struct AvatarModels: @unchecked Sendable {
             throw LoadError.widthMismatch(encoder: "\(encoder.architecture.styleCount)×\(encoder.architecture.styleWidth)",
                                           generator: "\(source.architecture.numWs)×\(source.architecture.wDim)")
         }
+        let encoderWeights = encoderURL.pathExtension == "safetensors" ? encoderURL : encoderURL.appendingPathComponent("weights.safetensors")
+        let identity = "\(sourceBundle.manifest.name ?? sourceBundle.url.lastPathComponent)@\(try contentHash(of: sourceBundle.weightsURL).prefix(16))"
+            + "+\(encoderURL.lastPathComponent)@\(try contentHash(of: encoderWeights).prefix(16))"
         return AvatarModels(source: source, sourceBundle: sourceBundle, encoder: encoder, encoderURL: encoderURL,
-                            style: style, styleBundle: styleBundle, isDemo: demoNeeded)
+                            style: style, styleBundle: styleBundle, isDemo: demoNeeded, trackIdentity: identity)
     }
 }
 

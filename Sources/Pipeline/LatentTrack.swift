@@ -184,8 +184,3 @@ public struct LatentTrack: Sendable, Equatable {
         }
     }
 }
-
-/// Refuses a track path that cannot be written (missing folder, not writable) before any work is done.
-public func checkTrackOutput(_ url: URL) throws {
-    try checkOutputPath(url, input: nil)
-}

@@ -172,8 +172,9 @@ public final class VideoReader {
             }
             defer { av_packet_unref(packet) }
             guard Int(packet.pointee.stream_index) == streamIndex else { continue }
-            if let endPts, packet.pointee.dts != avz_nopts_value(), packet.pointee.dts >= endPts + 16 * Int64(max(1, timeBase.den / max(1, frameRate.num))) {
-                // Well past the range (beyond any reordering delay): stop reading.
+            if let endPts, packet.pointee.dts != avz_nopts_value(), packet.pointee.dts >= endPts {
+                // Past the range: a packet is decoded no later than it is shown (dts ≤ pts), so every frame of
+                // the range was already sent; flushing the decoder delivers the reordered ones.
                 draining = true
                 avcodec_send_packet(codec, nil)
                 continue

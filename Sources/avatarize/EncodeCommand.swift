@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import Video
 
 struct EncodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +25,7 @@ struct EncodeCommand: ParsableCommand {
     func run() throws {
         let logger = makeLogger()
         let out = URL(fileURLWithPath: output)
-        try Pipeline.checkTrackOutput(out)
+        try checkOutputPath(out, input: URL(fileURLWithPath: input))
         let m = try models.load()
         var enc = ClipEncoder(faceModels: models.facePaths)
         enc.start = start; enc.duration = duration

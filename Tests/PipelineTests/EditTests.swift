@@ -40,13 +40,12 @@ final class EditTests: XCTestCase {
         XCTAssertThrowsError(try lib.direction("Nope", numWs: 3, wDim: 8)) { XCTAssertTrue("\($0)".contains("known: Broad")) }
     }
 
-    func testRealInterFaceGANDirectionsRead() throws {
-        // The PREIM3D directions for EG3D ffhq512 (shared folder; skipped where it is absent).
+    func testShippedInterFaceGANDirectionsRead() throws {
+        // The PREIM3D directions for EG3D ffhq512 that ship in directions/.
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/directions/eg3d-ffhq512-preim3d")
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: folder.path), "shared directions not present")
+            .deletingLastPathComponent().appendingPathComponent("directions/eg3d-ffhq512-preim3d")
         let lib = try DirectionLibrary(folder: folder)
-        XCTAssertGreaterThanOrEqual(lib.names.count, 30)
+        XCTAssertEqual(lib.names.count, 39)
         let d = try lib.direction("Smiling", numWs: 14, wDim: 512)
         XCTAssertEqual(d.count, 7168)
         XCTAssertEqual(d.reduce(0) { $0 + Double($1) * Double($1) }, 1, accuracy: 1e-4, "unit norm as the README says")

@@ -28,23 +28,9 @@ public struct AvatarJobKind: JobKind {
     }
 
     public func run(_ payload: JobPayload, output: URL, progress: @escaping @Sendable (JobProgress) -> Void) async throws {
-        let cancellation = CancellationFlag()
         let kind = self
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let thread = Thread {
-                    do {
-                        try kind.runSynchronously(payload, output: output, progress: progress, cancellation: cancellation)
-                        continuation.resume()
-                    } catch {
-                        continuation.resume(throwing: error)
-                    }
-                }
-                thread.name = "avatarize-avatar-job"
-                thread.start()
-            }
-        } onCancel: {
-            cancellation.set()
+        try await runOnOwnThread(named: "avatarize-avatar-job") { cancellation in
+            try kind.runSynchronously(payload, output: output, progress: progress, cancellation: cancellation)
         }
     }
 

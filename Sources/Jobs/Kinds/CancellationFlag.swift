@@ -9,3 +9,26 @@ final class CancellationFlag: @unchecked Sendable {
 
     func set() { lock.withLock { value = true } }
 }
+
+/// Runs synchronous, CPU-bound pipeline work on a thread of its own (so it does not hold one of the
+/// cooperative pool's few threads) and sets the flag it is given when the task is cancelled; the work polls
+/// the flag through its progress callback.
+func runOnOwnThread(named name: String, _ work: @escaping @Sendable (CancellationFlag) throws -> Void) async throws {
+    let cancellation = CancellationFlag()
+    try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let thread = Thread {
+                do {
+                    try work(cancellation)
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.name = name
+            thread.start()
+        }
+    } onCancel: {
+        cancellation.set()
+    }
+}

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import Pipeline
 
-/// The identity pipeline as a job: decode → RGB frames → encode, audio carried. It stands in for the avatar
-/// render until that exists, and exercises the same worker path (progress, cancellation, staged output).
+/// The identity pipeline as a job: decode → RGB frames → encode, audio carried. Cheap, so the queue's tests
+/// exercise the whole worker path (progress, cancellation, staged output) with it.
 public struct TranscodeJobKind: JobKind {
     public let name = "transcode"
     /// Bump when the transcode output for the same input changes, so that re-enqueueing runs the job again.
@@ -15,27 +15,12 @@ public struct TranscodeJobKind: JobKind {
 
     public func run(_ payload: JobPayload, output: URL, progress: @escaping @Sendable (JobProgress) -> Void) async throws {
         let request = TranscodeRequest(input: URL(fileURLWithPath: payload.input), output: output)
-        let cancellation = CancellationFlag()
-        // The pipeline is synchronous and CPU-bound; run it on its own thread so it does not occupy one of the
-        // cooperative pool's few threads, and stop it through the progress callback when the task is cancelled.
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let thread = Thread {
-                    do {
-                        _ = try transcode(request, logger: Logger(label: "avatarize.jobs.transcode")) { done, total in
-                            progress(JobProgress(done: done, total: total ?? 0))
-                            return !cancellation.isSet
-                        }
-                        continuation.resume()
-                    } catch {
-                        continuation.resume(throwing: error)
-                    }
-                }
-                thread.name = "avatarize-transcode"
-                thread.start()
+        // The pipeline is synchronous; it stops through the progress callback when the task is cancelled.
+        try await runOnOwnThread(named: "avatarize-transcode") { cancellation in
+            _ = try transcode(request, logger: Logger(label: "avatarize.jobs.transcode")) { done, total in
+                progress(JobProgress(done: done, total: total ?? 0))
+                return !cancellation.isSet
             }
-        } onCancel: {
-            cancellation.set()
         }
     }
 }
