@@ -9,6 +9,8 @@ final class ImportanceRenderer: @unchecked Sendable {
     let decoder: OSGDecoder
     /// Rays per chunk; bounds the working memory (~50 MB at 2048).
     let chunkRays = 2048
+    /// Points sampled and decoded together on one worker, so features and hidden units stay in cache.
+    let pointBlock = 128
 
     init(decoder: OSGDecoder, options: RenderingOptions) {
         self.decoder = decoder
@@ -47,15 +49,12 @@ final class ImportanceRenderer: @unchecked Sendable {
         var depth = [Float](repeating: 0, count: m)
         var minDepth = Float.infinity, maxDepth = -Float.infinity
 
-        let maxPoints = chunkRays * max(d, ni)
-        let feat = UnsafeMutablePointer<Float>.allocate(capacity: maxPoints * c)
-        let hidden = UnsafeMutablePointer<Float>.allocate(capacity: maxPoints * decoder.hidden)
         let coarseOut = UnsafeMutablePointer<Float>.allocate(capacity: chunkRays * d * (out + 1))
         let fineOut = UnsafeMutablePointer<Float>.allocate(capacity: chunkRays * ni * (out + 1))
         let fineDepths = UnsafeMutablePointer<Float>.allocate(capacity: chunkRays * ni)
         let coarseWeights = UnsafeMutablePointer<Float>.allocate(capacity: chunkRays * (d - 1))
         defer {
-            feat.deallocate(); hidden.deallocate(); coarseOut.deallocate(); fineOut.deallocate()
+            coarseOut.deallocate(); fineOut.deallocate()
             fineDepths.deallocate(); coarseWeights.deallocate()
         }
         let scale = 2 / options.boxWarp
@@ -81,15 +80,32 @@ final class ImportanceRenderer: @unchecked Sendable {
                 GridSample.accumulate(plane: planeBase + 2 * planeStride, height: res, width: res, channels: c, gx: zz, gy: x, scale: 1, into: dst)
                 for k in 0..<c { dst[k] /= 3 }
             }
+            // Samples and decodes points 0..<count (ray and depth from `point`) into rows of `output`.
+            let block = pointBlock, hiddenWidth = decoder.hidden
+            func evaluate(_ count: Int, into output: UnsafeMutablePointer<Float>, _ point: (Int) -> (Int, Float)) {
+                Parallel.forChunks((count + block - 1) / block) { s, e in
+                    let feat = UnsafeMutablePointer<Float>.allocate(capacity: block * c)
+                    let hidden = UnsafeMutablePointer<Float>.allocate(capacity: block * hiddenWidth)
+                    defer { feat.deallocate(); hidden.deallocate() }
+                    for b in s..<e {
+                        let p0 = b * block, n = min(block, count - p0)
+                        for i in 0..<n {
+                            let (r, z) = point(p0 + i)
+                            sample(r, z, feat + i * c)
+                        }
+                        decoder.forward(feat, count: n, hiddenBuffer: hidden, output: output + p0 * (out + 1))
+                    }
+                }
+            }
             var r0 = 0
             while r0 < m {
                 let nr = min(chunkRays, m - r0)
                 // Coarse pass.
-                Parallel.forChunks(nr * d, grain: 256) { s, e in
-                    for p in s..<e { sample(r0 + p / d, cz[p % d], feat + p * c) }
+                OpProfile.measure("render sample+decode") {
+                    evaluate(nr * d, into: coarseOut) { p in (r0 + p / d, cz[p % d]) }
                 }
-                decoder.forward(feat, count: nr * d, hiddenBuffer: hidden, output: coarseOut)
                 // Coarse weights → importance depths.
+                OpProfile.measure("render pdf") {
                 Parallel.forChunks(nr, grain: 16) { s, e in
                     let smooth = UnsafeMutablePointer<Float>.allocate(capacity: d)
                     let mids = UnsafeMutablePointer<Float>.allocate(capacity: d)
@@ -108,13 +124,13 @@ final class ImportanceRenderer: @unchecked Sendable {
                                          scratch: cdf, into: fineDepths + r * ni)
                     }
                 }
-                // Fine pass.
-                Parallel.forChunks(nr * ni, grain: 256) { s, e in
-                    for p in s..<e { sample(r0 + p / ni, fineDepths[p], feat + p * c) }
                 }
-                decoder.forward(feat, count: nr * ni, hiddenBuffer: hidden, output: fineOut)
+                // Fine pass.
+                OpProfile.measure("render sample+decode") {
+                    evaluate(nr * ni, into: fineOut) { p in (r0 + p / ni, fineDepths[p]) }
+                }
                 // Merge the two sorted depth lists and march all samples.
-                let (lo, hi) = Parallel.reduceChunks(nr) { s, e -> (Float, Float) in
+                let (lo, hi) = OpProfile.measure("render march") { Parallel.reduceChunks(nr) { s, e -> (Float, Float) in
                     let order = UnsafeMutablePointer<Float>.allocate(capacity: total * (out + 1))
                     let zs = UnsafeMutablePointer<Float>.allocate(capacity: total)
                     let w = UnsafeMutablePointer<Float>.allocate(capacity: total)
@@ -137,7 +153,7 @@ final class ImportanceRenderer: @unchecked Sendable {
                                                          whiteBack: whiteBack, weights: w, rgb: fp.baseAddress! + (r0 + r) * out)
                     }
                     return (lo, hi)
-                } combine: { (min($0.0, $1.0), max($0.1, $1.1)) }
+                } combine: { (min($0.0, $1.0), max($0.1, $1.1)) } }
                 minDepth = min(minDepth, lo); maxDepth = max(maxDepth, hi)
                 r0 += nr
             }

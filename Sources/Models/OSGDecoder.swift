@@ -15,19 +15,28 @@ struct OSGDecoder: Sendable {
         fc1 = FullyConnectedLayer(w, prefix: "decoder.net.2", lrMultiplier: lrMultiplier)
     }
 
-    /// features [P, C] → raw [P, 1 + out] with σ in column 0 and activated features after it.
-    /// `hiddenBuffer` holds P·hidden floats.
+    /// features [P, C] → raw [P, 1 + out] with σ in column 0 and activated features after it, on the
+    /// calling thread (the renderer runs one block of points per worker). `hiddenBuffer` holds P·hidden floats.
     func forward(_ features: UnsafePointer<Float>, count p: Int, hiddenBuffer: UnsafeMutablePointer<Float>,
                  output: UnsafeMutablePointer<Float>) {
-        fc0.forward(features, rows: p, into: hiddenBuffer)
-        Pointwise.softplus(hiddenBuffer, count: p * hidden)
-        fc1.forward(hiddenBuffer, rows: p, into: output)
-        let o = fc1.outFeatures
-        Parallel.forChunks(p, grain: 1024) { s, e in
-            for r in s..<e {
-                let row = output + r * o
-                for j in 1..<o { row[j] = Pointwise.sigmoid(row[j]) * (1 + 2 * 0.001) - 0.001 }
+        let c = inFeatures, hd = hidden, o = fc1.outFeatures
+        fc0.weight.withUnsafeBufferPointer { w0 in
+        fc0.bias.withUnsafeBufferPointer { b0 in
+        fc1.weight.withUnsafeBufferPointer { w1 in
+        fc1.bias.withUnsafeBufferPointer { b1 in
+            Gemm.serial(transB: true, m: p, n: hd, k: c, a: features, lda: c, b: w0.baseAddress!, ldb: c,
+                        c: hiddenBuffer, ldc: hd)
+            for r in 0..<p {
+                let row = hiddenBuffer + r * hd
+                for j in 0..<hd { row[j] = Pointwise.softplus(row[j] + b0[j]) }
             }
-        }
+            Gemm.serial(transB: true, m: p, n: o, k: hd, a: hiddenBuffer, lda: hd, b: w1.baseAddress!, ldb: hd,
+                        c: output, ldc: o)
+            for r in 0..<p {
+                let row = output + r * o
+                row[0] += b1[0]
+                for j in 1..<o { row[j] = Pointwise.sigmoid(row[j] + b1[j]) * (1 + 2 * 0.001) - 0.001 }
+            }
+        }}}}
     }
 }

@@ -51,8 +51,8 @@ final class SynthesisBlock: @unchecked Sendable {
             h = conv0.forward(x, style: styles[0])
             h = conv1.forward(h, style: styles[1]); i = 2
         }
-        var y = torgb.forward(h, style: styles[i])
-        if let img {
+        var y = OpProfile.measure("torgb") { torgb.forward(h, style: styles[i]) }
+        if let img { OpProfile.measure("img skip") {
             let c = img.shape[0], ih = img.shape[1], iw = img.shape[2]
             var up = Tensor(zeros: [c, 2 * ih, 2 * iw])
             img.data.withUnsafeBufferPointer { ip in
@@ -62,7 +62,7 @@ final class SynthesisBlock: @unchecked Sendable {
                 }
             }
             for j in 0..<y.count { y.data[j] = up.data[j] + y.data[j] }
-        }
+        } }
         return (h, y)
     }
 }

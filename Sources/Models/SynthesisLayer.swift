@@ -6,15 +6,12 @@ final class SynthesisLayer: @unchecked Sendable {
     /// Official key prefix, e.g. "backbone.synthesis.b8.conv0"; also the layer's S-space name.
     let name: String
     let affine: FullyConnectedLayer  // affine.weight [in, w_dim], affine.bias [in]
-    let weight: [Float]              // weight [out, in, k, k]
+    let conv: ModulatedConvolution   // weight [out, in, k, k], resample_filter [f, f]
     let bias: [Float]                // bias [out]
-    let inChannels: Int
-    let outChannels: Int
-    let kernel: Int
+    var inChannels: Int { conv.inChannels }
+    var outChannels: Int { conv.outChannels }
     let resolution: Int
     let up: Int
-    let filter: [Float]              // resample_filter [f, f]
-    let filterSize: Int
     /// noise_const [res, res] · noise_strength [], nil when no noise is added.
     let noise: [Float]?
     let convClamp: Float?
@@ -23,16 +20,13 @@ final class SynthesisLayer: @unchecked Sendable {
         name = prefix
         affine = FullyConnectedLayer(w, prefix: "\(prefix).affine")
         let wt = w["\(prefix).weight"]
-        weight = wt.data
-        outChannels = wt.shape[0]
-        inChannels = wt.shape[1]
-        kernel = wt.shape[2]
+        let f = w["\(prefix).resample_filter"]
+        conv = ModulatedConvolution(weight: wt.data, outChannels: wt.shape[0], inChannels: wt.shape[1],
+                                    kernel: wt.shape[2], up: up, inputSide: resolution / up,
+                                    filter: f.data, filterSize: f.shape[0])
         bias = w["\(prefix).bias"].data
         self.resolution = resolution
         self.up = up
-        let f = w["\(prefix).resample_filter"]
-        filter = f.data
-        filterSize = f.shape[0]
         if useNoise, let nc = w.tensors["\(prefix).noise_const"], let ns = w.tensors["\(prefix).noise_strength"] {
             noise = nc.data.map { $0 * ns.data[0] }
         } else {
@@ -48,32 +42,29 @@ final class SynthesisLayer: @unchecked Sendable {
     func forward(_ x: Tensor, style: [Float]) -> Tensor {
         let h = x.shape[1], wd = x.shape[2]
         var out = Tensor(zeros: [outChannels, h * up, wd * up])
-        let modulated = weight.withUnsafeBufferPointer { wp in
-            style.withUnsafeBufferPointer { sp in
-                ModulatedConv.modulate(weight: wp.baseAddress!, outChannels: outChannels, inChannels: inChannels,
-                                       taps: kernel * kernel, styles: sp.baseAddress!, demodulate: true)
-            }
-        }
         let n = h * up * wd * up
         x.data.withUnsafeBufferPointer { xp in
-            modulated.withUnsafeBufferPointer { mp in
+            style.withUnsafeBufferPointer { sp in
                 out.data.withUnsafeMutableBufferPointer { op in
-                    ModulatedConv.convolve(input: xp.baseAddress!, inChannels: inChannels, height: h, width: wd,
-                                           weight: mp.baseAddress!, outChannels: outChannels, kernel: kernel, up: up,
-                                           filter: filter, filterSize: filterSize, output: op.baseAddress!)
+                    OpProfile.measure(up == 2 ? "conv up \(resolution)" : "conv \(resolution)") {
+                        conv.forward(input: xp.baseAddress!, height: h, width: wd, styles: sp.baseAddress!,
+                                     output: op.baseAddress!)
+                    }
                     let o = op.baseAddress!
-                    if let noise {
-                        noise.withUnsafeBufferPointer { np in
-                            let nz = np.baseAddress!
-                            Parallel.forChunks(outChannels) { s, e in
-                                for c in s..<e { let p = o + c * n; for i in 0..<n { p[i] += nz[i] } }
+                    OpProfile.measure("noise+act") {
+                        if let noise {
+                            noise.withUnsafeBufferPointer { np in
+                                let nz = np.baseAddress!
+                                Parallel.forChunks(outChannels) { s, e in
+                                    for c in s..<e { let p = o + c * n; for i in 0..<n { p[i] += nz[i] } }
+                                }
                             }
                         }
-                    }
-                    let act = Activation.leakyReLU(0.2)
-                    bias.withUnsafeBufferPointer { bp in
-                        act.apply(o, channels: outChannels, count: n, bias: bp.baseAddress!, gain: act.defaultGain,
-                                  clamp: convClamp)
+                        let act = Activation.leakyReLU(0.2)
+                        bias.withUnsafeBufferPointer { bp in
+                            act.apply(o, channels: outChannels, count: n, bias: bp.baseAddress!, gain: act.defaultGain,
+                                      clamp: convClamp)
+                        }
                     }
                 }
             }

@@ -9,7 +9,7 @@ public enum Convolution {
     /// Cross-correlation like torch.nn.functional.conv2d, stride 1, zero padding `padding` on all sides.
     /// - input: [inC, height, width]; weight: [outC, inC, k, k] (row-major, i.e. a [outC, inC·k·k] matrix);
     /// - output: [outC, height + 2p − k + 1, width + 2p − k + 1]. Adds into output when `accumulate`.
-    /// 3×3 'same' convolutions on even-sized planes of at least 16×16 use Winograd F(2×2, 3×3).
+    /// 3×3 'same' convolutions on even-sized planes of at least 16×16 use Winograd (see Winograd.tile).
     public static func conv2d(
         input: UnsafePointer<Float>, inChannels: Int, height: Int, width: Int,
         weight: UnsafePointer<Float>, outChannels: Int, kernel k: Int, padding p: Int,
@@ -17,11 +17,11 @@ public enum Convolution {
     ) {
         let ho = height + 2 * p - k + 1, wo = width + 2 * p - k + 1
         let kk = inChannels * k * k
-        if allowWinograd && !accumulate && Winograd.enabled && Winograd.applies(height: height, width: width, kernel: k, padding: p) {
-            let u = Winograd.transformWeights(weight, outChannels: outChannels, inChannels: inChannels)
+        if allowWinograd && !accumulate, let tile = Winograd.tile(height: height, width: width, kernel: k, padding: p) {
+            let u = Winograd.transformWeights(weight, outChannels: outChannels, inChannels: inChannels, tile: tile)
             u.withUnsafeBufferPointer { up in
                 Winograd.conv3x3(input: input, inChannels: inChannels, height: height, width: width,
-                                 transformedWeights: up.baseAddress!, outChannels: outChannels, output: output)
+                                 transformedWeights: up.baseAddress!, outChannels: outChannels, tile: tile, output: output)
             }
             return
         }
@@ -71,20 +71,41 @@ public enum Convolution {
         weight: UnsafePointer<Float>, outChannels: Int, kernel k: Int,
         output: UnsafeMutablePointer<Float>
     ) {
+        let a = arrangeTransposed(weight: weight, outChannels: outChannels, inChannels: inChannels, kernel: k)
+        a.withUnsafeBufferPointer { ap in
+            convTranspose2dStride2(input: input, inChannels: inChannels, height: height, width: width,
+                                   arrangedWeight: ap.baseAddress!, outChannels: outChannels, kernel: k, output: output)
+        }
+    }
+
+    /// A[(o, tap), i] = w[o, i, tap]: weight [O, I, k, k] as the [O·k², I] matrix the transposed
+    /// convolution multiplies by.
+    public static func arrangeTransposed(weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int, kernel k: Int) -> [Float] {
+        let taps = k * k
+        var a = [Float](repeating: 0, count: outChannels * taps * inChannels)
+        a.withUnsafeMutableBufferPointer { ap in
+            let a = ap.baseAddress!
+            Parallel.forChunks(outChannels) { s, e in
+                for o in s..<e {
+                    for i in 0..<inChannels {
+                        for t in 0..<taps { a[(o * taps + t) * inChannels + i] = weight[(o * inChannels + i) * taps + t] }
+                    }
+                }
+            }
+        }
+        return a
+    }
+
+    /// convTranspose2dStride2 with the weight already arranged by `arrangeTransposed`.
+    public static func convTranspose2dStride2(
+        input: UnsafePointer<Float>, inChannels: Int, height: Int, width: Int,
+        arrangedWeight a: UnsafePointer<Float>, outChannels: Int, kernel k: Int,
+        output: UnsafeMutablePointer<Float>
+    ) {
         let ho = 2 * (height - 1) + k, wo = 2 * (width - 1) + k
         let taps = k * k
         let m = outChannels * taps
         output.update(repeating: 0, count: outChannels * ho * wo)
-        // A[(o, tap), i] = w[o, i, tap]
-        let a = UnsafeMutablePointer<Float>.allocate(capacity: m * inChannels)
-        defer { a.deallocate() }
-        Parallel.forChunks(outChannels) { s, e in
-            for o in s..<e {
-                for i in 0..<inChannels {
-                    for t in 0..<taps { a[(o * taps + t) * inChannels + i] = weight[(o * inChannels + i) * taps + t] }
-                }
-            }
-        }
         let rowsPerTile = Swift.max(1, Swift.min(height, columnBudget / Swift.max(1, m * width)))
         let col = UnsafeMutablePointer<Float>.allocate(capacity: m * rowsPerTile * width)
         defer { col.deallocate() }

@@ -1,10 +1,60 @@
-// Thin wrappers over OpenBLAS's single-precision GEMM, row-major.
+// Wrappers over OpenBLAS's single-precision GEMM, row-major. OpenBLAS is kept single-threaded and large
+// products are split into one block of columns (or rows) per worker, run through Dispatch like every
+// other loop, so no BLAS thread spins while the non-GEMM loops run (see Parallel).
 import COpenBLAS
 
 public enum Gemm {
-    /// C[M×N] = alpha · op(A) · op(B) + beta · C, row-major with explicit leading dimensions.
-    @inline(__always)
+    private static let singleThreaded: Void = { openblas_set_num_threads(1) }()
+
+    /// Pins OpenBLAS to one thread; done before the first product either way.
+    public static func useSingleThreadedBLAS() { _ = singleThreaded }
+
+    /// Products under this many multiply-adds run on the calling thread.
+    static let splitThreshold = 1 << 21
+
+    /// C[M×N] = alpha · op(A) · op(B) + beta · C, row-major with explicit leading dimensions, split over
+    /// the workers: by columns when N is the larger side, else by rows.
     public static func sgemm(
+        transA: Bool = false, transB: Bool = false,
+        m: Int, n: Int, k: Int,
+        alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        _ = singleThreaded
+        let w = Parallel.workers
+        guard w > 1, m * n * k >= splitThreshold, max(m, n) >= 32 else {
+            serial(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                   beta: beta, c: c, ldc: ldc)
+            return
+        }
+        let byColumns = n >= m
+        let side = byColumns ? n : m
+        // Blocks of a multiple of 16 so each piece keeps whole SIMD panels.
+        let per = ((side + w - 1) / w + 15) / 16 * 16
+        let pieces = (side + per - 1) / per
+        let ptrs = UncheckedSendable((a, b, c))
+        Parallel.forChunks(pieces) { s, e in
+            let (a, b, c) = ptrs.value
+            for p in s..<e {
+                let lo = p * per, len = Swift.min(per, side - lo)
+                if byColumns {
+                    serial(transA: transA, transB: transB, m: m, n: len, k: k, alpha: alpha, a: a, lda: lda,
+                           b: transB ? b + lo * ldb : b + lo, ldb: ldb, beta: beta, c: c + lo, ldc: ldc)
+                } else {
+                    serial(transA: transA, transB: transB, m: len, n: n, k: k, alpha: alpha,
+                           a: transA ? a + lo : a + lo * lda, lda: lda, b: b, ldb: ldb, beta: beta,
+                           c: c + lo * ldc, ldc: ldc)
+                }
+            }
+        }
+    }
+
+    /// One OpenBLAS call on the calling thread; for use inside loops that are already parallel.
+    @inline(__always)
+    public static func serial(
         transA: Bool = false, transB: Bool = false,
         m: Int, n: Int, k: Int,
         alpha: Float = 1,

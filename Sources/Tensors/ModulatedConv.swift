@@ -45,6 +45,20 @@ public enum ModulatedConv {
             return
         }
         precondition(up == 2, "only ×2 upsampling is supported")
+        let a = Convolution.arrangeTransposed(weight: weight, outChannels: outChannels, inChannels: inChannels, kernel: k)
+        a.withUnsafeBufferPointer {
+            upsample(input: input, inChannels: inChannels, height: height, width: width, arrangedWeight: $0.baseAddress!,
+                     outChannels: outChannels, kernel: k, filter: filter, filterSize: f, output: output)
+        }
+    }
+
+    /// The up = 2 case of `convolve` with the weight arranged by Convolution.arrangeTransposed.
+    public static func upsample(
+        input: UnsafePointer<Float>, inChannels: Int, height: Int, width: Int,
+        arrangedWeight: UnsafePointer<Float>, outChannels: Int, kernel k: Int,
+        filter: [Float], filterSize f: Int, output: UnsafeMutablePointer<Float>
+    ) {
+        let up = 2
         // conv2d_resample padding arithmetic for up = 2 and padding p = k/2.
         let p = k / 2
         let px0 = p + (f + up - 1) / 2 - (k - 1)
@@ -52,10 +66,14 @@ public enum ModulatedConv {
         let th = 2 * (height - 1) + k, tw = 2 * (width - 1) + k
         let tmp = UnsafeMutablePointer<Float>.allocate(capacity: outChannels * th * tw)
         defer { tmp.deallocate() }
+        OpProfile.measure("transposed conv") {
         Convolution.convTranspose2dStride2(input: input, inChannels: inChannels, height: height, width: width,
-                                           weight: weight, outChannels: outChannels, kernel: k, output: tmp)
+                                           arrangedWeight: arrangedWeight, outChannels: outChannels, kernel: k, output: tmp)
+        }
+        OpProfile.measure("fir after up") {
         UpFirDn.upfirdn2d(input: tmp, channels: outChannels, height: th, width: tw, filter: filter,
                           filterHeight: f, filterWidth: f, up: 1, padX0: px0, padX1: px1, padY0: px0, padY1: px1,
                           gain: Float(up * up), output: output)
+        }
     }
 }

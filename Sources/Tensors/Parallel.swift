@@ -1,15 +1,21 @@
-// Threading: OpenBLAS runs its own thread pool for GEMMs; every other loop is spread with Dispatch.
+// Threading: every loop, GEMMs included, is spread with Dispatch. OpenBLAS itself runs single-threaded
+// (see Gemm): its own pool spins on sched_yield between calls, and on a 2-core machine those spinning
+// threads took a quarter of the CPU away from the Dispatch loops that run between GEMMs.
 import COpenBLAS
 import Dispatch
 import Foundation
 
 public enum Parallel {
-    /// Number of worker threads used for non-GEMM loops (the machine's active processor count).
-    public static var workers: Int { ProcessInfo.processInfo.activeProcessorCount }
+    nonisolated(unsafe) private static var workerOverride: Int?
 
-    /// Sets OpenBLAS's thread count (all cores by default).
-    public static func configureBLAS(threads: Int? = nil) {
-        openblas_set_num_threads(Int32(threads ?? workers))
+    /// Number of worker threads (the machine's active processor count unless `configure(threads:)` set one).
+    public static var workers: Int { workerOverride ?? ProcessInfo.processInfo.activeProcessorCount }
+
+    /// Sets the number of worker threads for every parallel loop and GEMM (all cores when nil).
+    /// Call once, before any work starts.
+    public static func configure(threads: Int? = nil) {
+        workerOverride = threads.map { Swift.max(1, $0) }
+        Gemm.useSingleThreadedBLAS()
     }
 
     /// Runs `body(start, end)` over `0..<count` split into contiguous chunks, one or more per worker.

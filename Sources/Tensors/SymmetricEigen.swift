@@ -19,8 +19,8 @@ public enum SymmetricEigen {
         for i in 0..<n { for j in 0..<d { centred[i * d + j] -= mean[j] } }
         var cov = [Float](repeating: 0, count: d * d)
         centred.withUnsafeBufferPointer { c in cov.withUnsafeMutableBufferPointer { o in
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(d), Int32(d), Int32(n),
-                        1 / Float(n - 1), c.baseAddress, Int32(d), c.baseAddress, Int32(d), 0, o.baseAddress, Int32(d))
+            Gemm.sgemm(transA: true, m: d, n: d, k: n, alpha: 1 / Float(n - 1), a: c.baseAddress!, lda: d,
+                       b: c.baseAddress!, ldb: d, c: o.baseAddress!, ldc: d)
         } }
         return (cov, mean)
     }

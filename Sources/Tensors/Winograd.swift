@@ -1,19 +1,55 @@
-// 3×3, stride-1, padding-1 convolution by Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray 2016):
-// weights and 4×4 input tiles are transformed, 16 GEMMs replace 36 multiply-adds per output pair with 16,
-// and the 2×2 output tiles are transformed back. Same result as conv2d up to float32 rounding.
+// 3×3, stride-1, padding-1 convolution by Winograd's minimal filtering (Lavin & Gray 2016): weights and
+// input tiles are transformed, a batch of GEMMs multiplies them, and the output tiles are transformed
+// back. F(2×2, 3×3) here (4×4 tiles, 16 GEMMs); F(4×4, 3×3) in WinogradF4.swift (6×6 tiles, 36 GEMMs).
+// Same result as conv2d up to float32 rounding.
 import Foundation
 
 public enum Winograd {
+    /// The output tile size: 2×2 or 4×4.
+    public enum Tile: Sendable, Equatable {
+        case f2x2, f4x4
+        /// Transformed weights hold this many [O, I] planes.
+        public var points: Int { self == .f2x2 ? 16 : 36 }
+    }
+
     /// Off when AVATARIZE_NO_WINOGRAD is set (for A/B timing against plain im2col + GEMM).
     public static let enabled = ProcessInfo.processInfo.environment["AVATARIZE_NO_WINOGRAD"] == nil
+    /// AVATARIZE_WINOGRAD_F2 keeps to 2×2 tiles (for A/B timing of the 4×4 ones).
+    static let largeTiles = ProcessInfo.processInfo.environment["AVATARIZE_WINOGRAD_F2"] == nil
 
-    /// Applies when the plane splits into 2×2 tiles and is large enough to pay for the transforms.
-    public static func applies(height: Int, width: Int, kernel: Int, padding: Int) -> Bool {
-        kernel == 3 && padding == 1 && height % 2 == 0 && width % 2 == 0 && height * width >= 256
+    /// Column budget (floats) of one band of transformed tiles: big enough for wide GEMMs (64 MiB).
+    public static let bandBudget = 16 << 20
+
+    /// The tile for a 3×3 'same' convolution on this plane, nil when Winograd does not apply (odd sizes,
+    /// or planes too small to pay for the transforms). 4×4 tiles where both sides are multiples of 4.
+    public static func tile(height: Int, width: Int, kernel: Int, padding: Int) -> Tile? {
+        guard enabled, kernel == 3, padding == 1, height % 2 == 0, width % 2 == 0, height * width >= 256 else { return nil }
+        return largeTiles && height % 4 == 0 && width % 4 == 0 ? .f4x4 : .f2x2
+    }
+
+    /// Transformed weights for `tile`: [points, O, I] from weight [O, I, 3, 3].
+    public static func transformWeights(_ w: UnsafePointer<Float>, outChannels o: Int, inChannels i: Int, tile: Tile) -> [Float] {
+        tile == .f2x2 ? transformWeightsF2(w, outChannels: o, inChannels: i) : transformWeightsF4(w, outChannels: o, inChannels: i)
+    }
+
+    /// output [O, H, W] = conv3×3(input [I, H, W], padding 1) with weights transformed for `tile`.
+    public static func conv3x3(
+        input: UnsafePointer<Float>, inChannels ic: Int, height h: Int, width w: Int,
+        transformedWeights u: UnsafePointer<Float>, outChannels oc: Int, tile: Tile,
+        inputScale: UnsafePointer<Float>? = nil, outputScale: UnsafePointer<Float>? = nil,
+        output: UnsafeMutablePointer<Float>, budget: Int = bandBudget
+    ) {
+        if tile == .f2x2 {
+            conv3x3F2(input: input, inChannels: ic, height: h, width: w, transformedWeights: u, outChannels: oc,
+                      inputScale: inputScale, outputScale: outputScale, output: output, budget: budget)
+        } else {
+            conv3x3F4(input: input, inChannels: ic, height: h, width: w, transformedWeights: u, outChannels: oc,
+                      inputScale: inputScale, outputScale: outputScale, output: output, budget: budget)
+        }
     }
 
     /// U[ξ][o][i] = (G g Gᵀ)[ξ] for weight [O, I, 3, 3]; 16·O·I floats.
-    public static func transformWeights(_ w: UnsafePointer<Float>, outChannels o: Int, inChannels i: Int) -> [Float] {
+    static func transformWeightsF2(_ w: UnsafePointer<Float>, outChannels o: Int, inChannels i: Int) -> [Float] {
         let plane = o * i
         var u = [Float](repeating: 0, count: 16 * plane)
         u.withUnsafeMutableBufferPointer { up in
@@ -44,11 +80,14 @@ public enum Winograd {
         return u
     }
 
-    /// output [O, H, W] = conv3×3(input [I, H, W], padding 1) with transformed weights `u`.
-    public static func conv3x3(
+    /// F(2×2, 3×3): output [O, H, W] = conv3×3(input [I, H, W], padding 1), H and W even. Input channel
+    /// c is multiplied by inputScale[c] and output channel o by outputScale[o] on the way (a modulated
+    /// convolution's styles and demodulation, without modulating the weights).
+    static func conv3x3F2(
         input: UnsafePointer<Float>, inChannels ic: Int, height h: Int, width w: Int,
         transformedWeights u: UnsafePointer<Float>, outChannels oc: Int,
-        output: UnsafeMutablePointer<Float>, budget: Int = Convolution.columnBudget
+        inputScale: UnsafePointer<Float>?, outputScale: UnsafePointer<Float>?,
+        output: UnsafeMutablePointer<Float>, budget: Int
     ) {
         let tw = w / 2, th = h / 2
         // Tile rows per band so that V [16, I, Tb] and M [16, O, Tb] fit the budget.
@@ -61,68 +100,94 @@ public enum Winograd {
         while ty0 < th {
             let rows = Swift.min(rowsPerBand, th - ty0)
             let nt = rows * tw
-            // Input transform V = Bᵀ d B per channel and tile.
+            // Input transform V = Bᵀ d B per channel and tile, a row of tiles at a time: the four input rows
+            // are split into even and odd columns (zero outside the plane), combined over rows (Bᵀ), and
+            // then over columns (B), so every loop runs over contiguous tiles.
+            OpProfile.measure("winograd input transform") {
             Parallel.forChunks(ic) { s, e in
-                let d = UnsafeMutablePointer<Float>.allocate(capacity: 32)
-                let t = d + 16
-                defer { d.deallocate() }
+                let n1 = tw + 1
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 16 * n1)
+                defer { scratch.deallocate() }
+                // rows[a] = (even, odd) of input row a; then combos[a] = (even, odd) of (Bᵀ d) row a.
+                let ev = scratch, od = scratch + 4 * n1, ce = scratch + 8 * n1, co = scratch + 12 * n1
                 for c in s..<e {
                     let src = input + c * h * w
+                    let sc = inputScale?[c] ?? 1
                     for r in 0..<rows {
                         let y0 = 2 * (ty0 + r) - 1
-                        for tx in 0..<tw {
-                            let x0 = 2 * tx - 1
-                            if y0 >= 0 && y0 + 3 < h && x0 >= 0 && x0 + 3 < w {
-                                for a in 0..<4 { let row = src + (y0 + a) * w + x0; for b in 0..<4 { d[4 * a + b] = row[b] } }
-                            } else {
-                                for a in 0..<4 {
-                                    let y = y0 + a
-                                    for b in 0..<4 {
-                                        let x = x0 + b
-                                        d[4 * a + b] = (y >= 0 && y < h && x >= 0 && x < w) ? src[y * w + x] : 0
-                                    }
-                                }
+                        for a in 0..<4 {
+                            let y = y0 + a
+                            let e = ev + a * n1, o = od + a * n1
+                            if y < 0 || y >= h {
+                                e.update(repeating: 0, count: n1); o.update(repeating: 0, count: n1)
+                                continue
                             }
-                            // Bᵀ d (rows), then · B (columns).
-                            for b in 0..<4 {
-                                let d0 = d[b], d1 = d[4 + b], d2 = d[8 + b], d3 = d[12 + b]
-                                t[b] = d0 - d2; t[4 + b] = d1 + d2; t[8 + b] = d2 - d1; t[12 + b] = d1 - d3
-                            }
-                            let col = r * tw + tx
-                            for a in 0..<4 {
-                                let t0 = t[4 * a], t1 = t[4 * a + 1], t2 = t[4 * a + 2], t3 = t[4 * a + 3]
-                                v[((4 * a + 0) * ic + c) * nt + col] = t0 - t2
-                                v[((4 * a + 1) * ic + c) * nt + col] = t1 + t2
-                                v[((4 * a + 2) * ic + c) * nt + col] = t2 - t1
-                                v[((4 * a + 3) * ic + c) * nt + col] = t1 - t3
+                            let row = src + y * w
+                            // e[j] = x[2j], o[j] = x[2j − 1]; x[w] and x[−1] are padding.
+                            o[0] = 0
+                            for j in 0..<tw { e[j] = row[2 * j] * sc; o[j + 1] = row[2 * j + 1] * sc }
+                            e[tw] = 0
+                        }
+                        for j in 0..<n1 {
+                            let e0 = ev[j], e1 = ev[n1 + j], e2 = ev[2 * n1 + j], e3 = ev[3 * n1 + j]
+                            ce[j] = e0 - e2; ce[n1 + j] = e1 + e2; ce[2 * n1 + j] = e2 - e1; ce[3 * n1 + j] = e1 - e3
+                            let o0 = od[j], o1 = od[n1 + j], o2 = od[2 * n1 + j], o3 = od[3 * n1 + j]
+                            co[j] = o0 - o2; co[n1 + j] = o1 + o2; co[2 * n1 + j] = o2 - o1; co[3 * n1 + j] = o1 - o3
+                        }
+                        // Tile tx reads columns 2tx − 1 … 2tx + 2 = o[tx], e[tx], o[tx + 1], e[tx + 1].
+                        for a in 0..<4 {
+                            let e = ce + a * n1, o = co + a * n1
+                            let v0 = v + ((4 * a + 0) * ic + c) * nt + r * tw
+                            let v1 = v + ((4 * a + 1) * ic + c) * nt + r * tw
+                            let v2 = v + ((4 * a + 2) * ic + c) * nt + r * tw
+                            let v3 = v + ((4 * a + 3) * ic + c) * nt + r * tw
+                            for tx in 0..<tw {
+                                let d0 = o[tx], d1 = e[tx], d2 = o[tx + 1], d3 = e[tx + 1]
+                                v0[tx] = d0 - d2; v1[tx] = d1 + d2; v2[tx] = d2 - d1; v3[tx] = d1 - d3
                             }
                         }
                     }
                 }
             }
-            for xi in 0..<16 {
-                Gemm.sgemm(m: oc, n: nt, k: ic, a: u + xi * oc * ic, lda: ic, b: v + xi * ic * nt, ldb: nt,
-                           c: m + xi * oc * nt, ldc: nt)
             }
-            // Output transform Y = Aᵀ M A per output channel and tile.
+            // The 16 products are independent: one thread each, rather than each split over the threads.
+            OpProfile.measure("winograd gemm") {
+            Parallel.forEach(16) { xi in
+                Gemm.serial(m: oc, n: nt, k: ic, a: u + xi * oc * ic, lda: ic, b: v + xi * ic * nt, ldb: nt,
+                            c: m + xi * oc * nt, ldc: nt)
+            }
+            }
+            // Output transform Y = Aᵀ M A per output channel, a row of tiles at a time: rows of M combine
+            // into R0 = m0 + m1 + m2 and R1 = m1 − m2 − m3, then columns into the 2×2 outputs.
+            OpProfile.measure("winograd output transform") {
             Parallel.forChunks(oc) { s, e in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 8 * tw)
+                defer { scratch.deallocate() }
                 for o in s..<e {
                     let dst = output + o * h * w
-                    for col in 0..<nt {
-                        var q = (Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0))
-                        // Aᵀ M: rows s0 = m0 + m1 + m2, s1 = m1 − m2 − m3 (over the first index).
-                        @inline(__always) func at(_ a: Int, _ b: Int) -> Float { m[((4 * a + b) * oc + o) * nt + col] }
-                        let r0 = (at(0, 0) + at(1, 0) + at(2, 0), at(0, 1) + at(1, 1) + at(2, 1),
-                                  at(0, 2) + at(1, 2) + at(2, 2), at(0, 3) + at(1, 3) + at(2, 3))
-                        let r1 = (at(1, 0) - at(2, 0) - at(3, 0), at(1, 1) - at(2, 1) - at(3, 1),
-                                  at(1, 2) - at(2, 2) - at(3, 2), at(1, 3) - at(2, 3) - at(3, 3))
-                        q.0 = r0.0 + r0.1 + r0.2; q.1 = r0.1 - r0.2 - r0.3
-                        q.2 = r1.0 + r1.1 + r1.2; q.3 = r1.1 - r1.2 - r1.3
-                        let ty = ty0 + col / tw, tx = col % tw
-                        let p = dst + (2 * ty) * w + 2 * tx
-                        p[0] = q.0; p[1] = q.1; p[w] = q.2; p[w + 1] = q.3
+                    let sc = outputScale?[o] ?? 1
+                    for r in 0..<rows {
+                        @inline(__always) func mrow(_ xi: Int) -> UnsafeMutablePointer<Float> { m + (xi * oc + o) * nt + r * tw }
+                        for b in 0..<4 {
+                            let m0 = mrow(b), m1 = mrow(4 + b), m2 = mrow(8 + b), m3 = mrow(12 + b)
+                            let r0 = scratch + b * tw, r1 = scratch + (4 + b) * tw
+                            for tx in 0..<tw {
+                                r0[tx] = m0[tx] + m1[tx] + m2[tx]
+                                r1[tx] = m1[tx] - m2[tx] - m3[tx]
+                            }
+                        }
+                        let top = dst + 2 * (ty0 + r) * w, bottom = top + w
+                        let a0 = scratch, a1 = scratch + tw, a2 = scratch + 2 * tw, a3 = scratch + 3 * tw
+                        let b0 = scratch + 4 * tw, b1 = scratch + 5 * tw, b2 = scratch + 6 * tw, b3 = scratch + 7 * tw
+                        for tx in 0..<tw {
+                            top[2 * tx] = (a0[tx] + a1[tx] + a2[tx]) * sc
+                            top[2 * tx + 1] = (a1[tx] - a2[tx] - a3[tx]) * sc
+                            bottom[2 * tx] = (b0[tx] + b1[tx] + b2[tx]) * sc
+                            bottom[2 * tx + 1] = (b1[tx] - b2[tx] - b3[tx]) * sc
+                        }
                     }
                 }
+            }
             }
             ty0 += rows
         }

@@ -29,7 +29,7 @@ struct BenchEncoderCommand: ParsableCommand {
     }
 
     func run() throws {
-        Parallel.configureBLAS(threads: threads)
+        Parallel.configure(threads: threads)
         let t0 = Clock.now()
         let weights: EncoderWeights
         if let model {

@@ -22,6 +22,8 @@ struct BenchGeneratorCommand: ParsableCommand {
     @Option(help: "Timed frames.") var frames = 3
     @Option(help: "Untimed warm-up frames.") var warmup = 1
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Flag(help: "Also print where the time goes, operation by operation (mean ms per timed frame).")
+    var ops = false
 
     func validate() throws {
         if model != nil && fullSize { throw ValidationError("give --model or --full-size, not both") }
@@ -29,7 +31,7 @@ struct BenchGeneratorCommand: ParsableCommand {
     }
 
     func run() throws {
-        Parallel.configureBLAS(threads: threads)
+        Parallel.configure(threads: threads)
         let g: TriPlaneGenerator
         let label: String
         if let model {
@@ -48,6 +50,7 @@ struct BenchGeneratorCommand: ParsableCommand {
         let sgemm = Gemm.measureRate()
         let camera = CameraDefaults()
         var rng = SplitMix64(seed: 42)
+        OpProfile.enabled = ops
         var stageTimes: [String: [Double]] = [:]
         var frameTimes: [Double] = [], cpuTimes: [Double] = []
         for i in 0..<(warmup + frames) {
@@ -57,7 +60,7 @@ struct BenchGeneratorCommand: ParsableCommand {
             let tMap = Clock.now() - t0
             let out = g.synthesize(ws: ws, camera: camera.camera(yaw: 0.3, pitch: -0.1).vector)
             let total = Clock.now() - t0
-            guard i >= warmup else { continue }
+            guard i >= warmup else { _ = OpProfile.drain(); continue }
             frameTimes.append(total)
             cpuTimes.append(Clock.cpuSeconds() - c0)
             stageTimes["mapping", default: []].append(tMap)
@@ -71,6 +74,13 @@ struct BenchGeneratorCommand: ParsableCommand {
             let gf = (flops[stage] ?? 0) / 1e9
             print(stage.padding(toLength: 16, withPad: " ", startingAt: 0)
                   + String(format: " %10.1f %10.2f %10.1f", ms, gf, gf > 0 ? gf / (ms / 1000) : 0))
+        }
+        if ops {
+            print("operation                          ms/frame  calls/frame")
+            for op in OpProfile.drain() {
+                print(op.name.padding(toLength: 32, withPad: " ", startingAt: 0)
+                      + String(format: " %10.1f %12d", op.seconds * 1000 / Double(frames), op.calls / frames))
+            }
         }
         let frame = median(frameTimes)
         let totalGF = flops.values.reduce(0, +) / 1e9

@@ -41,7 +41,7 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
-        Parallel.configureBLAS()
+        Parallel.configure()
         let bundle = try ModelBundle.open(URL(fileURLWithPath: model))
         let t0 = Clock.now()
         let g = try bundle.loadGenerator()

@@ -3,21 +3,6 @@ import XCTest
 
 /// GEMM-based convolutions and FIR resampling against plain reference loops.
 final class ConvolutionTests: XCTestCase {
-    func random(_ n: Int, seed: UInt64) -> [Float] {
-        var s = seed
-        return (0..<n).map { _ in
-            s = s &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int64(bitPattern: s >> 11) % 2001 - 1000) / 1000
-        }
-    }
-
-    func assertClose(_ a: [Float], _ b: [Float], tol: Float = 1e-5, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(a.count, b.count, file: file, line: line)
-        let scale = max(b.map(abs).max() ?? 1, 1e-6)
-        let err = zip(a, b).map { abs($0 - $1) }.max() ?? 0
-        XCTAssertLessThanOrEqual(err / scale, tol, file: file, line: line)
-    }
-
     func naiveConv(_ x: [Float], _ w: [Float], i: Int, o: Int, h: Int, wd: Int, k: Int, p: Int) -> [Float] {
         let ho = h + 2 * p - k + 1, wo = wd + 2 * p - k + 1
         var out = [Float](repeating: 0, count: o * ho * wo)
@@ -131,20 +116,27 @@ final class ConvolutionTests: XCTestCase {
     func testWinogradMatchesReferenceLoopIncludingBands() {
         let t = self
         let i = 6, o = 5, h = 16, w = 20
-        XCTAssertTrue(Winograd.applies(height: h, width: w, kernel: 3, padding: 1))
+        XCTAssertEqual(Winograd.tile(height: h, width: w, kernel: 3, padding: 1), .f4x4)
+        XCTAssertEqual(Winograd.tile(height: 18, width: 20, kernel: 3, padding: 1), .f2x2)
+        XCTAssertNil(Winograd.tile(height: 17, width: 20, kernel: 3, padding: 1))
+        XCTAssertNil(Winograd.tile(height: 8, width: 8, kernel: 3, padding: 1))
         let x = t.random(i * h * w, seed: 21), wt = t.random(o * i * 9, seed: 22)
         let ref = t.naiveConv(x, wt, i: i, o: o, h: h, wd: w, k: 3, p: 1)
-        let u = Winograd.transformWeights(wt, outChannels: o, inChannels: i)
-        for budget in [1 << 20, 16 * (i + o) * (w / 2) * 3] {  // one band; bands of 3 tile rows
-            var out = [Float](repeating: .nan, count: o * h * w)
-            Winograd.conv3x3(input: x, inChannels: i, height: h, width: w, transformedWeights: u, outChannels: o,
-                             output: &out, budget: budget)
-            t.assertClose(out, ref, tol: 2e-6)
+        for tile in [Winograd.Tile.f2x2, .f4x4] {
+            let u = Winograd.transformWeights(wt, outChannels: o, inChannels: i, tile: tile)
+            let tileSide = tile == .f2x2 ? 2 : 4
+            // One band; bands of 3 tile rows (the last one short).
+            for budget in [1 << 20, tile.points * (i + o) * (w / tileSide) * 3] {
+                var out = [Float](repeating: .nan, count: o * h * w)
+                Winograd.conv3x3(input: x, inChannels: i, height: h, width: w, transformedWeights: u, outChannels: o,
+                                 tile: tile, output: &out, budget: budget)
+                t.assertClose(out, ref, tol: tile == .f2x2 ? 2e-6 : 1e-5)
+            }
         }
         // conv2d dispatches to it for this shape.
         var out = [Float](repeating: .nan, count: o * h * w)
         Convolution.conv2d(input: x, inChannels: i, height: h, width: w, weight: wt, outChannels: o, kernel: 3,
                            padding: 1, output: &out)
-        t.assertClose(out, ref, tol: 2e-6)
+        t.assertClose(out, ref, tol: 1e-5)
     }
 }

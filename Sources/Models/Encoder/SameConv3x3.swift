@@ -1,13 +1,13 @@
 // A 3×3, stride-1, padding-1 convolution without bias (the IR-SE units' res_layer.1 and the input layer)
-// at a spatial size fixed when the encoder is built (its input is always 256²). When the engine's
-// Winograd F(2×2, 3×3) path applies there, the weights are transformed once here instead of on every
+// at a spatial size fixed when the encoder is built (its input is always 256²). When one of the engine's
+// Winograd paths applies there, the weights are transformed once here instead of on every
 // frame; otherwise Convolution.conv2d runs the im2col GEMM. Same result either way up to float rounding.
 import Tensors
 
 struct SameConv3x3: Sendable {
     enum Kernel: Sendable {
-        /// Winograd.transformWeights of the [out, in, 3, 3] weight: [16, out, in].
-        case winograd([Float])
+        /// Winograd.transformWeights of the [out, in, 3, 3] weight: [points, out, in].
+        case winograd([Float], Winograd.Tile)
         /// The [out, in, 3, 3] weight.
         case direct([Float])
     }
@@ -23,10 +23,10 @@ struct SameConv3x3: Sendable {
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.side = side
-        if Winograd.enabled && Winograd.applies(height: side, width: side, kernel: 3, padding: 1) {
+        if let tile = Winograd.tile(height: side, width: side, kernel: 3, padding: 1) {
             kernel = .winograd(weight.withUnsafeBufferPointer {
-                Winograd.transformWeights($0.baseAddress!, outChannels: outChannels, inChannels: inChannels)
-            })
+                Winograd.transformWeights($0.baseAddress!, outChannels: outChannels, inChannels: inChannels, tile: tile)
+            }, tile)
         } else {
             kernel = .direct(weight)
         }
@@ -36,10 +36,10 @@ struct SameConv3x3: Sendable {
     func callAsFunction(_ input: UnsafePointer<Float>, height: Int, width: Int, output: UnsafeMutablePointer<Float>) {
         precondition(height == side && width == side, "SameConv3x3 built for \(side)², run on \(height)×\(width)")
         switch kernel {
-        case let .winograd(u):
+        case let .winograd(u, tile):
             u.withUnsafeBufferPointer {
                 Winograd.conv3x3(input: input, inChannels: inChannels, height: height, width: width,
-                                 transformedWeights: $0.baseAddress!, outChannels: outChannels, output: output)
+                                 transformedWeights: $0.baseAddress!, outChannels: outChannels, tile: tile, output: output)
             }
         case let .direct(w):
             w.withUnsafeBufferPointer {
