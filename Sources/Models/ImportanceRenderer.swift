@@ -68,31 +68,22 @@ final class ImportanceRenderer: @unchecked Sendable {
         features.withUnsafeMutableBufferPointer { fp in
         depth.withUnsafeMutableBufferPointer { zp in
             let planeBase = pl.baseAddress!, o = op.baseAddress!, dir = dp.baseAddress!
-            let planeStride = c * res * res
-            // Sample the mean plane feature at point (ray r, depth z) into dst[0..<C].
-            func sample(_ r: Int, _ z: Float, _ dst: UnsafeMutablePointer<Float>) {
-                let x = (o[3 * r] + z * dir[3 * r]) * scale
-                let y = (o[3 * r + 1] + z * dir[3 * r + 1]) * scale
-                let zz = (o[3 * r + 2] + z * dir[3 * r + 2]) * scale
-                for k in 0..<c { dst[k] = 0 }
-                GridSample.accumulate(plane: planeBase, height: res, width: res, channels: c, gx: x, gy: y, scale: 1, into: dst)
-                GridSample.accumulate(plane: planeBase + planeStride, height: res, width: res, channels: c, gx: x, gy: zz, scale: 1, into: dst)
-                GridSample.accumulate(plane: planeBase + 2 * planeStride, height: res, width: res, channels: c, gx: zz, gy: x, scale: 1, into: dst)
-                for k in 0..<c { dst[k] /= 3 }
-            }
             // Samples and decodes points 0..<count (ray and depth from `point`) into rows of `output`.
             let block = pointBlock, hiddenWidth = decoder.hidden
             func evaluate(_ count: Int, into output: UnsafeMutablePointer<Float>, _ point: (Int) -> (Int, Float)) {
                 Parallel.forChunks((count + block - 1) / block) { s, e in
                     let feat = UnsafeMutablePointer<Float>.allocate(capacity: block * c)
                     let hidden = UnsafeMutablePointer<Float>.allocate(capacity: block * hiddenWidth)
-                    defer { feat.deallocate(); hidden.deallocate() }
+                    let xyz = UnsafeMutablePointer<Float>.allocate(capacity: block * 3)
+                    defer { feat.deallocate(); hidden.deallocate(); xyz.deallocate() }
                     for b in s..<e {
                         let p0 = b * block, n = min(block, count - p0)
+                        // Points o + z·d in the planes' normalised coordinates.
                         for i in 0..<n {
                             let (r, z) = point(p0 + i)
-                            sample(r, z, feat + i * c)
+                            for a in 0..<3 { xyz[3 * i + a] = (o[3 * r + a] + z * dir[3 * r + a]) * scale }
                         }
+                        GridSample.triplane(planeBase, resolution: res, channels: c, points: xyz, count: n, into: feat)
                         decoder.forward(feat, count: n, hiddenBuffer: hidden, output: output + p0 * (out + 1))
                     }
                 }

@@ -26,17 +26,10 @@ struct OSGDecoder: Sendable {
         fc1.bias.withUnsafeBufferPointer { b1 in
             Gemm.serial(transB: true, m: p, n: hd, k: c, a: features, lda: c, b: w0.baseAddress!, ldb: c,
                         c: hiddenBuffer, ldc: hd)
-            for r in 0..<p {
-                let row = hiddenBuffer + r * hd
-                for j in 0..<hd { row[j] = Pointwise.softplus(row[j] + b0[j]) }
-            }
+            Pointwise.softplusRows(hiddenBuffer, bias: b0.baseAddress!, rows: p, cols: hd)
             Gemm.serial(transB: true, m: p, n: o, k: hd, a: hiddenBuffer, lda: hd, b: w1.baseAddress!, ldb: hd,
                         c: output, ldc: o)
-            for r in 0..<p {
-                let row = output + r * o
-                row[0] += b1[0]
-                for j in 1..<o { row[j] = Pointwise.sigmoid(row[j] + b1[j]) * (1 + 2 * 0.001) - 0.001 }
-            }
+            Pointwise.sigmoidRows(output, bias: b1.baseAddress!, rows: p, cols: o, scale: 1 + 2 * 0.001, shift: -0.001)
         }}}}
     }
 }

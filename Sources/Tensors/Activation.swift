@@ -1,5 +1,6 @@
 // Bias + activation + gain + clamp with the semantics of StyleGAN2's bias_act (reference path):
 // x = act(x + b) · gain, then clamp to [−clamp, clamp] when a clamp is given. Plus softplus/sigmoid.
+import CKernels
 import Foundation
 
 public enum Activation: Sendable, Equatable {
@@ -80,6 +81,17 @@ public enum Pointwise {
         p = p * s2 + 1 / 3
         p = p * s2 + 1
         return 2 * s * p
+    }
+
+    /// x[r, j] = softplus(x[r, j] + bias[j]) over rows × cols, on the calling thread (vectorised C).
+    public static func softplusRows(_ x: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int, cols: Int) {
+        avz_softplus_bias_rows(x, bias, rows, cols)
+    }
+
+    /// Column 0 gets bias[0]; columns 1… become sigmoid(x + bias)·scale + shift, on the calling thread.
+    public static func sigmoidRows(_ x: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int, cols: Int,
+                                   scale: Float, shift: Float) {
+        avz_sigmoid_bias_rows(x, bias, rows, cols, scale, shift)
     }
 
     /// softplus over a buffer.

@@ -1,5 +1,6 @@
 // Bilinear sampling like torch.nn.functional.grid_sample(mode='bilinear', padding_mode='zeros',
 // align_corners=False), on a channels-last plane [H, W, C] so each tap reads C contiguous floats.
+import CKernels
 
 public enum GridSample {
     /// Converts planar [C, H, W] to channels-last [H, W, C].
@@ -15,6 +16,14 @@ public enum GridSample {
                 }
             }
         }
+    }
+
+    /// The mean of the bilinear samples of three channels-last planes [3][R][R][C] at points `xyz` [n, 3]
+    /// (normalised coordinates), reading the planes at (x, y), (x, z) and (z, x): EG3D's tri-plane lookup
+    /// (sample_from_planes, then the mean over planes that the OSG decoder takes). out: [n, C].
+    public static func triplane(_ planes: UnsafePointer<Float>, resolution: Int, channels: Int,
+                                points xyz: UnsafePointer<Float>, count n: Int, into out: UnsafeMutablePointer<Float>) {
+        avz_triplane_sample(planes, resolution, channels, xyz, n, out)
     }
 
     /// Adds `scale` × the bilinear sample at normalised (gx, gy) ∈ [−1, 1]² into `acc[0..<C]`.

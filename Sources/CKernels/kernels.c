@@ -1,0 +1,104 @@
+#include "ckernels.h"
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define AVZ_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+#endif
+#ifndef AVZ_MULTIVERSION
+#define AVZ_MULTIVERSION
+#endif
+
+// e^x, Cephes-style (range reduction by ln 2, degree-6 polynomial), as Pointwise.exp.
+static inline __attribute__((always_inline)) float avz_exp(float x) {
+    float xc = fminf(fmaxf(x, -87.3f), 88.7f);
+    float k = (xc * 1.44269504f + 12582912.0f) - 12582912.0f;
+    float r = xc - k * 0.693359375f + k * 2.1219444e-4f;
+    float p = 1.98756915e-4f;
+    p = p * r + 1.39819995e-3f;
+    p = p * r + 8.3334519e-3f;
+    p = p * r + 4.16657959e-2f;
+    p = p * r + 1.66666655e-1f;
+    p = p * r + 5.00000012e-1f;
+    float y = p * r * r + r + 1.0f;
+    int32_t bits = ((int32_t)k + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return y * scale;
+}
+
+// ln(1 + e) for e in [0, 1] via 2·atanh(e / (2 + e)), as Pointwise.log1pUnit.
+static inline __attribute__((always_inline)) float avz_log1p_unit(float e) {
+    float s = e / (2.0f + e), s2 = s * s;
+    float p = 1.0f / 15;
+    p = p * s2 + 1.0f / 13;
+    p = p * s2 + 1.0f / 11;
+    p = p * s2 + 1.0f / 9;
+    p = p * s2 + 1.0f / 7;
+    p = p * s2 + 1.0f / 5;
+    p = p * s2 + 1.0f / 3;
+    p = p * s2 + 1.0f;
+    return 2.0f * s * p;
+}
+
+AVZ_MULTIVERSION
+void avz_softplus_bias_rows(float *x, const float *bias, long rows, long cols) {
+    for (long r = 0; r < rows; r++) {
+        float *row = x + r * cols;
+        for (long j = 0; j < cols; j++) {
+            float v = row[j] + bias[j];
+            float sp = fmaxf(v, 0.0f) + avz_log1p_unit(avz_exp(-fabsf(v)));
+            row[j] = v > 20.0f ? v : sp;
+        }
+    }
+}
+
+AVZ_MULTIVERSION
+void avz_sigmoid_bias_rows(float *x, const float *bias, long rows, long cols, float scale, float shift) {
+    for (long r = 0; r < rows; r++) {
+        float *row = x + r * cols;
+        row[0] += bias[0];
+        for (long j = 1; j < cols; j++) {
+            float v = row[j] + bias[j];
+            row[j] = scale / (1.0f + avz_exp(-v)) + shift;
+        }
+    }
+}
+
+// Adds w × plane[y][x][0..<c] into acc when (x, y) is inside the plane.
+static inline __attribute__((always_inline)) void avz_tap(const float *restrict plane, long res, long c, long x, long y, float w, float *restrict acc) {
+    if (x < 0 || x >= res || y < 0 || y >= res) return;
+    const float *p = plane + (y * res + x) * c;
+    for (long k = 0; k < c; k++) acc[k] += p[k] * w;
+}
+
+static inline __attribute__((always_inline)) void avz_bilinear(const float *plane, long res, long c, float gx, float gy, float *acc) {
+    float ix = ((gx + 1.0f) * (float)res - 1.0f) / 2.0f;
+    float iy = ((gy + 1.0f) * (float)res - 1.0f) / 2.0f;
+    float fx = floorf(ix), fy = floorf(iy);
+    if (!isfinite(fx) || !isfinite(fy)) return;
+    long x0 = (long)fx, y0 = (long)fy;
+    float wx1 = ix - fx, wx0 = (float)(x0 + 1) - ix;
+    float wy1 = iy - fy, wy0 = (float)(y0 + 1) - iy;
+    avz_tap(plane, res, c, x0, y0, wx0 * wy0, acc);
+    avz_tap(plane, res, c, x0 + 1, y0, wx1 * wy0, acc);
+    avz_tap(plane, res, c, x0, y0 + 1, wx0 * wy1, acc);
+    avz_tap(plane, res, c, x0 + 1, y0 + 1, wx1 * wy1, acc);
+}
+
+AVZ_MULTIVERSION
+void avz_triplane_sample(const float *planes, long res, long channels, const float *xyz, long n, float *out) {
+    long stride = res * res * channels;
+    for (long i = 0; i < n; i++) {
+        float x = xyz[3 * i], y = xyz[3 * i + 1], z = xyz[3 * i + 2];
+        float *acc = out + i * channels;
+        for (long k = 0; k < channels; k++) acc[k] = 0;
+        avz_bilinear(planes, res, channels, x, y, acc);
+        avz_bilinear(planes + stride, res, channels, x, z, acc);
+        avz_bilinear(planes + 2 * stride, res, channels, z, x, acc);
+        for (long k = 0; k < channels; k++) acc[k] /= 3.0f;
+    }
+}
