@@ -102,3 +102,13 @@ void avz_triplane_sample(const float *planes, long res, long channels, const flo
         for (long k = 0; k < channels; k++) acc[k] /= 3.0f;
     }
 }
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+void avz_keep_freed_memory(void) {
+    mallopt(M_MMAP_MAX, 0);
+    mallopt(M_TRIM_THRESHOLD, 0x7fffffff);
+}
+#else
+void avz_keep_freed_memory(void) {}
+#endif

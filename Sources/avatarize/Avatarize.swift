@@ -1,4 +1,5 @@
 import ArgumentParser
+import Tensors
 
 /// The root command. Subcommands live one per file beside this one; keep them thin and call library modules.
 @main
@@ -28,4 +29,21 @@ struct Avatarize: AsyncParsableCommand {
             FacesCommand.self,
         ]
     )
+
+    /// Sets up the numeric engine for the whole process (threads, single-threaded BLAS, allocator),
+    /// then parses and runs the command as ArgumentParser's own main does.
+    static func main() async {
+        Parallel.configure()
+        Allocator.keepFreedMemory()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

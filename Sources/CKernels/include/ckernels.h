@@ -14,3 +14,7 @@ void avz_sigmoid_bias_rows(float *x, const float *bias, long rows, long cols, fl
 /// normalised coordinates (x, y, z) (grid_sample semantics: align_corners false, zeros outside). Planes
 /// are read at (x, y), (x, z) and (z, x) as (width, height). out: [n][channels].
 void avz_triplane_sample(const float *planes, long res, long channels, const float *xyz, long n, float *out);
+
+/// glibc: serve large blocks from the heap and never trim it, so freed planes are reused without page
+/// faults (see Tensors' Allocator). No effect elsewhere.
+void avz_keep_freed_memory(void);
