@@ -166,7 +166,7 @@ public enum DemoModelFamily {
         return paths
     }
 
-    private static func writeBundle(at url: URL, manifest: Data, tensors: [String: Tensor]) throws {
+    static func writeBundle(at url: URL, manifest: Data, tensors: [String: Tensor]) throws {
         let fm = FileManager.default
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))")
         do {
@@ -178,7 +178,7 @@ public enum DemoModelFamily {
                 // Another process made it first (rename onto a non-empty folder fails): keep theirs.
                 try? fm.removeItem(at: tmp)
                 guard fm.fileExists(atPath: url.path) else {
-                    throw ModelError.badManifest(file: url.path, reason: "cannot write the demo model (\(String(cString: strerror(errno))))")
+                    throw ModelError.badManifest(file: url.path, reason: "cannot write the model bundle (\(String(cString: strerror(errno))))")
                 }
             }
         } catch {

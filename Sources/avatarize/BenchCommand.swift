@@ -12,6 +12,7 @@ struct BenchCommand: ParsableCommand {
             BenchGeneratorCommand.self,
             BenchQueueCommand.self,
             BenchFacesCommand.self,
+            BenchPipelineCommand.self,
         ]
     )
 }

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import Models
+import Pipeline
+import Tensors
+import Video
+
+/// `avatarize bench pipeline`: the whole avatar run (faces, encoder, generator, compositing, video) on a
+/// few frames of a clip, with the demo models or random weights in the full-size layouts.
+struct BenchPipelineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pipeline",
+        abstract: "Time a whole avatar run per stage (demo models, or full-size random weights).",
+        discussion: """
+        Runs `avatarize run` on the first --frames frames of the clip and prints the encode and render \
+        stages in ms per frame. With --full-size, the models are random weights in the released layouts \
+        (ffhq512-128 generator, IR-SE50 e4e with 14 × 512 codes), written once to the cache (~0.8 GB): \
+        their pictures mean nothing, their cost is the real one. The last line is \
+        `frame_ms=… encoder_ms=… generator_ms=…`. Build with -c release before quoting numbers.
+        """
+    )
+
+    @Argument(help: "Clip to run on.") var input = "samples/talking-head.mp4"
+    @Flag(help: "Random full-size models instead of the demo family.") var fullSize = false
+    @Option(help: "Frames to run (default: 4 with --full-size, else 48).") var frames: Int?
+    @Option(help: "Layout: avatar, side-by-side or paste-back.") var layout = "paste-back"
+
+    func run() throws {
+        let logger = makeLogger()
+        let url = URL(fileURLWithPath: input)
+        let info = try MediaInfo.probe(url)
+        guard let rate = info.video?.frameRate, rate > 0 else {
+            throw ValidationError("\(input): no video stream with a frame rate")
+        }
+        guard let layout = Layout(rawValue: layout) else { throw ValidationError("--layout: avatar, side-by-side or paste-back") }
+        let n = frames ?? (fullSize ? 4 : 48)
+        var selection = AvatarModels.Selection()
+        if fullSize {
+            let t = Clock.now()
+            let (source, encoder) = try FullSizeRandomModels.ensure()
+            selection = .init(source: source, encoder: encoder, style: source.path)
+            print(String(format: "full-size random bundles ready in %.1f s (%@)", Clock.now() - t, source.deletingLastPathComponent().path))
+        }
+        let models = try AvatarModels.load(selection, logger: logger)
+        var encoder = ClipEncoder()
+        // Half a frame less than n frames, so exactly n start inside the range.
+        encoder.duration = (Double(n) - 0.5) / rate
+        var settings = RenderSettings()
+        settings.layout = layout
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("avatarize-bench-\(getpid()).mp4")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let report = try runAvatar(input: url, output: out, models: models, encoder: encoder, settings: settings, logger: logger)
+        let done = report.render.frames
+        printStages("encode", report.encode.stageSeconds, frames: report.encode.frames)
+        printStages("render", report.render.stageSeconds, frames: done)
+        func ms(_ stages: [(String, Double)], _ name: String) -> Double {
+            (stages.first { $0.0.trimmingCharacters(in: .whitespaces) == name }?.1 ?? 0) * 1000 / Double(max(done, 1))
+        }
+        if let peak = Clock.peakResidentBytes() { print(String(format: "peak memory: %.0f MB", Double(peak) / 1e6)) }
+        print(String(format: "frame_ms=%.1f encoder_ms=%.1f generator_ms=%.1f frames=%d",
+                     report.seconds * 1000 / Double(max(done, 1)), ms(report.encode.stageSeconds, "encoder"),
+                     ms(report.render.stageSeconds, "generator"), done))
+    }
+}
