@@ -211,22 +211,14 @@ extension Winograd {
                         let q = scratch + 6 * i * tw
                         let q0 = q, q1 = q + tw, q2 = q + 2 * tw, q3 = q + 3 * tw, q4 = q + 4 * tw, q5 = q + 5 * tw
                         let d = dst + (4 * (ty0 + r) + i) * up * outW
-                        if up == 1 {
-                            for tx in 0..<tw {
-                                let a1 = q1[tx], a2 = q2[tx], a3 = q3[tx], a4 = q4[tx]
-                                d[4 * tx] = (q0[tx] + a1 + a2 + a3 + a4) * sc
-                                d[4 * tx + 1] = (a1 - a2 + 2 * a3 - 2 * a4) * sc
-                                d[4 * tx + 2] = (a1 + a2 + 4 * a3 + 4 * a4) * sc
-                                d[4 * tx + 3] = (a1 - a2 + 8 * a3 - 8 * a4 + q5[tx]) * sc
-                            }
-                        } else {
-                            for tx in 0..<tw {
-                                let a1 = q1[tx], a2 = q2[tx], a3 = q3[tx], a4 = q4[tx]
-                                d[8 * tx] = (q0[tx] + a1 + a2 + a3 + a4) * sc
-                                d[8 * tx + 2] = (a1 - a2 + 2 * a3 - 2 * a4) * sc
-                                d[8 * tx + 4] = (a1 + a2 + 4 * a3 + 4 * a4) * sc
-                                d[8 * tx + 6] = (a1 - a2 + 8 * a3 - 8 * a4 + q5[tx]) * sc
-                            }
+                        // Output columns 4tx … 4tx + 3, every `up`-th pixel of the output row.
+                        for tx in 0..<tw {
+                            let a1 = q1[tx], a2 = q2[tx], a3 = q3[tx], a4 = q4[tx]
+                            let x = 4 * up * tx
+                            d[x] = (q0[tx] + a1 + a2 + a3 + a4) * sc
+                            d[x + up] = (a1 - a2 + 2 * a3 - 2 * a4) * sc
+                            d[x + 2 * up] = (a1 + a2 + 4 * a3 + 4 * a4) * sc
+                            d[x + 3 * up] = (a1 - a2 + 8 * a3 - 8 * a4 + q5[tx]) * sc
                         }
                     }
                 }
