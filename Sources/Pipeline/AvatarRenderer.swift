@@ -22,12 +22,14 @@ public enum RenderError: Error, CustomStringConvertible {
     case channelOutOfRange(layer: String, channel: Int, count: Int)
     case emptyTrack(String)
     case shapeMismatch(track: String, generator: String)
+    case segmentsDoNotMatch(String, reason: String)
     public var description: String {
         switch self {
         case let .badStyleLayer(l, known): return "no StyleSpace layer '\(l)'; layers: \(known.joined(separator: ", "))"
         case let .channelOutOfRange(l, c, n): return "layer \(l) has \(n) style channels; channel \(c) does not exist"
         case .emptyTrack(let p): return "\(p): the track holds no frames"
         case let .shapeMismatch(t, g): return "the track's W+ codes are \(t) but the style generator takes \(g): it belongs to other models"
+        case let .segmentsDoNotMatch(p, r): return "\(p): the rendered segments do not make up the clip (\(r))"
         }
     }
 }
@@ -40,7 +42,10 @@ public struct AvatarRenderer {
 
     public init(models: AvatarModels, settings: RenderSettings) { self.models = models; self.settings = settings }
 
-    public func render(_ trackIn: LatentTrack, source: URL, output: URL, logger: Logger,
+    /// Renders the track to `output`. With `segment`, only those frames are rendered, into a lossless,
+    /// silent file (.mkv) that `join` later puts together with the other segments: smoothing, edits and
+    /// cameras still see the whole track, so the joined video equals a whole-clip render.
+    public func render(_ trackIn: LatentTrack, source: URL, output: URL, segment: Range<Int>? = nil, logger: Logger,
                        progress: ((_ done: Int, _ total: Int) -> Bool)? = nil) throws -> RenderReport {
         guard trackIn.count > 0 else { throw RenderError.emptyTrack(source.path) }
         var stages: [String: Double] = [:]
@@ -75,27 +80,27 @@ public struct AvatarRenderer {
         case .sideBySide: (outW, outH) = (2 * res, res)
         case .pasteBack: (outW, outH) = (track.source.width, track.source.height)
         }
-        var wopts = VideoWriter.Options()
-        wopts.crf = settings.crf; wopts.preset = settings.preset
-        wopts.frameRate = track.source.frameRate; wopts.timeBase = track.source.timeBase
-        if settings.keepAudio { wopts.audio = .init(url: source, start: track.source.start, duration: track.source.duration) }
+        let frames = segment.map { $0.clamped(to: 0..<n) } ?? 0..<n
+        var wopts = writerOptions(track, source: source)
+        if segment != nil { wopts.lossless = true; wopts.audio = nil }
         try checkOutputPath(output, input: source)
         let writer = try VideoWriter(url: output, width: outW, height: outH, options: wopts, logger: logger)
         var depthWriter: VideoWriter?
         var sourceFrames: FramePrefetcher?
         defer { sourceFrames?.stop() }
         do {
-            if let d = settings.depthOutput {
+            if let d = settings.depthOutput, segment == nil {
                 var o = wopts; o.audio = nil
                 let r = models.style.options.neuralRenderingResolution
                 depthWriter = try VideoWriter(url: d, width: r, height: r, options: o, logger: logger)
             }
             if settings.layout != .avatar {
                 sourceFrames = FramePrefetcher(reader: try VideoReader(url: source, options: .init(start: track.source.start, duration: track.source.duration)))
+                for _ in 0..<frames.lowerBound { _ = try sourceFrames?.next() }
             }
             var previous: [UInt8]? = nil
             var jitter = 0.0
-            for i in 0..<n {
+            for i in frames {
                 let t = track.seconds(i) - (track.seconds(0))
                 // W+ code with semantic edits.
                 var code = Array(track.code(i))
@@ -143,7 +148,8 @@ public struct AvatarRenderer {
                 }
                 if let p = previous { jitter += Self.meanAbsDifference(p, frame.pixels) }
                 previous = frame.pixels
-                let vf = VideoFrame(width: outW, height: outH, rgb: frame.pixels, pts: track.pts[i] - track.pts[0],
+                // A segment file starts at 0 of its own; join stamps the clip's times again.
+                let vf = VideoFrame(width: outW, height: outH, rgb: frame.pixels, pts: track.pts[i] - track.pts[frames.lowerBound],
                                     timeBase: track.source.timeBase, index: i)
                 try timed("video encode") { try writer.write(vf) }
                 if let dw = depthWriter {
@@ -151,17 +157,60 @@ public struct AvatarRenderer {
                     let grey = Self.depthPicture(out.imageDepth, near: models.style.options.rendering.rayStart, far: models.style.options.rendering.rayEnd)
                     try dw.write(VideoFrame(width: r, height: r, rgb: grey, pts: vf.pts, timeBase: vf.timeBase, index: i))
                 }
-                if progress?(i + 1, n) == false { throw PipelineError.cancelled(output: output.path) }
+                if progress?(i + 1 - frames.lowerBound, frames.count) == false { throw PipelineError.cancelled(output: output.path) }
             }
             try timed("video encode") { try writer.finish() }
             try depthWriter?.finish()
             let order = ["smoothing", "edits", "styles", "generator", "  styles", "  backbone", "  rendering", "  superresolution", "composite", "video encode"]
-            return RenderReport(frames: n, width: writer.width, height: writer.height, smoothing: smoothReport,
-                                frameJitter: n > 1 ? jitter / Double(n - 1) : 0,
+            return RenderReport(frames: frames.count, width: writer.width, height: writer.height, smoothing: smoothReport,
+                                frameJitter: frames.count > 1 ? jitter / Double(frames.count - 1) : 0,
                                 stageSeconds: order.compactMap { k in stages[k].map { (k, $0) } }, notes: writer.notes)
         } catch {
             writer.cancel()
             depthWriter?.cancel()
+            throw error
+        }
+    }
+
+    /// The final video's encoder settings: the source's frame rate, time base and audio.
+    func writerOptions(_ track: LatentTrack, source: URL) -> VideoWriter.Options {
+        var o = VideoWriter.Options()
+        o.crf = settings.crf; o.preset = settings.preset
+        o.frameRate = track.source.frameRate; o.timeBase = track.source.timeBase
+        if settings.keepAudio { o.audio = .init(url: source, start: track.source.start, duration: track.source.duration) }
+        return o
+    }
+
+    /// Puts segments rendered with `render(…, segment:)` together, in order, into the final video with the
+    /// source's timing and audio: the same frames, timestamps and encoder settings as a whole-clip render,
+    /// so the same bytes. Returns the number of frames.
+    @discardableResult
+    public func join(segments: [URL], track: LatentTrack, source: URL, output: URL, logger: Logger) throws -> Int {
+        guard let first = segments.first else { throw RenderError.segmentsDoNotMatch(output.path, reason: "no segments") }
+        try checkOutputPath(output, input: source)
+        let probe = try VideoReader(url: first)
+        let writer = try VideoWriter(url: output, width: probe.width, height: probe.height,
+                                     options: writerOptions(track, source: source), logger: logger)
+        do {
+            var i = 0
+            for url in segments {
+                let reader = try VideoReader(url: url)
+                while let f = try reader.nextFrame() {
+                    guard i < track.count else {
+                        throw RenderError.segmentsDoNotMatch(output.path, reason: "more frames than the track's \(track.count)")
+                    }
+                    try writer.write(VideoFrame(width: f.width, height: f.height, rgb: f.rgb, pts: track.pts[i] - track.pts[0],
+                                                timeBase: track.source.timeBase, index: i))
+                    i += 1
+                }
+            }
+            guard i == track.count else {
+                throw RenderError.segmentsDoNotMatch(output.path, reason: "\(i) frames for a track of \(track.count)")
+            }
+            try writer.finish()
+            return i
+        } catch {
+            writer.cancel()
             throw error
         }
     }

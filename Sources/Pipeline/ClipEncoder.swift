@@ -14,6 +14,16 @@ public struct EncodeReport: Sendable {
     public var stageSeconds: [(String, Double)]
 }
 
+/// The first pass over a clip: the face in every frame, smoothed and filled over time. It is cheap and
+/// runs over the whole clip even when several workers encode its segments, so that every segment sees the
+/// alignment a whole-clip run would.
+public struct FacePass: Codable, Sendable {
+    public var faces: [FaceFrame]
+    public var facesFound: Int
+    public var framesLost: Int
+    public var seconds: Double
+}
+
 /// Clip → latent track: finds and tracks the face in every frame, smooths and fills the alignment and
 /// pose over time (Faces), crops each aligned face to 256² and inverts it with the encoder.
 /// Two decoding passes keep memory flat in the clip's length: the first collects landmarks only, the
@@ -29,42 +39,52 @@ public struct ClipEncoder {
     /// `progress` is told (stage, frames done, frames expected) and returns false to cancel.
     public func encode(_ input: URL, models: AvatarModels, logger: Logger,
                        progress: ((_ stage: String, _ done: Int, _ total: Int?) -> Bool)? = nil) throws -> (LatentTrack, EncodeReport) {
-        var stages: [(String, Double)] = []
-        // Pass 1: faces.
-        var t0 = Date()
+        let faces = try facePass(input, progress: progress)
+        return try encodePass(input, faces: faces, models: models, progress: progress)
+    }
+
+    /// Pass 1: faces of the whole clip (or the encoder's time range).
+    public func facePass(_ input: URL, progress: ((_ stage: String, _ done: Int, _ total: Int?) -> Bool)? = nil) throws -> FacePass {
+        let t0 = Date()
         let tracker = try FaceTracker(paths: faceModels)
         let reader = try VideoReader(url: input, options: .init(start: start, duration: duration))
         let expected = reader.expectedFrameCount
         var measured: [FaceFrame?] = []
         var times: [Double?] = []
-        var pts: [Int64] = []
         let frames = FramePrefetcher(reader: reader)
         while let f = try frames.next() {
             let img = RGBImage(width: f.width, height: f.height, pixels: f.rgb)
             measured.append(tracker.process(img, index: measured.count, time: f.seconds))
             times.append(f.seconds)
-            pts.append(f.pts)
             if progress?("faces", measured.count, expected) == false {
                 frames.stop()
                 throw PipelineError.cancelled(output: input.path)
             }
         }
         frames.stop()
-        let lost = reader.framesLost
         let faces = try faceSmoothing.apply(measured, times: times)
-        stages.append(("faces", Date().timeIntervalSince(t0)))
+        return FacePass(faces: faces, facesFound: measured.compactMap { $0 }.count, framesLost: reader.framesLost,
+                        seconds: Date().timeIntervalSince(t0))
+    }
 
-        // Pass 2: aligned crops → encoder.
-        t0 = Date()
+    /// Pass 2: aligned crops → encoder, for the clip's frames `frames` (all when nil). Frames are counted
+    /// from the start of the encoder's time range, in decoding order, as in the face pass.
+    public func encodePass(_ input: URL, faces pass: FacePass, frames range: Range<Int>? = nil, models: AvatarModels,
+                           progress: ((_ stage: String, _ done: Int, _ total: Int?) -> Bool)? = nil) throws -> (LatentTrack, EncodeReport) {
+        let faces = pass.faces
+        let wanted = range.map { $0.clamped(to: 0..<faces.count) } ?? 0..<faces.count
+        let t0 = Date()
+        let reader = try VideoReader(url: input, options: .init(start: start, duration: duration))
         let source = try TrackSource.describe(input, width: reader.width, height: reader.height, frameRate: reader.frameRate,
                                               timeBase: reader.timeBase, start: start, duration: duration)
         let arch = models.encoder.architecture
         var track = LatentTrack(source: source, model: models.trackIdentity, numWs: arch.styleCount, wDim: arch.styleWidth)
-        let second = FramePrefetcher(reader: try VideoReader(url: input, options: .init(start: start, duration: duration)))
+        let second = FramePrefetcher(reader: reader)
         var i = 0
         var cropSeconds = 0.0
-        while let f = try second.next() {
-            guard i < faces.count else { break }
+        while i < wanted.upperBound, let f = try second.next() {
+            defer { i += 1 }
+            guard i >= wanted.lowerBound else { continue }
             let face = faces[i]
             let c0 = Date()
             let crop = AlignedCrop.crop(RGBImage(width: f.width, height: f.height, pixels: f.rgb), transform: face.quad.transform, size: EncoderArchitecture.inputSize)
@@ -74,19 +94,16 @@ public struct ClipEncoder {
                          quad: face.quad.corners.flatMap { [Float($0.x), Float($0.y)] },
                          landmarks: face.landmarks.flatMap { [Float($0.x), Float($0.y)] },
                          pts: f.pts, faceFound: !face.isFilled)
-            i += 1
-            if progress?("encode", i, faces.count) == false {
+            if progress?("encode", i + 1 - wanted.lowerBound, wanted.count) == false {
                 second.stop()
                 throw PipelineError.cancelled(output: input.path)
             }
         }
         second.stop()
         let encodeSeconds = Date().timeIntervalSince(t0)
-        stages.append(("align+crop", cropSeconds))
-        stages.append(("encoder", encodeSeconds - cropSeconds))
-        let found = measured.compactMap { $0 }.count
-        return (track, EncodeReport(frames: track.count, facesFound: found, framesFilled: track.count - found,
-                                    framesLost: lost, stageSeconds: stages))
+        let stages = [("faces", pass.seconds), ("align+crop", cropSeconds), ("encoder", encodeSeconds - cropSeconds)]
+        return (track, EncodeReport(frames: track.count, facesFound: pass.facesFound, framesFilled: track.count - track.faceFound.filter { $0 }.count,
+                                    framesLost: pass.framesLost, stageSeconds: stages))
     }
 }
 

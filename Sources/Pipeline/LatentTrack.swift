@@ -99,6 +99,14 @@ public struct LatentTrack: Sendable, Equatable {
     public mutating func replaceCameras(_ new: [Float]) { precondition(new.count == cameras.count); cameras = new }
     public mutating func replaceQuads(_ new: [Float]) { precondition(new.count == quads.count); quads = new }
 
+    /// Appends every frame of `other`, a later segment of the same clip encoded with the same model.
+    public mutating func append(contentsOf other: LatentTrack) {
+        precondition(other.source == source && other.model == model && other.codeSize == codeSize,
+                     "segments of different clips or models cannot be joined")
+        codes += other.codes; cameras += other.cameras; quads += other.quads; landmarks += other.landmarks
+        pts += other.pts; faceFound += other.faceFound
+    }
+
     /// Frames `range` as a track of their own (for segments).
     public func slice(_ range: Range<Int>) -> LatentTrack {
         var t = LatentTrack(source: source, model: model, numWs: numWs, wDim: wDim)

@@ -72,6 +72,49 @@ final class AvatarPipelineTests: XCTestCase {
         XCTAssertLessThanOrEqual(report.render.smoothing.codeJitterAfter, report.render.smoothing.codeJitterBefore)
     }
 
+    func testSegmentsEncodedAndRenderedApartJoinIntoTheWholeClipRender() throws {
+        // What workers sharing one clip do: one face pass, the encoder per segment, the track joined and
+        // smoothed whole, each segment rendered apart, then the segments joined with the audio.
+        var enc = ClipEncoder()
+        enc.duration = 0.4
+        let m = try models()
+        let faces = try enc.facePass(Self.sample)
+        let segments = [0..<4, 4..<7, 7..<10]
+        var joined: LatentTrack?
+        for r in segments {
+            let (part, _) = try enc.encodePass(Self.sample, faces: faces, frames: r, models: m)
+            XCTAssertEqual(part.count, r.count)
+            if joined == nil { joined = part } else { joined!.append(contentsOf: part) }
+        }
+        let whole = try track()
+        XCTAssertEqual(joined, whole, "segment tracks must join into the whole-clip track")
+
+        var s = RenderSettings()
+        s.preset = "ultrafast"
+        s.layout = .pasteBack
+        s.camera = .orbit(seconds: nil)
+        let renderer = AvatarRenderer(models: m, settings: s)
+        let unsplit = dir.appendingPathComponent("whole.mp4")
+        _ = try renderer.render(whole, source: Self.sample, output: unsplit, logger: logger)
+        var parts: [URL] = []
+        for (k, r) in segments.enumerated() {
+            let u = dir.appendingPathComponent("part-\(k).mkv")
+            let report = try renderer.render(try XCTUnwrap(joined), source: Self.sample, output: u, segment: r, logger: logger)
+            XCTAssertEqual(report.frames, r.count)
+            parts.append(u)
+        }
+        let out = dir.appendingPathComponent("joined.mp4")
+        XCTAssertEqual(try renderer.join(segments: parts, track: try XCTUnwrap(joined), source: Self.sample, output: out, logger: logger), 10)
+        XCTAssertEqual(try Data(contentsOf: out), try Data(contentsOf: unsplit), "joined segments must give the whole-clip video")
+        // A missing segment is a clear error, and leaves no output behind.
+        let bad = dir.appendingPathComponent("bad.mp4")
+        XCTAssertThrowsError(try renderer.join(segments: Array(parts.dropLast()), track: try XCTUnwrap(joined), source: Self.sample,
+                                               output: bad, logger: logger)) { error in
+            XCTAssertTrue("\(error)".contains("7 frames for a track of 10"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: bad.path))
+    }
+
     func testRenderingIsDeterministic() throws {
         var s = RenderSettings()
         s.camera = .orbit(seconds: nil)
