@@ -162,6 +162,59 @@ final class JobFileTests: XCTestCase {
         XCTAssertTrue(syntax.first?.message.hasPrefix("syntax error") == true, "\(syntax)")
     }
 
+    func testLongClipsBecomeSegmentJobsAndAJoinJob() throws {
+        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("samples/talking-head.mp4")
+        try FileManager.default.copyItem(at: sample, to: directory.file("clips/talk.mp4"))
+        // 100 frames at 25 fps: 1.5 s segments are 38 frames, so 3 of them.
+        let jobs = try plan("split.yaml", """
+            kind: avatar
+            inputs: [clips/talk.mp4]
+            output: out/{clip}.mp4
+            segment_seconds: 1.5
+            settings: [{style: sketch}]
+            """)
+        XCTAssertEqual(jobs.count, 4)
+        let segments = jobs.compactMap(\.payload.segment)
+        XCTAssertEqual(segments.map(\.index), [0, 1, 2, nil])
+        XCTAssertTrue(segments.allSatisfy { $0.frames == 38 && $0.count == 3 })
+        XCTAssertEqual(segments[2].range(2, total: 100), 76..<100, "the last segment runs to the end")
+        XCTAssertEqual(jobs.last?.payload.output, directory.file("out/talk.mp4").path)
+        XCTAssertTrue(jobs.dropLast().allSatisfy { $0.spec.priority == 1 && $0.payload.output.contains("/out/.talk.mp4.segments/") },
+                      "segment jobs write receipts beside the output and run before the join job")
+        XCTAssertEqual(Set(jobs.map(\.spec.key)).count, 4)
+        // A clip shorter than one segment stays one job.
+        let short = try plan("short.yaml", """
+            kind: avatar
+            inputs: [clips/talk.mp4]
+            output: out/{clip}-short.mp4
+            segment_seconds: 10
+            settings: [{style: sketch}]
+            """)
+        XCTAssertEqual(short.count, 1)
+        XCTAssertNil(short[0].payload.segment)
+    }
+
+    func testSegmentSecondsIsCheckedAndOnlyForAvatarJobs() {
+        let transcode = diagnostics("t.yaml", """
+            inputs: [clips/one.mp4]
+            output: out/{clip}.mp4
+            segment_seconds: 2
+            settings: [{style: identity}]
+            """)
+        XCTAssertEqual(transcode.map(\.field), ["segment_seconds"])
+        XCTAssertTrue(transcode.first?.message.contains("only the avatar kind") == true, "\(transcode)")
+        let bad = diagnostics("a.yaml", """
+            kind: avatar
+            inputs: [clips/one.mp4]
+            output: out/{clip}.mp4
+            segment_seconds: soon
+            settings: [{style: sketch}]
+            """)
+        XCTAssertEqual(bad.map(\.field), ["segment_seconds"])
+        XCTAssertEqual(bad.first?.line, 4)
+    }
+
     func testDiagnosticFormatIsFileLineColumnFieldMessage() {
         let diagnostic = JobFileDiagnostic(file: "jobs.yaml", line: 3, column: 5, field: "settings[0].style", message: "missing")
         XCTAssertEqual(diagnostic.description, "jobs.yaml:3:5: settings[0].style: missing")

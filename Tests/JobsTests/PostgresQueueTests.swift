@@ -53,6 +53,7 @@ final class PostgresQueueTests: XCTestCase {
     func testBadJobFileChangesNothing() async throws { try await workers.badJobFileChangesNothing() }
     func testSigtermLetsRunningJobFinish() async throws { try await workers.sigtermLetsRunningJobFinish() }
     func testCancellingARunningJobStopsItsWorker() async throws { try await workers.cancellingARunningJobStopsItsWorker() }
+    func testSegmentedClipEqualsTheUnsplitRun() async throws { try await workers.segmentedClipEqualsTheUnsplitRun() }
 
     func testSchemaVersionIsRecordedAndNewerSchemaIsRefused() async throws {
         let directory = try TemporaryDirectory("schema")

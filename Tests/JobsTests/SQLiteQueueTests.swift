@@ -26,6 +26,7 @@ final class SQLiteQueueTests: XCTestCase {
     func testBadJobFileChangesNothing() async throws { try await workers.badJobFileChangesNothing() }
     func testSigtermLetsRunningJobFinish() async throws { try await workers.sigtermLetsRunningJobFinish() }
     func testCancellingARunningJobStopsItsWorker() async throws { try await workers.cancellingARunningJobStopsItsWorker() }
+    func testSegmentedClipEqualsTheUnsplitRun() async throws { try await workers.segmentedClipEqualsTheUnsplitRun() }
 
     func testDatabaseIsInWALMode() async throws {
         let directory = try TemporaryDirectory("wal")

@@ -324,4 +324,52 @@ struct WorkerScenarios {
         XCTAssertNotEqual(wrong.status, 0)
         XCTAssertTrue(wrong.stderr.contains("only dead or cancelled jobs can be retried"), wrong.stderr)
     }
+
+    /// A clip split into segments and shared by three workers gives the same video, byte for byte, as one job
+    /// rendering it whole: the face pass and the smoothing windows see the whole clip across segment borders.
+    func segmentedClipEqualsTheUnsplitRun() async throws {
+        let batch = try Batch(backend: backend, label: "segments")
+        // A cache of its own, so the segments' face pass and tracks are made here rather than found.
+        batch.extraEnvironment["AVATARIZE_CACHE"] = batch.url("cache").path
+        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("samples/talking-head.mp4")
+        try FileManager.default.createDirectory(at: batch.url("clips"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: sample, to: batch.url("clips/talk.mp4"))
+        for (name, extra) in [("split", "segment_seconds: 1.6\n"), ("whole", "")] {
+            try batch.directory.write("\(name).yaml", """
+                kind: avatar
+                inputs: [clips/talk.mp4]
+                output: out/{clip}-\(name).mp4
+                \(extra)settings:
+                  - style: sketch
+                """)
+            let enqueue = try batch.avatarize(["enqueue", batch.url("\(name).yaml").path, "--queue", batch.queueURL])
+            XCTAssertEqual(enqueue.status, 0, enqueue.stderr)
+        }
+        let workers = try (0..<3).map { _ in try batch.startWorker(["--drain", "--poll-seconds", "0.1"]) }
+        for worker in workers {
+            let status = await worker.wait(timeout: 300)
+            XCTAssertEqual(status, 0, worker.output)
+        }
+        let queue = try await batch.openQueue()
+        let jobs = try await queue.jobs(state: nil, limit: 100)
+        // 100 frames at 25 fps in 40-frame segments: three segment jobs, one join job, one whole-clip job.
+        XCTAssertEqual(jobs.count, 5)
+        XCTAssertTrue(jobs.allSatisfy { $0.state == .succeeded && $0.attempts == 1 }, "\(jobs.map { ($0.id, $0.state, $0.attempts) })")
+        var owners = Set<String>()
+        for job in jobs where job.payload.contains("\"index\"") {
+            if let owner = try await queue.events(jobID: job.id).first(where: { $0.kind == .succeeded })?.worker { owners.insert(owner) }
+        }
+        XCTAssertGreaterThanOrEqual(owners.count, 2, "the segments were shared between workers")
+        try await queue.close()
+
+        let split = try Data(contentsOf: batch.url("out/talk-split.mp4"))
+        XCTAssertEqual(split, try Data(contentsOf: batch.url("out/talk-whole.mp4")), "segmented and whole runs must give the same video")
+        let probe = try ClipMaker.probe(batch.url("out/talk-split.mp4"))
+        XCTAssertEqual(probe.frames, 100)
+        XCTAssertTrue(probe.hasAudio)
+        XCTAssertEqual(batch.stagingLeftovers(under: "out"), [])
+        let kept = try FileManager.default.contentsOfDirectory(atPath: batch.url("out/.talk-split.mp4.segments").path)
+        XCTAssertEqual(kept.filter { $0.hasSuffix(".mkv") }, [], "joined segments are removed")
+    }
 }

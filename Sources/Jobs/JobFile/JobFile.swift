@@ -10,6 +10,7 @@ import Foundation
 /// output_root: out           # optional; default: the job file's folder
 /// priority: 0                # optional; larger runs first
 /// max_attempts: 3            # optional
+/// segment_seconds: 10        # optional (kind avatar): clips longer than this are shared by several workers
 /// settings:
 ///   - style: identity
 /// ```
@@ -29,6 +30,8 @@ public struct JobFile: Sendable {
     public var outputRoot: Located<String>?
     public var priority: Int
     public var maxAttempts: Int
+    /// Split clips longer than this into segments of this length, so several workers share one clip.
+    public var segmentSeconds: Located<Double>? = nil
     public var settings: [Located<RenderSettings>]
 
     /// The folder relative paths in the file are resolved against.
@@ -36,5 +39,5 @@ public struct JobFile: Sendable {
         URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL
     }
 
-    public static let fieldNames = ["kind", "inputs", "output", "output_root", "priority", "max_attempts", "settings"]
+    public static let fieldNames = ["kind", "inputs", "output", "output_root", "priority", "max_attempts", "segment_seconds", "settings"]
 }

@@ -102,6 +102,16 @@ public struct JobFileParser: Sendable {
 
         let priority = mapping["priority"].flatMap { diagnostics.int($0, field: "priority", range: -1_000_000...1_000_000) } ?? 0
         let maxAttempts = mapping["max_attempts"].flatMap { diagnostics.int($0, field: "max_attempts", range: 1...100) } ?? 3
+        var segmentSeconds: JobFile.Located<Double>?
+        if let node = mapping["segment_seconds"] {
+            if let kind, !(kind is AvatarJobKind) {
+                diagnostics.add(at: node, field: "segment_seconds", "only the avatar kind splits clips into segments")
+            } else if node.scalar != nil, let value = node.float, value.isFinite, value >= 0.1 {
+                segmentSeconds = diagnostics.locate(value, at: node, field: "segment_seconds")
+            } else {
+                diagnostics.add(at: node, field: "segment_seconds", "must be a number of seconds, at least 0.1")
+            }
+        }
 
         var settings: [JobFile.Located<RenderSettings>] = []
         if let node = mapping["settings"] {
@@ -122,7 +132,7 @@ public struct JobFileParser: Sendable {
         guard diagnostics.items.isEmpty, let output else { throw JobFileError.invalid(diagnostics.items) }
         let kindLocated = diagnostics.locate(kindName, at: kindNode ?? root, field: "kind")
         return JobFile(path: path, kind: kindLocated, inputs: inputs, output: output, outputRoot: outputRoot,
-                       priority: priority, maxAttempts: maxAttempts, settings: settings)
+                       priority: priority, maxAttempts: maxAttempts, segmentSeconds: segmentSeconds, settings: settings)
     }
 
     private func parseSettings(_ node: Node, field: String, kind: (any JobKind)?, diagnostics: inout Diagnostics) -> RenderSettings? {

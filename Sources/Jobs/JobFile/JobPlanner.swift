@@ -1,4 +1,5 @@
 import Foundation
+import Video
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -75,6 +76,7 @@ public struct JobPlanner: Sendable {
         var planned: [PlannedJob] = []
         var outputs: [String: String] = [:]
         var digests: [String: String] = [:]
+        var frameCounts: [String: (frames: Int, rate: Double)] = [:]
         if let template {
             for input in inputs {
                 let inputURL = URL(fileURLWithPath: input)
@@ -114,18 +116,53 @@ public struct JobPlanner: Sendable {
                             continue
                         }
                     }
-                    let payload = JobPayload(input: input, output: output.path, outputRoot: root.path, clip: clip,
-                                             settings: settings.value)
+                    // Clips longer than segment_seconds become segment jobs plus a join job.
+                    var segments: (frames: Int, count: Int)?
+                    if let seconds = file.segmentSeconds {
+                        if frameCounts[input] == nil {
+                            do {
+                                let video = try MediaInfo.probe(URL(fileURLWithPath: input)).video
+                                let rate = video?.frameRate ?? 0
+                                let frames = video?.frameCount ?? Int(((video?.duration ?? 0) * rate).rounded())
+                                frameCounts[input] = (frames, rate)
+                            } catch {
+                                problem(seconds, "cannot read input \(input) to split it: \(error)")
+                                continue
+                            }
+                        }
+                        if let (frames, rate) = frameCounts[input], rate > 0 {
+                            let per = max(1, Int((seconds.value * rate).rounded()))
+                            let count = (frames + per - 1) / per
+                            if count > 1 { segments = (per, count) }
+                        }
+                    }
                     do {
                         let settingsJSON = try JobPayload.canonicalJSON(settings.value)
-                        // Output path is part of the key: two outputs of identical content are two wanted files.
-                        let key = InputFingerprint.sha256(of: [
-                            "avatarize-job-v1", kind.name, kind.identity, digest, settingsJSON, output.path,
-                        ].joined(separator: "\n"))
-                        planned.append(PlannedJob(
-                            spec: JobSpec(key: key, kind: kind.name, payload: try payload.encoded(), priority: file.priority,
-                                          maxAttempts: file.maxAttempts),
-                            payload: payload))
+                        func job(output path: String, segment: JobSegment?, priority: Int, keyParts: [String]) throws -> PlannedJob {
+                            let payload = JobPayload(input: input, output: path, outputRoot: root.path, clip: clip,
+                                                     settings: settings.value, segment: segment)
+                            // Output path is part of the key: two outputs of identical content are two wanted files.
+                            let key = InputFingerprint.sha256(of: [
+                                "avatarize-job-v1", kind.name, kind.identity, digest, settingsJSON, path,
+                            ].joined(separator: "\n") + keyParts.map { "\n" + $0 }.joined())
+                            return PlannedJob(spec: JobSpec(key: key, kind: kind.name, payload: try payload.encoded(),
+                                                            priority: priority, maxAttempts: file.maxAttempts),
+                                              payload: payload)
+                        }
+                        if let (per, count) = segments {
+                            let folder = output.deletingLastPathComponent()
+                                .appendingPathComponent(".\(output.lastPathComponent).segments").path
+                            // Segment jobs a step ahead of their join job, so they are claimed first.
+                            for k in 0..<count {
+                                let part = (folder as NSString).appendingPathComponent(String(format: "part-%03d.done", k))
+                                planned.append(try job(output: part, segment: JobSegment(frames: per, count: count, index: k, folder: folder),
+                                                       priority: file.priority + 1, keyParts: ["segment \(k) of \(count) × \(per) frames"]))
+                            }
+                            planned.append(try job(output: output.path, segment: JobSegment(frames: per, count: count, index: nil, folder: folder),
+                                                   priority: file.priority, keyParts: ["joined from \(count) × \(per) frames"]))
+                        } else {
+                            planned.append(try job(output: output.path, segment: nil, priority: file.priority, keyParts: []))
+                        }
                     } catch {
                         problem(settings, "cannot encode settings: \(error)")
                     }

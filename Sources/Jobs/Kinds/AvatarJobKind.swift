@@ -47,8 +47,13 @@ public struct AvatarJobKind: JobKind {
         let hash = try contentHash(of: input)
         let key = (models.trackIdentity + hash).utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
         let cached = Self.trackCache().appendingPathComponent("\(hash.prefix(16))-\(String(key, radix: 16)).track")
+        if let segment = payload.segment {
+            try runSegmented(segment, input: input, output: output, models: models, settings: settings, cachedTrack: cached,
+                             logger: logger, progress: progress, cancellation: cancellation)
+            return
+        }
         var track: LatentTrack
-        if let t = try? LatentTrack.load(from: cached), (try? t.check(source: input, model: models.trackIdentity, trackPath: cached.path)) != nil {
+        if let t = Self.validTrack(at: cached, input: input, models: models) {
             track = t
             logger.info("reusing latent track \(cached.path)")
         } else {

@@ -12,13 +12,17 @@ public struct JobPayload: Codable, Sendable, Equatable {
     /// The input's `{clip}` name.
     public var clip: String
     public var settings: RenderSettings
+    /// Set when the clip is shared by several jobs (job files' segment_seconds).
+    public var segment: JobSegment?
 
-    public init(input: String, output: String, outputRoot: String, clip: String, settings: RenderSettings) {
+    public init(input: String, output: String, outputRoot: String, clip: String, settings: RenderSettings,
+                segment: JobSegment? = nil) {
         self.input = input
         self.output = output
         self.outputRoot = outputRoot
         self.clip = clip
         self.settings = settings
+        self.segment = segment
     }
 
     /// Deterministic JSON (sorted keys) so that equal payloads store equal text.
@@ -26,5 +30,29 @@ public struct JobPayload: Codable, Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}
+
+/// One job's share of a clip split into segments: segment jobs each encode and render a stretch of frames
+/// (and help with the others' when they are done first); the join job puts the rendered segments together
+/// into the final output. Every job can make anything still missing, so none waits on another's claim.
+public struct JobSegment: Codable, Sendable, Equatable {
+    /// Frames per segment.
+    public var frames: Int
+    /// Segments planned (the last one runs to the clip's end, whatever its measured length).
+    public var count: Int
+    /// This job's segment; nil for the join job.
+    public var index: Int?
+    /// Absolute folder, inside the output root, where the rendered segments are kept until joined.
+    public var folder: String
+
+    public init(frames: Int, count: Int, index: Int?, folder: String) {
+        self.frames = frames; self.count = count; self.index = index; self.folder = folder
+    }
+
+    /// The frames of segment `k` for a clip of `total` frames.
+    public func range(_ k: Int, total: Int) -> Range<Int> {
+        let lower = min(k * frames, total)
+        return lower..<(k == count - 1 ? total : min((k + 1) * frames, total))
     }
 }

@@ -9,6 +9,8 @@ final class Batch {
     let queueURL: String
     let backend: any QueueBackend
     let executable: String
+    /// Added to the environment of every avatarize process this batch starts.
+    var extraEnvironment: [String: String] = [:]
 
     init(backend: any QueueBackend, label: String) throws {
         self.backend = backend
@@ -22,7 +24,7 @@ final class Batch {
     /// Runs an avatarize command to completion (from a different working folder than the job file's, so that
     /// path resolution against the job file's folder is exercised).
     func avatarize(_ arguments: [String]) throws -> ProcessRunner.Output {
-        let output = try ProcessRunner.run(executable, arguments, environment: Self.environment,
+        let output = try ProcessRunner.run(executable, arguments, environment: Self.environment.merging(extraEnvironment) { $1 },
                                            currentDirectory: URL(fileURLWithPath: NSTemporaryDirectory()))
         assertNoSecrets(output.stdout + output.stderr)
         return output
@@ -31,7 +33,7 @@ final class Batch {
     /// Starts a worker process; output goes to files in the batch folder, read back by `WorkerProcess.output`.
     func startWorker(_ extra: [String]) throws -> WorkerProcess {
         try WorkerProcess(executable: executable, arguments: ["worker", "--queue", queueURL] + extra,
-                          logFolder: directory.url, environment: Self.environment)
+                          logFolder: directory.url, environment: Self.environment.merging(extraEnvironment) { $1 })
     }
 
     func openQueue() async throws -> any JobQueue {

@@ -1,0 +1,133 @@
+import Foundation
+import Logging
+import Pipeline
+import Video
+
+/// A clip shared by several jobs (job files' segment_seconds). Each piece of work is a file made once:
+/// the face pass of the whole clip and each segment's latent track in the track cache, each segment's
+/// rendered video (lossless) in the job's segment folder. A job makes its own piece first and then
+/// whatever else is still missing, waiting on a piece another worker is making rather than making it
+/// twice; so no job depends on another being claimed, and a crashed worker's piece is made by the next.
+/// The joined video equals a whole-clip run: the face pass and smoothing always see the whole clip.
+extension AvatarJobKind {
+    func runSegmented(_ segment: JobSegment, input: URL, output: URL, models: AvatarModels, settings: Pipeline.RenderSettings,
+                      cachedTrack: URL, logger: Logger, progress: @escaping @Sendable (JobProgress) -> Void,
+                      cancellation: CancellationFlag) throws {
+        let track = try segmentedTrack(segment, input: input, models: models, cachedTrack: cachedTrack,
+                                       progress: progress, cancellation: cancellation)
+        let renderer = AvatarRenderer(models: models, settings: settings)
+        let folder = URL(fileURLWithPath: segment.folder)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        func video(_ k: Int) -> URL { folder.appendingPathComponent(String(format: "part-%03d.mkv", k)) }
+        // Renders segment k unless it is there; false for an empty segment (the clip was shorter than planned).
+        func renderSegment(_ k: Int) throws -> Bool {
+            let range = segment.range(k, total: track.count)
+            guard !range.isEmpty else { return false }
+            try makeOnce(video(k)) { tmp in
+                _ = try renderer.render(track, source: input, output: tmp, segment: range, logger: logger) { done, total in
+                    progress(JobProgress(done: done, total: total))
+                    return !cancellation.isSet
+                }
+            }
+            return true
+        }
+        if let k = segment.index {
+            let made = try renderSegment(k)
+            // The job's own output is a receipt; the segment itself waits in the folder for the join job.
+            let receipt: [String: Any] = ["segment": k, "of": segment.count, "frames": segment.range(k, total: track.count).count,
+                                          "video": made ? video(k).lastPathComponent : NSNull()]
+            try JSONSerialization.data(withJSONObject: receipt, options: [.sortedKeys]).write(to: output)
+        } else {
+            var videos: [URL] = []
+            for k in 0..<segment.count where try renderSegment(k) { videos.append(video(k)) }
+            try renderer.join(segments: videos, track: track, source: input, output: output, logger: logger)
+            // The frames are in the output now; a join that fails to commit makes them again. The locks
+            // only spare duplicate work (every piece is the same whoever makes it), so they can go too.
+            for v in videos {
+                try? FileManager.default.removeItem(at: v)
+                try? FileManager.default.removeItem(atPath: v.path + ".lock")
+            }
+        }
+    }
+
+    /// The whole clip's latent track: from the cache when a job made it before, else joined from the
+    /// segments' tracks, encoding the missing ones (this job's segment first).
+    func segmentedTrack(_ segment: JobSegment, input: URL, models: AvatarModels, cachedTrack: URL,
+                        progress: @escaping @Sendable (JobProgress) -> Void, cancellation: CancellationFlag) throws -> LatentTrack {
+        if let t = Self.validTrack(at: cachedTrack, input: input, models: models) { return t }
+        try FileManager.default.createDirectory(at: cachedTrack.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let base = cachedTrack.deletingPathExtension().path
+        let encoder = ClipEncoder()
+        let facesURL = URL(fileURLWithPath: base + ".faces.json")
+        try makeOnce(facesURL) { tmp in
+            let pass = try encoder.facePass(input) { _, _, _ in !cancellation.isSet }
+            try JSONEncoder().encode(pass).write(to: tmp)
+        }
+        let faces = try JSONDecoder().decode(FacePass.self, from: Data(contentsOf: facesURL))
+        let total = faces.faces.count
+        var parts = [LatentTrack?](repeating: nil, count: segment.count)
+        let first = segment.index ?? 0
+        for step in 0..<segment.count {
+            let k = (first + step) % segment.count
+            let range = segment.range(k, total: total)
+            guard !range.isEmpty else { continue }
+            let url = URL(fileURLWithPath: base + ".segment-\(k)-of-\(segment.count)x\(segment.frames).track")
+            try makeOnce(url) { tmp in
+                let (part, _) = try encoder.encodePass(input, faces: faces, frames: range, models: models) { _, done, count in
+                    progress(JobProgress(done: done, total: count ?? 0))
+                    return !cancellation.isSet
+                }
+                try part.save(to: tmp)
+            }
+            parts[k] = try LatentTrack.load(from: url)
+        }
+        var track: LatentTrack?
+        for part in parts.compactMap({ $0 }) {
+            if track == nil { track = part } else { track!.append(contentsOf: part) }
+        }
+        guard let track, track.count == total else {
+            throw RenderError.segmentsDoNotMatch(input.path, reason: "the segments' tracks hold \(parts.compactMap { $0 }.reduce(0) { $0 + $1.count }) of \(total) frames")
+        }
+        try? makeOnce(cachedTrack) { tmp in try track.save(to: tmp) }
+        return track
+    }
+
+    /// A cached track that matches this clip and these models, if there is one.
+    static func validTrack(at url: URL, input: URL, models: AvatarModels) -> LatentTrack? {
+        guard let t = try? LatentTrack.load(from: url),
+              (try? t.check(source: input, model: models.trackIdentity, trackPath: url.path)) != nil else { return nil }
+        return t
+    }
+}
+
+/// Makes `target` once among processes that share its folder: the first to take its lock makes it into a
+/// temporary sibling and renames that into place; the others wait for the lock and then find it made.
+/// A maker that dies releases the lock with its process, and the next one makes the file.
+func makeOnce(_ target: URL, _ make: (URL) throws -> Void) throws {
+    let fm = FileManager.default
+    if fm.fileExists(atPath: target.path) { return }
+    let lockPath = target.path + ".lock"
+    let fd = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw JobRunError.cannotLock(lockPath, String(cString: strerror(errno))) }
+    defer { close(fd) }
+    guard flock(fd, LOCK_EX) == 0 else { throw JobRunError.cannotLock(lockPath, String(cString: strerror(errno))) }
+    defer { flock(fd, LOCK_UN) }
+    if fm.fileExists(atPath: target.path) { return }
+    let tmp = temporarySibling(of: target)
+    do {
+        try make(tmp)
+        guard rename(tmp.path, target.path) == 0 else { throw JobRunError.cannotLock(target.path, String(cString: strerror(errno))) }
+    } catch {
+        try? fm.removeItem(at: tmp)
+        throw error
+    }
+}
+
+enum JobRunError: Error, CustomStringConvertible {
+    case cannotLock(String, String)
+    var description: String {
+        switch self {
+        case let .cannotLock(path, reason): return "\(path): cannot create or lock (\(reason))"
+        }
+    }
+}
