@@ -146,13 +146,7 @@ extension Winograd {
                     let c0 = comb, c1 = comb + len, c2 = comb + 2 * len
                     let c3 = comb + 3 * len, c4 = comb + 4 * len, c5 = comb + 5 * len
                     for j in 0..<len {
-                        let a0 = d0[j], a1 = d1[j], a2 = d2[j], a3 = d3[j], a4 = d4[j], a5 = d5[j]
-                        c0[j] = 4 * a0 - 5 * a2 + a4
-                        c1[j] = -4 * a1 - 4 * a2 + a3 + a4
-                        c2[j] = 4 * a1 - 4 * a2 - a3 + a4
-                        c3[j] = -2 * a1 - a2 + 2 * a3 + a4
-                        c4[j] = 2 * a1 - a2 - 2 * a3 + a4
-                        c5[j] = 4 * a1 - 5 * a3 + a5
+                        (c0[j], c1[j], c2[j], c3[j], c4[j], c5[j]) = bt(d0[j], d1[j], d2[j], d3[j], d4[j], d5[j])
                     }
                     // B over columns.
                     for i in 0..<6 {
@@ -162,18 +156,20 @@ extension Winograd {
                         }
                         let o0 = out(0), o1 = out(1), o2 = out(2), o3 = out(3), o4 = out(4), o5 = out(5)
                         for tx in 0..<tw {
-                            let b0 = p0[tx], b1 = p1[tx], b2 = p2[tx], b3 = p3[tx], b4 = p0[tx + 1], b5 = p1[tx + 1]
-                            o0[tx] = 4 * b0 - 5 * b2 + b4
-                            o1[tx] = -4 * b1 - 4 * b2 + b3 + b4
-                            o2[tx] = 4 * b1 - 4 * b2 - b3 + b4
-                            o3[tx] = -2 * b1 - b2 + 2 * b3 + b4
-                            o4[tx] = 2 * b1 - b2 - 2 * b3 + b4
-                            o5[tx] = 4 * b1 - 5 * b3 + b5
+                            (o0[tx], o1[tx], o2[tx], o3[tx], o4[tx], o5[tx]) = bt(p0[tx], p1[tx], p2[tx], p3[tx], p0[tx + 1], p1[tx + 1])
                         }
                     }
                 }
             }
         }
+    }
+
+    /// Bᵀ times a column of six (one step of the input transform; rows and columns both use it).
+    @inline(__always)
+    private static func bt(_ a0: Float, _ a1: Float, _ a2: Float, _ a3: Float, _ a4: Float, _ a5: Float)
+        -> (Float, Float, Float, Float, Float, Float) {
+        (4 * a0 - 5 * a2 + a4, -4 * a1 - 4 * a2 + a3 + a4, 4 * a1 - 4 * a2 - a3 + a4,
+         -2 * a1 - a2 + 2 * a3 + a4, 2 * a1 - a2 - 2 * a3 + a4, 4 * a1 - 5 * a3 + a5)
     }
 
     /// Y = Aᵀ M A per output channel and tile: rows of M first (6 → 4), then columns, 4×4 outputs per tile.
