@@ -94,13 +94,6 @@ public enum Pointwise {
         avz_sigmoid_bias_rows(x, bias, rows, cols, scale, shift)
     }
 
-    /// softplus over a buffer.
-    public static func softplus(_ x: UnsafeMutablePointer<Float>, count n: Int) {
-        Parallel.forChunks(n, grain: 1 << 14) { s, e in
-            for i in s..<e { x[i] = softplus(x[i]) }
-        }
-    }
-
     @inlinable @inline(__always)
     public static func sigmoid(_ x: Float) -> Float {
         1 / (1 + exp(-x))

@@ -44,21 +44,10 @@ extension Winograd {
         return u
     }
 
-    /// output [O, H, W] = conv3×3(input [I, H, W], padding 1), H and W multiples of 4; scales as in conv3x3F2.
-    static func conv3x3F4(
-        input: UnsafePointer<Float>, inChannels ic: Int, height h: Int, width w: Int,
-        transformedWeights u: UnsafePointer<Float>, outChannels oc: Int,
-        inputScale: UnsafePointer<Float>?, outputScale: UnsafePointer<Float>?,
-        output: UnsafeMutablePointer<Float>, budget: Int
-    ) {
-        conv3x3F4(input: input, inChannels: ic, height: h, width: w, phases: [u], outChannels: oc,
-                  inputScale: inputScale, outputScale: outputScale, output: output, budget: budget)
-    }
-
     /// Four 3×3 'same' convolutions of one input, one per output phase (py, px) = (p / 2, p % 2),
     /// interleaved into output [O, 2H, 2W]: output[o, 2y + py, 2x + px] = conv(input, phase p)[o, y, x].
     /// A ×2 upsampling convolution followed by its FIR filter is exactly this (see ModulatedConvolution);
-    /// the input transform is shared by the four phases. H and W multiples of 4; scales as in conv3x3F2.
+    /// the input transform is shared by the four phases. H and W multiples of 4; scales as in Winograd.banded.
     public static func upsamplingConv3x3(
         input: UnsafePointer<Float>, inChannels ic: Int, height h: Int, width w: Int,
         phaseWeights: [UnsafePointer<Float>], outChannels oc: Int,
@@ -66,51 +55,14 @@ extension Winograd {
         output: UnsafeMutablePointer<Float>, budget: Int = bandBudget
     ) {
         precondition(phaseWeights.count == 4 && h % 4 == 0 && w % 4 == 0, "needs 4 phases and sides that are multiples of 4")
-        conv3x3F4(input: input, inChannels: ic, height: h, width: w, phases: phaseWeights, outChannels: oc,
-                  inputScale: inputScale, outputScale: outputScale, output: output, budget: budget)
-    }
-
-    /// One phase: a plain convolution; four: the interleaved ×2 output of upsamplingConv3x3.
-    private static func conv3x3F4(
-        input: UnsafePointer<Float>, inChannels ic: Int, height h: Int, width w: Int,
-        phases: [UnsafePointer<Float>], outChannels oc: Int,
-        inputScale: UnsafePointer<Float>?, outputScale: UnsafePointer<Float>?,
-        output: UnsafeMutablePointer<Float>, budget: Int
-    ) {
-        let tw = w / 4, th = h / 4
-        let rowsPerBand = Swift.max(1, Swift.min(th, budget / Swift.max(1, 36 * (ic + oc) * tw)))
-        let maxTiles = rowsPerBand * tw
-        let v = UnsafeMutablePointer<Float>.allocate(capacity: 36 * ic * maxTiles)
-        let m = UnsafeMutablePointer<Float>.allocate(capacity: 36 * oc * maxTiles)
-        defer { v.deallocate(); m.deallocate() }
-        var ty0 = 0
-        while ty0 < th {
-            let rows = Swift.min(rowsPerBand, th - ty0)
-            let nt = rows * tw
-            OpProfile.measure("winograd input transform") {
-                inputTransformF4(input, channels: ic, height: h, width: w, tileRow0: ty0, tileRows: rows,
-                                 scale: inputScale, into: v)
-            }
-            for (p, u) in phases.enumerated() {
-                OpProfile.measure("winograd gemm") {
-                    Parallel.forEach(36) { xi in
-                        Gemm.serial(m: oc, n: nt, k: ic, a: u + xi * oc * ic, lda: ic, b: v + xi * ic * nt, ldb: nt,
-                                    c: m + xi * oc * nt, ldc: nt)
-                    }
-                }
-                OpProfile.measure("winograd output transform") {
-                    outputTransformF4(m, channels: oc, height: h, width: w, tileRow0: ty0, tileRows: rows,
-                                      scale: outputScale, phase: phases.count == 1 ? nil : (p / 2, p % 2), into: output)
-                }
-            }
-            ty0 += rows
-        }
+        banded(tile: .f4x4, input: input, inChannels: ic, height: h, width: w, phases: phaseWeights, outChannels: oc,
+               inputScale: inputScale, outputScale: outputScale, output: output, budget: budget)
     }
 
     /// V[ξ][c][tile] = (Bᵀ d B)[ξ] for the 6×6 input tile d at (4ty − 1, 4tx − 1). Each input row is split
     /// into its four column phases p_k[j] = x[4j + k − 1] (zero outside the plane), the six rows are
     /// combined by Bᵀ, and tile tx reads columns p0[tx] p1[tx] p2[tx] p3[tx] p0[tx+1] p1[tx+1].
-    private static func inputTransformF4(
+    static func inputTransformF4(
         _ input: UnsafePointer<Float>, channels ic: Int, height h: Int, width w: Int,
         tileRow0 ty0: Int, tileRows rows: Int, scale: UnsafePointer<Float>?, into v: UnsafeMutablePointer<Float>
     ) {
@@ -174,7 +126,7 @@ extension Winograd {
 
     /// Y = Aᵀ M A per output channel and tile: rows of M first (6 → 4), then columns, 4×4 outputs per tile.
     /// With a phase (py, px), output is [O, 2H, 2W] and pixel (y, x) lands at (2y + py, 2x + px).
-    private static func outputTransformF4(
+    static func outputTransformF4(
         _ m: UnsafePointer<Float>, channels oc: Int, height h: Int, width w: Int,
         tileRow0 ty0: Int, tileRows rows: Int, scale: UnsafePointer<Float>?, phase: (Int, Int)?,
         into output: UnsafeMutablePointer<Float>

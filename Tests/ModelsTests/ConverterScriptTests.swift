@@ -6,33 +6,18 @@ import XCTest
 /// tools/convert_eg3d.py's writing half, run by Fixtures/scripts/convert_eg3d_check.py under PyTorch; the
 /// bundle it writes must load here with weights identical to the fixture. Skipped without python3 + torch.
 final class ConverterScriptTests: XCTestCase {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    func python(_ args: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3"] + args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     func testConverterWritesALoadableBundle() throws {
-        let tools = Self.repoRoot.appendingPathComponent("tools")
+        let tools = PythonTool.repoRoot.appendingPathComponent("tools")
         guard FileManager.default.fileExists(atPath: tools.appendingPathComponent("convert_eg3d.py").path) else {
-            throw XCTSkip("tools/convert_eg3d.py not found from \(Self.repoRoot.path)")
+            throw XCTSkip("tools/convert_eg3d.py not found from \(PythonTool.repoRoot.path)")
         }
-        guard let probe = try? python(["-c", "import torch"]), probe.status == 0 else {
+        guard let probe = try? PythonTool.run(["-c", "import torch"]), probe.status == 0 else {
             throw XCTSkip("python3 with torch is not installed")
         }
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("avatarize-convert-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         let script = Bundle.module.url(forResource: "Fixtures/scripts/convert_eg3d_check", withExtension: "py")!
-        let r = try python([script.path, GeneratorParityTests.fixture("weights.safetensors").path, tools.path, out.path])
+        let r = try PythonTool.run([script.path, GeneratorParityTests.fixture("weights.safetensors").path, tools.path, out.path])
         XCTAssertEqual(r.status, 0, r.output)
         guard r.status == 0 else { return }
 

@@ -216,34 +216,19 @@ final class EncoderParityTests: XCTestCase {
 
     // MARK: tools/convert_e4e.py (skipped without python3 + torch)
 
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    func python(_ args: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3"] + args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     /// e4e-style and PREIM3D-style checkpoints made from the fixture go through the converter; the bundles
     /// it writes load here with every tensor unchanged and give the reference codes.
     func testConverterScript() throws {
-        let converter = Self.repoRoot.appendingPathComponent("tools/convert_e4e.py")
+        let converter = PythonTool.repoRoot.appendingPathComponent("tools/convert_e4e.py")
         guard FileManager.default.fileExists(atPath: converter.path) else {
-            throw XCTSkip("tools/convert_e4e.py not found from \(Self.repoRoot.path)")
+            throw XCTSkip("tools/convert_e4e.py not found from \(PythonTool.repoRoot.path)")
         }
-        guard let probe = try? python(["-c", "import torch, numpy"]), probe.status == 0 else {
+        guard let probe = try? PythonTool.run(["-c", "import torch, numpy"]), probe.status == 0 else {
             throw XCTSkip("python3 with torch and numpy is not installed")
         }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("e4e-convert-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let make = try python([Self.fixture("make_checkpoints.py").path, Self.fixture("weights.safetensors").path, dir.path])
+        let make = try PythonTool.run([Self.fixture("make_checkpoints.py").path, Self.fixture("weights.safetensors").path, dir.path])
         XCTAssertEqual(make.status, 0, make.output)
         guard make.status == 0 else { return }
 
@@ -260,18 +245,18 @@ final class EncoderParityTests: XCTestCase {
             XCTAssertEqual(out.codes, r.output.codes, file: file, line: line)
         }
 
-        let e4e = try python([converter.path, dir.appendingPathComponent("e4e.pt").path, "-o", dir.appendingPathComponent("e4e").path])
+        let e4e = try PythonTool.run([converter.path, dir.appendingPathComponent("e4e.pt").path, "-o", dir.appendingPathComponent("e4e").path])
         XCTAssertEqual(e4e.status, 0, e4e.output)
         XCTAssertTrue(e4e.output.contains("dropped 2 non-encoder keys"), e4e.output)
         if e4e.status == 0 { try checkBundle(dir.appendingPathComponent("e4e")) }
 
         // PREIM3D stores no latent_avg: refused with a pointer to --latent-avg, accepted with it.
         let preim = dir.appendingPathComponent("preim3d.pt").path
-        let refused = try python([converter.path, preim, "-o", dir.appendingPathComponent("refused").path])
+        let refused = try PythonTool.run([converter.path, preim, "-o", dir.appendingPathComponent("refused").path])
         XCTAssertEqual(refused.status, 1, refused.output)
         XCTAssertTrue(refused.output.contains("--latent-avg"), refused.output)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("refused/weights.safetensors").path))
-        let withAvg = try python([converter.path, preim, "-o", dir.appendingPathComponent("preim3d").path,
+        let withAvg = try PythonTool.run([converter.path, preim, "-o", dir.appendingPathComponent("preim3d").path,
                                   "--latent-avg", dir.appendingPathComponent("latent_avg.npy").path])
         XCTAssertEqual(withAvg.status, 0, withAvg.output)
         if withAvg.status == 0 { try checkBundle(dir.appendingPathComponent("preim3d")) }

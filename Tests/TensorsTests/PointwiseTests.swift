@@ -32,29 +32,6 @@ final class PointwiseTests: XCTestCase {
         XCTAssertEqual(x[3], -0.8, accuracy: 1e-6)
     }
 
-    func testGridSampleMatchesBilinearDefinition() {
-        // 3×4 plane, 2 channels, channels-last.
-        let h = 3, w = 4, c = 2
-        let planar: [Float] = (0..<(c * h * w)).map { Float($0) * 0.37 - 2 }
-        var cl = [Float](repeating: 0, count: planar.count)
-        GridSample.channelsLast(planar, channels: c, height: h, width: w, into: &cl)
-        func value(_ ch: Int, _ y: Int, _ x: Int) -> Float {
-            (y < 0 || y >= h || x < 0 || x >= w) ? 0 : planar[(ch * h + y) * w + x]
-        }
-        for (gx, gy) in [(Float(0.1), Float(-0.3)), (-1, -1), (0.99, 0.7), (1.3, 0), (-1.4, 1.2), (0.5, 0.5)] {
-            var acc: [Float] = [0, 0]
-            GridSample.accumulate(plane: cl, height: h, width: w, channels: c, gx: gx, gy: gy, scale: 1, into: &acc)
-            let ix = ((gx + 1) * Float(w) - 1) / 2, iy = ((gy + 1) * Float(h) - 1) / 2
-            let x0 = Int(ix.rounded(.down)), y0 = Int(iy.rounded(.down))
-            let ax = ix - Float(x0), ay = iy - Float(y0)
-            for ch in 0..<c {
-                let ref = value(ch, y0, x0) * (1 - ax) * (1 - ay) + value(ch, y0, x0 + 1) * ax * (1 - ay)
-                    + value(ch, y0 + 1, x0) * (1 - ax) * ay + value(ch, y0 + 1, x0 + 1) * ax * ay
-                XCTAssertEqual(acc[ch], ref, accuracy: 1e-5, "at (\(gx), \(gy))")
-            }
-        }
-    }
-
     func testRayOps() {
         let w: [Float] = [0.1, 0.5, 0.2, 0.9]
         var pooled = [Float](repeating: 0, count: 4)

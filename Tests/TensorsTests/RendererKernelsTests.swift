@@ -22,22 +22,39 @@ final class RendererKernelsTests: XCTestCase {
     }
 
     func testTriplaneSampleIsTheMeanOfThreeBilinearLookups() {
-        let res = 6, c = 5
-        let planes = random(3 * res * res * c, seed: 53)
+        // Three 4×4 planes of 2 channels, planar as the backbone writes them, then channels-last.
+        let res = 4, c = 2, hw = res * res
+        let planar: [Float] = (0..<(3 * c * hw)).map { Float($0) * 0.37 - 2 }
+        var cl = [Float](repeating: .nan, count: planar.count)
+        for p in 0..<3 {
+            planar.withUnsafeBufferPointer { src in
+                cl.withUnsafeMutableBufferPointer { dst in
+                    GridSample.channelsLast(src.baseAddress! + p * c * hw, channels: c, height: res, width: res,
+                                            into: dst.baseAddress! + p * c * hw)
+                }
+            }
+        }
+        // grid_sample(bilinear, zeros, align_corners=False) on plane p at (gx → width, gy → height).
+        func bilinear(_ p: Int, _ ch: Int, _ gx: Float, _ gy: Float) -> Float {
+            func value(_ y: Int, _ x: Int) -> Float {
+                (y < 0 || y >= res || x < 0 || x >= res) ? 0 : planar[((p * c + ch) * res + y) * res + x]
+            }
+            let ix = ((gx + 1) * Float(res) - 1) / 2, iy = ((gy + 1) * Float(res) - 1) / 2
+            let x0 = Int(ix.rounded(.down)), y0 = Int(iy.rounded(.down))
+            let ax = ix - Float(x0), ay = iy - Float(y0)
+            return value(y0, x0) * (1 - ax) * (1 - ay) + value(y0, x0 + 1) * ax * (1 - ay)
+                + value(y0 + 1, x0) * (1 - ax) * ay + value(y0 + 1, x0 + 1) * ax * ay
+        }
         // Inside, on the border, and outside the planes (zero padding).
-        let points: [Float] = [0.1, -0.3, 0.7, 0.99, -0.99, 0.2, 1.4, 0.0, -1.2, -0.5, 0.5, 0.0]
+        let points: [Float] = [0.1, -0.3, 0.7, 0.99, -0.99, 0.2, 1.4, 0.0, -1.2, -0.5, 0.5, 0.0, -1, -1, 1]
         let n = points.count / 3
         var out = [Float](repeating: .nan, count: n * c)
-        GridSample.triplane(planes, resolution: res, channels: c, points: points, count: n, into: &out)
-        planes.withUnsafeBufferPointer { pl in
-            let p = pl.baseAddress!, stride = res * res * c
-            for i in 0..<n {
-                let x = points[3 * i], y = points[3 * i + 1], z = points[3 * i + 2]
-                var acc = [Float](repeating: 0, count: c)
-                GridSample.accumulate(plane: p, height: res, width: res, channels: c, gx: x, gy: y, scale: 1, into: &acc)
-                GridSample.accumulate(plane: p + stride, height: res, width: res, channels: c, gx: x, gy: z, scale: 1, into: &acc)
-                GridSample.accumulate(plane: p + 2 * stride, height: res, width: res, channels: c, gx: z, gy: x, scale: 1, into: &acc)
-                for k in 0..<c { XCTAssertEqual(out[i * c + k], acc[k] / 3, accuracy: 1e-6) }
+        GridSample.triplane(cl, resolution: res, channels: c, points: points, count: n, into: &out)
+        for i in 0..<n {
+            let x = points[3 * i], y = points[3 * i + 1], z = points[3 * i + 2]
+            for ch in 0..<c {
+                let ref = (bilinear(0, ch, x, y) + bilinear(1, ch, x, z) + bilinear(2, ch, z, x)) / 3
+                XCTAssertEqual(out[i * c + ch], ref, accuracy: 1e-5, "point \(i) channel \(ch)")
             }
         }
     }
