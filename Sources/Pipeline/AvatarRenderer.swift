@@ -45,16 +45,16 @@ public struct AvatarRenderer {
     /// Renders the track to `output`. With `segment`, only those frames are rendered, into a lossless,
     /// silent file (.mkv) that `join` later puts together with the other segments: smoothing, edits and
     /// cameras still see the whole track, so the joined video equals a whole-clip render.
-    public func render(_ trackIn: LatentTrack, source: URL, output: URL, segment: Range<Int>? = nil, logger: Logger,
+    /// The track is read a frame at a time through the smoothing window, so memory does not grow with the clip.
+    public func render(_ track: LatentTrack, source: URL, output: URL, segment: Range<Int>? = nil, logger: Logger,
                        progress: ((_ done: Int, _ total: Int) -> Bool)? = nil) throws -> RenderReport {
-        guard trackIn.count > 0 else { throw RenderError.emptyTrack(source.path) }
+        guard track.count > 0 else { throw RenderError.emptyTrack(source.path) }
         var stages: [String: Double] = [:]
         func timed<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
             let t = Date(); defer { stages[name, default: 0] += Date().timeIntervalSince(t) }
             return try body()
         }
-        var track = trackIn
-        let smoothReport = timed("smoothing") { settings.smoothing.apply(to: &track) }
+        let smoother = SmoothedTrackReader(track, smoothing: settings.smoothing)
         let n = track.count, rate = track.source.frameRate.value
         let numWs = track.numWs, wDim = track.wDim
         guard numWs == models.style.architecture.numWs && wDim == models.style.architecture.wDim else {
@@ -100,10 +100,14 @@ public struct AvatarRenderer {
             }
             var previous: [UInt8]? = nil
             var jitter = 0.0
+            let firstPts = try track.pts(0), segmentPts = frames.isEmpty ? firstPts : try track.pts(frames.lowerBound)
+            let clipSeconds = try track.seconds(n - 1) - track.seconds(0)
+            try timed("smoothing") { try smoother.skip(to: frames.lowerBound) }
             for i in frames {
-                let t = track.seconds(i) - (track.seconds(0))
+                guard let smoothed = try timed("smoothing", { try smoother.next() }) else { break }
+                let t = Double(smoothed.pts - firstPts) * track.source.timeBase.value
                 // W+ code with semantic edits.
-                var code = Array(track.code(i))
+                var code = smoothed.code
                 timed("edits") {
                     for (e, dir) in directions {
                         let a = Float(e.value.value(frame: i, seconds: t, frameRate: rate))
@@ -123,7 +127,7 @@ public struct AvatarRenderer {
                     let v = Float(value.value(frame: i, seconds: t, frameRate: rate))
                     styles.values[k][ch] += v * std
                 }
-                let cam = camera(for: track, frame: i, seconds: t)
+                let cam = camera(following: smoothed.camera, seconds: t, clipSeconds: clipSeconds)
                 let out = timed("generator") {
                     models.style.synthesize(styles: styles, camera: cam, editPlanes: warp.map { w in
                         { planes in Self.warpFrontPlane(&planes, warp: w) }
@@ -137,9 +141,9 @@ public struct AvatarRenderer {
                     case .sideBySide, .pasteBack:
                         guard let vf = try sourceFrames?.next() else { throw TrackError.sourceMismatch(track: "track", source: source.path, reason: "the source has fewer frames than the track") }
                         let img = RGBImage(width: vf.width, height: vf.height, pixels: vf.rgb)
-                        let quad = Self.quad(track, i)
+                        let quad = Self.quad(smoothed.quad)
                         if settings.layout == .pasteBack {
-                            let lm = Self.points(track.landmarks(i))
+                            let lm = Self.points(smoothed.landmarks)
                             return PasteBack().composite(frame: img, rendered: avatar, quad: quad, landmarks: lm)
                         }
                         let crop = AlignedCrop.crop(img, transform: quad.transform, size: res)
@@ -149,7 +153,7 @@ public struct AvatarRenderer {
                 if let p = previous { jitter += Self.meanAbsDifference(p, frame.pixels) }
                 previous = frame.pixels
                 // A segment file starts at 0 of its own; join stamps the clip's times again.
-                let vf = VideoFrame(width: outW, height: outH, rgb: frame.pixels, pts: track.pts[i] - track.pts[frames.lowerBound],
+                let vf = VideoFrame(width: outW, height: outH, rgb: frame.pixels, pts: smoothed.pts - segmentPts,
                                     timeBase: track.source.timeBase, index: i)
                 try timed("video encode") { try writer.write(vf) }
                 if let dw = depthWriter {
@@ -162,7 +166,7 @@ public struct AvatarRenderer {
             try timed("video encode") { try writer.finish() }
             try depthWriter?.finish()
             let order = ["smoothing", "edits", "styles", "generator", "  styles", "  backbone", "  rendering", "  superresolution", "composite", "video encode"]
-            return RenderReport(frames: frames.count, width: writer.width, height: writer.height, smoothing: smoothReport,
+            return RenderReport(frames: frames.count, width: writer.width, height: writer.height, smoothing: smoother.report,
                                 frameJitter: frames.count > 1 ? jitter / Double(frames.count - 1) : 0,
                                 stageSeconds: order.compactMap { k in stages[k].map { (k, $0) } }, notes: writer.notes)
         } catch {
@@ -193,13 +197,14 @@ public struct AvatarRenderer {
                                      options: writerOptions(track, source: source), logger: logger)
         do {
             var i = 0
+            let firstPts = try track.pts(0)
             for url in segments {
                 let reader = try VideoReader(url: url)
                 while let f = try reader.nextFrame() {
                     guard i < track.count else {
                         throw RenderError.segmentsDoNotMatch(output.path, reason: "more frames than the track's \(track.count)")
                     }
-                    try writer.write(VideoFrame(width: f.width, height: f.height, rgb: f.rgb, pts: track.pts[i] - track.pts[0],
+                    try writer.write(VideoFrame(width: f.width, height: f.height, rgb: f.rgb, pts: try track.pts(i) - firstPts,
                                                 timeBase: track.source.timeBase, index: i))
                     i += 1
                 }
@@ -240,8 +245,8 @@ public struct AvatarRenderer {
         }
     }
 
-    /// The rendering camera for frame `i`.
-    func camera(for track: LatentTrack, frame i: Int, seconds t: Double) -> [Float] {
+    /// The rendering camera at `t` seconds into a clip of `clipSeconds`, given the frame's smoothed camera.
+    func camera(following source: [Float], seconds t: Double, clipSeconds: Double) -> [Float] {
         let defaults = models.styleBundle.manifest.camera
         switch settings.camera {
         case .frontal:
@@ -249,11 +254,11 @@ public struct AvatarRenderer {
         case .fixed(let yaw, let pitch):
             return defaults.camera(yaw: yaw, pitch: pitch).vector
         case .orbit(let seconds):
-            let period = seconds ?? max(track.seconds(track.count - 1) - track.seconds(0), 1e-3)
+            let period = seconds ?? max(clipSeconds, 1e-3)
             let phase = 2 * Double.pi * t / period
             return defaults.camera(yaw: CameraMode.yawLimit * sin(phase), pitch: 0.1 * CameraMode.pitchLimit * cos(phase)).vector
         case .follow:
-            let (yaw, pitch) = Self.yawPitch(Array(track.camera(i)))
+            let (yaw, pitch) = Self.yawPitch(source)
             return defaults.camera(yaw: min(max(yaw, -CameraMode.yawLimit), CameraMode.yawLimit),
                                    pitch: min(max(pitch, -CameraMode.pitchLimit), CameraMode.pitchLimit)).vector
         }
@@ -271,8 +276,8 @@ public struct AvatarRenderer {
         return (theta - Double.pi / 2, v - Double.pi / 2)
     }
 
-    static func quad(_ track: LatentTrack, _ i: Int) -> AlignmentQuad {
-        let q = Array(track.quad(i)).map(Double.init)
+    static func quad(_ corners: [Float]) -> AlignmentQuad {
+        let q = corners.map(Double.init)
         let c = [Point2(x: q[0], y: q[1]), Point2(x: q[2], y: q[3]), Point2(x: q[4], y: q[5]), Point2(x: q[6], y: q[7])]
         // corners = [c − x − y, c − x + y, c + x + y, c + x − y]
         let center = Point2(x: (c[0].x + c[2].x) / 2, y: (c[0].y + c[2].y) / 2)
@@ -281,8 +286,7 @@ public struct AvatarRenderer {
         return AlignmentQuad(center: center, x: x, y: y)
     }
 
-    static func points(_ flat: ArraySlice<Float>) -> [Point2] {
-        let a = Array(flat)
+    static func points(_ a: [Float]) -> [Point2] {
         return stride(from: 0, to: a.count, by: 2).map { Point2(x: Double(a[$0]), y: Double(a[$0 + 1])) }
     }
 

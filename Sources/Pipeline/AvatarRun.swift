@@ -15,10 +15,23 @@ public func runAvatar(input: URL, output: URL, models: AvatarModels, encoder: Cl
                       progress: ((_ stage: String, _ done: Int, _ total: Int?) -> Bool)? = nil) throws -> AvatarRunReport {
     let began = Date()
     try checkOutputPath(output, input: input)
-    let (track, encodeReport) = try encoder.encode(input, models: models, logger: logger, progress: progress)
-    if let keepTrack { try track.save(to: keepTrack) }
+    // The track goes to disk as it is made (memory stays flat in the clip's length): to the kept path, or
+    // to a temporary folder removed after rendering.
+    let scratch = keepTrack == nil ? try makeScratchFolder() : nil
+    defer { if let scratch { try? FileManager.default.removeItem(at: scratch) } }
+    let trackURL = keepTrack ?? scratch!.appendingPathComponent("clip.track")
+    let (track, encodeReport) = try encoder.encode(input, models: models, to: trackURL, logger: logger, progress: progress)
     let renderReport = try AvatarRenderer(models: models, settings: settings).render(track, source: input, output: output, logger: logger) { done, total in
         progress?("render", done, total) ?? true
     }
     return AvatarRunReport(encode: encodeReport, render: renderReport, seconds: Date().timeIntervalSince(began))
+}
+
+/// A new private folder in the system's temporary folder.
+func makeScratchFolder() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("avatarize-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
+    do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
+        throw TrackError.unwritable(path: url.path, reason: error.localizedDescription)
+    }
+    return url
 }

@@ -36,11 +36,12 @@ public struct ClipEncoder {
 
     public init(faceModels: FaceModelPaths = FaceModelPaths()) { self.faceModels = faceModels }
 
-    /// `progress` is told (stage, frames done, frames expected) and returns false to cancel.
-    public func encode(_ input: URL, models: AvatarModels, logger: Logger,
+    /// Encodes the clip into a latent track written to `track`. `progress` is told (stage, frames done,
+    /// frames expected) and returns false to cancel.
+    public func encode(_ input: URL, models: AvatarModels, to track: URL, logger: Logger,
                        progress: ((_ stage: String, _ done: Int, _ total: Int?) -> Bool)? = nil) throws -> (LatentTrack, EncodeReport) {
         let faces = try facePass(input, progress: progress)
-        return try encodePass(input, faces: faces, models: models, progress: progress)
+        return try encodePass(input, faces: faces, models: models, to: track, progress: progress)
     }
 
     /// Pass 1: faces of the whole clip (or the encoder's time range).
@@ -67,9 +68,10 @@ public struct ClipEncoder {
                         seconds: Date().timeIntervalSince(t0))
     }
 
-    /// Pass 2: aligned crops → encoder, for the clip's frames `frames` (all when nil). Frames are counted
-    /// from the start of the encoder's time range, in decoding order, as in the face pass.
-    public func encodePass(_ input: URL, faces pass: FacePass, frames range: Range<Int>? = nil, models: AvatarModels,
+    /// Pass 2: aligned crops → encoder, for the clip's frames `frames` (all when nil), written frame by
+    /// frame to the track at `url`. Frames are counted from the start of the encoder's time range, in
+    /// decoding order, as in the face pass.
+    public func encodePass(_ input: URL, faces pass: FacePass, frames range: Range<Int>? = nil, models: AvatarModels, to url: URL,
                            progress: ((_ stage: String, _ done: Int, _ total: Int?) -> Bool)? = nil) throws -> (LatentTrack, EncodeReport) {
         let faces = pass.faces
         let wanted = range.map { $0.clamped(to: 0..<faces.count) } ?? 0..<faces.count
@@ -78,8 +80,9 @@ public struct ClipEncoder {
         let source = try TrackSource.describe(input, width: reader.width, height: reader.height, frameRate: reader.frameRate,
                                               timeBase: reader.timeBase, start: start, duration: duration)
         let arch = models.encoder.architecture
-        var track = LatentTrack(source: source, model: models.trackIdentity, numWs: arch.styleCount, wDim: arch.styleWidth)
+        let writer = try LatentTrackWriter(url: url, source: source, model: models.trackIdentity, numWs: arch.styleCount, wDim: arch.styleWidth)
         let second = FramePrefetcher(reader: reader)
+        defer { second.stop() }
         var i = 0
         var cropSeconds = 0.0
         while i < wanted.upperBound, let f = try second.next() {
@@ -90,19 +93,20 @@ public struct ClipEncoder {
             let crop = AlignedCrop.crop(RGBImage(width: f.width, height: f.height, pixels: f.rgb), transform: face.quad.transform, size: EncoderArchitecture.inputSize)
             cropSeconds += Date().timeIntervalSince(c0)
             let out = try models.encoder.encode(imageTensor(crop))
-            track.append(code: out.codes.data, camera: face.camera.vector.map { Float($0) },
-                         quad: face.quad.corners.flatMap { [Float($0.x), Float($0.y)] },
-                         landmarks: face.landmarks.flatMap { [Float($0.x), Float($0.y)] },
-                         pts: f.pts, faceFound: !face.isFilled)
+            try writer.append(TrackFrame(code: out.codes.data, camera: face.camera.vector.map { Float($0) },
+                                         quad: face.quad.corners.flatMap { [Float($0.x), Float($0.y)] },
+                                         landmarks: face.landmarks.flatMap { [Float($0.x), Float($0.y)] },
+                                         pts: f.pts, faceFound: !face.isFilled))
             if progress?("encode", i + 1 - wanted.lowerBound, wanted.count) == false {
-                second.stop()
+                writer.cancel()
                 throw PipelineError.cancelled(output: input.path)
             }
         }
         second.stop()
+        let track = try writer.finish()
         let encodeSeconds = Date().timeIntervalSince(t0)
         let stages = [("faces", pass.seconds), ("align+crop", cropSeconds), ("encoder", encodeSeconds - cropSeconds)]
-        return (track, EncodeReport(frames: track.count, facesFound: pass.facesFound, framesFilled: track.count - track.faceFound.filter { $0 }.count,
+        return (track, EncodeReport(frames: track.count, facesFound: pass.facesFound, framesFilled: track.count - track.facesFound,
                                     framesLost: pass.framesLost, stageSeconds: stages))
     }
 }

@@ -39,6 +39,7 @@ public enum TrackError: Error, CustomStringConvertible, Equatable {
     case sourceMismatch(track: String, source: String, reason: String)
     case modelMismatch(track: String, trackModel: String, model: String)
     case shapeMismatch(path: String, reason: String)
+    case unwritable(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -47,104 +48,72 @@ public enum TrackError: Error, CustomStringConvertible, Equatable {
         case let .sourceMismatch(t, s, r): return "\(t): this track was not encoded from \(s) (\(r)); encode it again with `avatarize encode`"
         case let .modelMismatch(t, a, b): return "\(t): encoded with model '\(a)', but '\(b)' was asked for; encode it again or pick that model"
         case let .shapeMismatch(p, r): return "\(p): \(r)"
+        case let .unwritable(p, r): return "\(p): cannot write the latent track (\(r))"
         }
     }
 }
 
-/// Per frame: the W+ code (numWs × wDim), the camera (25 numbers, EG3D convention), the alignment quad
-/// (4 corners, x/y in source pixels), the presentation time and whether a face was found (filled frames
-/// carry interpolated values). Stored column by column so a track of any length is a handful of arrays.
-/// On disk it is a safetensors file: tensors `codes`, `cameras`, `quads`, `face_found`, `times`; metadata
-/// holds the source, the model, exact timestamps and the format version.
-public struct LatentTrack: Sendable, Equatable {
-    public static let format = "avatarize-latent-track/1"
+/// One frame of a latent track: the W+ code (numWs × wDim), the camera (25 numbers, EG3D convention), the
+/// alignment quad (4 corners, x/y in source pixels), the 68 landmarks (x, y in source pixels, for pasting
+/// the avatar back under a face mask), the presentation time and whether a face was found (filled frames
+/// carry interpolated values).
+public struct TrackFrame: Sendable, Equatable {
+    public var code: [Float]
+    public var camera: [Float]
+    public var quad: [Float]
+    public var landmarks: [Float]
+    public var pts: Int64
+    public var faceFound: Bool
 
-    public var source: TrackSource
-    /// Identity of the encoder (and source generator) that made the codes, e.g. "name@weights-sha256".
-    public var model: String
-    public var numWs: Int
-    public var wDim: Int
-    public private(set) var codes: [Float] = []
-    public private(set) var cameras: [Float] = []
-    public private(set) var quads: [Float] = []
-    public private(set) var pts: [Int64] = []
-    public private(set) var faceFound: [Bool] = []
-    /// The 68 landmarks per frame (x, y in source pixels), for pasting the avatar back under a face mask.
-    public private(set) var landmarks: [Float] = []
-
-    public init(source: TrackSource, model: String, numWs: Int = 14, wDim: Int = 512) {
-        self.source = source; self.model = model; self.numWs = numWs; self.wDim = wDim
+    public init(code: [Float], camera: [Float], quad: [Float], landmarks: [Float]? = nil, pts: Int64, faceFound: Bool) {
+        self.code = code; self.camera = camera; self.quad = quad
+        self.landmarks = landmarks ?? [Float](repeating: 0, count: 136)
+        self.pts = pts; self.faceFound = faceFound
     }
+}
 
-    public var count: Int { pts.count }
+/// A latent track on disk, read a frame at a time so that a clip of any length costs the same memory.
+/// The file is safetensors: tensors `codes` [n, numWs, wDim], `cameras` [n, 25], `quads` [n, 4, 2],
+/// `landmarks` [n, 68, 2], `face_found` [n], `times` [n] (seconds, for readers in other languages) and
+/// `pts` [n] (I64, exact timestamps in the source's time base); the metadata entry `avatarize` holds the
+/// source, the model and the format version. `LatentTrackWriter` makes one.
+public final class LatentTrack: @unchecked Sendable {
+    public static let format = "avatarize-latent-track/2"
+
+    public let url: URL
+    public let source: TrackSource
+    /// Identity of the encoder (and source generator) that made the codes, e.g. "name@weights-sha256".
+    public let model: String
+    public let numWs: Int
+    public let wDim: Int
+    public let count: Int
+    /// Frames where a face was found (the others were filled from their neighbours).
+    public let facesFound: Int
     public var codeSize: Int { numWs * wDim }
 
-    public mutating func append(code: [Float], camera: [Float], quad: [Float], landmarks lm: [Float]? = nil,
-                                pts: Int64, faceFound: Bool) {
-        precondition(code.count == codeSize && camera.count == 25 && quad.count == 8, "track frame has the wrong shape")
-        precondition(lm == nil || lm!.count == 136, "68 landmarks are 136 numbers")
-        codes += code; cameras += camera; quads += quad
-        landmarks += lm ?? [Float](repeating: 0, count: 136)
-        self.pts.append(pts); self.faceFound.append(faceFound)
-    }
+    private let fd: Int32
+    private let columns: [String: Range<Int>]
 
-    public func landmarks(_ i: Int) -> ArraySlice<Float> { landmarks[(i * 136)..<((i + 1) * 136)] }
-
-    public func code(_ i: Int) -> ArraySlice<Float> { codes[(i * codeSize)..<((i + 1) * codeSize)] }
-    public func camera(_ i: Int) -> ArraySlice<Float> { cameras[(i * 25)..<((i + 1) * 25)] }
-    public func quad(_ i: Int) -> ArraySlice<Float> { quads[(i * 8)..<((i + 1) * 8)] }
-    public func seconds(_ i: Int) -> Double { Double(pts[i]) * source.timeBase.value }
-
-    public mutating func replaceCodes(_ new: [Float]) { precondition(new.count == codes.count); codes = new }
-    public mutating func replaceCameras(_ new: [Float]) { precondition(new.count == cameras.count); cameras = new }
-    public mutating func replaceQuads(_ new: [Float]) { precondition(new.count == quads.count); quads = new }
-
-    /// Appends every frame of `other`, a later segment of the same clip encoded with the same model.
-    public mutating func append(contentsOf other: LatentTrack) {
-        precondition(other.source == source && other.model == model && other.codeSize == codeSize,
-                     "segments of different clips or models cannot be joined")
-        codes += other.codes; cameras += other.cameras; quads += other.quads; landmarks += other.landmarks
-        pts += other.pts; faceFound += other.faceFound
-    }
-
-    /// Frames `range` as a track of their own (for segments).
-    public func slice(_ range: Range<Int>) -> LatentTrack {
-        var t = LatentTrack(source: source, model: model, numWs: numWs, wDim: wDim)
-        for i in range {
-            t.append(code: Array(code(i)), camera: Array(camera(i)), quad: Array(quad(i)), landmarks: Array(landmarks(i)),
-                     pts: pts[i], faceFound: faceFound[i])
-        }
-        return t
-    }
-
-    // MARK: disk
-
-    private struct Header: Codable {
+    struct Header: Codable {
         var format: String
         var source: TrackSource
         var model: String
         var numWs: Int
         var wDim: Int
-        var pts: [Int64]
+        var count: Int
+        var facesFound: Int
     }
 
-    /// Writes atomically (temporary file, then rename).
-    public func save(to url: URL) throws {
-        let header = Header(format: Self.format, source: source, model: model, numWs: numWs, wDim: wDim, pts: pts)
-        let json = String(decoding: try JSONEncoder().encode(header), as: UTF8.self)
-        let n = count
-        let tensors: [String: Tensor] = [
-            "codes": Tensor(shape: [n, numWs, wDim], data: codes),
-            "cameras": Tensor(shape: [n, 25], data: cameras),
-            "quads": Tensor(shape: [n, 4, 2], data: quads),
-            "face_found": Tensor(shape: [n], data: faceFound.map { $0 ? 1 : 0 }),
-            "landmarks": Tensor(shape: [n, 68, 2], data: landmarks),
-            "times": Tensor(shape: [n], data: (0..<n).map { Float(seconds($0)) }),
-        ]
-        try SafeTensorsWriter.write(tensors, to: url, metadata: ["avatarize": json])
+    /// The tensors of a track of `n` frames: name, element shape per frame, dtype.
+    static func layout(numWs: Int, wDim: Int) -> [(name: String, perFrame: [Int], dtype: SafeTensorsDType)] {
+        [("codes", [numWs, wDim], .f32), ("cameras", [25], .f32), ("face_found", [], .f32), ("landmarks", [68, 2], .f32),
+         ("pts", [], .i64), ("quads", [4, 2], .f32), ("times", [], .f32)]
     }
 
-    public static func load(from url: URL) throws -> LatentTrack {
+    /// Opens the track at `url`, checking its header and the shape of every tensor.
+    public static func load(from url: URL) throws -> LatentTrack { try LatentTrack(url: url) }
+
+    public init(url: URL) throws {
         guard FileManager.default.fileExists(atPath: url.path) else { throw TrackError.unreadable(path: url.path, reason: "no such file") }
         let file: SafeTensorsFile
         do { file = try SafeTensorsFile(url: url) } catch {
@@ -152,27 +121,74 @@ public struct LatentTrack: Sendable, Equatable {
         }
         guard let json = file.metadata["avatarize"],
               let header = try? JSONDecoder().decode(Header.self, from: Data(json.utf8)) else {
+            if file.metadata["avatarize"]?.contains("avatarize-latent-track/1") == true {
+                throw TrackError.notATrack(path: url.path, reason: "made by an older avatarize (format 1); encode the clip again")
+            }
             throw TrackError.notATrack(path: url.path, reason: "no avatarize header")
         }
-        guard header.format == format else {
-            throw TrackError.notATrack(path: url.path, reason: "format \(header.format), expected \(format)")
+        guard header.format == Self.format else {
+            throw TrackError.notATrack(path: url.path, reason: "format \(header.format), expected \(Self.format)")
         }
-        let n = header.pts.count
-        func read(_ name: String, _ shape: [Int]) throws -> [Float] {
-            guard let s = file.shape(of: name) else { throw TrackError.notATrack(path: url.path, reason: "tensor '\(name)' missing") }
-            guard s == shape else {
-                throw TrackError.shapeMismatch(path: url.path, reason: "tensor '\(name)' has shape \(s), expected \(shape)")
+        var columns: [String: Range<Int>] = [:]
+        for (name, perFrame, dtype) in Self.layout(numWs: header.numWs, wDim: header.wDim) {
+            guard let e = file.entries[name] else { throw TrackError.notATrack(path: url.path, reason: "tensor '\(name)' missing") }
+            let shape = [header.count] + perFrame
+            guard e.shape == shape, e.dtype == dtype else {
+                throw TrackError.shapeMismatch(path: url.path, reason: "tensor '\(name)' is \(e.dtype.rawValue) \(e.shape), expected \(dtype.rawValue) \(shape)")
             }
-            return try file.tensor(name).data
+            columns[name] = e.byteRange
         }
-        var t = LatentTrack(source: header.source, model: header.model, numWs: header.numWs, wDim: header.wDim)
-        t.codes = try read("codes", [n, header.numWs, header.wDim])
-        t.cameras = try read("cameras", [n, 25])
-        t.quads = try read("quads", [n, 4, 2])
-        t.faceFound = try read("face_found", [n]).map { $0 != 0 }
-        t.landmarks = try read("landmarks", [n, 68, 2])
-        t.pts = header.pts
-        return t
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw TrackError.unreadable(path: url.path, reason: String(cString: strerror(errno))) }
+        self.fd = fd
+        self.url = url
+        self.columns = columns
+        source = header.source; model = header.model; numWs = header.numWs; wDim = header.wDim
+        count = header.count; facesFound = header.facesFound
+    }
+
+    deinit { close(fd) }
+
+    /// Reads `count` elements of `size` bytes from column `name`, starting at element `first`.
+    private func read<T>(_ name: String, _ type: T.Type, first: Int, count: Int) throws -> [T] {
+        let range = columns[name]!
+        let size = MemoryLayout<T>.stride
+        var out = [T](unsafeUninitializedCapacity: count) { _, n in n = count }
+        let want = count * size
+        let got = out.withUnsafeMutableBytes { buf -> Int in
+            var done = 0
+            while done < want {
+                let r = pread(fd, buf.baseAddress! + done, want - done, off_t(range.lowerBound + first * size + done))
+                if r <= 0 { return r < 0 ? -1 : done }
+                done += r
+            }
+            return done
+        }
+        guard got == want else {
+            throw TrackError.unreadable(path: url.path, reason: got < 0 ? String(cString: strerror(errno)) : "the file is shorter than its header says")
+        }
+        return out
+    }
+
+    /// Frame `i`.
+    public func frame(_ i: Int) throws -> TrackFrame {
+        precondition(i >= 0 && i < count, "frame \(i) is outside the track's \(count)")
+        return TrackFrame(code: try read("codes", Float.self, first: i * codeSize, count: codeSize),
+                          camera: try read("cameras", Float.self, first: i * 25, count: 25),
+                          quad: try read("quads", Float.self, first: i * 8, count: 8),
+                          landmarks: try read("landmarks", Float.self, first: i * 136, count: 136),
+                          pts: try pts(i), faceFound: try read("face_found", Float.self, first: i, count: 1)[0] != 0)
+    }
+
+    /// Presentation time of frame `i` in the source's time base.
+    public func pts(_ i: Int) throws -> Int64 { Int64(littleEndian: try read("pts", Int64.self, first: i, count: 1)[0]) }
+
+    /// Presentation time of frame `i` in seconds.
+    public func seconds(_ i: Int) throws -> Double { Double(try pts(i)) * source.timeBase.value }
+
+    /// The codes of frames `range` (frame-major), for tools and tests that look at a stretch of the track.
+    public func codes(_ range: Range<Int>) throws -> [Float] {
+        try read("codes", Float.self, first: range.lowerBound * codeSize, count: range.count * codeSize)
     }
 
     /// Refuses a track whose source file or model is not the one given.

@@ -39,56 +39,108 @@ public enum TemporalFilter: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Frames on each side a centred filter reads (0 for causal ones).
+    public var radius: Int {
+        if case .gaussian(let sigma) = self { return Int((3 * sigma).rounded(.up)) }
+        return 0
+    }
+
     /// Smooths `frames` vectors of `dim` values each (frame-major), sampled at `rate` frames per second.
     /// Columns `[from, to)` of each vector are smoothed; the rest are copied.
     public func apply(_ values: [Float], frames n: Int, dim: Int, rate: Double, columns: Range<Int>? = nil) -> [Float] {
         precondition(values.count == n * dim)
-        let cols = columns ?? 0..<dim
-        guard n > 1, !cols.isEmpty else { return values }
-        var out = values
-        switch self {
+        let frames = (0..<n).map { Array(values[($0 * dim)..<(($0 + 1) * dim)]) }
+        var run = TemporalFilterRun(self, columns: columns ?? 0..<dim, rate: rate)
+        var out: [Float] = []
+        out.reserveCapacity(values.count)
+        for t in 0..<n {
+            var v = frames[t]
+            run.emit(t, of: n, raw: { frames[$0] }, into: &v)
+            out += v
+        }
+        return out
+    }
+}
+
+/// One filter running over a sequence of vectors in frame order, so that a clip of any length is smoothed
+/// in the memory of its window: causal filters keep their state here, the centred Gaussian reads the raw
+/// frames within its radius. Frames must be emitted in order, starting at 0.
+struct TemporalFilterRun {
+    let filter: TemporalFilter
+    let columns: Range<Int>
+    private let kernel: [Double]
+    private let te: Double
+    /// EMA: y per column; One-Euro: x and dx per column.
+    private var y: [Double] = []
+    private var dx: [Double] = []
+    private var nextFrame = 0
+
+    init(_ filter: TemporalFilter, columns: Range<Int>, rate: Double) {
+        self.filter = filter; self.columns = columns
+        te = 1 / max(rate, 1e-6)
+        if case .gaussian(let sigma) = filter {
+            kernel = (0...filter.radius).map { exp(-Double($0 * $0) / (2 * sigma * sigma)) }
+        } else { kernel = [] }
+    }
+
+    /// Writes the smoothed columns of frame `t` (of `n`) into `out`; `raw(s)` is raw frame s, asked only
+    /// for s within the filter's radius of t.
+    mutating func emit(_ t: Int, of n: Int, raw: (Int) -> [Float], into out: inout [Float]) {
+        precondition(t == nextFrame, "frames are smoothed in order")
+        nextFrame += 1
+        guard !columns.isEmpty else { return }
+        switch filter {
         case .none:
-            return values
-        case .gaussian(let sigma):
-            let radius = Int((3 * sigma).rounded(.up))
-            let kernel = (0...radius).map { exp(-Double($0 * $0) / (2 * sigma * sigma)) }
-            for t in 0..<n {
-                let lo = max(0, t - radius), hi = min(n - 1, t + radius)
-                var wsum = 0.0
-                for s in lo...hi { wsum += kernel[abs(s - t)] }
-                for c in cols {
-                    var acc = 0.0
-                    for s in lo...hi { acc += kernel[abs(s - t)] * Double(values[s * dim + c]) }
-                    out[t * dim + c] = Float(acc / wsum)
-                }
+            return
+        case .gaussian:
+            guard n > 1 else { return }
+            let radius = kernel.count - 1
+            let lo = max(0, t - radius), hi = min(n - 1, t + radius)
+            var wsum = 0.0
+            for s in lo...hi { wsum += kernel[abs(s - t)] }
+            var acc = [Double](repeating: 0, count: columns.count)
+            for s in lo...hi {
+                let w = kernel[abs(s - t)], v = raw(s)
+                for (j, c) in columns.enumerated() { acc[j] += w * Double(v[c]) }
             }
+            for (j, c) in columns.enumerated() { out[c] = Float(acc[j] / wsum) }
         case .exponential(let alpha):
-            for c in cols {
-                var y = Double(values[c])
-                for t in 1..<n {
-                    y = alpha * Double(values[t * dim + c]) + (1 - alpha) * y
-                    out[t * dim + c] = Float(y)
-                }
+            let v = raw(t)
+            if t == 0 { y = columns.map { Double(v[$0]) }; return }
+            for (j, c) in columns.enumerated() {
+                y[j] = alpha * Double(v[c]) + (1 - alpha) * y[j]
+                out[c] = Float(y[j])
             }
         case let .oneEuro(minCutoff, beta, dCutoff):
-            let te = 1 / max(rate, 1e-6)
+            let v = raw(t)
+            if t == 0 { y = columns.map { Double(v[$0]) }; dx = [Double](repeating: 0, count: columns.count); return }
             func smoothing(_ cutoff: Double) -> Double {
                 let tau = 1 / (2 * Double.pi * cutoff)
                 return 1 / (1 + tau / te)
             }
             let aD = smoothing(dCutoff)
-            for c in cols {
-                var x = Double(values[c]), dx = 0.0
-                for t in 1..<n {
-                    let raw = Double(values[t * dim + c])
-                    dx = aD * ((raw - x) / te) + (1 - aD) * dx
-                    let a = smoothing(minCutoff + beta * abs(dx))
-                    x = a * raw + (1 - a) * x
-                    out[t * dim + c] = Float(x)
-                }
+            for (j, c) in columns.enumerated() {
+                let x = Double(v[c])
+                dx[j] = aD * ((x - y[j]) / te) + (1 - aD) * dx[j]
+                let a = smoothing(minCutoff + beta * abs(dx[j]))
+                y[j] = a * x + (1 - a) * y[j]
+                out[c] = Float(y[j])
             }
         }
-        return out
+    }
+
+    /// Lets a stateless filter start at `frame` (a reader skipping ahead).
+    mutating func jump(to frame: Int) {
+        precondition(!isCausal || frame == nextFrame, "a causal filter sees every frame")
+        nextFrame = frame
+    }
+
+    /// True when the output of a frame depends on every frame before it (so a reader cannot skip ahead).
+    var isCausal: Bool {
+        switch filter {
+        case .exponential, .oneEuro: return true
+        case .none, .gaussian: return false
+        }
     }
 }
 
@@ -98,12 +150,17 @@ public func meanFrameToFrameDistance(_ values: [Float], frames n: Int, dim: Int)
     guard n > 1 else { return 0 }
     var total = 0.0
     for t in 1..<n {
-        var d = 0.0
-        for c in 0..<dim {
-            let x = Double(values[t * dim + c]) - Double(values[(t - 1) * dim + c])
-            d += x * x
-        }
-        total += d.squareRoot()
+        total += euclideanDistance(values[((t - 1) * dim)..<(t * dim)], values[(t * dim)..<((t + 1) * dim)])
     }
     return total / Double(n - 1)
+}
+
+/// ‖a − b‖ in double precision.
+func euclideanDistance(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Double {
+    var d = 0.0
+    for (x, y) in zip(a, b) {
+        let e = Double(y) - Double(x)
+        d += e * e
+    }
+    return d.squareRoot()
 }

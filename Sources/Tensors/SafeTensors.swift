@@ -18,7 +18,7 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
         case let .truncatedHeader(file): return "\(file): file too short for a safetensors header"
         case let .badHeader(file, reason): return "\(file): invalid safetensors header: \(reason)"
         case let .unknownDType(file, tensor, dtype):
-            return "\(file): tensor '\(tensor)' has unsupported dtype \(dtype) (F32, F16, BF16 are read)"
+            return "\(file): tensor '\(tensor)' has unsupported dtype \(dtype) (F32, F16, BF16, I64 are read)"
         case let .badEntry(file, tensor, reason): return "\(file): tensor '\(tensor)': \(reason)"
         case let .overlap(file, first, second):
             return "\(file): tensors '\(first)' and '\(second)' overlap in the data section"
@@ -27,10 +27,17 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Element types read from safetensors files; all are converted to float32.
+/// Element types read from safetensors files; all are converted to float32 by `tensor(_:)` (I64 holds
+/// exact integers such as timestamps; read those with their byte range).
 public enum SafeTensorsDType: String, Sendable {
-    case f32 = "F32", f16 = "F16", bf16 = "BF16"
-    var size: Int { self == .f32 ? 4 : 2 }
+    case f32 = "F32", f16 = "F16", bf16 = "BF16", i64 = "I64"
+    public var size: Int {
+        switch self {
+        case .f32: return 4
+        case .f16, .bf16: return 2
+        case .i64: return 8
+        }
+    }
 }
 
 /// A validated, memory-mapped safetensors file.
@@ -41,6 +48,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
         public let shape: [Int]
         let begin: Int  // absolute byte offsets in the file
         let end: Int
+        /// Where the tensor's bytes lie in the file, for reading parts of it without loading it whole.
+        public var byteRange: Range<Int> { begin..<end }
     }
 
     public let path: String
@@ -152,6 +161,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
                         let h = base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian
                         dst[i] = Float(bitPattern: UInt32(h) << 16)
                     }
+                case .i64:
+                    for i in 0..<n { dst[i] = Float(Int64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))) }
                 }
             }
         }

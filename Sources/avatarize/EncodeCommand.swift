@@ -30,12 +30,11 @@ struct EncodeCommand: ParsableCommand {
         var enc = ClipEncoder(faceModels: models.facePaths)
         enc.start = start; enc.duration = duration
         let bar = ProgressDisplay(label: "encode")
-        let (track, report) = try enc.encode(URL(fileURLWithPath: input), models: m, logger: logger) { stage, done, total in
+        let (_, report) = try enc.encode(URL(fileURLWithPath: input), models: m, to: out, logger: logger) { stage, done, total in
             bar.update(done: done, total: total, unit: stage == "faces" ? "frames (faces)" : "frames")
             return true
         }
         bar.finish()
-        try track.save(to: out)
         if report.framesLost > 0 { warn("\(input): \(report.framesLost) corrupt frame(s) skipped") }
         print("\(output): \(report.frames) frames, faces found in \(report.facesFound), filled \(report.framesFilled)")
         printStages("encode", report.stageSeconds, frames: report.frames)

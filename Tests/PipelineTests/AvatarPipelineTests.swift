@@ -37,7 +37,8 @@ final class AvatarPipelineTests: XCTestCase {
         if let t = Self.sharedTrack { return t }
         var enc = ClipEncoder()
         enc.duration = 0.4
-        let (t, report) = try enc.encode(Self.sample, models: try models(), logger: logger)
+        try FileManager.default.createDirectory(at: Self.cache, withIntermediateDirectories: true)
+        let (t, report) = try enc.encode(Self.sample, models: try models(), to: Self.cache.appendingPathComponent("sample-0.4s.track"), logger: logger)
         XCTAssertEqual(report.frames, 10)
         XCTAssertEqual(report.facesFound, 10, "the sample's face should be found in every frame")
         Self.sharedTrack = t
@@ -80,14 +81,17 @@ final class AvatarPipelineTests: XCTestCase {
         let m = try models()
         let faces = try enc.facePass(Self.sample)
         let segments = [0..<4, 4..<7, 7..<10]
-        var joined: LatentTrack?
-        for r in segments {
-            let (part, _) = try enc.encodePass(Self.sample, faces: faces, frames: r, models: m)
-            XCTAssertEqual(part.count, r.count)
-            if joined == nil { joined = part } else { joined!.append(contentsOf: part) }
-        }
         let whole = try track()
-        XCTAssertEqual(joined, whole, "segment tracks must join into the whole-clip track")
+        let writer = try LatentTrackWriter(url: dir.appendingPathComponent("joined.track"), source: whole.source, model: whole.model,
+                                           numWs: whole.numWs, wDim: whole.wDim)
+        for (k, r) in segments.enumerated() {
+            let (part, _) = try enc.encodePass(Self.sample, faces: faces, frames: r, models: m, to: dir.appendingPathComponent("part-\(k).track"))
+            XCTAssertEqual(part.count, r.count)
+            try writer.append(contentsOf: part)
+        }
+        let joined: LatentTrack? = try writer.finish()
+        XCTAssertEqual(joined?.count, whole.count)
+        for i in 0..<whole.count { XCTAssertEqual(try joined?.frame(i), try whole.frame(i), "segment tracks must join into the whole-clip track") }
 
         var s = RenderSettings()
         s.preset = "ultrafast"
@@ -190,10 +194,10 @@ final class AvatarPipelineTests: XCTestCase {
                      "-vf", "drawbox=enable='between(n,3,6)':x=0:y=0:w=iw:h=ih:color=black:t=fill",
                      "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "copy", clip.path])
         let enc = ClipEncoder()
-        let (t, report) = try enc.encode(clip, models: try models(), logger: logger)
+        let (t, report) = try enc.encode(clip, models: try models(), to: dir.appendingPathComponent("gap.track"), logger: logger)
         XCTAssertEqual(t.count, 10)
         XCTAssertEqual(report.framesFilled, 4)
-        XCTAssertEqual(t.faceFound, [true, true, true, false, false, false, false, true, true, true])
+        XCTAssertEqual(try (0..<10).map { try t.frame($0).faceFound }, [true, true, true, false, false, false, false, true, true, true])
         var s = RenderSettings(); s.preset = "ultrafast"
         let out = dir.appendingPathComponent("gap-avatar.mp4")
         let r = try AvatarRenderer(models: try models(), settings: s).render(t, source: clip, output: out, logger: logger)
@@ -204,16 +208,19 @@ final class AvatarPipelineTests: XCTestCase {
         let clip = dir.appendingPathComponent("pattern.mp4")
         try runTool(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=128x128:rate=10:duration=0.5",
                      "-c:v", "libx264", "-preset", "ultrafast", clip.path])
-        XCTAssertThrowsError(try ClipEncoder().encode(clip, models: try models(), logger: logger)) { e in
+        let trackURL = dir.appendingPathComponent("none.track")
+        XCTAssertThrowsError(try ClipEncoder().encode(clip, models: try models(), to: trackURL, logger: logger)) { e in
             guard case FacesError.noFaceInClip = e else { return XCTFail("unexpected \(e)") }
             XCTAssertTrue("\(e)".lowercased().contains("face"), "\(e)")
         }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: trackURL.path))
     }
 
     func testTrackFromOtherModelsIsRefused() throws {
-        var t = try track()
-        t.model = "someone-else@1"
-        XCTAssertThrowsError(try t.check(source: Self.sample, model: try models().trackIdentity, trackPath: "x.track"))
+        let t = try track()
+        XCTAssertThrowsError(try t.check(source: Self.sample, model: "someone-else@1", trackPath: "x.track")) {
+            guard case TrackError.modelMismatch = $0 else { return XCTFail("\($0)") }
+        }
     }
 }
 

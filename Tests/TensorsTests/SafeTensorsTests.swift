@@ -55,8 +55,8 @@ final class SafeTensorsTests: XCTestCase {
         try expect(["x": ["dtype": "F32", "shape": [3], "data_offsets": [0, 8]]], eight) {
             if case .badEntry(_, "x", _) = $0 { return true } else { return false }
         }
-        try expect(["x": ["dtype": "I64", "shape": [1], "data_offsets": [0, 8]]], eight) {
-            $0 == .unknownDType(file: "bad.safetensors", tensor: "x", dtype: "I64")
+        try expect(["x": ["dtype": "I32", "shape": [1], "data_offsets": [0, 4]]], eight) {
+            $0 == .unknownDType(file: "bad.safetensors", tensor: "x", dtype: "I32")
         }
         try expect(["x": ["dtype": "F32", "shape": [2], "data_offsets": [0, 8]],
                     "y": ["dtype": "F32", "shape": [1], "data_offsets": [4, 8]]], eight) {

@@ -52,18 +52,17 @@ public struct AvatarJobKind: JobKind {
                              logger: logger, progress: progress, cancellation: cancellation)
             return
         }
-        var track: LatentTrack
+        let track: LatentTrack
         if let t = Self.validTrack(at: cached, input: input, models: models) {
             track = t
             logger.info("reusing latent track \(cached.path)")
         } else {
-            let (t, _) = try ClipEncoder().encode(input, models: models, logger: logger) { _, done, total in
+            // Encoded straight into the cache (the writer renames it into place only when complete).
+            try FileManager.default.createDirectory(at: cached.deletingLastPathComponent(), withIntermediateDirectories: true)
+            (track, _) = try ClipEncoder().encode(input, models: models, to: cached, logger: logger) { _, done, total in
                 progress(JobProgress(done: done / 2, total: total ?? 0))
                 return !cancellation.isSet
             }
-            track = t
-            try? FileManager.default.createDirectory(at: cached.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try? track.save(to: cached)
         }
         _ = try AvatarRenderer(models: models, settings: settings).render(track, source: input, output: output, logger: logger) { done, total in
             progress(JobProgress(done: total / 2 + done / 2, total: total))

@@ -65,31 +65,32 @@ extension AvatarJobKind {
         }
         let faces = try JSONDecoder().decode(FacePass.self, from: Data(contentsOf: facesURL))
         let total = faces.faces.count
-        var parts = [LatentTrack?](repeating: nil, count: segment.count)
+        func partURL(_ k: Int) -> URL { URL(fileURLWithPath: base + ".segment-\(k)-of-\(segment.count)x\(segment.frames).track") }
         let first = segment.index ?? 0
         for step in 0..<segment.count {
             let k = (first + step) % segment.count
             let range = segment.range(k, total: total)
             guard !range.isEmpty else { continue }
-            let url = URL(fileURLWithPath: base + ".segment-\(k)-of-\(segment.count)x\(segment.frames).track")
+            let url = partURL(k)
             try makeOnce(url) { tmp in
-                let (part, _) = try encoder.encodePass(input, faces: faces, frames: range, models: models) { _, done, count in
+                _ = try encoder.encodePass(input, faces: faces, frames: range, models: models, to: tmp) { _, done, count in
                     progress(JobProgress(done: done, total: count ?? 0))
                     return !cancellation.isSet
                 }
-                try part.save(to: tmp)
             }
-            parts[k] = try LatentTrack.load(from: url)
         }
-        var track: LatentTrack?
-        for part in parts.compactMap({ $0 }) {
-            if track == nil { track = part } else { track!.append(contentsOf: part) }
+        // The segments' tracks, in order, copied frame by frame into the whole clip's.
+        try makeOnce(cachedTrack) { tmp in
+            let parts = try (0..<segment.count).filter { !segment.range($0, total: total).isEmpty }.map { try LatentTrack.load(from: partURL($0)) }
+            let frames = parts.reduce(0) { $0 + $1.count }
+            guard let first = parts.first, frames == total else {
+                throw RenderError.segmentsDoNotMatch(input.path, reason: "the segments' tracks hold \(frames) of \(total) frames")
+            }
+            let writer = try LatentTrackWriter(url: tmp, source: first.source, model: first.model, numWs: first.numWs, wDim: first.wDim)
+            for part in parts { try writer.append(contentsOf: part) }
+            try writer.finish()
         }
-        guard let track, track.count == total else {
-            throw RenderError.segmentsDoNotMatch(input.path, reason: "the segments' tracks hold \(parts.compactMap { $0 }.reduce(0) { $0 + $1.count }) of \(total) frames")
-        }
-        try? makeOnce(cachedTrack) { tmp in try track.save(to: tmp) }
-        return track
+        return try LatentTrack.load(from: cachedTrack)
     }
 
     /// A cached track that matches this clip and these models, if there is one.
