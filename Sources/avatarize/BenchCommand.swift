@@ -13,6 +13,7 @@ struct BenchCommand: ParsableCommand {
             BenchQueueCommand.self,
             BenchFacesCommand.self,
             BenchPipelineCommand.self,
+            BenchTrackCommand.self,
         ]
     )
 }
