@@ -10,6 +10,11 @@ public enum FacesError: Error, CustomStringConvertible, Equatable {
     /// Not a single frame of the clip had a detectable face.
     case noFaceInClip(frames: Int)
     case invalidArgument(String)
+    /// The face pass's measurements file cannot be written (disk full, no permission, a frame that does
+    /// not fit the record).
+    case measurementsUnwritable(path: String, reason: String)
+    /// The face pass's measurements file is missing, damaged, or of another format or version.
+    case measurementsUnreadable(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -26,6 +31,10 @@ public enum FacesError: Error, CustomStringConvertible, Equatable {
             return "no face was found in any of the \(frames) frames; avatarize needs a visible, roughly frontal face"
         case let .invalidArgument(message):
             return message
+        case let .measurementsUnwritable(path, reason):
+            return "cannot write the face measurements \(path): \(reason)"
+        case let .measurementsUnreadable(path, reason):
+            return "cannot read the face measurements \(path): \(reason); delete it and run the face pass again"
         }
     }
 }
