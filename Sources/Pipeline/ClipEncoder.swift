@@ -14,20 +14,30 @@ public struct EncodeReport: Sendable {
     public var stageSeconds: [(String, Double)]
 }
 
-/// The first pass over a clip: the face in every frame, smoothed and filled over time. It is cheap and
-/// runs over the whole clip even when several workers encode its segments, so that every segment sees the
-/// alignment a whole-clip run would.
-public struct FacePass: Codable, Sendable {
-    public var faces: [FaceFrame]
+/// The first pass over a clip: the face in every frame, measured into a file on disk and read back
+/// filled and smoothed over time a frame at a time. It is cheap and runs over the whole clip even when
+/// several workers encode its segments, so that every segment sees the alignment a whole-clip run would.
+public struct FacePass {
+    public var faces: SmoothedFaceTrack
     public var facesFound: Int
     public var framesLost: Int
     public var seconds: Double
+
+    /// A face pass made before (by another worker), from its measurements file.
+    public init(measurements url: URL, smoothing: FaceTrackSmoothing = FaceTrackSmoothing()) throws {
+        let file = try MeasuredFaceFile(url: url)
+        self.init(faces: try smoothing.track(file), facesFound: file.facesFound, framesLost: 0, seconds: 0)
+    }
+
+    init(faces: SmoothedFaceTrack, facesFound: Int, framesLost: Int, seconds: Double) {
+        self.faces = faces; self.facesFound = facesFound; self.framesLost = framesLost; self.seconds = seconds
+    }
 }
 
 /// Clip → latent track: finds and tracks the face in every frame, smooths and fills the alignment and
 /// pose over time (Faces), crops each aligned face to 256² and inverts it with the encoder.
-/// Two decoding passes keep memory flat in the clip's length: the first collects landmarks only, the
-/// second crops and encodes with the smoothed quads.
+/// Two decoding passes keep memory flat in the clip's length: the first writes the measured faces to
+/// disk, the second reads them back smoothed, crops and encodes, and writes the codes to disk.
 public struct ClipEncoder {
     public var faceModels: FaceModelPaths
     public var faceSmoothing = FaceTrackSmoothing()
@@ -40,31 +50,37 @@ public struct ClipEncoder {
     /// frames expected) and returns false to cancel.
     public func encode(_ input: URL, models: AvatarModels, to track: URL, logger: Logger,
                        progress: ((_ stage: String, _ done: Int, _ total: Int?) -> Bool)? = nil) throws -> (LatentTrack, EncodeReport) {
-        let faces = try facePass(input, progress: progress)
+        let scratch = try makeScratchFolder()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let faces = try facePass(input, measurements: scratch.appendingPathComponent("faces.measurements"), progress: progress)
         return try encodePass(input, faces: faces, models: models, to: track, progress: progress)
     }
 
-    /// Pass 1: faces of the whole clip (or the encoder's time range).
-    public func facePass(_ input: URL, progress: ((_ stage: String, _ done: Int, _ total: Int?) -> Bool)? = nil) throws -> FacePass {
+    /// Pass 1: faces of the whole clip (or the encoder's time range), measured into the file at
+    /// `measurements`.
+    public func facePass(_ input: URL, measurements url: URL,
+                         progress: ((_ stage: String, _ done: Int, _ total: Int?) -> Bool)? = nil) throws -> FacePass {
         let t0 = Date()
         let tracker = try FaceTracker(paths: faceModels)
         let reader = try VideoReader(url: input, options: .init(start: start, duration: duration))
         let expected = reader.expectedFrameCount
-        var measured: [FaceFrame?] = []
-        var times: [Double?] = []
+        let writer = try MeasuredFaceFile.Writer(url: url)
         let frames = FramePrefetcher(reader: reader)
+        defer { frames.stop() }
+        var count = 0
         while let f = try frames.next() {
             let img = RGBImage(width: f.width, height: f.height, pixels: f.rgb)
-            measured.append(tracker.process(img, index: measured.count, time: f.seconds))
-            times.append(f.seconds)
-            if progress?("faces", measured.count, expected) == false {
-                frames.stop()
+            try writer.append(tracker.process(img, index: count, time: f.seconds), time: f.seconds)
+            count += 1
+            if progress?("faces", count, expected) == false {
+                writer.cancel()
                 throw PipelineError.cancelled(output: input.path)
             }
         }
         frames.stop()
-        let faces = try faceSmoothing.apply(measured, times: times)
-        return FacePass(faces: faces, facesFound: measured.compactMap { $0 }.count, framesLost: reader.framesLost,
+        try writer.finish()
+        let file = try MeasuredFaceFile(url: url)
+        return FacePass(faces: try faceSmoothing.track(file), facesFound: file.facesFound, framesLost: reader.framesLost,
                         seconds: Date().timeIntervalSince(t0))
     }
 
@@ -88,7 +104,7 @@ public struct ClipEncoder {
         while i < wanted.upperBound, let f = try second.next() {
             defer { i += 1 }
             guard i >= wanted.lowerBound else { continue }
-            let face = faces[i]
+            let face = try faces.frame(i)
             let c0 = Date()
             let crop = AlignedCrop.crop(RGBImage(width: f.width, height: f.height, pixels: f.rgb), transform: face.quad.transform, size: EncoderArchitecture.inputSize)
             cropSeconds += Date().timeIntervalSince(c0)

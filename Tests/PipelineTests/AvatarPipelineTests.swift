@@ -79,7 +79,7 @@ final class AvatarPipelineTests: XCTestCase {
         var enc = ClipEncoder()
         enc.duration = 0.4
         let m = try models()
-        let faces = try enc.facePass(Self.sample)
+        let faces = try enc.facePass(Self.sample, measurements: dir.appendingPathComponent("faces.measurements"))
         let segments = [0..<4, 4..<7, 7..<10]
         let whole = try track()
         let writer = try LatentTrackWriter(url: dir.appendingPathComponent("joined.track"), source: whole.source, model: whole.model,

@@ -58,12 +58,11 @@ extension AvatarJobKind {
         try FileManager.default.createDirectory(at: cachedTrack.deletingLastPathComponent(), withIntermediateDirectories: true)
         let base = cachedTrack.deletingPathExtension().path
         let encoder = ClipEncoder()
-        let facesURL = URL(fileURLWithPath: base + ".faces.json")
+        let facesURL = URL(fileURLWithPath: base + ".faces")
         try makeOnce(facesURL) { tmp in
-            let pass = try encoder.facePass(input) { _, _, _ in !cancellation.isSet }
-            try JSONEncoder().encode(pass).write(to: tmp)
+            _ = try encoder.facePass(input, measurements: tmp) { _, _, _ in !cancellation.isSet }
         }
-        let faces = try JSONDecoder().decode(FacePass.self, from: Data(contentsOf: facesURL))
+        let faces = try FacePass(measurements: facesURL, smoothing: encoder.faceSmoothing)
         let total = faces.faces.count
         func partURL(_ k: Int) -> URL { URL(fileURLWithPath: base + ".segment-\(k)-of-\(segment.count)x\(segment.frames).track") }
         let first = segment.index ?? 0
