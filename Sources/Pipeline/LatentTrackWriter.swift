@@ -53,7 +53,7 @@ public final class LatentTrackWriter {
         precondition(frame.landmarks.count == 136, "68 landmarks are 136 numbers")
         guard let file, let spool else { preconditionFailure("append after finish or cancel") }
         let seconds = Float(Double(frame.pts) * source.timeBase.value)
-        var small = frame.camera + frame.quad + frame.landmarks + [frame.faceFound ? 1 : 0, seconds]
+        let small = frame.camera + frame.quad + frame.landmarks + [frame.faceFound ? 1 : 0, seconds]
         var pts = frame.pts.littleEndian
         // Floats are written in the machine's order, which is little-endian wherever this runs (x86-64, arm64).
         try wrap {
@@ -62,7 +62,6 @@ public final class LatentTrackWriter {
             withUnsafeBytes(of: &pts) { record.append(contentsOf: $0) }
             try spool.write(contentsOf: record)
         }
-        small.removeAll()
         count += 1
         if frame.faceFound { facesFound += 1 }
     }
