@@ -135,7 +135,7 @@ extension MeasuredFaceFile {
                 .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).partial")
             descriptor = open(temporaryURL.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             guard descriptor >= 0 else { throw Self.unwritable(url, Layout.systemError(errno)) }
-            // A placeholder header; `finish` writes the real one once the counts are known.
+            // Room for the header, zero counts for now; `finish` writes the counts once they are known.
             pending = Layout.header(count: 0, facesFound: 0)
             pending.reserveCapacity(Layout.headerSize + Self.recordsPerWrite * Layout.recordSize)
         }

@@ -15,6 +15,7 @@ public func runAvatar(input: URL, output: URL, models: AvatarModels, encoder: Cl
                       progress: ((_ stage: String, _ done: Int, _ total: Int?) -> Bool)? = nil) throws -> AvatarRunReport {
     let began = Date()
     try checkOutputPath(output, input: input)
+    if let keepTrack { try checkOutputPath(keepTrack, input: input) }
     // The track goes to disk as it is made (memory stays flat in the clip's length): to the kept path, or
     // to a temporary folder removed after rendering.
     let scratch = keepTrack == nil ? try makeScratchFolder() : nil

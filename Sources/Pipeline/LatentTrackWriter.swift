@@ -84,14 +84,13 @@ public final class LatentTrackWriter {
                 defer { try? columns.close() }
                 // The small columns after the codes, in the order `header` gives them offsets.
                 for (_, floats) in Self.smallColumns {
+                    let bytes = floats.isEmpty ? (Self.spoolFloats * 4)..<Self.spoolRecord : (floats.lowerBound * 4)..<(floats.upperBound * 4)
                     try columns.seek(toOffset: 0)
                     while let chunk = try columns.read(upToCount: 1024 * Self.spoolRecord), !chunk.isEmpty {
                         var out = Data(capacity: chunk.count / Self.spoolRecord * floats.count * 4)
                         chunk.withUnsafeBytes { raw in
                             for r in 0..<(raw.count / Self.spoolRecord) {
                                 let at = r * Self.spoolRecord
-                                let bytes = floats.isEmpty ? (Self.spoolFloats * 4)..<Self.spoolRecord
-                                                           : (floats.lowerBound * 4)..<(floats.upperBound * 4)
                                 out.append(contentsOf: raw[(at + bytes.lowerBound)..<(at + bytes.upperBound)])
                             }
                         }

@@ -24,6 +24,7 @@ struct BenchTrackCommand: ParsableCommand {
     @Option(help: "Folder for the temporary track (default: the system's temporary folder).") var folder: String?
 
     func run() throws {
+        guard frames >= 1 else { throw ValidationError("--frames must be at least 1") }
         guard let filter = TemporalFilter(spec: smoothing) else { throw ValidationError("--smoothing: not a filter: \(smoothing)") }
         let dir = URL(fileURLWithPath: folder ?? FileManager.default.temporaryDirectory.path)
         let url = dir.appendingPathComponent("avatarize-bench-\(getpid()).track")

@@ -187,6 +187,17 @@ final class AvatarPipelineTests: XCTestCase {
         XCTAssertEqual(try render(s, models: deltaStyle, name: "alpha1.mp4"), styleVideo, "α = 1 is the style generator")
     }
 
+    func testKeptTrackMayNotOverwriteTheInput() throws {
+        let clip = dir.appendingPathComponent("clip.mp4")
+        try FileManager.default.copyItem(at: Self.sample, to: clip)
+        let before = try Data(contentsOf: clip)
+        XCTAssertThrowsError(try runAvatar(input: clip, output: dir.appendingPathComponent("out.mp4"), models: try models(),
+                                           encoder: ClipEncoder(), settings: RenderSettings(), keepTrack: clip, logger: logger)) {
+            guard case MediaError.outputIsInput = $0 else { return XCTFail("\($0)") }
+        }
+        XCTAssertEqual(try Data(contentsOf: clip), before)
+    }
+
     func testFacelessFramesAreFilledNotFatal() throws {
         // Frames 3–6 of the sample blacked out: no face there.
         let clip = dir.appendingPathComponent("gap.mp4")

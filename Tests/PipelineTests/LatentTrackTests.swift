@@ -90,6 +90,11 @@ final class LatentTrackTests: XCTestCase {
         try Data("hello".utf8).write(to: u)
         XCTAssertThrowsError(try LatentTrack.load(from: u)) { guard case TrackError.notATrack = $0 else { return XCTFail("\($0)") } }
         XCTAssertThrowsError(try LatentTrack.load(from: dir.appendingPathComponent("missing.track")))
+        // A track from the first format (timestamps in the header) asks to be encoded again.
+        let old = dir.appendingPathComponent("old.track")
+        try SafeTensorsWriter.write(["codes": Tensor(shape: [1, 3, 4], data: [Float](repeating: 0, count: 12))], to: old,
+                                    metadata: ["avatarize": #"{"format":"avatarize-latent-track/1","pts":[0]}"#])
+        XCTAssertThrowsError(try LatentTrack.load(from: old)) { XCTAssertTrue("\($0)".contains("encode the clip again"), "\($0)") }
         _ = try makeTrack(name: "cut.track")
         let cut = dir.appendingPathComponent("cut.track")
         let whole = try Data(contentsOf: cut)
