@@ -39,6 +39,10 @@ public enum RenderError: Error, CustomStringConvertible {
 public struct AvatarRenderer {
     public var models: AvatarModels
     public var settings: RenderSettings
+    /// Called once per rendered frame, in order (reports, identity figure). A throw stops the render.
+    public var onFrame: ((RenderedFrame) throws -> Void)?
+    /// Whether `onFrame` needs the source frame even when the layout does not show it.
+    public var observerNeedsSource = false
 
     public init(models: AvatarModels, settings: RenderSettings) { self.models = models; self.settings = settings }
 
@@ -94,7 +98,7 @@ public struct AvatarRenderer {
                 let r = models.style.options.neuralRenderingResolution
                 depthWriter = try VideoWriter(url: d, width: r, height: r, options: o, logger: logger)
             }
-            if settings.layout != .avatar {
+            if settings.layout != .avatar || (onFrame != nil && observerNeedsSource) {
                 sourceFrames = FramePrefetcher(reader: try VideoReader(url: source, options: .init(start: track.source.start, duration: track.source.duration)))
                 for _ in 0..<frames.lowerBound { _ = try sourceFrames?.next() }
             }
@@ -135,12 +139,16 @@ public struct AvatarRenderer {
                 }
                 for (stage, s) in out.timings { stages["  " + stage, default: 0] += s }
                 let avatar = rgbImage(out.image)
+                var sourceImage: RGBImage? = nil
+                if sourceFrames != nil {
+                    guard let vf = try sourceFrames?.next() else { throw TrackError.sourceMismatch(track: "track", source: source.path, reason: "the source has fewer frames than the track") }
+                    sourceImage = RGBImage(width: vf.width, height: vf.height, pixels: vf.rgb)
+                }
                 let frame: RGBImage = try timed("composite") {
                     switch settings.layout {
                     case .avatar: return avatar
                     case .sideBySide, .pasteBack:
-                        guard let vf = try sourceFrames?.next() else { throw TrackError.sourceMismatch(track: "track", source: source.path, reason: "the source has fewer frames than the track") }
-                        let img = RGBImage(width: vf.width, height: vf.height, pixels: vf.rgb)
+                        let img = sourceImage!
                         let quad = Self.quad(smoothed.quad)
                         if settings.layout == .pasteBack {
                             let lm = Self.points(smoothed.landmarks)
@@ -149,6 +157,10 @@ public struct AvatarRenderer {
                         let crop = AlignedCrop.crop(img, transform: quad.transform, size: res)
                         return Self.sideBySide(crop, avatar)
                     }
+                }
+                if let onFrame {
+                    try onFrame(RenderedFrame(index: i, seconds: t, raw: try track.frame(i), smoothed: smoothed,
+                                              camera: cam, avatar: avatar, source: sourceImage))
                 }
                 if let p = previous { jitter += Self.meanAbsDifference(p, frame.pixels) }
                 previous = frame.pixels
