@@ -22,6 +22,8 @@ public struct ModulatedConvolution: Sendable {
     let filter: [Float]
     let filterSize: Int
     let plan: Plan
+    /// Precision of the layer's products (see Precision); set at load.
+    public let precision: Precision
 
     enum Plan: Sendable {
         /// Transformed weight [points, O, I] for planes of `side`².
@@ -35,7 +37,7 @@ public struct ModulatedConvolution: Sendable {
 
     /// - inputSide: the side of the square planes this layer will see (before upsampling).
     public init(weight: [Float], outChannels: Int, inChannels: Int, kernel: Int, up: Int, inputSide: Int,
-                filter: [Float], filterSize: Int) {
+                filter: [Float], filterSize: Int, precision: Precision = .fp32) {
         precondition(weight.count == outChannels * inChannels * kernel * kernel, "weight is not [O, I, k, k]")
         precondition(up == 1 || up == 2, "only ×1 and ×2 are supported")
         self.outChannels = outChannels
@@ -45,6 +47,7 @@ public struct ModulatedConvolution: Sendable {
         self.weight = weight
         self.filter = filter
         self.filterSize = filterSize
+        self.precision = precision
         let taps = kernel * kernel
         weightSquares = (0..<(outChannels * inChannels)).map { p in
             var s: Float = 0
@@ -123,7 +126,8 @@ public struct ModulatedConvolution: Sendable {
                 d.withUnsafeBufferPointer { dp in
                     Winograd.conv3x3(input: input, inChannels: inChannels, height: h, width: w,
                                      transformedWeights: up.baseAddress!, outChannels: outChannels, tile: tile,
-                                     inputScale: styles, outputScale: dp.baseAddress!, output: output)
+                                     inputScale: styles, outputScale: dp.baseAddress!, output: output,
+                                     precision: precision)
                 }
             }
         case let .polyphase(phases, side) where h == side && w == side:
@@ -135,7 +139,7 @@ public struct ModulatedConvolution: Sendable {
                 Winograd.upsamplingConv3x3(input: input, inChannels: inChannels, height: h, width: w,
                                            phaseWeights: [a.baseAddress!, b.baseAddress!, c.baseAddress!, e.baseAddress!],
                                            outChannels: outChannels, inputScale: styles, outputScale: dp.baseAddress!,
-                                           output: output)
+                                           output: output, precision: precision)
             }}}}}
         case let .transposed(arranged):
             let d = demodulation(styles: styles)
@@ -158,7 +162,7 @@ public struct ModulatedConvolution: Sendable {
             a.withUnsafeBufferPointer {
                 ModulatedConv.upsample(input: input, inChannels: ic, height: h, width: w, arrangedWeight: $0.baseAddress!,
                                        outChannels: outChannels, kernel: kernel, filter: filter, filterSize: filterSize,
-                                       output: output)
+                                       output: output, precision: precision)
             }
         default:
             let m = OpProfile.measure("modulate") {
@@ -170,7 +174,7 @@ public struct ModulatedConvolution: Sendable {
             m.withUnsafeBufferPointer {
                 ModulatedConv.convolve(input: input, inChannels: inChannels, height: h, width: w, weight: $0.baseAddress!,
                                        outChannels: outChannels, kernel: kernel, up: up, filter: filter,
-                                       filterSize: filterSize, output: output)
+                                       filterSize: filterSize, output: output, precision: precision)
             }
         }
     }

@@ -37,10 +37,10 @@ public enum Winograd {
         input: UnsafePointer<Float>, inChannels ic: Int, height h: Int, width w: Int,
         transformedWeights u: UnsafePointer<Float>, outChannels oc: Int, tile: Tile,
         inputScale: UnsafePointer<Float>? = nil, outputScale: UnsafePointer<Float>? = nil,
-        output: UnsafeMutablePointer<Float>, budget: Int = bandBudget
+        output: UnsafeMutablePointer<Float>, budget: Int = bandBudget, precision: Precision = .fp32
     ) {
         banded(tile: tile, input: input, inChannels: ic, height: h, width: w, phases: [u], outChannels: oc,
-               inputScale: inputScale, outputScale: outputScale, output: output, budget: budget)
+               inputScale: inputScale, outputScale: outputScale, output: output, budget: budget, precision: precision)
     }
 
     /// U[ξ][o][i] = (G g Gᵀ)[ξ] for weight [O, I, 3, 3]; 16·O·I floats.
@@ -79,12 +79,13 @@ public enum Winograd {
     /// transform, one GEMM per transform point and phase (each on one thread), the output transform. Input
     /// channel c is multiplied by inputScale[c] and output channel o by outputScale[o] inside the transforms
     /// (a modulated convolution's styles and demodulation, without modulating the weights). With four
-    /// phases (4×4 tiles only) the output is the interleaved [O, 2H, 2W] of upsamplingConv3x3.
+    /// phases (4×4 tiles only) the output is the interleaved [O, 2H, 2W] of upsamplingConv3x3. With bf16
+    /// the transformed weights and tiles are rounded to bf16 for the products; the transforms stay float32.
     static func banded(
         tile: Tile, input: UnsafePointer<Float>, inChannels ic: Int, height h: Int, width w: Int,
         phases: [UnsafePointer<Float>], outChannels oc: Int,
         inputScale: UnsafePointer<Float>?, outputScale: UnsafePointer<Float>?,
-        output: UnsafeMutablePointer<Float>, budget: Int
+        output: UnsafeMutablePointer<Float>, budget: Int, precision: Precision = .fp32
     ) {
         precondition(tile == .f4x4 || phases.count == 1, "phases need 4×4 tiles")
         let side = tile == .f2x2 ? 2 : 4, points = tile.points
@@ -111,7 +112,7 @@ public enum Winograd {
                 OpProfile.measure("winograd gemm") {
                     Parallel.forEach(points) { xi in
                         Gemm.serial(m: oc, n: nt, k: ic, a: u + xi * oc * ic, lda: ic, b: v + xi * ic * nt, ldb: nt,
-                                    c: m + xi * oc * nt, ldc: nt)
+                                    c: m + xi * oc * nt, ldc: nt, precision: precision)
                     }
                 }
                 OpProfile.measure("winograd output transform") {

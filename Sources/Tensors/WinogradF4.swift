@@ -52,11 +52,11 @@ extension Winograd {
         input: UnsafePointer<Float>, inChannels ic: Int, height h: Int, width w: Int,
         phaseWeights: [UnsafePointer<Float>], outChannels oc: Int,
         inputScale: UnsafePointer<Float>?, outputScale: UnsafePointer<Float>?,
-        output: UnsafeMutablePointer<Float>, budget: Int = bandBudget
+        output: UnsafeMutablePointer<Float>, budget: Int = bandBudget, precision: Precision = .fp32
     ) {
         precondition(phaseWeights.count == 4 && h % 4 == 0 && w % 4 == 0, "needs 4 phases and sides that are multiples of 4")
         banded(tile: .f4x4, input: input, inChannels: ic, height: h, width: w, phases: phaseWeights, outChannels: oc,
-               inputScale: inputScale, outputScale: outputScale, output: output, budget: budget)
+               inputScale: inputScale, outputScale: outputScale, output: output, budget: budget, precision: precision)
     }
 
     /// V[ξ][c][tile] = (Bᵀ d B)[ξ] for the 6×6 input tile d at (4ty − 1, 4tx − 1). Each input row is split

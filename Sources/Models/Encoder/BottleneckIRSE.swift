@@ -26,10 +26,12 @@ struct BottleneckIRSE: Sendable {
     let seFC1: [Float]
     /// res_layer.5.fc2.weight [depth, hidden, 1, 1].
     let seFC2: [Float]
+    let precision: Precision
 
     /// - side: the height and width of the unit's input (256 for unit 0, then 128, 64, 32, 16 as the stages stride).
-    init(_ w: EncoderWeights, prefix p: String, unit: EncoderArchitecture.Unit, side: Int) {
+    init(_ w: EncoderWeights, prefix p: String, unit: EncoderArchitecture.Unit, side: Int, precision: Precision) {
         self.unit = unit
+        self.precision = precision
         if unit.poolShortcut {
             shortcutConv = nil
             shortcutNorm = nil
@@ -39,7 +41,7 @@ struct BottleneckIRSE: Sendable {
         }
         norm1 = Self.batchNorm(w, "\(p).res_layer.0")
         conv1 = SameConv3x3(weight: w["\(p).res_layer.1.weight"].data, outChannels: unit.depth,
-                            inChannels: unit.inChannels, side: side)
+                            inChannels: unit.inChannels, side: side, precision: precision)
         prelu = w["\(p).res_layer.2.weight"].data
         conv2 = w["\(p).res_layer.3.weight"].data
         norm2 = Self.batchNorm(w, "\(p).res_layer.4")
@@ -75,7 +77,7 @@ struct BottleneckIRSE: Sendable {
                         conv2.withUnsafeBufferPointer { w2 in
                             Convolution.conv2d(input: mp.baseAddress!, inChannels: d, height: h, width: wd,
                                                weight: w2.baseAddress!, outChannels: d, kernel: 3, stride: s, padding: 1,
-                                               output: rp.baseAddress!)
+                                               output: rp.baseAddress!, precision: precision)
                         }
                     }
                 }
@@ -93,7 +95,7 @@ struct BottleneckIRSE: Sendable {
                     if let shortcutConv, let shortcutNorm {
                         shortcutConv.withUnsafeBufferPointer { ws in
                             Convolution.conv2d(input: xin, inChannels: inC, height: h, width: wd, weight: ws.baseAddress!,
-                                               outChannels: d, kernel: 1, stride: s, padding: 0, output: o)
+                                               outChannels: d, kernel: 1, stride: s, padding: 0, output: o, precision: precision)
                         }
                         shortcutNorm.apply(o, count: ho * wo)
                     } else {

@@ -17,9 +17,11 @@ struct SameConv3x3: Sendable {
     /// Height and width of the planes this conv runs on.
     let side: Int
     let kernel: Kernel
+    let precision: Precision
 
     /// - weight: [out, in, 3, 3]; side: the square plane size it will see.
-    init(weight: [Float], outChannels: Int, inChannels: Int, side: Int) {
+    init(weight: [Float], outChannels: Int, inChannels: Int, side: Int, precision: Precision) {
+        self.precision = precision
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.side = side
@@ -39,12 +41,14 @@ struct SameConv3x3: Sendable {
         case let .winograd(u, tile):
             u.withUnsafeBufferPointer {
                 Winograd.conv3x3(input: input, inChannels: inChannels, height: height, width: width,
-                                 transformedWeights: $0.baseAddress!, outChannels: outChannels, tile: tile, output: output)
+                                 transformedWeights: $0.baseAddress!, outChannels: outChannels, tile: tile, output: output,
+                                 precision: precision)
             }
         case let .direct(w):
             w.withUnsafeBufferPointer {
                 Convolution.conv2d(input: input, inChannels: inChannels, height: height, width: width, weight: $0.baseAddress!,
-                                   outChannels: outChannels, kernel: 3, padding: 1, output: output, allowWinograd: false)
+                                   outChannels: outChannels, kernel: 3, padding: 1, output: output, allowWinograd: false,
+                                   precision: precision)
             }
         }
     }
