@@ -9,7 +9,7 @@
 //   only on the phase. Those kernels are computed and Winograd-transformed at load (4 × 36 planes of
 //   O × I, which is why small planes with 512 channels, where it pays least, skip it);
 // - other ×2 layers keep the weight arranged for the transposed convolution and scale that copy per frame;
-// - anything else modulates the weight per call (ModulatedConv.modulate + convolve).
+// - anything else modulates the weight per call (FusedModulatedConv.modulate + convolve).
 // d[o] = 1/√(Σᵢ s[i]²·Σₜ w[o,i,t]² + 1e−8), the reference's dcoefs.
 
 public struct ModulatedConvolution: Sendable {
@@ -160,19 +160,19 @@ public struct ModulatedConvolution: Sendable {
                 }
             }
             a.withUnsafeBufferPointer {
-                ModulatedConv.upsample(input: input, inChannels: ic, height: h, width: w, arrangedWeight: $0.baseAddress!,
+                FusedModulatedConv.upsample(input: input, inChannels: ic, height: h, width: w, arrangedWeight: $0.baseAddress!,
                                        outChannels: outChannels, kernel: kernel, filter: filter, filterSize: filterSize,
                                        output: output, precision: precision)
             }
         default:
             let m = OpProfile.measure("modulate") {
                 weight.withUnsafeBufferPointer {
-                    ModulatedConv.modulate(weight: $0.baseAddress!, outChannels: outChannels, inChannels: inChannels,
+                    FusedModulatedConv.modulate(weight: $0.baseAddress!, outChannels: outChannels, inChannels: inChannels,
                                            taps: kernel * kernel, styles: styles, demodulate: true)
                 }
             }
             m.withUnsafeBufferPointer {
-                ModulatedConv.convolve(input: input, inChannels: inChannels, height: h, width: w, weight: $0.baseAddress!,
+                FusedModulatedConv.convolve(input: input, inChannels: inChannels, height: h, width: w, weight: $0.baseAddress!,
                                        outChannels: outChannels, kernel: kernel, up: up, filter: filter,
                                        filterSize: filterSize, output: output, precision: precision)
             }

@@ -19,6 +19,15 @@ public enum Precision: String, Sendable, CaseIterable, CustomStringConvertible {
 
     /// bf16 where the CPU supports it, else fp32 (what `--precision auto` picks).
     public static var automatic: Precision { bf16Supported ? .bf16 : .fp32 }
+
+    /// The bfloat16 bit patterns of `values`, rounded to nearest even (what bf16 products read).
+    public static func bfloat16Bits(_ values: [Float]) -> [UInt16] {
+        var out = [UInt16](repeating: 0, count: values.count)
+        values.withUnsafeBufferPointer { v in
+            out.withUnsafeMutableBufferPointer { avz_to_bf16(v.baseAddress!, $0.baseAddress!, values.count) }
+        }
+        return out
+    }
 }
 
 /// A precision as the user asks for it: a fixed one, or `auto`.

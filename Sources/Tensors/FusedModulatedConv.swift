@@ -1,8 +1,9 @@
 // StyleGAN2's modulated convolution (training/networks_stylegan2.py: modulated_conv2d, with
-// conv2d_resample for up = 2) for batch 1, in its fused form: the weight is scaled per input channel by
-// the style and, with demodulation, per output channel by 1/√(Σ w² + 1e-8).
+// conv2d_resample for up = 2) for batch 1, in its fused form (the reference's fused_modconv): the weight
+// is scaled per input channel by the style and, with demodulation, per output channel by
+// 1/√(Σ w² + 1e-8), then convolved. ModulatedConvolution is the prepared layer that avoids this per frame.
 
-public enum ModulatedConv {
+public enum FusedModulatedConv {
     /// w'[o, i, ·] = w[o, i, ·] · s[i] (· d[o] with demodulation). weight: [O, I, k, k].
     public static func modulate(weight: UnsafePointer<Float>, outChannels o: Int, inChannels i: Int, taps: Int,
                                 styles: UnsafePointer<Float>, demodulate: Bool) -> [Float] {
