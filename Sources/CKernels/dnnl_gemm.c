@@ -172,6 +172,9 @@ static const entry_t *lookup(const shape_key_t *key) {
     return result;
 }
 
+/// Runs a cached primitive on operands already in its layout.
+static int execute(thread_state_t *s, const entry_t *e, const void *ap, const void *bp, float *c);
+
 int avz_dnnl_gemm(int bf16, int ta, int tb, long m, long n, long k,
                   const float *a, long lda, const float *b, long ldb,
                   int accumulate, float *c, long ldc) {
@@ -182,7 +185,7 @@ int avz_dnnl_gemm(int bf16, int ta, int tb, long m, long n, long k,
     shape_key_t key = {m, n, k, bf16 ? 0 : lda, bf16 ? 0 : ldb, ldc, bf16 != 0, ta != 0, tb != 0, accumulate != 0};
     const entry_t *e = lookup(&key);
     if (!e) return 4;
-    void *ap = (void *)a, *bp = (void *)b;
+    const void *ap = a, *bp = b;
     if (bf16) {
         size_t an = (size_t)m * k * 2, bn = (size_t)k * n * 2;
         if (!grow((void **)&s->abuf, &s->abuf_size, an) || !grow((void **)&s->bbuf, &s->bbuf_size, bn)) return 5;
@@ -190,11 +193,29 @@ int avz_dnnl_gemm(int bf16, int ta, int tb, long m, long n, long k,
         if (tb) to_bf16_block(b, n, k, ldb, s->bbuf); else to_bf16_block(b, k, n, ldb, s->bbuf);
         ap = s->abuf; bp = s->bbuf;
     }
+    return execute(s, e, ap, bp, c);
+}
+
+int avz_dnnl_gemm_bf16_packed(long m, long n, long k, const unsigned short *a,
+                              const float *b, long ldb, int accumulate, float *c, long ldc) {
+    if (!avz_dnnl_available() || m <= 0 || n <= 0 || k <= 0) return 1;
+    if (!avz_cpu_has_bf16()) return 2;
+    thread_state_t *s = thread_state();
+    if (!s) return 3;
+    shape_key_t key = {m, n, k, 0, 0, ldc, 1, 0, 0, accumulate != 0};
+    const entry_t *e = lookup(&key);
+    if (!e) return 4;
+    if (!grow((void **)&s->bbuf, &s->bbuf_size, (size_t)k * n * 2)) return 5;
+    to_bf16_block(b, k, n, ldb, s->bbuf);
+    return execute(s, e, a, s->bbuf, c);
+}
+
+static int execute(thread_state_t *s, const entry_t *e, const void *ap, const void *bp, float *c) {
     if (e->scratch && !grow(&s->scratch, &s->scratch_size, e->scratch)) return 5;
     dnnl_memory_t am = NULL, bm = NULL, cm = NULL, sm = NULL;
     int rc = 6;
-    if (dnnl_memory_create(&am, &e->a, engine, ap) == dnnl_success
-        && dnnl_memory_create(&bm, &e->b, engine, bp) == dnnl_success
+    if (dnnl_memory_create(&am, &e->a, engine, (void *)ap) == dnnl_success
+        && dnnl_memory_create(&bm, &e->b, engine, (void *)bp) == dnnl_success
         && dnnl_memory_create(&cm, &e->c, engine, c) == dnnl_success) {
         dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}, {DNNL_ARG_SCRATCHPAD, NULL}};
         int nargs = 3;

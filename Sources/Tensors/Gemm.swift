@@ -88,6 +88,21 @@ public enum Gemm {
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// C[m×n] (= or +=) A·B on the calling thread with A already bf16 (a dense m×k block, converted at
+    /// load) and B float32, rounded to bf16 for oneDNN's bf16 matmul; float32 sums. Without oneDNN or
+    /// bf16 support (a precision the caller should not have been given), A is widened and OpenBLAS runs.
+    public static func serialBF16(
+        m: Int, n: Int, k: Int, a: UnsafePointer<UInt16>, b: UnsafePointer<Float>, ldb: Int,
+        accumulate: Bool = false, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        if dnnlEnabled, avz_dnnl_gemm_bf16_packed(m, n, k, a, b, ldb, accumulate ? 1 : 0, c, ldc) == 0 { return }
+        let wide = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
+        defer { wide.deallocate() }
+        for i in 0..<(m * k) { wide[i] = Float(bitPattern: UInt32(a[i]) << 16) }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, wide, Int32(k), b, Int32(ldb),
+                    accumulate ? 1 : 0, c, Int32(ldc))
+    }
+
     /// Y[rows×out] = X[rows×in] · Wᵀ (W is [out, in], as PyTorch stores linear weights) + bias.
     public static func linear(
         _ x: UnsafePointer<Float>, rows: Int, inFeatures: Int,

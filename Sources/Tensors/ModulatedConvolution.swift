@@ -26,10 +26,10 @@ public struct ModulatedConvolution: Sendable {
     public let precision: Precision
 
     enum Plan: Sendable {
-        /// Transformed weight [points, O, I] for planes of `side`².
-        case winograd([Float], Winograd.Tile, side: Int)
+        /// Transformed weight [points, O, I] for planes of `side`² (bf16 for bf16 layers).
+        case winograd(WinogradWeights, Winograd.Tile, side: Int)
         /// Winograd F(4×4)-transformed phase kernels (py, px) = (p / 2, p % 2), each [36, O, I].
-        case polyphase([[Float]], side: Int)
+        case polyphase([WinogradWeights], side: Int)
         /// Convolution.arrangeTransposed(weight): [O·k², I].
         case transposed([Float])
         case direct
@@ -58,9 +58,9 @@ public struct ModulatedConvolution: Sendable {
            Winograd.tile(height: inputSide, width: inputSide, kernel: 3, padding: 1) == .f4x4 {
             let kernels = Self.phaseKernels(weight: weight, outChannels: outChannels, inChannels: inChannels, filter: filter)
             plan = .polyphase(kernels.map { k in
-                k.withUnsafeBufferPointer {
+                WinogradWeights(k.withUnsafeBufferPointer {
                     Winograd.transformWeights($0.baseAddress!, outChannels: outChannels, inChannels: inChannels, tile: .f4x4)
-                }
+                }, precision: precision)
             }, side: inputSide)
         } else if up == 2 {
             plan = .transposed(weight.withUnsafeBufferPointer {
@@ -68,9 +68,9 @@ public struct ModulatedConvolution: Sendable {
                                               kernel: kernel)
             })
         } else if let tile = Winograd.tile(height: inputSide, width: inputSide, kernel: kernel, padding: kernel / 2) {
-            plan = .winograd(weight.withUnsafeBufferPointer {
+            plan = .winograd(WinogradWeights(weight.withUnsafeBufferPointer {
                 Winograd.transformWeights($0.baseAddress!, outChannels: outChannels, inChannels: inChannels, tile: tile)
-            }, tile, side: inputSide)
+            }, precision: precision), tile, side: inputSide)
         } else {
             plan = .direct
         }
@@ -122,25 +122,18 @@ public struct ModulatedConvolution: Sendable {
         switch plan {
         case let .winograd(u, tile, side) where h == side && w == side:
             let d = demodulation(styles: styles)
-            u.withUnsafeBufferPointer { up in
-                d.withUnsafeBufferPointer { dp in
-                    Winograd.conv3x3(input: input, inChannels: inChannels, height: h, width: w,
-                                     transformedWeights: up.baseAddress!, outChannels: outChannels, tile: tile,
-                                     inputScale: styles, outputScale: dp.baseAddress!, output: output,
-                                     precision: precision)
-                }
+            d.withUnsafeBufferPointer { dp in
+                Winograd.conv3x3(input: input, inChannels: inChannels, height: h, width: w, weights: u,
+                                 outChannels: outChannels, tile: tile, inputScale: styles, outputScale: dp.baseAddress!,
+                                 output: output)
             }
         case let .polyphase(phases, side) where h == side && w == side:
             let d = demodulation(styles: styles)
-            let p0 = phases[0], p1 = phases[1], p2 = phases[2], p3 = phases[3]
-            p0.withUnsafeBufferPointer { a in p1.withUnsafeBufferPointer { b in
-            p2.withUnsafeBufferPointer { c in p3.withUnsafeBufferPointer { e in
             d.withUnsafeBufferPointer { dp in
-                Winograd.upsamplingConv3x3(input: input, inChannels: inChannels, height: h, width: w,
-                                           phaseWeights: [a.baseAddress!, b.baseAddress!, c.baseAddress!, e.baseAddress!],
+                Winograd.upsamplingConv3x3(input: input, inChannels: inChannels, height: h, width: w, phaseWeights: phases,
                                            outChannels: outChannels, inputScale: styles, outputScale: dp.baseAddress!,
-                                           output: output, precision: precision)
-            }}}}}
+                                           output: output)
+            }
         case let .transposed(arranged):
             let d = demodulation(styles: styles)
             let taps = kernel * kernel, ic = inChannels

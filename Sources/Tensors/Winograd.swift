@@ -39,8 +39,20 @@ public enum Winograd {
         inputScale: UnsafePointer<Float>? = nil, outputScale: UnsafePointer<Float>? = nil,
         output: UnsafeMutablePointer<Float>, budget: Int = bandBudget, precision: Precision = .fp32
     ) {
-        banded(tile: tile, input: input, inChannels: ic, height: h, width: w, phases: [u], outChannels: oc,
+        banded(tile: tile, input: input, inChannels: ic, height: h, width: w, phases: [.float32(u)], outChannels: oc,
                inputScale: inputScale, outputScale: outputScale, output: output, budget: budget, precision: precision)
+    }
+
+    /// conv3x3 with weights transformed at load, in their stored precision.
+    public static func conv3x3(
+        input: UnsafePointer<Float>, inChannels ic: Int, height h: Int, width w: Int,
+        weights: WinogradWeights, outChannels oc: Int, tile: Tile,
+        inputScale: UnsafePointer<Float>? = nil, outputScale: UnsafePointer<Float>? = nil,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        banded(tile: tile, input: input, inChannels: ic, height: h, width: w, phases: [weights.planes], outChannels: oc,
+               inputScale: inputScale, outputScale: outputScale, output: output, budget: bandBudget,
+               precision: weights.precision)
     }
 
     /// U[ξ][o][i] = (G g Gᵀ)[ξ] for weight [O, I, 3, 3]; 16·O·I floats.
@@ -83,7 +95,7 @@ public enum Winograd {
     /// the transformed weights and tiles are rounded to bf16 for the products; the transforms stay float32.
     static func banded(
         tile: Tile, input: UnsafePointer<Float>, inChannels ic: Int, height h: Int, width w: Int,
-        phases: [UnsafePointer<Float>], outChannels oc: Int,
+        phases: [Planes], outChannels oc: Int,
         inputScale: UnsafePointer<Float>?, outputScale: UnsafePointer<Float>?,
         output: UnsafeMutablePointer<Float>, budget: Int, precision: Precision = .fp32
     ) {
@@ -111,8 +123,14 @@ public enum Winograd {
                 // The products are independent: one thread each, rather than each split over the threads.
                 OpProfile.measure("winograd gemm") {
                     Parallel.forEach(points) { xi in
-                        Gemm.serial(m: oc, n: nt, k: ic, a: u + xi * oc * ic, lda: ic, b: v + xi * ic * nt, ldb: nt,
-                                    c: m + xi * oc * nt, ldc: nt, precision: precision)
+                        switch u {
+                        case .float32(let u):
+                            Gemm.serial(m: oc, n: nt, k: ic, a: u + xi * oc * ic, lda: ic, b: v + xi * ic * nt, ldb: nt,
+                                        c: m + xi * oc * nt, ldc: nt, precision: precision)
+                        case .bfloat16(let u):
+                            Gemm.serialBF16(m: oc, n: nt, k: ic, a: u + xi * oc * ic, b: v + xi * ic * nt, ldb: nt,
+                                            c: m + xi * oc * nt, ldc: nt)
+                        }
                     }
                 }
                 OpProfile.measure("winograd output transform") {

@@ -50,13 +50,14 @@ extension Winograd {
     /// the input transform is shared by the four phases. H and W multiples of 4; scales as in Winograd.banded.
     public static func upsamplingConv3x3(
         input: UnsafePointer<Float>, inChannels ic: Int, height h: Int, width w: Int,
-        phaseWeights: [UnsafePointer<Float>], outChannels oc: Int,
+        phaseWeights: [WinogradWeights], outChannels oc: Int,
         inputScale: UnsafePointer<Float>?, outputScale: UnsafePointer<Float>?,
-        output: UnsafeMutablePointer<Float>, budget: Int = bandBudget, precision: Precision = .fp32
+        output: UnsafeMutablePointer<Float>, budget: Int = bandBudget
     ) {
         precondition(phaseWeights.count == 4 && h % 4 == 0 && w % 4 == 0, "needs 4 phases and sides that are multiples of 4")
-        banded(tile: .f4x4, input: input, inChannels: ic, height: h, width: w, phases: phaseWeights, outChannels: oc,
-               inputScale: inputScale, outputScale: outputScale, output: output, budget: budget, precision: precision)
+        banded(tile: .f4x4, input: input, inChannels: ic, height: h, width: w, phases: phaseWeights.map(\.planes),
+               outChannels: oc, inputScale: inputScale, outputScale: outputScale, output: output, budget: budget,
+               precision: phaseWeights[0].precision)
     }
 
     /// V[ξ][c][tile] = (Bᵀ d B)[ξ] for the 6×6 input tile d at (4ty − 1, 4tx − 1). Each input row is split

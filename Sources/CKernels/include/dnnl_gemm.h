@@ -17,5 +17,10 @@ int avz_dnnl_gemm(int bf16, int ta, int tb, long m, long n, long k,
                   const float *a, long lda, const float *b, long ldb,
                   int accumulate, float *c, long ldc);
 
+/// avz_dnnl_gemm in bf16 with A already in bf16: a dense row-major m×k block of bit patterns (weights
+/// converted once at load), B float32 (rounded here). Same return codes.
+int avz_dnnl_gemm_bf16_packed(long m, long n, long k, const unsigned short *a,
+                              const float *b, long ldb, int accumulate, float *c, long ldc);
+
 /// dst[i] = bfloat16(src[i]) rounded to nearest even, as 16-bit patterns.
 void avz_to_bf16(const float *src, unsigned short *dst, long n);
