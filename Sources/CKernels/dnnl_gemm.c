@@ -210,6 +210,18 @@ int avz_dnnl_gemm_bf16_packed(long m, long n, long k, const unsigned short *a,
     return execute(s, e, a, s->bbuf, c);
 }
 
+int avz_dnnl_gemm_bf16_both(long m, long n, long k, const unsigned short *a, const unsigned short *b,
+                            float *c, long ldc) {
+    if (!avz_dnnl_available() || m <= 0 || n <= 0 || k <= 0) return 1;
+    if (!avz_cpu_has_bf16()) return 2;
+    thread_state_t *s = thread_state();
+    if (!s) return 3;
+    shape_key_t key = {m, n, k, 0, 0, ldc, 1, 0, 0, 0};
+    const entry_t *e = lookup(&key);
+    if (!e) return 4;
+    return execute(s, e, a, b, c);
+}
+
 static int execute(thread_state_t *s, const entry_t *e, const void *ap, const void *bp, float *c) {
     if (e->scratch && !grow(&s->scratch, &s->scratch_size, e->scratch)) return 5;
     dnnl_memory_t am = NULL, bm = NULL, cm = NULL, sm = NULL;

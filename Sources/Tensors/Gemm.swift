@@ -13,8 +13,9 @@ public enum Gemm {
     /// Pins OpenBLAS to one thread; done before the first product either way.
     public static func useSingleThreadedBLAS() { _ = singleThreaded }
 
-    /// Off when AVATARIZE_NO_DNNL is set (for A/B timing against OpenBLAS alone).
-    public static let dnnlEnabled = ProcessInfo.processInfo.environment["AVATARIZE_NO_DNNL"] == nil
+    /// Off when AVATARIZE_NO_DNNL is set or oneDNN is missing; benches switch it for A/B timing against
+    /// OpenBLAS alone (set it between products, not during them).
+    nonisolated(unsafe) public static var dnnlEnabled = ProcessInfo.processInfo.environment["AVATARIZE_NO_DNNL"] == nil
         && avz_dnnl_available() != 0
 
     /// Products under this many multiply-adds run on the calling thread.
@@ -101,6 +102,17 @@ public enum Gemm {
         for i in 0..<(m * k) { wide[i] = Float(bitPattern: UInt32(a[i]) << 16) }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, wide, Int32(k), b, Int32(ldb),
                     accumulate ? 1 : 0, c, Int32(ldc))
+    }
+
+    /// C[m×n] = A·B on the calling thread with both operands bf16 (A dense m×k, B dense k×n); float32 sums.
+    /// Falls back to widening both and OpenBLAS, like serialBF16.
+    public static func serialBF16(m: Int, n: Int, k: Int, a: UnsafePointer<UInt16>, b: UnsafePointer<UInt16>,
+                                  c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if dnnlEnabled, avz_dnnl_gemm_bf16_both(m, n, k, a, b, c, ldc) == 0 { return }
+        let wide = UnsafeMutablePointer<Float>.allocate(capacity: k * n)
+        defer { wide.deallocate() }
+        for i in 0..<(k * n) { wide[i] = Float(bitPattern: UInt32(b[i]) << 16) }
+        serialBF16(m: m, n: n, k: k, a: a, b: wide, ldb: n, c: c, ldc: ldc)
     }
 
     /// Y[rows×out] = X[rows×in] · Wᵀ (W is [out, in], as PyTorch stores linear weights) + bias.

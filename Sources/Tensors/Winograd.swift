@@ -105,9 +105,13 @@ public enum Winograd {
         // Tile rows per band so that V [points, I, Tb] and M [points, O, Tb] fit the budget.
         let rowsPerBand = Swift.max(1, Swift.min(th, budget / Swift.max(1, points * (ic + oc) * tw)))
         let maxTiles = rowsPerBand * tw
-        let v = UnsafeMutablePointer<Float>.allocate(capacity: points * ic * maxTiles)
+        // bf16 layers with bf16 weights get their 4×4-tile input transform written straight in bf16: half the
+        // traffic through the largest buffer, and the products read it as it is.
+        let bf16Tiles = tile == .f4x4 && phases.allSatisfy { if case .bfloat16 = $0 { return true } else { return false } }
+        let v = UnsafeMutablePointer<Float>.allocate(capacity: bf16Tiles ? 1 : points * ic * maxTiles)
+        let v16 = UnsafeMutablePointer<UInt16>.allocate(capacity: bf16Tiles ? points * ic * maxTiles : 1)
         let m = UnsafeMutablePointer<Float>.allocate(capacity: points * oc * maxTiles)
-        defer { v.deallocate(); m.deallocate() }
+        defer { v.deallocate(); v16.deallocate(); m.deallocate() }
         var ty0 = 0
         while ty0 < th {
             let rows = Swift.min(rowsPerBand, th - ty0)
@@ -116,7 +120,8 @@ public enum Winograd {
                 if tile == .f2x2 {
                     inputTransformF2(input, channels: ic, height: h, width: w, tileRow0: ty0, tileRows: rows, scale: inputScale, into: v)
                 } else {
-                    inputTransformF4(input, channels: ic, height: h, width: w, tileRow0: ty0, tileRows: rows, scale: inputScale, into: v)
+                    inputTransformF4(input, channels: ic, height: h, width: w, tileRow0: ty0, tileRows: rows, scale: inputScale,
+                                     into: v, bf16: bf16Tiles ? v16 : nil)
                 }
             }
             for (p, u) in phases.enumerated() {
@@ -127,6 +132,9 @@ public enum Winograd {
                         case .float32(let u):
                             Gemm.serial(m: oc, n: nt, k: ic, a: u + xi * oc * ic, lda: ic, b: v + xi * ic * nt, ldb: nt,
                                         c: m + xi * oc * nt, ldc: nt, precision: precision)
+                        case .bfloat16(let u) where bf16Tiles:
+                            Gemm.serialBF16(m: oc, n: nt, k: ic, a: u + xi * oc * ic, b: v16 + xi * ic * nt,
+                                            c: m + xi * oc * nt, ldc: nt)
                         case .bfloat16(let u):
                             Gemm.serialBF16(m: oc, n: nt, k: ic, a: u + xi * oc * ic, b: v + xi * ic * nt, ldb: nt,
                                             c: m + xi * oc * nt, ldc: nt)

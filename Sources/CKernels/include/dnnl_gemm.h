@@ -22,5 +22,9 @@ int avz_dnnl_gemm(int bf16, int ta, int tb, long m, long n, long k,
 int avz_dnnl_gemm_bf16_packed(long m, long n, long k, const unsigned short *a,
                               const float *b, long ldb, int accumulate, float *c, long ldc);
 
+/// avz_dnnl_gemm in bf16 with both operands already bf16: A dense m×k, B dense k×n (row-major).
+int avz_dnnl_gemm_bf16_both(long m, long n, long k, const unsigned short *a, const unsigned short *b,
+                            float *c, long ldc);
+
 /// dst[i] = bfloat16(src[i]) rounded to nearest even, as 16-bit patterns.
 void avz_to_bf16(const float *src, unsigned short *dst, long n);
