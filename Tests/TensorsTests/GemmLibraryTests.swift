@@ -75,21 +75,35 @@ final class GemmLibraryTests: XCTestCase {
         XCTAssertEqual(back[5], 3.0e38, accuracy: 3.0e38 / 128)
     }
 
-    func testWinogradConvolutionInBF16StaysNearFloat32() throws {
+    /// RMS of a − b over RMS of b.
+    func rmsRelative(_ a: [Float], _ b: [Float]) -> Double {
+        let e = zip(a, b).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +)
+        return (e / b.map { Double($0) * Double($0) }.reduce(0, +)).squareRoot()
+    }
+
+    func testConvolutionsInBF16StayNearFloat32() throws {
         guard Precision.bf16Supported else { throw XCTSkip("this CPU has no AVX512_BF16 / AMX") }
-        let ic = 32, oc = 48, side = 32
+        let ic = 64, oc = 48, side = 32
         let x = random(ic * side * side, seed: 5), w = random(oc * ic * 9, seed: 6)
-        func conv(_ p: Precision) -> [Float] {
+        func conv(_ p: Precision, winograd: Bool) -> [Float] {
             var y = [Float](repeating: 0, count: oc * side * side)
             x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in y.withUnsafeMutableBufferPointer { yp in
                 Convolution.conv2d(input: xp.baseAddress!, inChannels: ic, height: side, width: side, weight: wp.baseAddress!,
-                                   outChannels: oc, kernel: 3, padding: 1, output: yp.baseAddress!, precision: p)
+                                   outChannels: oc, kernel: 3, padding: 1, output: yp.baseAddress!, allowWinograd: winograd,
+                                   precision: p)
             }}}
             return y
         }
-        let exact = conv(.fp32), half = conv(.bf16)
-        assertClose(half, exact, tol: 1e-2)
-        XCTAssertNotEqual(half, exact)
+        // im2col: the operands' rounding alone, ~2⁻⁹ per term, averaging out over 576 terms.
+        let direct = rmsRelative(conv(.bf16, winograd: false), conv(.fp32, winograd: false))
+        XCTAssertLessThanOrEqual(direct, 5e-3)
+        XCTAssertGreaterThan(direct, 1e-5)
+        // Winograd F(4×4): the transformed tiles and weights are rounded, and the output transform's
+        // cancellation (coefficients up to 8) amplifies that about tenfold (2.5e-2 measured on 256 channels
+        // at 64²). The networks' bound is on their outputs (BFloat16FidelityTests, the benches).
+        let winograd = rmsRelative(conv(.bf16, winograd: true), conv(.fp32, winograd: true))
+        XCTAssertLessThanOrEqual(winograd, 5e-2)
+        XCTAssertGreaterThan(winograd, direct)
     }
 
     func testAutoPicksBF16ExactlyWhereTheCPUHasIt() throws {
