@@ -34,29 +34,45 @@ public enum Gemm {
         precision: Precision = .fp32, openBLASOnly: Bool = false
     ) {
         _ = singleThreaded
+        split(m: m, n: n, k: k) { rows, cols in
+            serial(transA: transA, transB: transB, m: rows.count, n: cols.count, k: k, alpha: alpha,
+                   a: transA ? a + rows.lowerBound : a + rows.lowerBound * lda, lda: lda,
+                   b: transB ? b + cols.lowerBound * ldb : b + cols.lowerBound, ldb: ldb, beta: beta,
+                   c: c + rows.lowerBound * ldc + cols.lowerBound, ldc: ldc, precision: precision, openBLASOnly: openBLASOnly)
+        }
+    }
+
+    /// C[m×n] (= or +=) A·B with A in bf16 (dense m×k, converted at load) and B float32, split over the
+    /// workers like sgemm; each piece runs serialBF16.
+    public static func sgemmBF16(
+        m: Int, n: Int, k: Int, a: UnsafePointer<UInt16>, b: UnsafePointer<Float>, ldb: Int,
+        accumulate: Bool = false, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        split(m: m, n: n, k: k) { rows, cols in
+            serialBF16(m: rows.count, n: cols.count, k: k, a: a + rows.lowerBound * k, b: b + cols.lowerBound, ldb: ldb,
+                       accumulate: accumulate, c: c + rows.lowerBound * ldc + cols.lowerBound, ldc: ldc)
+        }
+    }
+
+    /// Runs `body(rows, columns)` over blocks of an m×n product: on the calling thread when it is small,
+    /// else one block of columns (when n is the larger side) or rows per worker, in multiples of 16 so each
+    /// piece keeps whole SIMD panels.
+    private static func split(m: Int, n: Int, k: Int, _ body: (Range<Int>, Range<Int>) -> Void) {
         let w = Parallel.workers
         guard w > 1, m * n * k >= splitThreshold, max(m, n) >= 32 else {
-            serial(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                   beta: beta, c: c, ldc: ldc, precision: precision, openBLASOnly: openBLASOnly)
+            body(0..<m, 0..<n)
             return
         }
         let byColumns = n >= m
         let side = byColumns ? n : m
-        // Blocks of a multiple of 16 so each piece keeps whole SIMD panels.
         let per = ((side + w - 1) / w + 15) / 16 * 16
         let pieces = (side + per - 1) / per
-        let ptrs = UncheckedSendable((a, b, c))
-        Parallel.forChunks(pieces) { s, e in
-            let (a, b, c) = ptrs.value
-            for p in s..<e {
-                let lo = p * per, len = Swift.min(per, side - lo)
-                if byColumns {
-                    serial(transA: transA, transB: transB, m: m, n: len, k: k, alpha: alpha, a: a, lda: lda,
-                           b: transB ? b + lo * ldb : b + lo, ldb: ldb, beta: beta, c: c + lo, ldc: ldc, precision: precision, openBLASOnly: openBLASOnly)
-                } else {
-                    serial(transA: transA, transB: transB, m: len, n: n, k: k, alpha: alpha,
-                           a: transA ? a + lo : a + lo * lda, lda: lda, b: b, ldb: ldb, beta: beta,
-                           c: c + lo * ldc, ldc: ldc, precision: precision, openBLASOnly: openBLASOnly)
+        withoutActuallyEscaping(body) { body in
+            let run = UncheckedSendable(body)
+            Parallel.forChunks(pieces) { s, e in
+                for p in s..<e {
+                    let lo = p * per, piece = lo..<Swift.min(side, lo + per)
+                    if byColumns { run.value(0..<m, piece) } else { run.value(piece, 0..<n) }
                 }
             }
         }

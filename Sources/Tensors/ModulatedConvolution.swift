@@ -27,9 +27,9 @@ public struct ModulatedConvolution: Sendable {
 
     enum Plan: Sendable {
         /// Transformed weight [points, O, I] for planes of `side`² (bf16 for bf16 layers).
-        case winograd(WinogradWeights, Winograd.Tile, side: Int)
+        case winograd(PackedWeights, Winograd.Tile, side: Int)
         /// Winograd F(4×4)-transformed phase kernels (py, px) = (p / 2, p % 2), each [36, O, I].
-        case polyphase([WinogradWeights], side: Int)
+        case polyphase([PackedWeights], side: Int)
         /// Convolution.arrangeTransposed(weight): [O·k², I].
         case transposed([Float])
         case direct
@@ -58,7 +58,7 @@ public struct ModulatedConvolution: Sendable {
            Winograd.tile(height: inputSide, width: inputSide, kernel: 3, padding: 1) == .f4x4 {
             let kernels = Self.phaseKernels(weight: weight, outChannels: outChannels, inChannels: inChannels, filter: filter)
             plan = .polyphase(kernels.map { k in
-                WinogradWeights(k.withUnsafeBufferPointer {
+                PackedWeights(k.withUnsafeBufferPointer {
                     Winograd.transformWeights($0.baseAddress!, outChannels: outChannels, inChannels: inChannels, tile: .f4x4)
                 }, precision: precision)
             }, side: inputSide)
@@ -68,7 +68,7 @@ public struct ModulatedConvolution: Sendable {
                                               kernel: kernel)
             })
         } else if let tile = Winograd.tile(height: inputSide, width: inputSide, kernel: kernel, padding: kernel / 2) {
-            plan = .winograd(WinogradWeights(weight.withUnsafeBufferPointer {
+            plan = .winograd(PackedWeights(weight.withUnsafeBufferPointer {
                 Winograd.transformWeights($0.baseAddress!, outChannels: outChannels, inChannels: inChannels, tile: tile)
             }, precision: precision), tile, side: inputSide)
         } else {

@@ -50,6 +50,37 @@ extension Convolution {
         }
     }
 
+    /// The same convolution (always im2col + GEMM) with the weight [outC, inC·k·k] stored at load in its
+    /// layer's precision: bf16 weights go to the bf16 products as they are.
+    public static func conv2d(
+        input: UnsafePointer<Float>, inChannels: Int, height: Int, width: Int,
+        weights: PackedWeights, outChannels: Int, kernel k: Int, stride s: Int, padding p: Int,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        guard let w16 = weights.bfloat16 else {
+            return conv2d(input: input, inChannels: inChannels, height: height, width: width, weight: weights.float32!,
+                          outChannels: outChannels, kernel: k, stride: s, padding: p, output: output)
+        }
+        let ho = outputSize(height, kernel: k, stride: s, padding: p)
+        let wo = outputSize(width, kernel: k, stride: s, padding: p)
+        guard ho > 0, wo > 0 else { return }
+        let kk = inChannels * k * k
+        let maxRows = Swift.max(1, Swift.min(ho, columnBudget / Swift.max(1, kk * wo)))
+        let bands = (ho + maxRows - 1) / maxRows
+        let rowsPerTile = (ho + bands - 1) / bands
+        let col = UnsafeMutablePointer<Float>.allocate(capacity: kk * rowsPerTile * wo)
+        defer { col.deallocate() }
+        var y0 = 0
+        while y0 < ho {
+            let rows = Swift.min(rowsPerTile, ho - y0)
+            let n = rows * wo
+            im2colStrided(input: input, height: height, width: width, kernel: k, stride: s, padding: p,
+                          rowCount: kk, firstOutputRow: y0, outputRows: rows, outputWidth: wo, col: col)
+            Gemm.sgemmBF16(m: outChannels, n: n, k: kk, a: w16, b: col, ldb: n, c: output + y0 * wo, ldc: ho * wo)
+            y0 += rows
+        }
+    }
+
     /// Fills col[r, ty·wo + x] = input[i, (y0+ty)·s + ky − p, x·s + kx − p] (0 outside the image) for
     /// r = (i, ky, kx) in 0..<rowCount, the im2col layout matching a [outC, inC·k·k] weight matrix.
     static func im2colStrided(

@@ -46,7 +46,7 @@ public enum Winograd {
     /// conv3x3 with weights transformed at load, in their stored precision.
     public static func conv3x3(
         input: UnsafePointer<Float>, inChannels ic: Int, height h: Int, width w: Int,
-        weights: WinogradWeights, outChannels oc: Int, tile: Tile,
+        weights: PackedWeights, outChannels oc: Int, tile: Tile,
         inputScale: UnsafePointer<Float>? = nil, outputScale: UnsafePointer<Float>? = nil,
         output: UnsafeMutablePointer<Float>
     ) {

@@ -52,7 +52,7 @@ extension Winograd {
     /// the input transform is shared by the four phases. H and W multiples of 4; scales as in Winograd.banded.
     public static func upsamplingConv3x3(
         input: UnsafePointer<Float>, inChannels ic: Int, height h: Int, width w: Int,
-        phaseWeights: [WinogradWeights], outChannels oc: Int,
+        phaseWeights: [PackedWeights], outChannels oc: Int,
         inputScale: UnsafePointer<Float>?, outputScale: UnsafePointer<Float>?,
         output: UnsafeMutablePointer<Float>, budget: Int = bandBudget
     ) {

@@ -7,7 +7,7 @@ import Tensors
 struct SameConv3x3: Sendable {
     enum Kernel: Sendable {
         /// Winograd.transformWeights of the [out, in, 3, 3] weight: [points, out, in] (bf16 for bf16 layers).
-        case winograd(WinogradWeights, Winograd.Tile)
+        case winograd(PackedWeights, Winograd.Tile)
         /// The [out, in, 3, 3] weight.
         case direct([Float])
     }
@@ -26,7 +26,7 @@ struct SameConv3x3: Sendable {
         self.outChannels = outChannels
         self.side = side
         if let tile = Winograd.tile(height: side, width: side, kernel: 3, padding: 1) {
-            kernel = .winograd(WinogradWeights(weight.withUnsafeBufferPointer {
+            kernel = .winograd(PackedWeights(weight.withUnsafeBufferPointer {
                 Winograd.transformWeights($0.baseAddress!, outChannels: outChannels, inChannels: inChannels, tile: tile)
             }, precision: precision), tile)
         } else {

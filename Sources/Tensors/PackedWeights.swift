@@ -1,14 +1,15 @@
-// Winograd-transformed weights [points, O, I] as the products read them: float32, or, for bf16 layers,
-// bfloat16 bit patterns converted once at load (half the memory, and no per-call rounding of A).
-// Owned storage at a fixed address, so the per-frame code takes plain pointers.
+// A layer's weights as its products read them (the A operand): float32, or, for bf16 layers, bfloat16
+// bit patterns converted once at load (half the memory, and no per-call rounding of A). Holds Winograd-
+// transformed weights [points, O, I] and plain [O, I·k·k] matrices alike. Owned storage at a fixed
+// address, so the per-frame code takes plain pointers.
 import CKernels
 
-public final class WinogradWeights: @unchecked Sendable {
+public final class PackedWeights: @unchecked Sendable {
     public let precision: Precision
     public let count: Int
     private let storage: UnsafeMutableRawPointer
 
-    /// - u: transformed weights (Winograd.transformWeights); stored as bf16 when `precision` is bf16.
+    /// - u: the weights (e.g. Winograd.transformWeights' output); stored as bf16 when `precision` is bf16.
     public init(_ u: [Float], precision: Precision) {
         self.precision = precision
         count = u.count
@@ -24,6 +25,16 @@ public final class WinogradWeights: @unchecked Sendable {
     }
 
     deinit { storage.deallocate() }
+
+    /// The float32 weights; nil when they are stored as bf16.
+    public var float32: UnsafePointer<Float>? {
+        precision == .bf16 ? nil : UnsafePointer(storage.assumingMemoryBound(to: Float.self))
+    }
+
+    /// The bf16 weights; nil when they are stored as float32.
+    public var bfloat16: UnsafePointer<UInt16>? {
+        precision == .bf16 ? UnsafePointer(storage.assumingMemoryBound(to: UInt16.self)) : nil
+    }
 
     var planes: Winograd.Planes {
         precision == .bf16 ? .bfloat16(UnsafePointer(storage.assumingMemoryBound(to: UInt16.self)))
