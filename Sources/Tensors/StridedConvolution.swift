@@ -27,26 +27,11 @@ extension Convolution {
                    precision: precision)
             return
         }
-        let ho = outputSize(height, kernel: k, stride: s, padding: p)
-        let wo = outputSize(width, kernel: k, stride: s, padding: p)
-        guard ho > 0, wo > 0 else { return }
         let kk = inChannels * k * k
-        // Bands of output rows whose column buffer fits the budget, split evenly so that no band is a
-        // thin remainder (a GEMM with a small N runs far below the BLAS's rate).
-        let maxRows = Swift.max(1, Swift.min(ho, columnBudget / Swift.max(1, kk * wo)))
-        let bands = (ho + maxRows - 1) / maxRows
-        let rowsPerTile = (ho + bands - 1) / bands
-        let col = UnsafeMutablePointer<Float>.allocate(capacity: kk * rowsPerTile * wo)
-        defer { col.deallocate() }
-        var y0 = 0
-        while y0 < ho {
-            let rows = Swift.min(rowsPerTile, ho - y0)
-            let n = rows * wo
-            im2colStrided(input: input, height: height, width: width, kernel: k, stride: s, padding: p,
-                          rowCount: kk, firstOutputRow: y0, outputRows: rows, outputWidth: wo, col: col)
+        im2colBands(input: input, inChannels: inChannels, height: height, width: width, kernel: k, stride: s, padding: p) {
+            col, n, firstRow, ldc in
             Gemm.sgemm(m: outChannels, n: n, k: kk, a: weight, lda: kk, b: col, ldb: n,
-                       beta: accumulate ? 1 : 0, c: output + y0 * wo, ldc: ho * wo, precision: precision)
-            y0 += rows
+                       beta: accumulate ? 1 : 0, c: output + firstRow, ldc: ldc, precision: precision)
         }
     }
 
@@ -61,10 +46,25 @@ extension Convolution {
             return conv2d(input: input, inChannels: inChannels, height: height, width: width, weight: weights.float32!,
                           outChannels: outChannels, kernel: k, stride: s, padding: p, output: output)
         }
+        let kk = inChannels * k * k
+        im2colBands(input: input, inChannels: inChannels, height: height, width: width, kernel: k, stride: s, padding: p) {
+            col, n, firstRow, ldc in
+            Gemm.sgemmBF16(m: outChannels, n: n, k: kk, a: w16, b: col, ldb: n, c: output + firstRow, ldc: ldc)
+        }
+    }
+
+    /// Runs `product(col, n, offset, ldc)` for bands of output rows: col is the band's im2col matrix
+    /// [inC·k·k, n], offset the band's first output element within a channel, ldc = ho·wo.
+    private static func im2colBands(
+        input: UnsafePointer<Float>, inChannels: Int, height: Int, width: Int, kernel k: Int, stride s: Int, padding p: Int,
+        product: (UnsafePointer<Float>, Int, Int, Int) -> Void
+    ) {
         let ho = outputSize(height, kernel: k, stride: s, padding: p)
         let wo = outputSize(width, kernel: k, stride: s, padding: p)
         guard ho > 0, wo > 0 else { return }
         let kk = inChannels * k * k
+        // Bands of output rows whose column buffer fits the budget, split evenly so that no band is a
+        // thin remainder (a GEMM with a small N runs far below the BLAS's rate).
         let maxRows = Swift.max(1, Swift.min(ho, columnBudget / Swift.max(1, kk * wo)))
         let bands = (ho + maxRows - 1) / maxRows
         let rowsPerTile = (ho + bands - 1) / bands
@@ -73,10 +73,9 @@ extension Convolution {
         var y0 = 0
         while y0 < ho {
             let rows = Swift.min(rowsPerTile, ho - y0)
-            let n = rows * wo
             im2colStrided(input: input, height: height, width: width, kernel: k, stride: s, padding: p,
                           rowCount: kk, firstOutputRow: y0, outputRows: rows, outputWidth: wo, col: col)
-            Gemm.sgemmBF16(m: outChannels, n: n, k: kk, a: w16, b: col, ldb: n, c: output + y0 * wo, ldc: ho * wo)
+            product(col, rows * wo, y0 * wo, ho * wo)
             y0 += rows
         }
     }
