@@ -1,8 +1,10 @@
 #include "dnnl_gemm.h"
 #include <oneapi/dnnl/dnnl.h>
-#include <cpuid.h>
 #include <dlfcn.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
+#endif
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +15,9 @@
 static int cpu_bf16 = -1;
 
 int avz_cpu_has_bf16(void) {
+#if !defined(__x86_64__)
+    return 0;  // bf16 products here are written for x86's AVX512_BF16 / AMX
+#else
     if (cpu_bf16 >= 0) return cpu_bf16;
     unsigned a, b, c, d;
     int has = 0;
@@ -33,6 +38,7 @@ int avz_cpu_has_bf16(void) {
     }
     cpu_bf16 = has;
     return has;
+#endif
 }
 
 // ---- float32 → bfloat16 ---------------------------------------------------------------------------
@@ -45,6 +51,7 @@ static inline uint16_t bf16_scalar(float x) {
     return (uint16_t)(u >> 16);
 }
 
+#if defined(__x86_64__)
 __attribute__((target("avx512bf16,avx512f,avx512bw,avx512vl")))
 static void to_bf16_avx512(const float *src, uint16_t *dst, long n) {
     long i = 0;
@@ -55,9 +62,12 @@ static void to_bf16_avx512(const float *src, uint16_t *dst, long n) {
     }
     for (; i < n; i++) dst[i] = bf16_scalar(src[i]);
 }
+#endif
 
 void avz_to_bf16(const float *src, unsigned short *dst, long n) {
+#if defined(__x86_64__)
     if (avz_cpu_has_bf16()) { to_bf16_avx512(src, dst, n); return; }
+#endif
     for (long i = 0; i < n; i++) dst[i] = bf16_scalar(src[i]);
 }
 
