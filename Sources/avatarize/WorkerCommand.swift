@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Jobs
 import Logging
+import Tensors
 
 /// Runs queued jobs until stopped. SIGTERM or Ctrl-C stops claiming and lets running jobs finish (up to
 /// --grace-seconds), then releases what is left; a second signal releases at once.
@@ -18,6 +19,8 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var queueOptions: QueueOptions
     @Option(help: "Jobs to run at once.") var concurrency = 1
+    @Option(help: "Precision of the networks: fp32, bf16 (needs AVX512_BF16 or AMX) or auto.") var precision: PrecisionChoice = .fp32
+    @Option(help: "Worker threads for the networks (default: all cores).") var threads: Int?
     @Option(help: "Lease length in seconds; a dead worker's job is claimable again after this.") var leaseSeconds: Double = 30
     @Option(help: "Seconds between polls when nothing is queued.") var pollSeconds: Double = 1
     @Option(help: "First retry delay in seconds; doubles with each failed attempt.") var retryBaseSeconds: Double = 5
@@ -48,6 +51,9 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = makeLogger("avatarize.worker")
         if ProcessInfo.processInfo.environment["AVATARIZE_LOG"] == nil { logger.logLevel = .info }
+        Precision.processDefault = try precision.resolve()
+        if let threads { Parallel.configure(threads: threads) }
+        logger.info("networks", metadata: ["precision": "\(Precision.processDefault)", "threads": "\(Parallel.workers)"])
         let queue = try await queueOptions.open()
         var options = WorkerOptions()
         options.concurrency = concurrency
