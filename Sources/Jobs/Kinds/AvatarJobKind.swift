@@ -55,18 +55,17 @@ public struct AvatarJobKind: JobKind {
 
     /// Where finished jobs leave latent tracks for others on the same clip: the jobs' own cache, apart from the
     /// demo models (AVATARIZE_JOB_CACHE, else `jobs/tracks` in the avatarize cache folder).
+    public static func trackCacheFolder(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        trackCache(environment: environment)
+    }
+
     static func trackCache(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
         if let explicit = environment["AVATARIZE_JOB_CACHE"], !explicit.isEmpty {
             return URL(fileURLWithPath: explicit).appendingPathComponent("tracks")
         }
-        let base: URL
-        if let c = environment["AVATARIZE_CACHE"], !c.isEmpty {
-            base = URL(fileURLWithPath: c)
-        } else if let x = environment["XDG_CACHE_HOME"], !x.isEmpty {
-            base = URL(fileURLWithPath: x).appendingPathComponent("avatarize")
-        } else {
-            base = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/avatarize")
-        }
+        // The avatarize cache folder (AVATARIZE_CACHE, XDG_CACHE_HOME/avatarize or ~/.cache/avatarize), beside
+        // the demo models' versioned folder rather than in it.
+        let base = DemoModelFamily.cacheDirectory(environment: environment).deletingLastPathComponent()
         return base.appendingPathComponent("jobs/tracks")
     }
 
