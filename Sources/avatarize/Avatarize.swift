@@ -26,6 +26,7 @@ struct Avatarize: AsyncParsableCommand {
             JobsCommand.self,
             GenerateCommand.self,
             ModelsCommand.self,
+            EncoderCommand.self,
             FacesCommand.self,
         ]
     )
@@ -36,7 +37,7 @@ struct Avatarize: AsyncParsableCommand {
         Parallel.configure()
         Allocator.keepFreedMemory()
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(joiningNegativeNumberValues(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
