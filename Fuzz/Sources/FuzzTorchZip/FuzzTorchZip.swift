@@ -1,4 +1,5 @@
 import Checkpoints
+import FuzzDriver
 
 /// Any bytes after a zip local-header signature, read as a torch zip checkpoint.
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -9,16 +10,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links an executable target with `main` aliased to `FuzzTorchZip_main`; with -parse-as-library
-// there is none, so this entry point hands control to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>,
-                     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                     _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
-
+/// libFuzzer's entry (see FuzzDriver).
 @_cdecl("FuzzTorchZip_main")
 public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var vector = argv
-    return runFuzzerDriver(&count, &vector, fuzz)
+    runFuzzer(argc, argv, fuzz)
 }
