@@ -38,6 +38,16 @@ enum CheckpointFixtures {
         return SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Max |a − b| / max |b|, as the parity tests measure.
-    static func relativeError(_ a: Tensor, _ b: Tensor) -> Float { a.relativeError(to: b) }
+    static let tolerance: Float = 1e-4
+
+    /// max|a − b| / max|b| ≤ 1e-4 against a non-zero reference, as the parity tests measure.
+    static func checkParity(_ name: String, _ mine: Tensor, _ reference: Tensor?, file: StaticString = #filePath, line: UInt = #line) {
+        guard let reference else { return XCTFail("fixture lacks \(name)", file: file, line: line) }
+        XCTAssertEqual(mine.count, reference.count, "\(name) size", file: file, line: line)
+        guard mine.count == reference.count else { return }
+        let err = mine.relativeError(to: reference)
+        print("import parity \(name): max|a-b|/max|b| = \(err)")
+        XCTAssertLessThanOrEqual(err, tolerance, "\(name) relative error \(err)", file: file, line: line)
+        XCTAssertGreaterThan(reference.maxAbs, 0, "\(name): reference is all zeros", file: file, line: line)
+    }
 }

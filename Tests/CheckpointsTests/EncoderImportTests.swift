@@ -7,8 +7,6 @@ import XCTest
 /// `models import` of e4e checkpoints in both torch.save formats and in PREIM3D's layout: every tensor
 /// as PyTorch reads it, and the bundle's forward against the official e4e forward.
 final class EncoderImportTests: XCTestCase {
-    static let tolerance: Float = 1e-4
-
     func importEncoder(_ name: String, generator: URL? = nil) throws -> EncoderWeights {
         let out = CheckpointFixtures.temporaryFolder(self).appendingPathComponent("enc")
         let r = try ModelImporter.run(ImportRequest(file: CheckpointFixtures.url(name), output: out, generator: generator))
@@ -21,13 +19,7 @@ final class EncoderImportTests: XCTestCase {
         let out = try Encoder4Editing(weights: w).encode(io["image"]!, keepTaps: true)
         let pairs: [(String, Tensor)] = [("styles", out.styles), ("codes", out.codes),
                                          ("c_after_unit6", out.taps[0]), ("c_after_unit20", out.taps[1]), ("c_after_unit23", out.taps[2])]
-        for (name, mine) in pairs {
-            let ref = io[name]!
-            XCTAssertEqual(mine.count, ref.count, name, file: file, line: line)
-            let err = mine.relativeError(to: ref)
-            print("encoder import parity \(name): \(err)")
-            XCTAssertLessThanOrEqual(err, Self.tolerance, "\(name) relative error \(err)", file: file, line: line)
-        }
+        for (name, mine) in pairs { CheckpointFixtures.checkParity(name, mine, io[name], file: file, line: line) }
     }
 
     func checkTensors(_ w: EncoderWeights, golden name: String) {

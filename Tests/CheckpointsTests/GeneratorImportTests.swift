@@ -8,8 +8,6 @@ import XCTest
 /// and the bundle's forward against the official one (psi 0.6, cutoff 14, the fixtures' deterministic
 /// rendering), at neural rendering resolution 128 and 64.
 final class GeneratorImportTests: XCTestCase {
-    static let tolerance: Float = 1e-4
-
     struct Run {
         let manifest: GeneratorManifest
         let weights: Weights
@@ -40,13 +38,7 @@ final class GeneratorImportTests: XCTestCase {
     }
 
     func check(_ name: String, _ mine: Tensor, _ reference: Tensor?, file: StaticString = #filePath, line: UInt = #line) {
-        guard let reference else { return XCTFail("fixture lacks \(name)", file: file, line: line) }
-        XCTAssertEqual(mine.count, reference.count, "\(name) size", file: file, line: line)
-        guard mine.count == reference.count else { return }
-        let err = mine.relativeError(to: reference)
-        print("import parity \(name): max|a-b|/max|b| = \(err)")
-        XCTAssertLessThanOrEqual(err, Self.tolerance, "\(name) relative error \(err)", file: file, line: line)
-        XCTAssertGreaterThan(reference.maxAbs, 0, "\(name): reference is all zeros", file: file, line: line)
+        CheckpointFixtures.checkParity(name, mine, reference, file: file, line: line)
     }
 
     func checkForward(_ pkl: String, renderSide: Int) throws {

@@ -77,22 +77,23 @@ final class HostileInputTests: XCTestCase {
         XCTAssertTrue("\(e!)".contains("record 'best_model/data/7' of storage '7' is missing"), "\(e!)")
     }
 
-    func testWrongShapes() {
-        // encoder.latlayer1.bias recorded as [8] instead of [16].
+    /// e4e-zip.pt with encoder.latlayer1.bias (16 values) recorded as shape [size].
+    func latlayer1BiasRecorded(as size: UInt8) -> [UInt8]? {
         var b = fixtureBytes("e4e-zip.pt")
         guard let k = b.firstRange(of: Array("encoder.latlayer1.bias".utf8)),
-              let s = b[k.upperBound...].firstRange(of: [0x51, 0x4B, 0x00, 0x4B, 0x10, 0x85]) else { return XCTFail("pattern not found") }
-        b[s.lowerBound + 4] = 0x08
+              let s = b[k.upperBound...].firstRange(of: [0x51, 0x4B, 0x00, 0x4B, 0x10, 0x85]) else { return nil }
+        b[s.lowerBound + 4] = size
+        return b
+    }
+
+    func testWrongShapes() throws {
+        let b = try XCTUnwrap(latlayer1BiasRecorded(as: 8))
         let e = importError(b)
         XCTAssertTrue("\(e!)".contains("latlayer1.bias: expected shape [16], found [8]"), "\(e!)")
     }
 
-    func testViewPastItsStorage() {
-        // encoder.latlayer1.bias recorded as [32] on a 16-element storage.
-        var b = fixtureBytes("e4e-zip.pt")
-        guard let k = b.firstRange(of: Array("encoder.latlayer1.bias".utf8)),
-              let s = b[k.upperBound...].firstRange(of: [0x51, 0x4B, 0x00, 0x4B, 0x10, 0x85]) else { return XCTFail("pattern not found") }
-        b[s.lowerBound + 4] = 0x20
+    func testViewPastItsStorage() throws {
+        let b = try XCTUnwrap(latlayer1BiasRecorded(as: 32))
         let e = importError(b)
         XCTAssertTrue("\(e!)".contains("16-element storage"), "\(e!)")
     }
