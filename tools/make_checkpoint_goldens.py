@@ -8,6 +8,9 @@ official loaders so the Swift reader is checked against what PyTorch reads:
   name (EG3D: legacy.load_network_pkl(f)['G_ema'].state_dict(); e4e / PREIM3D: torch.load(map_location='cpu'),
   the 'encoder.' entries and latent_avg).
 - randn123: numpy RandomState(123).randn(10000, 512): the first 16 and the last 4 values.
+- dtypes: dtypes-zip.pt / dtypes-legacy.pt (written here, both torch.save formats): a state dict of float16,
+  bfloat16, float64, int64 tensors, a transposed view and an offset view sharing one storage; their values
+  as float32 (what the importer converts them to).
 - preim3d_latent_avg: PREIM3D's latent average (models/psp.py __load_latent_avg, mybabyyh/Preim3D) of
   eg3d-nrr128.pkl's G_ema: 10000 z of RandomState(123), camera LookAtPoseSampler.sample(3.14/2, 3.14/2,
   avg_camera_pivot, radius avg_camera_radius), focal 4.2647, psi 0.7, cutoff 14, mean over samples.
@@ -40,6 +43,14 @@ def main(fixtures, out):
         d = {k[len("encoder."):]: digest(v) for k, v in ckpt["state_dict"].items() if k.startswith("encoder.")}
         d["<checkpoint latent_avg>"] = digest(ckpt["latent_avg"].reshape(-1, ckpt["latent_avg"].shape[-1]))
         result["tensors"][name] = d
+
+    torch.manual_seed(7)
+    base = torch.randn(4, 5)
+    d = {"h": torch.randn(2, 3).half(), "b": torch.randn(3).bfloat16(), "f64": torch.randn(2, 2).double(),
+         "i": torch.tensor([3, -2, 7]), "t": base.t(), "o": base.view(-1)[6:10], "s": torch.tensor(1.5)}
+    for name, zipped in (("dtypes-zip.pt", True), ("dtypes-legacy.pt", False)):
+        torch.save(d, os.path.join(os.path.dirname(out), name), _use_new_zipfile_serialization=zipped)
+    result["dtypes"] = {k: {"shape": list(v.shape), "values": [float(x) for x in v.float().reshape(-1)]} for k, v in d.items()}
 
     z = np.random.RandomState(123).randn(10000, 512)
     result["randn123"] = {"first16": [float(x) for x in z.reshape(-1)[:16]], "last4": [float(x) for x in z.reshape(-1)[-4:]]}

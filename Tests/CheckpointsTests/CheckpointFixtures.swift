@@ -18,6 +18,7 @@ enum CheckpointFixtures {
         let tensors: [String: [String: String]]
         let randn123: Randn
         let preim3d_latent_avg: Average
+        let dtypes: [String: Average]
     }
 
     static let goldens: Goldens = try! JSONDecoder().decode(Goldens.self, from: Data(contentsOf: url("goldens.json")))
