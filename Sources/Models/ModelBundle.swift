@@ -117,8 +117,8 @@ public struct ModelBundle: Sendable {
     }
 
     /// Loads and strictly checks the weights, then builds the generator.
-    public func loadGenerator() throws -> TriPlaneGenerator {
-        try TriPlaneGenerator(weights: Weights(safetensors: weightsURL), options: manifest.architecture)
+    public func loadGenerator(precision: Precision = .fp32) throws -> TriPlaneGenerator {
+        try TriPlaneGenerator(weights: Weights(safetensors: weightsURL), options: manifest.architecture, precision: precision)
     }
 
     /// Where `avatarize models` looks: $AVATARIZE_MODELS (colon-separated), ./models, ~/.avatarize/models.

@@ -11,10 +11,10 @@ final class SuperResolution: @unchecked Sendable {
     let inputResolution: Int
     let antialias: Bool
 
-    init(_ w: Weights, arch: GeneratorArchitecture, options: GeneratorOptions) {
+    init(_ w: Weights, arch: GeneratorArchitecture, options: GeneratorOptions, precision: Precision) {
         blocks = arch.superresolution.map {
             SynthesisBlock(w, spec: $0, useNoise: options.superresolutionNoiseMode == "const",
-                           convClamp: options.superresolutionConvClamp)
+                           convClamp: options.superresolutionConvClamp, precision: precision)
         }
         inputResolution = (arch.superresolution.first?.resolution ?? 2) / 2
         antialias = options.superresolutionAntialias

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import Tensors
 import Video
 
 struct RenderCommand: ParsableCommand {
@@ -34,6 +35,7 @@ struct RenderCommand: ParsableCommand {
         bar.finish()
         for n in report.notes { warn(n) }
         printRenderSummary(output, report)
+        print("precision \(m.style.precision), \(Parallel.workers) threads")
     }
 }
 

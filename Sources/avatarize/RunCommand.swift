@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import Tensors
 import Video
 
 struct RunCommand: ParsableCommand {
@@ -46,6 +47,7 @@ struct RunCommand: ParsableCommand {
         print("faces: found in \(e.facesFound) of \(e.frames) frames, \(e.framesFilled) filled from neighbours")
         printStages("encode", e.stageSeconds, frames: e.frames)
         printRenderSummary(output, report.render)
-        print(String(format: "total %.1f s, %.2f frames per second", report.seconds, Double(e.frames) / max(report.seconds, 1e-9)))
+        print(String(format: "total %.1f s, %.2f frames per second, precision %@, %d threads", report.seconds,
+                     Double(e.frames) / max(report.seconds, 1e-9), m.style.precision.rawValue, Parallel.workers))
     }
 }
