@@ -8,6 +8,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "avatarize", targets: ["avatarize"]),
+        // For the fuzz package in Fuzz/ (checkpoint parsers).
+        .library(name: "Checkpoints", targets: ["Checkpoints"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -45,6 +47,8 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("dnnl")]),
         .target(name: "Tensors", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "Models", dependencies: ["Tensors"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        // Reads torch / EG3D checkpoints without Python (restricted unpickler, zip and legacy readers).
+        .target(name: "Checkpoints", dependencies: ["Tensors", "Models"]),
         .target(name: "Faces", dependencies: ["Tensors"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "Video", dependencies: ["CFFmpeg", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Pipeline", dependencies: ["Models", "Faces", "Video", .product(name: "Logging", package: "swift-log")]),
@@ -66,13 +70,15 @@ let package = Package(
         .executableTarget(
             name: "avatarize",
             dependencies: [
-                "Video", "Tensors", "Models", "Faces", "Pipeline", "Jobs",
+                "Video", "Tensors", "Models", "Faces", "Pipeline", "Jobs", "Checkpoints",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Models", "Tensors", .product(name: "Crypto", package: "swift-crypto")], resources: [.copy("Fixtures")]),
         .testTarget(name: "FacesTests", dependencies: ["Faces", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VideoTests", dependencies: ["Video"]),
         // Runs the built executable as a user would: exit codes, messages, files left behind.

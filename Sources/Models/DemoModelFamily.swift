@@ -1,8 +1,7 @@
 // The built-in demo model family: a source generator, an e4e encoder and two style generators with the
 // real architectures at a reduced width and resolution, made from fixed seeds so every machine builds
 // the same bytes. Their weights are untrained: the pictures are abstract. They exist so the whole
-// pipeline runs out of the box (and fast); real models are converted with tools/convert_eg3d.py and
-// tools/convert_e4e.py.
+// pipeline runs out of the box (and fast); real models are imported with `avatarize models import`.
 import Foundation
 import Tensors
 
@@ -11,8 +10,8 @@ public enum DemoModelFamily {
     public static let version = "demo-v2"
     public static let notice = """
         using the built-in demo models: their weights are untrained, so the avatars are abstract \
-        patterns, not faces. Convert real EG3D and e4e checkpoints with tools/convert_eg3d.py and \
-        tools/convert_e4e.py (see README) and pass them with --model/--encoder/--style.
+        patterns, not faces. Import real EG3D and e4e checkpoints with `avatarize models import` (see \
+        README) and pass them with --model/--encoder/--style.
         """
 
     /// Style names of the demo family (each a style generator in the same W space as the source).

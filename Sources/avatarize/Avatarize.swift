@@ -27,6 +27,7 @@ struct Avatarize: AsyncParsableCommand {
             CacheCommand.self,
             GenerateCommand.self,
             ModelsCommand.self,
+            EncoderCommand.self,
             FacesCommand.self,
         ]
     )
@@ -37,7 +38,7 @@ struct Avatarize: AsyncParsableCommand {
         Parallel.configure()
         Allocator.keepFreedMemory()
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(joiningNegativeNumberValues(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

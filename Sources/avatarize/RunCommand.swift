@@ -10,7 +10,7 @@ struct RunCommand: ParsableCommand {
         abstract: "Turn a talking-head clip into an avatar video: encode, smooth, edit, render, audio kept.",
         discussion: """
         With no models given it uses the built-in demo models (untrained; abstract pictures) so the whole \
-        pipeline can be tried at once. Convert real models with tools/convert_eg3d.py and tools/convert_e4e.py.
+        pipeline can be tried at once. Import real models with `avatarize models import`.
 
         Examples:
           avatarize run samples/talking-head.mp4 -o out/avatar.mp4
