@@ -37,7 +37,8 @@ let package = Package(
         // The renderer's innermost loops in C, built for AVX2 + FMA and for baseline x86-64 (see ckernels.h).
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Tensors", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
-        .target(name: "Models", dependencies: ["Tensors"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        // DemoModels/: the fitted demo family (tools/fit_demo), found through Bundle.module wherever avatarize runs.
+        .target(name: "Models", dependencies: ["Tensors"], resources: [.copy("DemoModels")], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "Faces", dependencies: ["Tensors"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "Video", dependencies: ["CFFmpeg", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Pipeline", dependencies: ["Models", "Faces", "Video", .product(name: "Logging", package: "swift-log")]),

@@ -162,7 +162,7 @@ final class AvatarPipelineTests: XCTestCase {
 
     func testGeometryStrengthInterpolatesBetweenSourceAndStyle() throws {
         // A style bundle that differs from the source only by Δs on the early layers (changed affine biases).
-        let paths = try DemoModelFamily.ensure(in: DemoModelFamily.cacheDirectory())
+        let paths = try DemoModelFamily.ensure()
         let file = try SafeTensorsFile(url: paths.source.appendingPathComponent(ModelBundle.weightsName))
         var tensors = try file.all()
         for name in ["backbone.synthesis.b4.conv1.affine.bias", "backbone.synthesis.b8.conv0.affine.bias"] {

@@ -52,7 +52,7 @@ def main():
     ap.add_argument("--repo", default=os.path.join(os.path.dirname(__file__), "..", ".."))
     a = ap.parse_args()
     root = os.path.join(a.repo, "Sources", "Models", "DemoModels")
-    src = torch.load(os.path.join(a.work, "source.pt"))
+    src = torch.load(os.path.join(a.work, "source.pt"), weights_only=False)
     P = src["P"]
     base = {"kind": "eg3d-generator", "architecture": ARCH, "truncation_psi": 0.7, "truncation_cutoff": 14,
             "license": LICENSE}
@@ -66,13 +66,13 @@ def main():
         if not os.path.exists(path):
             print("no", path)
             continue
-        st = torch.load(path)
+        st = torch.load(path, weights_only=False)
         m = dict(base, name=f"demo-{name}", role="style-generator", style=name,
                  description=f"avatarize demo style '{name}' ({desc}); same W space as demo-source",
                  provenance=f"tools/fit_demo/fit_generator.py --style {name}, fine-tuned from demo-source for {st['iter']} iterations",
                  camera={"focal": 4.2647, "radius": 2.7, "pivot": [0, 0.05, 0.17]})
         write_bundle(os.path.join(root, f"style-{name}"), m, generator_tensors(st["P"]))
-    enc = torch.load(os.path.join(a.work, "encoder.pt"))
+    enc = torch.load(os.path.join(a.work, "encoder.pt"), weights_only=False)
     manifest = {"kind": "e4e-encoder", "architecture": "Encoder4Editing", "backbone": "ir_se50", "style_count": 10,
                 "w_dim": 32, "input_size": 256, "name": "demo-encoder",
                 "source": f"tools/fit_demo/fit_encoder.py, {enc['iter']} iterations on aligned crops of real talking-head "

@@ -67,9 +67,45 @@ def init_params(n_styles, w_dim, g):
     return P
 
 
-def load_clip(stem):
+def to_crop(L, quad, size):
+    """Source-frame landmarks → aligned-crop pixels (FFHQ quad corners: top-left, bottom-left, bottom-right, top-right)."""
+    q = np.array(quad["corners"], np.float64)
+    A = np.linalg.solve(np.array([[q[0][0], q[0][1], 1], [q[1][0], q[1][1], 1], [q[3][0], q[3][1], 1]]),
+                        np.array([[0, 0], [0, size], [size, 0]], np.float64))
+    return L @ A[:2] + A[2]
+
+
+def jaw_drop(img, Lc, amount):
+    """samples/make_turning_sample.py's mouth opening on an aligned crop: everything below the lips (within the
+    jaw) pulled down, the gap dark. Returns the picture and the moved landmarks."""
+    from scipy import ndimage
+    size = img.shape[0]
+    lip_y = (Lc[62, 1] + Lc[66, 1]) / 2
+    mx = (Lc[48, 0] + Lc[54, 0]) / 2
+    half = (Lc[54, 0] - Lc[48, 0]) / 2 * 1.1
+    chin = Lc[8, 1]
+    depth = 14.0 / 53.0 * (Lc[54, 0] - Lc[48, 0]) * amount
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32)
+    across = np.clip(1 - ((x - mx) / (half * 1.6)) ** 2, 0, 1)
+    down = np.clip(1 - (y - lip_y) / (chin + 0.5 * (chin - lip_y) - lip_y), 0, 1) * (y >= lip_y)
+    shift = depth * across * down
+    sy = y - shift
+    out = np.stack([ndimage.map_coordinates(img[..., c].astype(np.float32), [sy, x], order=1, mode="nearest") for c in range(3)], -1)
+    gap = (y >= lip_y) & (sy < lip_y) & (np.abs(x - mx) < half * (1 - 0.5 * ((y - lip_y) / max(depth, 1)) ** 2))
+    out[gap] = (45, 12, 18)
+    L2 = Lc.copy()
+    for i in range(68):
+        if Lc[i, 1] >= lip_y and i >= 5:
+            a = np.clip(1 - ((Lc[i, 0] - mx) / (half * 1.6)) ** 2, 0, 1)
+            dn = np.clip(1 - (Lc[i, 1] - lip_y) / (chin + 0.5 * (chin - lip_y) - lip_y), 0, 1)
+            L2[i, 1] += depth * a * dn
+    return np.clip(out, 0, 255).astype(np.uint8), L2
+
+
+def load_clip(stem, with_crop_landmarks=False):
     d = json.load(open(stem + ".json"))
     L = np.array([f["landmarks"] for f in d["track"]], np.float32)
+    Lc = np.stack([to_crop(np.array(f["landmarks"], np.float64), f["quad"], 256) for f in d["track"]])
     cap = cv2.VideoCapture(stem + ".mp4")
     frames = []
     while True:
@@ -79,7 +115,8 @@ def load_clip(stem):
         frames.append(im[:, :, ::-1])
     n = min(len(frames), len(L))
     crops = np.stack(frames[:n])
-    return crops, FP.params(FP.raw_measures(L[:n], crops))
+    p = FP.params(FP.raw_measures(L[:n], crops))
+    return (crops, p, Lc[:n]) if with_crop_landmarks else (crops, p)
 
 
 def main():
@@ -92,14 +129,30 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    crops, ps = [], []
+    crops, ps, lms = [], [], []
     for s in a.data:
-        c, p = load_clip(s)
+        c, p, lc = load_clip(s, with_crop_landmarks=True)
         crops.append(c)
         ps.append(p)
+        lms.append(lc)
         print(s, len(c), "frames; p̂ mean", p.mean(0).round(2), flush=True)
     crops = np.concatenate(crops)
     ps = np.concatenate(ps)
+    lms = np.concatenate(lms)
+    # Jaw-drop copies (the mouth opened by a warp, p̂ measured again on the moved landmarks), so that the mouth is
+    # read from the mouth and not from who is speaking: most clips' speakers rarely open wide.
+    rng = np.random.default_rng(11)
+    aug_c, aug_p = [], []
+    for i in rng.choice(len(crops), size=len(crops) // 2, replace=False):
+        amount = rng.uniform(0.2, 1.3)
+        img, l2 = jaw_drop(crops[i], lms[i], amount)
+        p = ps[i].copy()
+        p[0] = FP.params(FP.raw_measures(l2[None]))[0, 0]
+        aug_c.append(img)
+        aug_p.append(p)
+    crops = np.concatenate([crops, np.stack(aug_c)])
+    ps = np.concatenate([ps, np.stack(aug_p)])
+    print("with", len(aug_c), "jaw-drop copies; mouth p̂ range", ps[:, 0].min().round(2), ps[:, 0].max().round(2), flush=True)
     # Flipped copies: the person's left and right eyes swap.
     flip = ps.copy()
     flip[:, [2, 3]] = ps[:, [3, 2]]
@@ -110,15 +163,15 @@ def main():
     g = torch.Generator().manual_seed(5)
     start = 0
     if os.path.exists(ck):
-        st = torch.load(ck)
+        st = torch.load(ck, weights_only=False)
         P, start = st["P"], st["iter"]
     else:
         P = init_params(10, D.W_DIM, g)
         P["latent_avg"] = w_avg[None].repeat(10, 1)
     train = [k for k in P if not k.endswith(("running_mean", "running_var")) and k != "latent_avg"]
     opt = torch.optim.Adam([P[k].requires_grad_() for k in train], lr=a.lr)
-    if os.path.exists(ck) and "opt" in torch.load(ck):
-        opt.load_state_dict(torch.load(ck)["opt"])
+    if os.path.exists(ck) and "opt" in torch.load(ck, weights_only=False):
+        opt.load_state_dict(torch.load(ck, weights_only=False)["opt"])
     wexp = torch.tensor([3, 1.5, 2, 2, 1.5, 1, 1, 1, 1, 1], dtype=torch.float32)
     t0 = time.time()
     for it in range(start, a.iters):

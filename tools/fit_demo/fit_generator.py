@@ -49,15 +49,22 @@ def main():
     w_avg, AS = D.w_layout()
     start = 0
     if os.path.exists(ck):
-        state = torch.load(ck)
+        state = torch.load(ck, weights_only=False)
         P, start = state["P"], state["iter"]
     elif a.init:
-        P = torch.load(a.init)["P"]
+        P = torch.load(a.init, weights_only=False)["P"]
     else:
         P = D.init_params()
     if a.style == "source":
+        # The backbone's constant noise maps are fitted too: learned per-pixel inputs at every resolution give
+        # the small features (eyes, brows, mouth) a place to start from, which a conv stack grown from a 4² const
+        # learns only slowly.
+        for k in list(P):
+            if k.startswith("backbone.synthesis") and k.endswith("noise_strength") and float(P[k]) == 0:
+                P[k] = torch.tensor(0.3)
+                P[k.replace("noise_strength", "noise_const")] = torch.zeros_like(P[k.replace("noise_strength", "noise_const")])
         train = [k for k in P if not k.startswith(("superresolution", "backbone.mapping"))
-                 and not k.endswith(("resample_filter", "noise_const", "noise_strength"))
+                 and not k.endswith("resample_filter")
                  and not (".conv" in k and k.endswith("affine.weight"))]
     elif a.style == "caricature":
         # Geometry lives in the early layers' styles (Δs on b4…b32, as the method adapts them), so --geometry α
@@ -70,10 +77,15 @@ def main():
                                   and not (".conv" in k and k.endswith("affine.weight"))) or k.startswith("decoder")]
     params = [P[k].requires_grad_() for k in train]
     dec = [P[k] for k in train if k.startswith("decoder")]
-    rest = [P[k] for k in train if not k.startswith("decoder")]
-    opt = torch.optim.Adam([{"params": rest, "scale": 1.0}, {"params": dec, "scale": 3.0}], lr=a.lr, betas=(0.9, 0.99))
-    if os.path.exists(ck) and "opt" in torch.load(ck):
-        opt.load_state_dict(torch.load(ck)["opt"])
+    noise = [P[k] for k in train if "noise" in k]
+    rest = [P[k] for k in train if not k.startswith("decoder") and "noise" not in k]
+    opt = torch.optim.Adam([{"params": rest, "scale": 1.0}, {"params": dec, "scale": 3.0}, {"params": noise, "scale": 5.0}],
+                           lr=a.lr, betas=(0.9, 0.99))
+    if os.path.exists(ck) and "opt" in torch.load(ck, weights_only=False):
+        try:
+            opt.load_state_dict(torch.load(ck, weights_only=False)["opt"])
+        except ValueError:
+            print("optimizer state does not match the trained set: starting it afresh", flush=True)
     g = torch.Generator().manual_seed(1234 + start)
     t0 = time.time()
     nws = E.num_ws(P)

@@ -22,7 +22,7 @@ def render(P, p, yaw, pitch=0.0, sr=True, pivot=(0, 0, 0.2)):
 if __name__ == "__main__":
     from PIL import Image
     torch.set_num_threads(1)
-    P = torch.load(sys.argv[1])["P"]
+    P = torch.load(sys.argv[1], weights_only=False)["P"]
     z = [0] * H.K
     views = [(z, 0), ([1.3, 0, 0, 0, 0, 0, 0, 0, 0, 0], 0), ([0, 1.5, 1, 1, 1.2, 0, 0, 0, 0, 0], 0.35),
              ([0, 0, 0, 0, 0, 1, 1, 1, 1, 1.2], -0.35), (z, 3.14)]

@@ -28,7 +28,7 @@ def save(tensors, path, metadata=None):
     blobs = []
     off = 0
     for k in sorted(tensors):
-        a = np.ascontiguousarray(tensors[k])
+        a = np.array(tensors[k], order="C")  # (ascontiguousarray would make a 0-d array 1-d)
         if a.dtype == np.float64:
             a = a.astype(np.float32)
         raw = a.tobytes()
