@@ -67,6 +67,10 @@ def main():
             print("no", path)
             continue
         st = torch.load(path, weights_only=False)
+        # Styles share W with the source: the same mapping network (fitted last, on the source).
+        for k in P:
+            if k.startswith("backbone.mapping"):
+                st["P"][k] = P[k]
         m = dict(base, name=f"demo-{name}", role="style-generator", style=name,
                  description=f"avatarize demo style '{name}' ({desc}); same W space as demo-source",
                  provenance=f"tools/fit_demo/fit_generator.py --style {name}, fine-tuned from demo-source for {st['iter']} iterations",

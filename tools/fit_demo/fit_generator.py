@@ -72,9 +72,9 @@ def main():
         train = [k for k in P if any(f"synthesis.b{r}." in k for r in (4, 8, 16, 32)) and k.endswith("affine.bias")]
         train += [k for k in P if k.startswith("decoder")]
     else:
-        # Appearance styles: the late layers and the decoder (colour), the early styles left as the source's.
-        train = [k for k in P if ("synthesis.b64." in k and not k.endswith(("resample_filter", "noise_const", "noise_strength"))
-                                  and not (".conv" in k and k.endswith("affine.weight"))) or k.startswith("decoder")]
+        # Appearance styles (poster, sketch): the decoder alone, so the shape and everything W does stay the
+        # source's and only the colours change.
+        train = [k for k in P if k.startswith("decoder")]
     params = [P[k].requires_grad_() for k in train]
     dec = [P[k] for k in train if k.startswith("decoder")]
     noise = [P[k] for k in train if "noise" in k]
@@ -99,7 +99,11 @@ def main():
             sdf, col = H.field(pts.reshape(-1, 3), p.repeat_interleave(a.points, 0), a.style)
             sdf, col = sdf.reshape(a.batch, -1), col.reshape(a.batch, -1, 3)
         ws = D.w_of(p, w_avg, AS)[:, None].repeat(1, nws, 1)
-        planes = D.planes_batch(P, ws)
+        if any(k.startswith("backbone") for k in train):
+            planes = D.planes_batch(P, ws)
+        else:
+            with torch.no_grad():
+                planes = D.planes_batch(P, ws)
         feat = E.sample_planes(planes.view(a.batch, 3, D.CH, D.RES, D.RES), pts * 2)
         sig, rgb = E.decoder(P, feat)
         tgt = H.raw_density(sdf)
@@ -109,7 +113,7 @@ def main():
         lc = (wc[..., None] * (rgb[..., :3] - col).abs()).sum() / wc.sum() / 3
         # The 29 features the super-resolution could use repeat the colour (the demo SR does not read them).
         lf = (wc[..., None] * (rgb[..., 3:] - col.repeat(1, 1, 10)[..., :29]).abs()).sum() / wc.sum() / 29
-        loss = ld + 5 * lc + 0.2 * lf
+        loss = ld + 10 * lc + 0.2 * lf
         opt.zero_grad()
         loss.backward()
         opt.step()

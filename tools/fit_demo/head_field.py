@@ -1,6 +1,6 @@
 """A procedural cartoon head as density and colour fields in the EG3D box [-0.5, 0.5]^3 (x right, y up, the face
 looking toward +z), controlled by a parameter vector p (PARAMS below, each about in [-1.5, 1.5]; 0 is a neutral
-face with open eyes and a closed mouth). `style` changes the look: 'source', 'caricature', 'comic', 'sketch'."""
+face with open eyes and a closed mouth). `style` changes the look: 'source', 'caricature', 'poster', 'sketch'."""
 import torch
 
 PARAMS = ["mouth_open", "smile", "blink_left", "blink_right", "brows", "head_width", "jaw", "nose", "skin", "hair"]
@@ -54,7 +54,7 @@ def field(x, p, style="source"):
     head = smin(head, nose, 0.02)
     head = smin(torch.minimum(head, torch.minimum(earL, earR)), neck, 0.04)
     # Eyes: balls sitting in the face.
-    ey, ez, ex, er = 0.07, 0.19, 0.095, 0.045
+    ey, ez, ex, er = 0.07, 0.17, 0.1, 0.062
     eyeL = (x - torch.stack([ex * one, ey * one, ez * one], -1)).norm(dim=-1) - er
     eyeR = (x - torch.stack([-ex * one, ey * one, ez * one], -1)).norm(dim=-1) - er
     sdf = torch.minimum(head, torch.minimum(eyeL, eyeR))
@@ -65,10 +65,10 @@ def field(x, p, style="source"):
     hair = torch.maximum(hairb, -capmask)
     sdf = torch.minimum(sdf, hair)
     # Mouth: a slot with a dark inside carved into the lower face.
-    mw = 0.075 * (1 + 0.2 * sm.clamp(-1, 2))
+    mw = 0.095 * (1 + 0.2 * sm.clamp(-1, 2))
     u = (x[:, 0] / mw).clamp(-1.5, 1.5)
     yc = -0.105 + 0.035 * sm.clamp(-1, 2) * (u * u - 0.35)
-    hh = 0.006 + 0.035 * opening * (1 - u * u).clamp(min=0)
+    hh = 0.008 + 0.05 * opening * (1 - u * u).clamp(min=0)
     inside_xy = (x[:, 0].abs() < mw) & ((x[:, 1] - yc).abs() < hh)
     cavity = torch.maximum(torch.maximum(x[:, 0].abs() - mw, (x[:, 1] - yc).abs() - hh), 0.1 - x[:, 2])
     sdf = torch.where(opening > 0.05, torch.maximum(sdf, -cavity), sdf)
@@ -85,15 +85,15 @@ def field(x, p, style="source"):
         on = eye < 0.006
         dx, dy = x[:, 0] - sx * ex, x[:, 1] - ey
         white = T(0.97, 0.97, 0.97).expand(len(x), 3)
-        c = torch.where((dx * dx + dy * dy < 0.022 ** 2)[:, None], T(0.12, 0.08, 0.06).expand(len(x), 3), white)
+        c = torch.where((dx * dx + dy * dy < 0.03 ** 2)[:, None], T(0.12, 0.08, 0.06).expand(len(x), 3), white)
         lid_edge = ey + er * (1 - 2 * close)
         c = torch.where((x[:, 1] > lid_edge)[:, None], skin * 0.85, c)
         c = torch.where(((x[:, 1] - lid_edge).abs() < 0.006)[:, None], T(0.15, 0.08, 0.06).expand(len(x), 3), c)
         col = torch.where((on & front)[:, None], c, col)
         # Brow.
-        by = ey + 0.075 + 0.03 * bw.clamp(-1.5, 1.5)
+        by = ey + 0.09 + 0.03 * bw.clamp(-1.5, 1.5)
         tilt = -0.25 * bw.clamp(-1.5, 1.5) * (sx * dx) / 0.05 * 0.02
-        brow = (dx.abs() < 0.05) & ((x[:, 1] - by - tilt).abs() < 0.013) & front & ~on_hair
+        brow = (dx.abs() < 0.065) & ((x[:, 1] - by - tilt).abs() < 0.02) & front & ~on_hair
         col = torch.where(brow[:, None], hairc * 0.6, col)
     lips = (x[:, 0].abs() < mw + 0.012) & ((x[:, 1] - yc).abs() < hh + 0.013) & front
     col = torch.where(lips[:, None], T(0.78, 0.25, 0.28).expand(len(x), 3), col)
@@ -102,7 +102,7 @@ def field(x, p, style="source"):
     col = torch.where(mouth_in[:, None], T(0.22, 0.02, 0.04).expand(len(x), 3), col)
     nose_tip = (nose < 0.003) & (x[:, 2] > 0.2) & (nose_s > 0)
     col = torch.where(nose_tip[:, None], col * 0.9 + T(0.1, 0.0, 0.0), col)
-    if style == "comic":
+    if style == "poster":
         # Flat poster colours: strong saturation, three-level quantised brightness by height (cel bands).
         g = col.mean(-1, keepdim=True)
         col = (g + 1.6 * (col - g)).clamp(0, 1)

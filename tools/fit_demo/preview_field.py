@@ -29,7 +29,7 @@ if __name__ == "__main__":
     tiles = []
     for style, p, yaw in [("source", [0] * H.K, 0), ("source", [1.2, 1, 1, 0, 1, 0, 0, 0, 0, 0], 0.4),
                           ("source", [0, 0, 0, 0, 0, 1, 1, 1, 1, 1], -0.4), ("source", [0] * H.K, 3.14),
-                          ("caricature", [0] * H.K, 0.3), ("comic", [0.6] + [0] * 9, 0), ("sketch", [0] * H.K, 0)]:
+                          ("caricature", [0] * H.K, 0.3), ("poster", [0.6] + [0] * 9, 0), ("sketch", [0] * H.K, 0)]:
         img = render_field(torch.tensor([p], dtype=torch.float32), yaw, 0.0, style, 128)
         tiles.append(((img.permute(1, 2, 0).numpy() * 127.5 + 128).clip(0, 255)).astype(np.uint8))
     Image.fromarray(np.concatenate(tiles, 1)).save(out)
