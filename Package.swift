@@ -46,7 +46,8 @@ let package = Package(
         .target(name: "CKernels", dependencies: ["CDNNL"], cSettings: [.unsafeFlags(["-O3"])],
                 linkerSettings: [.linkedLibrary("dnnl")]),
         .target(name: "Tensors", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
-        .target(name: "Models", dependencies: ["Tensors"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        // DemoModels/: the fitted demo family (tools/fit_demo), found through Bundle.module wherever avatarize runs.
+        .target(name: "Models", dependencies: ["Tensors"], resources: [.copy("DemoModels")], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         // Reads torch / EG3D checkpoints without Python (restricted unpickler, zip and legacy readers).
         .target(name: "Checkpoints", dependencies: ["Tensors", "Models"]),
         .target(name: "Faces", dependencies: ["Tensors"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),

@@ -121,14 +121,14 @@ public struct ModelBundle: Sendable {
         try TriPlaneGenerator(weights: Weights(safetensors: weightsURL), options: manifest.architecture, precision: precision)
     }
 
-    /// Where `avatarize models` looks: $AVATARIZE_MODELS (colon-separated), ./models, ~/.avatarize/models.
+    /// Where `avatarize models` looks: $AVATARIZE_MODELS (colon-separated), ./models, $HOME/.avatarize/models.
     public static func searchPaths(environment: [String: String] = ProcessInfo.processInfo.environment) -> [URL] {
         var out: [URL] = []
         if let env = environment["AVATARIZE_MODELS"] {
             out += env.split(separator: ":").map { URL(fileURLWithPath: String($0)) }
         }
         out.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("models"))
-        out.append(FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".avatarize/models"))
+        out.append(DemoModelFamily.homeDirectory(environment: environment).appendingPathComponent(".avatarize/models"))
         return out
     }
 

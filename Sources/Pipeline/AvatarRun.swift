@@ -16,6 +16,9 @@ public func runAvatar(input: URL, output: URL, models: AvatarModels, encoder: Cl
     let began = Date()
     try checkOutputPath(output, input: input)
     if let keepTrack { try checkOutputPath(keepTrack, input: input) }
+    if let lib = settings.directions {
+        try lib.check(settings.edits, numWs: models.style.architecture.numWs, wDim: models.style.architecture.wDim)
+    }
     // The track goes to disk as it is made (memory stays flat in the clip's length): to the kept path, or
     // to a temporary folder removed after rendering.
     let scratch = keepTrack == nil ? try makeScratchFolder() : nil

@@ -45,6 +45,7 @@ struct Avatarize: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
+            ProgressDisplay.clearActiveLine()  // the message starts on a clean line, not after the progress
             exit(withError: error)
         }
     }

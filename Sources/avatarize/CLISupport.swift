@@ -18,6 +18,7 @@ func makeLogger(_ label: String = "avatarize") -> Logger {
 
 /// Prints a warning line for the user on stderr.
 func warn(_ message: String) {
+    ProgressDisplay.clearActiveLine()
     FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
 }
 

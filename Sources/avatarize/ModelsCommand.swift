@@ -18,7 +18,7 @@ struct ModelsListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "List model bundles (generators, encoders): layout, resolution, role, SHA-256 of the weights.",
-        discussion: "Searches $AVATARIZE_MODELS (colon-separated), ./models and ~/.avatarize/models, and any --path given."
+        discussion: "Searches $AVATARIZE_MODELS (colon-separated), ./models and $HOME/.avatarize/models, and any --path given, then lists the built-in demo family. Example: AVATARIZE_MODELS=~/models avatarize models"
     )
 
     @Option(name: .customLong("path"), help: "Extra folder to search (repeatable).") var paths: [String] = []
@@ -40,7 +40,13 @@ struct ModelsListCommand: ParsableCommand {
             let weights = m.path.appendingPathComponent(ModelBundle.weightsName)
             if let sha = try? FileDigest.sha256(of: weights) { print("    weights sha256: \(sha)") }
         }
-        print("built-in: demo family \(DemoModelFamily.version) (source generator, e4e encoder, styles \(DemoModelFamily.styles.joined(separator: ", "))); untrained, made on first use in \(DemoModelFamily.cacheDirectory().path)")
+        // The built-in family, used when --model/--encoder are not given.
+        print("built-in demo models (used when no --model/--encoder is given; --style \(DemoModelFamily.sourceStyleName) or \(DemoModelFamily.styles.joined(separator: ", "))):")
+        if let dir = try? DemoModelFamily.bundledDirectory() {
+            for m in ModelBundle.discover(in: [dir]) { print("  \(m.name)  [\(m.kind)]  \(m.path.path)") }
+        } else {
+            print("  missing: copy avatarize_Models.resources beside the avatarize binary")
+        }
     }
 }
 

@@ -9,13 +9,15 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Turn a talking-head clip into an avatar video: encode, smooth, edit, render, audio kept.",
         discussion: """
-        With no models given it uses the built-in demo models (untrained; abstract pictures) so the whole \
-        pipeline can be tried at once. Import real models with `avatarize models import`.
+        With no models given it uses the built-in demo models (a fitted cartoon head, not a GAN trained on \
+        faces) so the whole pipeline can be tried at once. Import real models with `avatarize models import`.
 
         Examples:
-          avatarize run samples/talking-head.mp4 -o out/avatar.mp4
-          avatarize run clip.mp4 --model ffhq512 --encoder e4e --style caricature \\
-              --directions directions/ --edit Smiling=1.5 --layout paste-back -o out/smile.mp4
+          avatarize run samples/talking-head.mp4 -o out/avatar.mp4 --layout side-by-side
+          avatarize run samples/talking-head.mp4 --style caricature --directions directions/demo \\
+              --edit smile=1.5 -o out/smile.mp4
+          avatarize run clip.mp4 --model models/ffhq512 --encoder models/e4e --style models/caricature \\
+              --directions directions/eg3d-ffhq512-preim3d --edit Smiling=1.5 --layout paste-back -o out/smile.mp4
         """
     )
 
