@@ -13,6 +13,17 @@ struct ModelOptions: ParsableArguments {
     var style: String?
     @Option(name: .customLong("face-models"), help: "Folder with the Haar cascades and dlib's shape predictor (default: Debian's paths, or $AVATARIZE_FACE_MODELS).")
     var faceModels: String?
+    @Option(help: ArgumentHelp("Which face is the subject: auto, largest, center, N (the N-th from the left where faces first appear) or X,Y (the face nearest that point).", valueName: "choice"))
+    var face: String = "auto"
+
+    var subjectChoice: SubjectChoice {
+        get throws {
+            guard let c = SubjectChoice(argument: face) else {
+                throw ValidationError("--face \(face): expected auto, largest, center, a number from 1, or X,Y")
+            }
+            return c
+        }
+    }
 
     var selection: AvatarModels.Selection {
         AvatarModels.Selection(source: model.map { URL(fileURLWithPath: $0) }, encoder: encoder.map { URL(fileURLWithPath: $0) }, style: style)

@@ -1,3 +1,4 @@
+import Faces
 import Foundation
 import Logging
 import Models
@@ -64,10 +65,15 @@ public struct AvatarJobKind: JobKind {
                 return !cancellation.isSet
             }
         }
-        _ = try AvatarRenderer(models: models, settings: settings).render(track, source: input, output: output, logger: logger) { done, total in
+        var renderer = AvatarRenderer(models: models, settings: settings)
+        // The identity figure goes to the job's log; the models being absent only costs the figure.
+        let identity = try? IdentityFigure(paths: FaceModelPaths())
+        identity?.attach(to: &renderer)
+        _ = try renderer.render(track, source: input, output: output, logger: logger) { done, total in
             progress(JobProgress(done: total / 2 + done / 2, total: total))
             return !cancellation.isSet
         }
+        if let identity { logger.info("\(output.lastPathComponent): \(identity.summary.line)") }
     }
 
     /// The job file's settings entry as render settings; values are the same forms as the command line's.
