@@ -28,16 +28,25 @@ public struct FaceModelPaths: Sendable, Equatable {
             frontalAltCascade = (dir as NSString).appendingPathComponent(Self.frontalAltCascadeName)
             profileCascade = (dir as NSString).appendingPathComponent(Self.profileCascadeName)
             predictor = (dir as NSString).appendingPathComponent(Self.predictorName)
-            let inFolder = (dir as NSString).appendingPathComponent(FaceRecognizer.modelName)
-            recognizer = FileManager.default.fileExists(atPath: inFolder) ? inFolder
-                : Self.cacheDirectory(environment: environment).appendingPathComponent(FaceRecognizer.modelName).path
+            recognizer = Self.recognizerPath(folder: dir, environment: environment)
         } else {
             frontalCascade = "\(Self.debianCascadeDirectory)/\(Self.frontalCascadeName)"
             frontalAltCascade = "\(Self.debianCascadeDirectory)/\(Self.frontalAltCascadeName)"
             profileCascade = "\(Self.debianCascadeDirectory)/\(Self.profileCascadeName)"
             predictor = "\(Self.debianPredictorDirectory)/\(Self.predictorName)"
-            recognizer = Self.cacheDirectory(environment: environment).appendingPathComponent(FaceRecognizer.modelName).path
+            recognizer = Self.recognizerPath(folder: nil, environment: environment)
         }
+    }
+
+    /// The first of: the models folder, the model cache, the default cache in the home folder (a cache
+    /// moved for the demo models may not hold it) that has the network; else where the cache would.
+    static func recognizerPath(folder: String?, environment: [String: String]) -> String {
+        let name = FaceRecognizer.modelName
+        var candidates: [String] = []
+        if let folder { candidates.append((folder as NSString).appendingPathComponent(name)) }
+        candidates.append(Self.cacheDirectory(environment: environment).appendingPathComponent(name).path)
+        candidates.append(Self.cacheDirectory(environment: [:]).appendingPathComponent(name).path)
+        return candidates.first { FileManager.default.fileExists(atPath: $0) } ?? candidates[folder == nil ? 0 : 1]
     }
 
     /// The model cache's faces folder (the same base as the demo models' cache).
