@@ -171,6 +171,31 @@ def make_cases(clip, prefix=""):
     return {prefix + k: v for k, v in cases.items()}
 
 
+def make_two_person_cases(a, b):
+    """Cases with two different people (the shared clips' two speakers; measurement only): side by side,
+    and a cut after which they swap sides, so only identity can tell which is the subject."""
+    n = min(len(a), len(b), 60)
+    cases = {}
+    frames, regions = [], []
+    for i in range(n):
+        c = backdrop(480, 256, 5)
+        paste(c, resized(b[i], 220), 250, 18)
+        paste(c, resized(a[i], 240), 0, 8)
+        frames.append(c)
+        regions.append([0, 8, 240, 248])
+    cases["mixed_two_people"] = (frames, regions)
+    frames, regions = [], []
+    for i in range(n):
+        c = backdrop(480, 256, 6)
+        left, right = (a, b) if i < 30 else (b, a)
+        paste(c, resized(left[i], 230), 0, 13)
+        paste(c, resized(right[i], 230), 250, 13)
+        frames.append(c)
+        regions.append([0, 13, 230, 243] if i < 30 else [250, 13, 480, 243])
+    cases["mixed_swap_after_cut"] = (frames, regions)
+    return cases
+
+
 def inside(rect, region):
     if region is None:
         return False
@@ -216,8 +241,11 @@ def main():
         wide = decode(os.path.join(args.media, "talking-wide-1280x720.mp4"))
         sources.append(("wide_", [resized(f[:, 280:1000], 256) for f in wide]))
     report = {"dlib": dlib.__version__, "opencv": cv2.__version__, "describe_every": DESCRIBE_EVERY, "cases": {}}
-    for prefix, clip in sources:
-        for name, (frames, regions) in make_cases(clip, prefix).items():
+    made = [make_cases(clip, prefix) for prefix, clip in sources]
+    if args.media:
+        made.append(make_two_person_cases(sources[1][1], sources[2][1]))
+    for cases in made:
+        for name, (frames, regions) in cases.items():
             path = os.path.join(args.out, name + ".mp4")
             # The gravel's false positive does not survive stronger compression.
             encode(frames, path, crf=12 if name.endswith("tall_small_face") else 24)

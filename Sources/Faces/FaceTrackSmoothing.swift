@@ -27,45 +27,17 @@ public struct FaceTrackSmoothing: Sendable, Equatable {
     }
 
     /// As `apply`, with the clip cut into shots at `shotStarts` (frame indices where a new shot begins):
-    /// each shot is filled and smoothed on its own, so no value is carried or blurred across a cut. A
-    /// shot without a face joins the shot before it (or, at the start, the one after), where its frames
-    /// are filled by holding that shot's nearest face.
+    /// each shot is filled and smoothed on its own, so no value is carried or blurred across a cut.
     public func apply(_ measured: [FaceFrame?], times: [Double?]? = nil, shotStarts: [Int]) throws -> [FaceFrame] {
-        var bounds = [0] + shotStarts.filter { $0 > 0 && $0 < measured.count }.sorted() + [measured.count]
-        bounds = bounds.reduce(into: [Int]()) { if $0.last != $1 { $0.append($1) } }
-        var shots = zip(bounds, bounds.dropFirst()).map { $0..<$1 }
-        var merged: [Range<Int>] = []
-        for shot in shots {
-            let hasFace = shot.contains { measured[$0] != nil }
-            if !hasFace, let last = merged.popLast() {
-                merged.append(last.lowerBound..<shot.upperBound)
-            } else if let last = merged.last, !last.contains(where: { measured[$0] != nil }) {
-                merged[merged.count - 1] = last.lowerBound..<shot.upperBound
-            } else {
-                merged.append(shot)
-            }
-        }
-        shots = merged
-        var out: [FaceFrame] = []
-        out.reserveCapacity(measured.count)
-        for shot in shots {
-            let part = Array(measured[shot])
-            let partTimes = times.map { t in shot.map { $0 < t.count ? t[$0] : nil } }
-            guard part.contains(where: { $0 != nil }) else { return try apply(measured, times: times) }
-            // Filled frames are numbered within the part; give every frame its index in the clip.
-            out += try apply(part, times: partTimes).enumerated().map { k, f in
-                var f = f
-                f.index = shot.lowerBound + k
-                return f
-            }
-        }
-        return out
+        let track = try SmoothedFaceTrack(source: MeasuredFaceList(frames: measured, times: times), smoothing: self,
+                                          shotStarts: shotStarts)
+        return try (0..<track.count).map { try track.frame($0) }
     }
 
     /// The complete, smooth track of a measurements file, read a frame at a time so that memory stays
     /// within the kernels' reach however long the clip. Its frames are those `apply` gives for the
     /// file's faces and times. Throws `noFaceInClip` when no frame has a face.
-    public func track(_ file: MeasuredFaceFile) throws -> SmoothedFaceTrack {
-        try SmoothedFaceTrack(source: file, smoothing: self)
+    public func track(_ file: MeasuredFaceFile, shotStarts: [Int] = []) throws -> SmoothedFaceTrack {
+        try SmoothedFaceTrack(source: file, smoothing: self, shotStarts: shotStarts)
     }
 }

@@ -84,7 +84,8 @@ public struct ClipEncoder {
         frames.stop()
         try writer.finish()
         let file = try MeasuredFaceFile(url: url)
-        return FacePass(faces: try faceSmoothing.track(file), facesFound: file.facesFound, framesLost: reader.framesLost,
+        // Shot cuts the tracker found: nothing is smoothed or filled across them.
+        return FacePass(faces: try faceSmoothing.track(file, shotStarts: tracker.shotStarts), facesFound: file.facesFound, framesLost: reader.framesLost,
                         seconds: Date().timeIntervalSince(t0))
     }
 
