@@ -34,8 +34,15 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
-        // The renderer's innermost loops in C, built for AVX2 + FMA and for baseline x86-64 (see ckernels.h).
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        // oneDNN (Debian's libdnnl-dev, no pkg-config file): JIT float32 and bf16 matmul kernels.
+        .systemLibrary(
+            name: "CDNNL",
+            providers: [.apt(["libdnnl-dev"])]
+        ),
+        // The renderer's innermost loops in C, built for AVX2 + FMA and for baseline x86-64 (see ckernels.h),
+        // and the oneDNN matmul wrapper with its bf16 conversion (dnnl_gemm.h).
+        .target(name: "CKernels", dependencies: ["CDNNL"], cSettings: [.unsafeFlags(["-O3"])],
+                linkerSettings: [.linkedLibrary("dnnl")]),
         .target(name: "Tensors", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "Models", dependencies: ["Tensors"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         // dlib's HOG face detector and face recognition ResNet behind a C API (Debian's libdlib-dev,

@@ -7,6 +7,7 @@ packages=(
   libavformat-dev libavcodec-dev libswscale-dev libswresample-dev libavutil-dev  # FFmpeg's C libraries
   ffmpeg                      # the ffmpeg command: tests make clips with it; the bench compares against it
   libopenblas-dev liblapacke-dev                                              # BLAS and LAPACK for the networks
+  libdnnl-dev                 # oneDNN: float32 and bf16 matmul kernels for the networks
   libsqlite3-dev              # the embedded job queue
   postgresql                  # the shared job queue; tests start a throwaway server
   opencv-data                 # Haar cascades for face detection

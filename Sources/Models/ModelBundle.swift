@@ -2,6 +2,7 @@
 // cannot tell, camera defaults, provenance, licence) and weights.safetensors (official EG3D key names).
 // A bare weights.safetensors also loads, with the released ffhq512-128 settings.
 import Foundation
+import Tensors
 
 public struct CameraDefaults: Codable, Sendable, Equatable {
     public var focal: Double = 4.2647
@@ -116,8 +117,8 @@ public struct ModelBundle: Sendable {
     }
 
     /// Loads and strictly checks the weights, then builds the generator.
-    public func loadGenerator() throws -> TriPlaneGenerator {
-        try TriPlaneGenerator(weights: Weights(safetensors: weightsURL), options: manifest.architecture)
+    public func loadGenerator(precision: Precision = .fp32) throws -> TriPlaneGenerator {
+        try TriPlaneGenerator(weights: Weights(safetensors: weightsURL), options: manifest.architecture, precision: precision)
     }
 
     /// Where `avatarize models` looks: $AVATARIZE_MODELS (colon-separated), ./models, ~/.avatarize/models.

@@ -6,10 +6,10 @@ import Tensors
 final class SuperResolution: @unchecked Sendable {
     let blocks: [SynthesisBlock]
 
-    init(_ w: Weights, arch: GeneratorArchitecture, options: GeneratorOptions) {
+    init(_ w: Weights, arch: GeneratorArchitecture, options: GeneratorOptions, precision: Precision) {
         blocks = arch.superresolution.map {
             SynthesisBlock(w, spec: $0, useNoise: options.superresolutionNoiseMode == "const",
-                           convClamp: options.superresolutionConvClamp)
+                           convClamp: options.superresolutionConvClamp, precision: precision)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Models
+import Tensors
 import Video
 
 /// The networks one run needs: the source generator (its S space anchors geometry edits and GANSpace),
@@ -27,8 +28,10 @@ public struct AvatarModels: @unchecked Sendable {
         public var encoder: URL?
         /// Style: a bundle path, or a demo style name; nil → the first demo style (or the source).
         public var style: String?
-        public init(source: URL? = nil, encoder: URL? = nil, style: String? = nil) {
-            self.source = source; self.encoder = encoder; self.style = style
+        /// Precision of the encoder's and generators' convolutions.
+        public var precision: Precision
+        public init(source: URL? = nil, encoder: URL? = nil, style: String? = nil, precision: Precision = .processDefault) {
+            self.source = source; self.encoder = encoder; self.style = style; self.precision = precision
         }
     }
 
@@ -63,9 +66,9 @@ public struct AvatarModels: @unchecked Sendable {
             styleURL = demo?.styles[DemoModelFamily.styles[0]] ?? sourceBundle.url
         }
         let styleBundle = try ModelBundle.open(styleURL)
-        let source = try sourceBundle.loadGenerator()
-        let style = styleURL == sourceBundle.url ? source : try styleBundle.loadGenerator()
-        let encoder = try Encoder4Editing(contentsOf: encoderURL)
+        let source = try sourceBundle.loadGenerator(precision: sel.precision)
+        let style = styleURL == sourceBundle.url ? source : try styleBundle.loadGenerator(precision: sel.precision)
+        let encoder = try Encoder4Editing(contentsOf: encoderURL, precision: sel.precision)
         guard encoder.architecture.styleWidth == source.architecture.wDim,
               encoder.architecture.styleCount == source.architecture.numWs else {
             throw LoadError.widthMismatch(encoder: "\(encoder.architecture.styleCount)×\(encoder.architecture.styleWidth)",

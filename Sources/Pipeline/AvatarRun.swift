@@ -11,7 +11,8 @@ public struct AvatarRunReport: Sendable {
 }
 
 public func runAvatar(input: URL, output: URL, models: AvatarModels, encoder: ClipEncoder, settings: RenderSettings,
-                      keepTrack: URL? = nil, identity: IdentityFigure? = nil, logger: Logger,
+                      keepTrack: URL? = nil, reuseKeptTrack: ((URL) -> LatentTrack?)? = nil, identity: IdentityFigure? = nil,
+                      logger: Logger,
                       progress: ((_ stage: String, _ done: Int, _ total: Int?) -> Bool)? = nil) throws -> AvatarRunReport {
     let began = Date()
     try checkOutputPath(output, input: input)
@@ -21,7 +22,17 @@ public func runAvatar(input: URL, output: URL, models: AvatarModels, encoder: Cl
     let scratch = keepTrack == nil ? try makeScratchFolder() : nil
     defer { if let scratch { try? FileManager.default.removeItem(at: scratch) } }
     let trackURL = keepTrack ?? scratch!.appendingPathComponent("clip.track")
-    let (track, encodeReport) = try encoder.encode(input, models: models, to: trackURL, logger: logger, progress: progress)
+    // A kept track made earlier from the same clip and models (a queue's track cache) spares the encoder.
+    let track: LatentTrack
+    let encodeReport: EncodeReport
+    if let keepTrack, let reused = reuseKeptTrack?(keepTrack) {
+        logger.info("reusing latent track \(keepTrack.path)")
+        track = reused
+        encodeReport = EncodeReport(frames: reused.count, facesFound: reused.facesFound, framesFilled: reused.count - reused.facesFound,
+                                    framesLost: 0, stageSeconds: [])
+    } else {
+        (track, encodeReport) = try encoder.encode(input, models: models, to: trackURL, logger: logger, progress: progress)
+    }
     var renderer = AvatarRenderer(models: models, settings: settings)
     identity?.attach(to: &renderer)
     let renderReport = try renderer.render(track, source: input, output: output, logger: logger) { done, total in

@@ -18,12 +18,13 @@ extension Convolution {
     public static func conv2d(
         input: UnsafePointer<Float>, inChannels: Int, height: Int, width: Int,
         weight: UnsafePointer<Float>, outChannels: Int, kernel k: Int, stride s: Int, padding p: Int,
-        output: UnsafeMutablePointer<Float>, accumulate: Bool = false
+        output: UnsafeMutablePointer<Float>, accumulate: Bool = false, precision: Precision = .fp32
     ) {
         precondition(s >= 1 && k >= 1 && p >= 0, "conv2d: stride \(s), kernel \(k), padding \(p)")
         if s == 1 {
             conv2d(input: input, inChannels: inChannels, height: height, width: width, weight: weight,
-                   outChannels: outChannels, kernel: k, padding: p, output: output, accumulate: accumulate)
+                   outChannels: outChannels, kernel: k, padding: p, output: output, accumulate: accumulate,
+                   precision: precision)
             return
         }
         let ho = outputSize(height, kernel: k, stride: s, padding: p)
@@ -44,7 +45,7 @@ extension Convolution {
             im2colStrided(input: input, height: height, width: width, kernel: k, stride: s, padding: p,
                           rowCount: kk, firstOutputRow: y0, outputRows: rows, outputWidth: wo, col: col)
             Gemm.sgemm(m: outChannels, n: n, k: kk, a: weight, lda: kk, b: col, ldb: n,
-                       beta: accumulate ? 1 : 0, c: output + y0 * wo, ldc: ho * wo)
+                       beta: accumulate ? 1 : 0, c: output + y0 * wo, ldc: ho * wo, precision: precision)
             y0 += rows
         }
     }

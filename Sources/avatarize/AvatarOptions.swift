@@ -2,6 +2,9 @@ import ArgumentParser
 import Faces
 import Foundation
 import Pipeline
+import Tensors
+
+extension PrecisionChoice: ExpressibleByArgument {}
 
 /// Which networks to use (shared by encode, render and run).
 struct ModelOptions: ParsableArguments {
@@ -13,6 +16,10 @@ struct ModelOptions: ParsableArguments {
     var style: String?
     @Option(name: .customLong("face-models"), help: "Folder with the Haar cascades and dlib's shape predictor (default: Debian's paths, or $AVATARIZE_FACE_MODELS).")
     var faceModels: String?
+    @Option(help: "Arithmetic of the encoder's and generators' convolutions: fp32, bf16 (bfloat16 products, float32 sums; needs AVX512_BF16 or AMX) or auto (bf16 where the CPU has it).")
+    var precision: PrecisionChoice = .fp32
+    @Option(help: "Worker threads for the networks (default: all cores).")
+    var threads: Int?
     @Option(help: ArgumentHelp("Which face is the subject: auto, largest, center, N (the N-th from the left where faces first appear) or X,Y (the face nearest that point).", valueName: "choice"))
     var face: String = "auto"
 
@@ -26,11 +33,15 @@ struct ModelOptions: ParsableArguments {
     }
 
     var selection: AvatarModels.Selection {
-        AvatarModels.Selection(source: model.map { URL(fileURLWithPath: $0) }, encoder: encoder.map { URL(fileURLWithPath: $0) }, style: style)
+        get throws {
+            AvatarModels.Selection(source: model.map { URL(fileURLWithPath: $0) }, encoder: encoder.map { URL(fileURLWithPath: $0) },
+                                   style: style, precision: try precision.resolve())
+        }
     }
 
     func load() throws -> AvatarModels {
-        let m = try AvatarModels.load(selection, logger: makeLogger())
+        if let threads { Parallel.configure(threads: threads) }
+        let m = try AvatarModels.load(try selection, logger: makeLogger())
         if m.isDemo { warn(Pipeline.demoNotice) }
         return m
     }

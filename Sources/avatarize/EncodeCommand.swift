@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import Tensors
 import Video
 
 struct EncodeCommand: ParsableCommand {
@@ -39,5 +40,6 @@ struct EncodeCommand: ParsableCommand {
         if report.framesLost > 0 { warn("\(input): \(report.framesLost) corrupt frame(s) skipped") }
         print("\(output): \(report.frames) frames, faces found in \(report.facesFound), filled \(report.framesFilled)")
         printStages("encode", report.stageSeconds, frames: report.frames)
+        print("precision \(m.encoder.precision), \(Parallel.workers) threads")
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Faces
 import Foundation
 import Pipeline
+import Tensors
 import Video
 
 struct RenderCommand: ParsableCommand {
@@ -38,6 +39,7 @@ struct RenderCommand: ParsableCommand {
         bar.finish()
         for n in report.notes { warn(n) }
         printRenderSummary(output, report)
+        print("precision \(m.style.precision), \(Parallel.workers) threads")
         if let identity { print(identity.summary.line) }
         if let json {
             try writeSummaryJSON(RunSummaryJSON(input: source, output: output, frames: report.frames, identity: identity?.summary), to: json)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import Tensors
 import Video
 
 struct RunCommand: ParsableCommand {
@@ -50,7 +51,8 @@ struct RunCommand: ParsableCommand {
         printStages("encode", e.stageSeconds, frames: e.frames)
         printRenderSummary(output, report.render)
         if let identity { print(identity.summary.line) }
-        print(String(format: "total %.1f s, %.2f frames per second", report.seconds, Double(e.frames) / max(report.seconds, 1e-9)))
+        print(String(format: "total %.1f s, %.2f frames per second, precision %@, %d threads", report.seconds,
+                     Double(e.frames) / max(report.seconds, 1e-9), m.style.precision.rawValue, Parallel.workers))
         if let json {
             try writeSummaryJSON(RunSummaryJSON(input: input, output: output, frames: e.frames, facesFound: e.facesFound,
                                                 framesFilled: e.framesFilled, seconds: report.seconds,

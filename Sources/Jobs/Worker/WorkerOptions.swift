@@ -15,6 +15,13 @@ public struct WorkerOptions: Sendable {
     public var drain = false
     /// Unique name of this worker in leases and history.
     public var identity: String = WorkerOptions.defaultIdentity()
+    /// The only folder this worker writes outputs into (symlinks resolved). A job enqueued for another output root
+    /// is refused. nil: each job's stored root, re-resolved on this machine.
+    public var outputRoot: String? = nil
+    /// How long to stop claiming after a write failed for lack of disk space.
+    public var diskFullPause: TimeInterval = 30
+    /// Called with a running job's progress (frames done, total) and seconds since it started; for a terminal display.
+    public var progressObserver: (@Sendable (_ job: JobRecord, _ progress: JobProgress, _ seconds: TimeInterval) -> Void)? = nil
 
     public init() {}
 

@@ -13,8 +13,10 @@ struct GradualStyleBlock: Sendable {
     let laterBiases: [[Float]]
     /// linear.weight [width, width], linear.bias [width].
     let linear: EqualizedLinear
+    let precision: Precision
 
-    init(_ w: EncoderWeights, index i: Int) {
+    init(_ w: EncoderWeights, index i: Int, precision: Precision) {
+        self.precision = precision
         let p = "styles.\(i)"
         width = w.architecture.styleWidth
         let n = EncoderArchitecture.convCount(ofStyle: i)
@@ -34,7 +36,8 @@ struct GradualStyleBlock: Sendable {
                 next.withUnsafeMutableBufferPointer { np in
                     wt.withUnsafeBufferPointer { wp in
                         Convolution.conv2d(input: cp.baseAddress!, inChannels: width, height: s, width: s, weight: wp.baseAddress!,
-                                           outChannels: width, kernel: 3, stride: 2, padding: 1, output: np.baseAddress!)
+                                           outChannels: width, kernel: 3, stride: 2, padding: 1, output: np.baseAddress!,
+                                           precision: precision)
                     }
                     b.withUnsafeBufferPointer { bp in
                         Activation.leakyReLU(EncoderArchitecture.styleLeakySlope).apply(

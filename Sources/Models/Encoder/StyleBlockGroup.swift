@@ -14,10 +14,12 @@ struct StyleBlockGroup: Sendable {
     let stackedWeight: [Float]
     /// styles.i.convs.0.bias stacked: [blocks·width].
     let stackedBias: [Float]
+    let precision: Precision
 
-    init(_ w: EncoderWeights, styles: [Int]) {
+    init(_ w: EncoderWeights, styles: [Int], precision: Precision) {
         self.styles = styles
-        let blocks = styles.map { GradualStyleBlock(w, index: $0) }
+        self.precision = precision
+        let blocks = styles.map { GradualStyleBlock(w, index: $0, precision: precision) }
         self.blocks = blocks
         inChannels = w.architecture.stageWidths[3]
         width = w.architecture.styleWidth
@@ -37,7 +39,7 @@ struct StyleBlockGroup: Sendable {
                 stackedWeight.withUnsafeBufferPointer { wp in
                     Convolution.conv2d(input: fp.baseAddress!, inChannels: inChannels, height: side, width: features.shape[2],
                                        weight: wp.baseAddress!, outChannels: rows, kernel: 3, stride: 2, padding: 1,
-                                       output: op.baseAddress!)
+                                       output: op.baseAddress!, precision: precision)
                 }
                 stackedBias.withUnsafeBufferPointer { bp in
                     Activation.leakyReLU(EncoderArchitecture.styleLeakySlope).apply(

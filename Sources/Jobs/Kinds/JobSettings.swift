@@ -1,6 +1,7 @@
-/// One entry of a job file's `settings` list: how to render. The batch is inputs × settings.
+/// One entry of a job file's `settings` list, as written (names and strings): the batch is inputs × settings.
+/// The avatar kind turns it into the pipeline's typed `RenderSettings` (`AvatarJobKind.renderSettings`), checked at enqueue.
 /// Fields a job kind does not use are rejected at validation time rather than silently ignored.
-public struct RenderSettings: Codable, Sendable, Equatable {
+public struct JobSettings: Codable, Sendable, Equatable {
     /// Style name; also the `{style}` placeholder of the output template.
     public var style: String
     /// Edit directions by name with their strength.

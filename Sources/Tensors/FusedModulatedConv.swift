@@ -1,8 +1,9 @@
 // StyleGAN2's modulated convolution (training/networks_stylegan2.py: modulated_conv2d, with
-// conv2d_resample for up = 2) for batch 1, in its fused form: the weight is scaled per input channel by
-// the style and, with demodulation, per output channel by 1/√(Σ w² + 1e-8).
+// conv2d_resample for up = 2) for batch 1, in its fused form (the reference's fused_modconv): the weight
+// is scaled per input channel by the style and, with demodulation, per output channel by
+// 1/√(Σ w² + 1e-8), then convolved. ModulatedConvolution is the prepared layer that avoids this per frame.
 
-public enum ModulatedConv {
+public enum FusedModulatedConv {
     /// w'[o, i, ·] = w[o, i, ·] · s[i] (· d[o] with demodulation). weight: [O, I, k, k].
     public static func modulate(weight: UnsafePointer<Float>, outChannels o: Int, inChannels i: Int, taps: Int,
                                 styles: UnsafePointer<Float>, demodulate: Bool) -> [Float] {
@@ -37,18 +38,20 @@ public enum ModulatedConv {
     public static func convolve(
         input: UnsafePointer<Float>, inChannels: Int, height: Int, width: Int,
         weight: UnsafePointer<Float>, outChannels: Int, kernel k: Int, up: Int,
-        filter: [Float], filterSize f: Int, output: UnsafeMutablePointer<Float>
+        filter: [Float], filterSize f: Int, output: UnsafeMutablePointer<Float>, precision: Precision = .fp32
     ) {
         if up == 1 {
             Convolution.conv2d(input: input, inChannels: inChannels, height: height, width: width,
-                               weight: weight, outChannels: outChannels, kernel: k, padding: k / 2, output: output)
+                               weight: weight, outChannels: outChannels, kernel: k, padding: k / 2, output: output,
+                               precision: precision)
             return
         }
         precondition(up == 2, "only ×2 upsampling is supported")
         let a = Convolution.arrangeTransposed(weight: weight, outChannels: outChannels, inChannels: inChannels, kernel: k)
         a.withUnsafeBufferPointer {
             upsample(input: input, inChannels: inChannels, height: height, width: width, arrangedWeight: $0.baseAddress!,
-                     outChannels: outChannels, kernel: k, filter: filter, filterSize: f, output: output)
+                     outChannels: outChannels, kernel: k, filter: filter, filterSize: f, output: output,
+                     precision: precision)
         }
     }
 
@@ -56,7 +59,7 @@ public enum ModulatedConv {
     public static func upsample(
         input: UnsafePointer<Float>, inChannels: Int, height: Int, width: Int,
         arrangedWeight: UnsafePointer<Float>, outChannels: Int, kernel k: Int,
-        filter: [Float], filterSize f: Int, output: UnsafeMutablePointer<Float>
+        filter: [Float], filterSize f: Int, output: UnsafeMutablePointer<Float>, precision: Precision = .fp32
     ) {
         let up = 2
         // conv2d_resample padding arithmetic for up = 2 and padding p = k/2.
@@ -68,7 +71,8 @@ public enum ModulatedConv {
         defer { tmp.deallocate() }
         OpProfile.measure("transposed conv") {
         Convolution.convTranspose2dStride2(input: input, inChannels: inChannels, height: height, width: width,
-                                           arrangedWeight: arrangedWeight, outChannels: outChannels, kernel: k, output: tmp)
+                                           arrangedWeight: arrangedWeight, outChannels: outChannels, kernel: k, output: tmp,
+                                           precision: precision)
         }
         OpProfile.measure("fir after up") {
         UpFirDn.upfirdn2d(input: tmp, channels: outChannels, height: th, width: tw, filter: filter,
