@@ -50,7 +50,15 @@ let package = Package(
         .target(name: "Models", dependencies: ["Tensors"], resources: [.copy("DemoModels")], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         // Reads torch / EG3D checkpoints without Python (restricted unpickler, zip and legacy readers).
         .target(name: "Checkpoints", dependencies: ["Tensors", "Models"]),
-        .target(name: "Faces", dependencies: ["Tensors"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        // dlib's HOG face detector and face recognition ResNet behind a C API (Debian's libdlib-dev,
+        // pkg-config dlib-1; the library links OpenBLAS through libblas). -O3: dlib's network layers are
+        // templates compiled here, not in the library.
+        .target(
+            name: "CDlib",
+            cxxSettings: [.unsafeFlags(["-O3"])],
+            linkerSettings: [.linkedLibrary("dlib"), .linkedLibrary("blas"), .linkedLibrary("lapack")]
+        ),
+        .target(name: "Faces", dependencies: ["Tensors", "CDlib"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "Video", dependencies: ["CFFmpeg", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Pipeline", dependencies: ["Models", "Faces", "Video", .product(name: "Logging", package: "swift-log")]),
         .target(

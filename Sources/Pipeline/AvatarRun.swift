@@ -11,7 +11,8 @@ public struct AvatarRunReport: Sendable {
 }
 
 public func runAvatar(input: URL, output: URL, models: AvatarModels, encoder: ClipEncoder, settings: RenderSettings,
-                      keepTrack: URL? = nil, reuseKeptTrack: ((URL) -> LatentTrack?)? = nil, logger: Logger,
+                      keepTrack: URL? = nil, reuseKeptTrack: ((URL) -> LatentTrack?)? = nil, identity: IdentityFigure? = nil,
+                      logger: Logger,
                       progress: ((_ stage: String, _ done: Int, _ total: Int?) -> Bool)? = nil) throws -> AvatarRunReport {
     let began = Date()
     try checkOutputPath(output, input: input)
@@ -35,7 +36,9 @@ public func runAvatar(input: URL, output: URL, models: AvatarModels, encoder: Cl
     } else {
         (track, encodeReport) = try encoder.encode(input, models: models, to: trackURL, logger: logger, progress: progress)
     }
-    let renderReport = try AvatarRenderer(models: models, settings: settings).render(track, source: input, output: output, logger: logger) { done, total in
+    var renderer = AvatarRenderer(models: models, settings: settings)
+    identity?.attach(to: &renderer)
+    let renderReport = try renderer.render(track, source: input, output: output, logger: logger) { done, total in
         progress?("render", done, total) ?? true
     }
     return AvatarRunReport(encode: encodeReport, render: renderReport, seconds: Date().timeIntervalSince(began))

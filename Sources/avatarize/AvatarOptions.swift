@@ -20,6 +20,17 @@ struct ModelOptions: ParsableArguments {
     var precision: PrecisionChoice = .fp32
     @Option(help: "Worker threads for the networks (default: all cores).")
     var threads: Int?
+    @Option(help: ArgumentHelp("Which face is the subject: auto, largest, center, N (the N-th from the left where faces first appear) or X,Y (the face nearest that point).", valueName: "choice"))
+    var face: String = "auto"
+
+    var subjectChoice: SubjectChoice {
+        get throws {
+            guard let c = SubjectChoice(argument: face) else {
+                throw ValidationError("--face \(face): expected auto, largest, center, a number from 1, or X,Y")
+            }
+            return c
+        }
+    }
 
     var selection: AvatarModels.Selection {
         get throws {

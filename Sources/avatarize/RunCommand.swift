@@ -28,17 +28,20 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Also keep the latent track here, to render again later without encoding.") var keepTrack: String?
     @Option(help: "Start this many seconds into the input.") var start: Double = 0
     @Option(help: "Process only this many seconds.") var duration: Double?
+    @Option(help: "Also write the run summary (faces, timings, identity figure) as JSON here.") var json: String?
 
     func run() throws {
         let logger = makeLogger()
         let settings = try render.settings()
         let m = try models.load()
         var enc = ClipEncoder(faceModels: models.facePaths)
+        enc.subject = try models.subjectChoice
         enc.start = start; enc.duration = duration
+        let identity = makeIdentityFigure(models.facePaths)
         let bar = ProgressDisplay(label: "run")
         let report = try runAvatar(input: URL(fileURLWithPath: input), output: URL(fileURLWithPath: output), models: m,
                                    encoder: enc, settings: settings, keepTrack: keepTrack.map { URL(fileURLWithPath: $0) },
-                                   logger: logger) { stage, done, total in
+                                   identity: identity, logger: logger) { stage, done, total in
             bar.update(done: done, total: total, unit: "frames (\(stage))")
             return true
         }
@@ -49,7 +52,13 @@ struct RunCommand: ParsableCommand {
         print("faces: found in \(e.facesFound) of \(e.frames) frames, \(e.framesFilled) filled from neighbours")
         printStages("encode", e.stageSeconds, frames: e.frames)
         printRenderSummary(output, report.render)
+        if let identity { print(identity.summary.line) }
         print(String(format: "total %.1f s, %.2f frames per second, precision %@, %d threads", report.seconds,
                      Double(e.frames) / max(report.seconds, 1e-9), m.style.precision.rawValue, Parallel.workers))
+        if let json {
+            try writeSummaryJSON(RunSummaryJSON(input: input, output: output, frames: e.frames, facesFound: e.facesFound,
+                                                framesFilled: e.framesFilled, seconds: report.seconds,
+                                                identity: identity?.summary), to: json)
+        }
     }
 }

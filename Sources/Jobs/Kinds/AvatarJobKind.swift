@@ -1,3 +1,4 @@
+import Faces
 import Foundation
 import Logging
 import Models
@@ -127,14 +128,17 @@ public struct AvatarJobKind: JobKind {
                              logger: logger, progress: progress, cancellation: cancellation)
             return
         }
+        // The identity figure goes to the job's log; the models being absent only costs the figure.
+        let identity = try? IdentityFigure(paths: FaceModelPaths())
         // Encoding and rendering each count for half of the progress.
         _ = try runAvatar(input: input, output: output, models: models, encoder: ClipEncoder(), settings: settings,
                           keepTrack: cached, reuseKeptTrack: { Self.validTrack(at: $0, input: input, models: models) },
-                          logger: logger) { stage, done, total in
+                          identity: identity, logger: logger) { stage, done, total in
             let total = total ?? 0
             progress(stage == "render" ? JobProgress(done: total / 2 + done / 2, total: total) : JobProgress(done: done / 2, total: total))
             return !cancellation.isSet
         }
+        if let identity { logger.info("\(output.lastPathComponent): \(identity.summary.line)") }
     }
 
     /// The job file's settings entry as render settings; values are the same forms as the command line's.
