@@ -29,7 +29,7 @@ final class ModelsCommandTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("role: source-generator"), r.stdout)
         XCTAssertTrue(r.stdout.contains("layout: Encoder4Editing"), r.stdout)
         XCTAssertEqual(r.stdout.components(separatedBy: "weights sha256: ").count - 1, 2, r.stdout)
-        XCTAssertTrue(r.stdout.contains("built-in: demo family"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("built-in demo models"), r.stdout)
 
         // The generator with a negative pitch (once refused as a missing value).
         let png = dir.appendingPathComponent("face.png")
