@@ -1,13 +1,24 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Module layout follows shared docs/ARCHITECTURE.md: system shims → Tensors → Models / Faces,
-// Video on FFmpeg, Pipeline on all three, Jobs on Pipeline, and a thin CLI on top.
+// Module layout (docs/ARCHITECTURE.md): system shims → Tensors → Models; Faces on Foundation alone;
+// Video on FFmpeg; Pipeline on Models, Faces and Video; Jobs on Pipeline; a thin CLI on top.
+
+// The hot modules drop bounds and overflow checks in release builds only, so `swift test` (debug) runs
+// with every check on and can catch an out-of-bounds index.
+let hotModuleSettings: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 let package = Package(
     name: "avatarize",
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "avatarize", targets: ["avatarize"]),
+        // Libraries for the fuzz targets in Fuzz/ (a separate package that depends on this one).
+        .library(name: "Tensors", targets: ["Tensors"]),
+        .library(name: "Faces", targets: ["Faces"]),
+        .library(name: "Models", targets: ["Models"]),
+        .library(name: "Video", targets: ["Video"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "Jobs", targets: ["Jobs"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -36,9 +47,9 @@ let package = Package(
         ),
         // The renderer's innermost loops in C, built for AVX2 + FMA and for baseline x86-64 (see ckernels.h).
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
-        .target(name: "Tensors", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
-        .target(name: "Models", dependencies: ["Tensors"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
-        .target(name: "Faces", dependencies: ["Tensors"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        .target(name: "Tensors", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: hotModuleSettings),
+        .target(name: "Models", dependencies: ["Tensors"], swiftSettings: hotModuleSettings),
+        .target(name: "Faces", swiftSettings: hotModuleSettings),
         .target(name: "Video", dependencies: ["CFFmpeg", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Pipeline", dependencies: ["Models", "Faces", "Video", .product(name: "Logging", package: "swift-log")]),
         .target(
@@ -66,7 +77,7 @@ let package = Package(
         ),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensors"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FacesTests", dependencies: ["Faces", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FacesTests", dependencies: ["Faces"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VideoTests", dependencies: ["Video"]),
         // Runs the built executable as a user would: exit codes, messages, files left behind.
         .testTarget(name: "avatarizeTests", dependencies: ["avatarize", "Video"]),

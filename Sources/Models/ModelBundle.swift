@@ -103,14 +103,19 @@ public struct ModelBundle: Sendable {
         do { data = try Data(contentsOf: url) } catch {
             throw ModelError.badManifest(file: url.path, reason: "unreadable (\(error.localizedDescription))")
         }
+        return try decodeManifest(data, path: url.path)
+    }
+
+    /// Parses and checks the bytes of a generator's model.json; `path` names it in errors.
+    public static func decodeManifest(_ data: Data, path: String) throws -> GeneratorManifest {
         let m: GeneratorManifest
         do { m = try JSONDecoder().decode(GeneratorManifest.self, from: data) } catch let DecodingError.typeMismatch(_, ctx) {
-            throw ModelError.badManifest(file: url.path, reason: "wrong type at \(ctx.codingPath.map(\.stringValue).joined(separator: "."))")
+            throw ModelError.badManifest(file: path, reason: "wrong type at \(ctx.codingPath.map(\.stringValue).joined(separator: "."))")
         } catch {
-            throw ModelError.badManifest(file: url.path, reason: "not valid JSON for a generator manifest")
+            throw ModelError.badManifest(file: path, reason: "not valid JSON for a generator manifest")
         }
         guard m.kind == GeneratorManifest.kind else {
-            throw ModelError.badManifest(file: url.path, reason: "'kind' is \"\(m.kind)\", not \"\(GeneratorManifest.kind)\"")
+            throw ModelError.badManifest(file: path, reason: "'kind' is \"\(m.kind)\", not \"\(GeneratorManifest.kind)\"")
         }
         return m
     }
