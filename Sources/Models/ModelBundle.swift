@@ -17,10 +17,10 @@ public struct CameraDefaults: Codable, Sendable, Equatable {
     }
 
     /// The frontal camera the mapping network is conditioned on.
-    public var frontal: Camera { camera(yaw: 0, pitch: 0) }
+    public var frontal: GeneratorCamera { camera(yaw: 0, pitch: 0) }
 
-    public func camera(yaw: Double, pitch: Double) -> Camera {
-        Camera.lookAt(yaw: yaw, pitch: pitch, radius: radius,
+    public func camera(yaw: Double, pitch: Double) -> GeneratorCamera {
+        GeneratorCamera.lookAt(yaw: yaw, pitch: pitch, radius: radius,
                       lookAt: (pivot.count > 0 ? pivot[0] : 0, pivot.count > 1 ? pivot[1] : 0, pivot.count > 2 ? pivot[2] : 0),
                       focal: focal)
     }
