@@ -23,7 +23,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ ${#names[@]} -eq 0 ]; then
-  for d in Sources/Fuzz*/; do names+=("$(basename "$d")"); done
+  # Fuzz targets are the folders whose file defines the fuzzer's entry (FuzzDriver is a library).
+  for d in Sources/Fuzz*/; do
+    n=$(basename "$d")
+    grep -qs LLVMFuzzerTestOneInput "$d$n.swift" && names+=("$n")
+  done
 fi
 for n in "${names[@]}"; do
   [ -f "Sources/$n/$n.swift" ] || { echo "fuzz.sh: no fuzz target $n (Fuzz/Sources/$n/$n.swift)" >&2; exit 2; }

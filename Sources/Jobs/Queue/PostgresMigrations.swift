@@ -48,6 +48,12 @@ enum PostgresMigrations {
             """,
             "CREATE INDEX avatarize_job_events_job ON avatarize_job_events (job_id, id)",
         ]),
+        // finishing: the staged output of an attempt being moved into place; cleanup_pending: a dead or cancelled
+        // job whose staging folder a worker still has to remove.
+        Migration(version: 2, name: "finishing and cleanup", statements: [
+            "ALTER TABLE avatarize_jobs ADD COLUMN finishing TEXT",
+            "ALTER TABLE avatarize_jobs ADD COLUMN cleanup_pending BOOLEAN NOT NULL DEFAULT false",
+        ]),
     ]
 
     static var latestVersion: Int { all.map(\.version).max() ?? 0 }
