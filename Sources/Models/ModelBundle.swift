@@ -18,10 +18,10 @@ public struct CameraDefaults: Codable, Sendable, Equatable {
     }
 
     /// The frontal camera the mapping network is conditioned on.
-    public var frontal: Camera { camera(yaw: 0, pitch: 0) }
+    public var frontal: GeneratorCamera { camera(yaw: 0, pitch: 0) }
 
-    public func camera(yaw: Double, pitch: Double) -> Camera {
-        Camera.lookAt(yaw: yaw, pitch: pitch, radius: radius,
+    public func camera(yaw: Double, pitch: Double) -> GeneratorCamera {
+        GeneratorCamera.lookAt(yaw: yaw, pitch: pitch, radius: radius,
                       lookAt: (pivot.count > 0 ? pivot[0] : 0, pivot.count > 1 ? pivot[1] : 0, pivot.count > 2 ? pivot[2] : 0),
                       focal: focal)
     }
@@ -104,14 +104,19 @@ public struct ModelBundle: Sendable {
         do { data = try Data(contentsOf: url) } catch {
             throw ModelError.badManifest(file: url.path, reason: "unreadable (\(error.localizedDescription))")
         }
+        return try decodeManifest(data, path: url.path)
+    }
+
+    /// Parses and checks the bytes of a generator's model.json; `path` names it in errors.
+    public static func decodeManifest(_ data: Data, path: String) throws -> GeneratorManifest {
         let m: GeneratorManifest
         do { m = try JSONDecoder().decode(GeneratorManifest.self, from: data) } catch let DecodingError.typeMismatch(_, ctx) {
-            throw ModelError.badManifest(file: url.path, reason: "wrong type at \(ctx.codingPath.map(\.stringValue).joined(separator: "."))")
+            throw ModelError.badManifest(file: path, reason: "wrong type at \(ctx.codingPath.map(\.stringValue).joined(separator: "."))")
         } catch {
-            throw ModelError.badManifest(file: url.path, reason: "not valid JSON for a generator manifest")
+            throw ModelError.badManifest(file: path, reason: "not valid JSON for a generator manifest")
         }
         guard m.kind == GeneratorManifest.kind else {
-            throw ModelError.badManifest(file: url.path, reason: "'kind' is \"\(m.kind)\", not \"\(GeneratorManifest.kind)\"")
+            throw ModelError.badManifest(file: path, reason: "'kind' is \"\(m.kind)\", not \"\(GeneratorManifest.kind)\"")
         }
         return m
     }

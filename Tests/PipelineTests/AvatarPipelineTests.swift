@@ -251,7 +251,7 @@ func runTool(_ args: [String]) throws {
 final class CameraInversionTests: XCTestCase {
     func testYawPitchRoundTripThroughTheLookAtSampler() {
         for (yaw, pitch) in [(0.0, 0.0), (0.3, -0.2), (-0.45, 0.35), (0.1, 0.05)] {
-            let c = Camera.lookAt(yaw: yaw, pitch: pitch, radius: 2.7, lookAt: (0, 0, 0.2)).vector
+            let c = GeneratorCamera.lookAt(yaw: yaw, pitch: pitch, radius: 2.7, lookAt: (0, 0, 0.2)).vector
             let (y, p) = AvatarRenderer.yawPitch(c)
             XCTAssertEqual(y, yaw, accuracy: 1e-5); XCTAssertEqual(p, pitch, accuracy: 1e-5)
         }

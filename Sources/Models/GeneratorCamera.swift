@@ -4,7 +4,11 @@
 // origin and looks at `lookAt`.
 import Foundation
 
-public struct Camera: Sendable, Equatable {
+/// The camera a generator is conditioned on and renders from, built from a bundle's own focal length,
+/// radius and pivot (`CameraDefaults`). Faces has its own `EG3DCamera`, the same 25-number convention in
+/// double precision with FFHQ's fixed constants and a roll, for the pose measured from a face: Faces may
+/// not import Models, and Pipeline turns one into the other.
+public struct GeneratorCamera: Sendable, Equatable {
     public var cam2world: [Float]   // 16, row-major
     public var intrinsics: [Float]  // 9, row-major
 
@@ -19,7 +23,7 @@ public struct Camera: Sendable, Equatable {
 
     /// LookAtPoseSampler.sample(π/2 + yaw, π/2 + pitch, lookAt, radius) with intrinsics [[f,0,.5],[0,f,.5],[0,0,1]].
     public static func lookAt(yaw: Double = 0, pitch: Double = 0, radius: Double = 2.7,
-                              lookAt target: (Double, Double, Double) = (0, 0, 0.2), focal: Double = 4.2647) -> Camera {
+                              lookAt target: (Double, Double, Double) = (0, 0, 0.2), focal: Double = 4.2647) -> GeneratorCamera {
         let theta = Double.pi / 2 + yaw
         var v = Double.pi / 2 + pitch
         v = min(max(v, 1e-5), Double.pi - 1e-5) / Double.pi
@@ -40,6 +44,6 @@ public struct Camera: Sendable, Equatable {
                            right.1, up.1, forward.1, origin.1,
                            right.2, up.2, forward.2, origin.2,
                            0, 0, 0, 1]
-        return Camera(vector: m.map { Float($0) } + [Float(focal), 0, 0.5, 0, Float(focal), 0.5, 0, 0, 1])
+        return GeneratorCamera(vector: m.map { Float($0) } + [Float(focal), 0, 0.5, 0, Float(focal), 0.5, 0, 0, 1])
     }
 }
