@@ -8,6 +8,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "avatarize", targets: ["avatarize"]),
+        // For the fuzz package in Fuzz/ (checkpoint parsers).
+        .library(name: "Checkpoints", targets: ["Checkpoints"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,8 +46,19 @@ let package = Package(
         .target(name: "CKernels", dependencies: ["CDNNL"], cSettings: [.unsafeFlags(["-O3"])],
                 linkerSettings: [.linkedLibrary("dnnl")]),
         .target(name: "Tensors", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
-        .target(name: "Models", dependencies: ["Tensors"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
-        .target(name: "Faces", dependencies: ["Tensors"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        // DemoModels/: the fitted demo family (tools/fit_demo), found through Bundle.module wherever avatarize runs.
+        .target(name: "Models", dependencies: ["Tensors"], resources: [.copy("DemoModels")], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        // Reads torch / EG3D checkpoints without Python (restricted unpickler, zip and legacy readers).
+        .target(name: "Checkpoints", dependencies: ["Tensors", "Models"]),
+        // dlib's HOG face detector and face recognition ResNet behind a C API (Debian's libdlib-dev,
+        // pkg-config dlib-1; the library links OpenBLAS through libblas). -O3: dlib's network layers are
+        // templates compiled here, not in the library.
+        .target(
+            name: "CDlib",
+            cxxSettings: [.unsafeFlags(["-O3"])],
+            linkerSettings: [.linkedLibrary("dlib"), .linkedLibrary("blas"), .linkedLibrary("lapack")]
+        ),
+        .target(name: "Faces", dependencies: ["Tensors", "CDlib"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "Video", dependencies: ["CFFmpeg", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Pipeline", dependencies: ["Models", "Faces", "Video", .product(name: "Logging", package: "swift-log")]),
         .target(
@@ -66,13 +79,15 @@ let package = Package(
         .executableTarget(
             name: "avatarize",
             dependencies: [
-                "Video", "Tensors", "Models", "Faces", "Pipeline", "Jobs",
+                "Video", "Tensors", "Models", "Faces", "Pipeline", "Jobs", "Checkpoints",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Models", "Tensors", .product(name: "Crypto", package: "swift-crypto")], resources: [.copy("Fixtures")]),
         .testTarget(name: "FacesTests", dependencies: ["Faces", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VideoTests", dependencies: ["Video"]),
         // Runs the built executable as a user would: exit codes, messages, files left behind.

@@ -121,14 +121,14 @@ public struct ModelBundle: Sendable {
         try TriPlaneGenerator(weights: Weights(safetensors: weightsURL), options: manifest.architecture, precision: precision)
     }
 
-    /// Where `avatarize models` looks: $AVATARIZE_MODELS (colon-separated), ./models, ~/.avatarize/models.
+    /// Where `avatarize models` looks: $AVATARIZE_MODELS (colon-separated), ./models, $HOME/.avatarize/models.
     public static func searchPaths(environment: [String: String] = ProcessInfo.processInfo.environment) -> [URL] {
         var out: [URL] = []
         if let env = environment["AVATARIZE_MODELS"] {
             out += env.split(separator: ":").map { URL(fileURLWithPath: String($0)) }
         }
         out.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("models"))
-        out.append(FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".avatarize/models"))
+        out.append(DemoModelFamily.homeDirectory(environment: environment).appendingPathComponent(".avatarize/models"))
         return out
     }
 
@@ -163,6 +163,17 @@ public struct ModelBundle: Sendable {
         return out
     }
 
+    /// Layout and resolution of a generator bundle, from the weights' header and the manifest.
+    static func generatorLayout(_ dir: URL, options: GeneratorOptions) throws -> [String] {
+        let f = try SafeTensorsFile(url: dir.appendingPathComponent(weightsName))
+        let a = try GeneratorArchitecture.infer(shapes: f.entries.mapValues(\.shape), renderingResolution: options.neuralRenderingResolution,
+                                                superresolutionInput: options.superresolutionInputResolution, file: f.path)
+        let srIn = (a.superresolution.first?.resolution ?? 0) / 2
+        let resize = srIn != options.neuralRenderingResolution ? " (resized to \(srIn)²)" : ""
+        return ["layout: EG3D TriPlaneGenerator, \(a.planeResolution)² tri-planes × \(a.planeChannels), w \(a.wDim), \(a.superresolution.count)-block super-resolution",
+                "resolution: render \(options.neuralRenderingResolution)²\(resize) → image \(a.imageResolution)²"]
+    }
+
     static func listing(_ dir: URL, manifest: URL) -> Listing {
         let name = dir.lastPathComponent
         guard let data = try? Data(contentsOf: manifest),
@@ -175,11 +186,21 @@ public struct ModelBundle: Sendable {
             problem = "no \(weightsName)"
         }
         var parts: [String] = []
-        for key in ["role", "style", "description", "architecture", "source", "license"] {
+        for key in ["role", "style", "description", "source", "license"] {
             if let v = obj[key] as? String { parts.append("\(key): \(v)") }
         }
         if kind == GeneratorManifest.kind, problem == nil {
-            do { _ = try readManifest(manifest) } catch { problem = "\(error)" }
+            do {
+                let m = try readManifest(manifest)
+                parts.insert(contentsOf: try generatorLayout(dir, options: m.architecture), at: 0)
+            } catch { problem = "\(error)" }
+        } else if kind == EncoderManifest.kind, problem == nil {
+            do {
+                let w = try EncoderWeights.load(from: dir)
+                let a = w.architecture
+                parts.insert(contentsOf: ["layout: Encoder4Editing IR-SE50 (stage widths \(a.stageWidths.map(String.init).joined(separator: "/")))",
+                                          "resolution: \(EncoderArchitecture.inputSize)² input → \(a.styleCount)×\(a.styleWidth) codes"], at: 0)
+            } catch { problem = "\(error)" }
         }
         return Listing(path: dir, kind: kind, name: obj["name"] as? String ?? name,
                        summary: parts.joined(separator: ", "), problem: problem)

@@ -1,6 +1,7 @@
 // Port of TriPlaneGenerator from NVlabs/eg3d training/triplane.py (inference path): mapping → S space →
 // StyleGAN2 backbone (tri-planes) → rays → importance renderer with the OSG decoder → 8XDC
-// super-resolution. Batch size 1; every width and resolution comes from the weights.
+// super-resolution (after resizing the render to the SR's input side). Batch size 1; every width and
+// resolution comes from the weights.
 import Tensors
 
 /// Everything one forward pass produces, with per-stage timings in seconds.
@@ -30,6 +31,7 @@ public final class TriPlaneGenerator: @unchecked Sendable {
     public init(weights: Weights, options: GeneratorOptions = GeneratorOptions(), precision: Precision = .fp32) throws {
         let arch = try GeneratorArchitecture.infer(shapes: weights.shapes,
                                                    renderingResolution: options.neuralRenderingResolution,
+                                                   superresolutionInput: options.superresolutionInputResolution,
                                                    file: weights.file)
         try weights.validate(against: arch)
         architecture = arch

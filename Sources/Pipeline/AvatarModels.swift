@@ -6,7 +6,7 @@ import Video
 
 /// The networks one run needs: the source generator (its S space anchors geometry edits and GANSpace),
 /// the encoder that inverts faces into its W space, and the style generator that renders the avatar.
-/// With nothing given, the built-in demo family is made (or read from the cache) and used.
+/// With nothing given, the built-in demo family (fitted bundles shipped with the build) is used.
 public struct AvatarModels: @unchecked Sendable {
     public var source: TriPlaneGenerator
     public var sourceBundle: ModelBundle
@@ -26,7 +26,7 @@ public struct AvatarModels: @unchecked Sendable {
         public var source: URL?
         /// Encoder bundle; nil → demo.
         public var encoder: URL?
-        /// Style: a bundle path, or a demo style name; nil → the first demo style (or the source).
+        /// Style: a bundle path, a demo style name, or `source`; nil → the source generator itself.
         public var style: String?
         /// Precision of the encoder's and generators' convolutions.
         public var precision: Precision
@@ -58,12 +58,13 @@ public struct AvatarModels: @unchecked Sendable {
         let sourceBundle = try ModelBundle.open(sel.source ?? demo!.source)
         let encoderURL = sel.encoder ?? demo!.encoder
         let styleURL: URL
-        if let s = sel.style {
+        // No style (or `source`): the source generator's own look, the avatar the encoder's codes describe.
+        if let s = sel.style, s != DemoModelFamily.sourceStyleName {
             if let d = demo?.styles[s] { styleURL = d }
             else if FileManager.default.fileExists(atPath: s) { styleURL = URL(fileURLWithPath: s) }
-            else { throw LoadError.unknownStyle(s, known: DemoModelFamily.styles) }
+            else { throw LoadError.unknownStyle(s, known: [DemoModelFamily.sourceStyleName] + DemoModelFamily.styles) }
         } else {
-            styleURL = demo?.styles[DemoModelFamily.styles[0]] ?? sourceBundle.url
+            styleURL = sourceBundle.url
         }
         let styleBundle = try ModelBundle.open(styleURL)
         let source = try sourceBundle.loadGenerator(precision: sel.precision)

@@ -11,11 +11,15 @@ public struct AvatarRunReport: Sendable {
 }
 
 public func runAvatar(input: URL, output: URL, models: AvatarModels, encoder: ClipEncoder, settings: RenderSettings,
-                      keepTrack: URL? = nil, reuseKeptTrack: ((URL) -> LatentTrack?)? = nil, logger: Logger,
+                      keepTrack: URL? = nil, reuseKeptTrack: ((URL) -> LatentTrack?)? = nil, identity: IdentityFigure? = nil,
+                      logger: Logger,
                       progress: ((_ stage: String, _ done: Int, _ total: Int?) -> Bool)? = nil) throws -> AvatarRunReport {
     let began = Date()
     try checkOutputPath(output, input: input)
     if let keepTrack { try checkOutputPath(keepTrack, input: input) }
+    if let lib = settings.directions {
+        try lib.check(settings.edits, numWs: models.style.architecture.numWs, wDim: models.style.architecture.wDim)
+    }
     // The track goes to disk as it is made (memory stays flat in the clip's length): to the kept path, or
     // to a temporary folder removed after rendering.
     let scratch = keepTrack == nil ? try makeScratchFolder() : nil
@@ -32,7 +36,9 @@ public func runAvatar(input: URL, output: URL, models: AvatarModels, encoder: Cl
     } else {
         (track, encodeReport) = try encoder.encode(input, models: models, to: trackURL, logger: logger, progress: progress)
     }
-    let renderReport = try AvatarRenderer(models: models, settings: settings).render(track, source: input, output: output, logger: logger) { done, total in
+    var renderer = AvatarRenderer(models: models, settings: settings)
+    identity?.attach(to: &renderer)
+    let renderReport = try renderer.render(track, source: input, output: output, logger: logger) { done, total in
         progress?("render", done, total) ?? true
     }
     return AvatarRunReport(encode: encodeReport, render: renderReport, seconds: Date().timeIntervalSince(began))

@@ -29,6 +29,7 @@ struct EncodeCommand: ParsableCommand {
         try checkOutputPath(out, input: URL(fileURLWithPath: input))
         let m = try models.load()
         var enc = ClipEncoder(faceModels: models.facePaths)
+        enc.subject = try models.subjectChoice
         enc.start = start; enc.duration = duration
         let bar = ProgressDisplay(label: "encode")
         let (_, report) = try enc.encode(URL(fileURLWithPath: input), models: m, to: out, logger: logger) { stage, done, total in

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Faces
 import Foundation
 import Pipeline
 import Tensors
@@ -19,6 +20,7 @@ struct RenderCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output video.") var output: String
     @OptionGroup var models: ModelOptions
     @OptionGroup var render: RenderOptions
+    @Option(help: "Also write the render summary (frames, identity figure) as JSON here.") var json: String?
 
     func run() throws {
         let logger = makeLogger()
@@ -27,8 +29,10 @@ struct RenderCommand: ParsableCommand {
         let m = try models.load()
         try t.check(source: URL(fileURLWithPath: source), model: m.trackIdentity, trackPath: track)
         let bar = ProgressDisplay(label: "render")
-        let report = try AvatarRenderer(models: m, settings: settings).render(t, source: URL(fileURLWithPath: source),
-                                                                              output: URL(fileURLWithPath: output), logger: logger) { d, n in
+        var renderer = AvatarRenderer(models: m, settings: settings)
+        let identity = makeIdentityFigure(models.facePaths)
+        identity?.attach(to: &renderer)
+        let report = try renderer.render(t, source: URL(fileURLWithPath: source), output: URL(fileURLWithPath: output), logger: logger) { d, n in
             bar.update(done: d, total: n)
             return true
         }
@@ -36,6 +40,41 @@ struct RenderCommand: ParsableCommand {
         for n in report.notes { warn(n) }
         printRenderSummary(output, report)
         print("precision \(m.style.precision), \(Parallel.workers) threads")
+        if let identity { print(identity.summary.line) }
+        if let json {
+            try writeSummaryJSON(RunSummaryJSON(input: source, output: output, frames: report.frames, identity: identity?.summary), to: json)
+        }
+    }
+}
+
+/// The identity figure's observer, or nil (with a warning saying why) when its models are missing.
+func makeIdentityFigure(_ paths: FaceModelPaths) -> IdentityFigure? {
+    do {
+        return try IdentityFigure(paths: paths)
+    } catch {
+        warn("no identity figure: \(error)")
+        return nil
+    }
+}
+
+/// What `run --json` and `render --json` write.
+struct RunSummaryJSON: Encodable {
+    var input: String
+    var output: String
+    var frames: Int
+    var facesFound: Int?
+    var framesFilled: Int?
+    var seconds: Double?
+    var identity: IdentityFigure.Summary?
+}
+
+func writeSummaryJSON(_ summary: RunSummaryJSON, to path: String) throws {
+    let enc = JSONEncoder()
+    enc.outputFormatting = [.sortedKeys, .prettyPrinted]
+    do {
+        try enc.encode(summary).write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+        throw ValidationError("cannot write \(path): \(error.localizedDescription)")
     }
 }
 

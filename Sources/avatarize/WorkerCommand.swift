@@ -34,10 +34,13 @@ struct WorkerCommand: AsyncParsableCommand {
     var outputRoot: String?
     @Option(help: "After a write fails for lack of disk space, seconds to claim nothing (the job is given back without spending an attempt).")
     var diskFullPauseSeconds: Double = 30
+    @Option(help: ArgumentHelp("Keep the track cache under this size, evicting least recently used tracks and pieces no queued or running job needs (e.g. 2G, 500M).", valueName: "size"))
+    var cacheMax = "2G"
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be 0 to 65535") }
+        guard TrackCache.parseSize(cacheMax) != nil else { throw ValidationError("--cache-max: '\(cacheMax)' is not a size (e.g. 2G, 500M)") }
         guard diskFullPauseSeconds >= 0 else { throw ValidationError("--disk-full-pause-seconds must not be negative") }
         guard leaseSeconds >= 0.5 else { throw ValidationError("--lease-seconds must be at least 0.5") }
         guard pollSeconds > 0, retryBaseSeconds >= 0, retryMaxSeconds >= retryBaseSeconds, graceSeconds >= 0 else {
@@ -61,6 +64,8 @@ struct WorkerCommand: AsyncParsableCommand {
         if let name { options.identity = name }
         if let outputRoot { options.outputRoot = URL(fileURLWithPath: outputRoot).standardizedFileURL.path }
         options.diskFullPause = diskFullPauseSeconds
+        options.trackCache = AvatarJobKind.trackCacheFolder()
+        options.cacheMax = TrackCache.parseSize(cacheMax) ?? options.cacheMax
         // Per-job progress on a terminal only; logs and CI output stay line-based.
         let display = isatty(STDERR_FILENO) == 1 ? WorkerProgressLine() : nil
         if let display {

@@ -29,6 +29,17 @@ final class WorkerAttemptTests: XCTestCase {
         return (directory, queue, try XCTUnwrap(record), payload)
     }
 
+    /// A claim by a worker that is about to die, with `text` written into its staging folder.
+    private func claimAndStage(_ queue: any JobQueue, _ payload: JobPayload, lease: TimeInterval,
+                               writing text: String) async throws -> (JobRecord, StagedOutput) {
+        let claimed = try await queue.claim(worker: "dead-worker/1", lease: lease)
+        let job = try XCTUnwrap(claimed)
+        let staged = StagedOutput(jobID: job.id, output: payload.output, claim: "dead-worker/1")
+        try staged.prepare()
+        try Data(text.utf8).write(to: staged.file)
+        return (job, staged)
+    }
+
     private func worker(_ queue: any JobQueue, _ kind: ScriptedKind) -> Worker {
         var options = WorkerOptions()
         options.identity = "test-worker"
@@ -62,11 +73,7 @@ final class WorkerAttemptTests: XCTestCase {
     func testACrashWhileFinishingIsCompletedByTheNextClaimer() async throws {
         for renamedBeforeCrash in [false, true] {
             let (directory, queue, _, payload) = try await setUp("finishing", maxAttempts: 1)
-            let first = try await queue.claim(worker: "dead-worker/1", lease: 0.2)
-            let job = try XCTUnwrap(first)
-            let staged = StagedOutput(jobID: job.id, output: payload.output, claim: "dead-worker/1")
-            try staged.prepare()
-            try Data("finished frames".utf8).write(to: staged.file)
+            let (job, staged) = try await claimAndStage(queue, payload, lease: 0.2, writing: "finished frames")
             _ = try await queue.markFinishing(id: job.id, worker: "dead-worker/1", staged: staged.file.path)
             if renamedBeforeCrash { try staged.place() }
             try await Task.sleep(nanoseconds: 400_000_000)
@@ -136,11 +143,7 @@ final class WorkerAttemptTests: XCTestCase {
     /// Dead and cancelled jobs' staging folders (left by a worker that died) are removed by the next idle worker.
     func testLeftoversOfDeadJobsAreRemoved() async throws {
         let (directory, queue, _, payload) = try await setUp("leftovers", maxAttempts: 1)
-        let claimed = try await queue.claim(worker: "dead-worker/1", lease: 0.1)
-        let job = try XCTUnwrap(claimed)
-        let staged = StagedOutput(jobID: job.id, output: payload.output, claim: "dead-worker/1")
-        try staged.prepare()
-        try Data("partial".utf8).write(to: staged.file)
+        _ = try await claimAndStage(queue, payload, lease: 0.1, writing: "partial")
         try await Task.sleep(nanoseconds: 300_000_000)
         let nothing = try await queue.claim(worker: "sweeper/1", lease: 30)
         XCTAssertNil(nothing, "the expired job on its last attempt is dead")

@@ -157,7 +157,8 @@ public struct JobPlanner: Sendable {
                         let settingsJSON = try JobPayload.canonicalJSON(settings.value)
                         func job(output path: String, segment: JobSegment?, priority: Int, keyParts: [String]) throws -> PlannedJob {
                             let payload = JobPayload(input: input, output: path, outputRoot: root.path, clip: clip,
-                                                     settings: settings.value, segment: segment, styleBundle: resolved.styleBundle)
+                                                     settings: settings.value, segment: segment, styleBundle: resolved.styleBundle,
+                                                     inputDigest: digest)
                             // Content, not paths, decides what a result is: the input's bytes, the kind's model weights
                             // and the entry's style weights. The output path is part of the key too: two outputs of
                             // identical content are two wanted files.

@@ -1,3 +1,4 @@
+import Faces
 import Foundation
 import Logging
 import Models
@@ -55,18 +56,17 @@ public struct AvatarJobKind: JobKind {
 
     /// Where finished jobs leave latent tracks for others on the same clip: the jobs' own cache, apart from the
     /// demo models (AVATARIZE_JOB_CACHE, else `jobs/tracks` in the avatarize cache folder).
+    public static func trackCacheFolder(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        trackCache(environment: environment)
+    }
+
     static func trackCache(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
         if let explicit = environment["AVATARIZE_JOB_CACHE"], !explicit.isEmpty {
             return URL(fileURLWithPath: explicit).appendingPathComponent("tracks")
         }
-        let base: URL
-        if let c = environment["AVATARIZE_CACHE"], !c.isEmpty {
-            base = URL(fileURLWithPath: c)
-        } else if let x = environment["XDG_CACHE_HOME"], !x.isEmpty {
-            base = URL(fileURLWithPath: x).appendingPathComponent("avatarize")
-        } else {
-            base = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/avatarize")
-        }
+        // The avatarize cache folder (AVATARIZE_CACHE, XDG_CACHE_HOME/avatarize or ~/.cache/avatarize), beside
+        // the demo models' versioned folder rather than in it.
+        let base = DemoModelFamily.cacheDirectory(environment: environment).deletingLastPathComponent()
         return base.appendingPathComponent("jobs/tracks")
     }
 
@@ -128,14 +128,17 @@ public struct AvatarJobKind: JobKind {
                              logger: logger, progress: progress, cancellation: cancellation)
             return
         }
+        // The identity figure goes to the job's log; the models being absent only costs the figure.
+        let identity = try? IdentityFigure(paths: FaceModelPaths())
         // Encoding and rendering each count for half of the progress.
         _ = try runAvatar(input: input, output: output, models: models, encoder: ClipEncoder(), settings: settings,
                           keepTrack: cached, reuseKeptTrack: { Self.validTrack(at: $0, input: input, models: models) },
-                          logger: logger) { stage, done, total in
+                          identity: identity, logger: logger) { stage, done, total in
             let total = total ?? 0
             progress(stage == "render" ? JobProgress(done: total / 2 + done / 2, total: total) : JobProgress(done: done / 2, total: total))
             return !cancellation.isSet
         }
+        if let identity { logger.info("\(output.lastPathComponent): \(identity.summary.line)") }
     }
 
     /// The job file's settings entry as render settings; values are the same forms as the command line's.

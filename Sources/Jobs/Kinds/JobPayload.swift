@@ -17,9 +17,12 @@ public struct JobPayload: Codable, Sendable, Equatable {
     /// The style bundle `settings.style` names, resolved against the job file's folder at enqueue (nil for a
     /// built-in style), so that workers do not resolve it against their own working folder.
     public var styleBundle: String?
+    /// SHA-256 of the input's content at enqueue; names the clip's files in the track cache, so that the cache
+    /// keeps what queued and running jobs need.
+    public var inputDigest: String?
 
     public init(input: String, output: String, outputRoot: String, clip: String, settings: JobSettings,
-                segment: JobSegment? = nil, styleBundle: String? = nil) {
+                segment: JobSegment? = nil, styleBundle: String? = nil, inputDigest: String? = nil) {
         self.input = input
         self.output = output
         self.outputRoot = outputRoot
@@ -27,6 +30,7 @@ public struct JobPayload: Codable, Sendable, Equatable {
         self.settings = settings
         self.segment = segment
         self.styleBundle = styleBundle
+        self.inputDigest = inputDigest
     }
 
     /// Deterministic JSON (sorted keys) so that equal payloads store equal text.

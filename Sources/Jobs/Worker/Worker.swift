@@ -49,6 +49,9 @@ public final class Worker: Sendable {
                 try? await Task.sleep(nanoseconds: 2_000_000_000)
             }
         }
+        let swept = ScratchSweeper.sweep()
+        if !swept.isEmpty { logger.info("removed \(swept.count) temporary folder(s) of processes that are gone") }
+        await pruneCache()
         await withTaskGroup(of: Void.self) { group in
             for slot in 0..<max(options.concurrency, 1) {
                 group.addTask { await self.slotLoop(slot: slot, stop: stop) }
@@ -93,6 +96,20 @@ public final class Worker: Sendable {
                 continue
             }
             await execute(job, claim: claim, stop: stop)
+        }
+    }
+
+    /// Evicts least recently used tracks and pieces until the cache is within its limit.
+    func pruneCache() async {
+        guard let folder = options.trackCache else { return }
+        do {
+            let inUse = try await TrackCache.clipsInUse(queue)
+            let removed = TrackCache(folder: folder).prune(to: options.cacheMax, inUse: inUse)
+            if !removed.isEmpty {
+                logger.info("track cache over \(options.cacheMax) bytes: evicted \(removed.count) file(s), \(removed.reduce(0) { $0 + $1.bytes }) bytes")
+            }
+        } catch {
+            logger.warning("cannot tell which cached tracks are in use, so none is evicted: \(error)")
         }
     }
 
@@ -246,6 +263,7 @@ public final class Worker: Sendable {
                     stats.mutate { $0.succeeded += 1 }
                     metrics?.jobEnded(.succeeded)
                     logger.info("job succeeded", metadata: ["output": "\(staged.final.path)"])
+                    await pruneCache()
                 } else {
                     stats.mutate { $0.abandoned += 1 }
                     metrics?.jobEnded(.abandoned)

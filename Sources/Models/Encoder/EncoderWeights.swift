@@ -1,5 +1,5 @@
 // A checked e4e state dict (official omertov/encoder4editing key names) and how it is read: from a
-// bundle folder (model.json + weights.safetensors, as tools/convert_e4e.py writes it) or a bare
+// bundle folder (model.json + weights.safetensors, as `avatarize models import` writes it) or a bare
 // .safetensors file. Loading is strict: after the prefix renames below, every missing, unexpected or
 // mis-shaped tensor is reported in one error, with expected and found shapes.
 import Foundation
@@ -59,7 +59,7 @@ public struct EncoderWeights: Sendable {
     }
 
     /// Shapes under official names, and which checkpoint key each came from.
-    static func renamed(_ shapes: [String: [Int]], file: String) throws -> (shapes: [String: [Int]], sources: [String: String]) {
+    public static func renamed(_ shapes: [String: [Int]], file: String) throws -> (shapes: [String: [Int]], sources: [String: String]) {
         var out: [String: [Int]] = [:], sources: [String: String] = [:]
         for key in shapes.keys.sorted() {
             let name = officialName(key)
