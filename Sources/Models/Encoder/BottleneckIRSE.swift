@@ -18,9 +18,9 @@ struct BottleneckIRSE: Sendable {
     let conv1: SameConv3x3
     /// res_layer.2.weight [depth] (PReLU slopes).
     let prelu: [Float]
-    /// res_layer.3.weight [depth, depth, 3, 3].
-    let conv2: [Float]
-    /// The same weight prepared once for stride-1 units (Winograd-transformed like conv1); nil for stride 2.
+    /// res_layer.3.weight [depth, depth, 3, 3], kept as it is for stride-2 units (nil for stride 1) …
+    let conv2: [Float]?
+    /// … and prepared once for stride-1 units (Winograd-transformed like conv1; nil for stride 2).
     let conv2Same: SameConv3x3?
     /// res_layer.4 (BatchNorm2d(depth)).
     let norm2: BatchNorm2d
@@ -45,9 +45,10 @@ struct BottleneckIRSE: Sendable {
         conv1 = SameConv3x3(weight: w["\(p).res_layer.1.weight"].data, outChannels: unit.depth,
                             inChannels: unit.inChannels, side: side, precision: precision)
         prelu = w["\(p).res_layer.2.weight"].data
-        conv2 = w["\(p).res_layer.3.weight"].data
+        let w2 = w["\(p).res_layer.3.weight"].data
+        conv2 = unit.stride == 1 ? nil : w2
         conv2Same = unit.stride == 1
-            ? SameConv3x3(weight: conv2, outChannels: unit.depth, inChannels: unit.depth, side: side, precision: precision)
+            ? SameConv3x3(weight: w2, outChannels: unit.depth, inChannels: unit.depth, side: side, precision: precision)
             : nil
         norm2 = Self.batchNorm(w, "\(p).res_layer.4")
         seFC1 = w["\(p).res_layer.5.fc1.weight"].data
@@ -81,7 +82,7 @@ struct BottleneckIRSE: Sendable {
                     res.data.withUnsafeMutableBufferPointer { rp in
                         if let conv2Same {
                             conv2Same(mp.baseAddress!, height: h, width: wd, output: rp.baseAddress!)
-                        } else {
+                        } else if let conv2 {
                             conv2.withUnsafeBufferPointer { w2 in
                                 Convolution.conv2d(input: mp.baseAddress!, inChannels: d, height: h, width: wd,
                                                    weight: w2.baseAddress!, outChannels: d, kernel: 3, stride: s, padding: 1,
