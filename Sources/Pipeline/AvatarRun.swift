@@ -12,6 +12,7 @@ public struct AvatarRunReport: Sendable {
 
 public func runAvatar(input: URL, output: URL, models: AvatarModels, encoder: ClipEncoder, settings: RenderSettings,
                       keepTrack: URL? = nil, logger: Logger,
+                      onFrame: ((RenderedFrame) throws -> Void)? = nil, observerNeedsSource: Bool = false,
                       progress: ((_ stage: String, _ done: Int, _ total: Int?) -> Bool)? = nil) throws -> AvatarRunReport {
     let began = Date()
     try checkOutputPath(output, input: input)
@@ -22,7 +23,10 @@ public func runAvatar(input: URL, output: URL, models: AvatarModels, encoder: Cl
     defer { if let scratch { try? FileManager.default.removeItem(at: scratch) } }
     let trackURL = keepTrack ?? scratch!.appendingPathComponent("clip.track")
     let (track, encodeReport) = try encoder.encode(input, models: models, to: trackURL, logger: logger, progress: progress)
-    let renderReport = try AvatarRenderer(models: models, settings: settings).render(track, source: input, output: output, logger: logger) { done, total in
+    var renderer = AvatarRenderer(models: models, settings: settings)
+    renderer.onFrame = onFrame
+    renderer.observerNeedsSource = observerNeedsSource
+    let renderReport = try renderer.render(track, source: input, output: output, logger: logger) { done, total in
         progress?("render", done, total) ?? true
     }
     return AvatarRunReport(encode: encodeReport, render: renderReport, seconds: Date().timeIntervalSince(began))

@@ -24,6 +24,7 @@ struct Avatarize: AsyncParsableCommand {
             WorkerCommand.self,
             StatusCommand.self,
             JobsCommand.self,
+            DashboardCommand.self,
             GenerateCommand.self,
             ModelsCommand.self,
             FacesCommand.self,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import Reports
 import Video
 
 struct RenderCommand: ParsableCommand {
@@ -18,6 +19,7 @@ struct RenderCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output video.") var output: String
     @OptionGroup var models: ModelOptions
     @OptionGroup var render: RenderOptions
+    @OptionGroup var reportOptions: ReportOptions
 
     func run() throws {
         let logger = makeLogger()
@@ -26,14 +28,21 @@ struct RenderCommand: ParsableCommand {
         let m = try models.load()
         try t.check(source: URL(fileURLWithPath: source), model: m.trackIdentity, trackPath: track)
         let bar = ProgressDisplay(label: "render")
-        let report = try AvatarRenderer(models: m, settings: settings).render(t, source: URL(fileURLWithPath: source),
-                                                                              output: URL(fileURLWithPath: output), logger: logger) { d, n in
+        let began = Date()
+        var renderer = AvatarRenderer(models: m, settings: settings)
+        let recorder = reportOptions.recorder(models: m, settings: settings)
+        if let recorder {
+            renderer.onFrame = { try recorder.observe($0) }
+            renderer.observerNeedsSource = recorder.needsSource
+        }
+        let report = try renderer.render(t, source: URL(fileURLWithPath: source), output: URL(fileURLWithPath: output), logger: logger) { d, n in
             bar.update(done: d, total: n)
             return true
         }
         bar.finish()
         for n in report.notes { warn(n) }
         printRenderSummary(output, report)
+        try reportOptions.write(recorder, input: source, output: output, encode: nil, render: report, seconds: Date().timeIntervalSince(began))
     }
 }
 

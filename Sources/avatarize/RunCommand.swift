@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import Reports
 import Video
 
 struct RunCommand: ParsableCommand {
@@ -22,6 +23,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output video.") var output: String
     @OptionGroup var models: ModelOptions
     @OptionGroup var render: RenderOptions
+    @OptionGroup var reportOptions: ReportOptions
     @Option(help: "Also keep the latent track here, to render again later without encoding.") var keepTrack: String?
     @Option(help: "Start this many seconds into the input.") var start: Double = 0
     @Option(help: "Process only this many seconds.") var duration: Double?
@@ -33,9 +35,11 @@ struct RunCommand: ParsableCommand {
         var enc = ClipEncoder(faceModels: models.facePaths)
         enc.start = start; enc.duration = duration
         let bar = ProgressDisplay(label: "run")
+        let recorder = reportOptions.recorder(models: m, settings: settings)
         let report = try runAvatar(input: URL(fileURLWithPath: input), output: URL(fileURLWithPath: output), models: m,
                                    encoder: enc, settings: settings, keepTrack: keepTrack.map { URL(fileURLWithPath: $0) },
-                                   logger: logger) { stage, done, total in
+                                   logger: logger, onFrame: recorder.map { r in { try r.observe($0) } },
+                                   observerNeedsSource: recorder?.needsSource ?? false) { stage, done, total in
             bar.update(done: done, total: total, unit: "frames (\(stage))")
             return true
         }
@@ -47,5 +51,6 @@ struct RunCommand: ParsableCommand {
         printStages("encode", e.stageSeconds, frames: e.frames)
         printRenderSummary(output, report.render)
         print(String(format: "total %.1f s, %.2f frames per second", report.seconds, Double(e.frames) / max(report.seconds, 1e-9)))
+        try reportOptions.write(recorder, input: input, output: output, encode: e, render: report.render, seconds: report.seconds)
     }
 }

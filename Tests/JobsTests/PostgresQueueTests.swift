@@ -69,7 +69,7 @@ final class PostgresQueueTests: XCTestCase {
             XCTAssertEqual(output.status, 0, output.stderr)
             return output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        XCTAssertEqual(try psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM avatarize_schema_migrations"), "1")
+        XCTAssertEqual(try psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM avatarize_schema_migrations"), "1,2")
         _ = try psql("INSERT INTO avatarize_schema_migrations (version, name) VALUES (99, 'from the future')")
         do {
             _ = try await backend.openQueue(url)

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Models
 import Pipeline
+import Reports
 import Video
 
 /// The avatar pipeline as a job: encode the clip (or reuse its cached latent track), then render it with
@@ -53,21 +54,31 @@ public struct AvatarJobKind: JobKind {
             return
         }
         let track: LatentTrack
+        var encodeReport: EncodeReport?
+        let began = Date()
         if let t = Self.validTrack(at: cached, input: input, models: models) {
             track = t
             logger.info("reusing latent track \(cached.path)")
         } else {
             // Encoded straight into the cache (the writer renames it into place only when complete).
             try FileManager.default.createDirectory(at: cached.deletingLastPathComponent(), withIntermediateDirectories: true)
-            (track, _) = try ClipEncoder().encode(input, models: models, to: cached, logger: logger) { _, done, total in
+            (track, encodeReport) = try ClipEncoder().encode(input, models: models, to: cached, logger: logger) { _, done, total in
                 progress(JobProgress(done: done / 2, total: total ?? 0))
                 return !cancellation.isSet
             }
         }
-        _ = try AvatarRenderer(models: models, settings: settings).render(track, source: input, output: output, logger: logger) { done, total in
+        // Every avatar job leaves NAME.report.html beside its output; the dashboard links it from the job's page.
+        let recorder = ClipReportRecorder(numWs: models.style.architecture.numWs, settings: settings)
+        var renderer = AvatarRenderer(models: models, settings: settings)
+        renderer.onFrame = { try recorder.observe($0) }
+        renderer.observerNeedsSource = recorder.needsSource
+        let render = try renderer.render(track, source: input, output: output, logger: logger) { done, total in
             progress(JobProgress(done: total / 2 + done / 2, total: total))
             return !cancellation.isSet
         }
+        let final = URL(fileURLWithPath: payload.output)
+        try ReportPage.write(try recorder.report(input: input, output: final, encode: encodeReport, render: render,
+                                                 seconds: Date().timeIntervalSince(began)), to: ReportLocation.forOutput(payload.output))
     }
 
     /// The job file's settings entry as render settings; values are the same forms as the command line's.

@@ -48,6 +48,13 @@ enum PostgresMigrations {
             """,
             "CREATE INDEX avatarize_job_events_job ON avatarize_job_events (job_id, id)",
         ]),
+        // The dashboard's browsing queries (QueueBrowsing): keyset pages per state, the last hour's finished jobs,
+        // and the workers seen lately, each a range scan of an index rather than of the table.
+        Migration(version: 2, name: "browsing indexes", statements: [
+            "CREATE INDEX avatarize_jobs_state_id ON avatarize_jobs (state, id)",
+            "CREATE INDEX avatarize_jobs_state_finished ON avatarize_jobs (state, finished_at)",
+            "CREATE INDEX avatarize_job_events_at ON avatarize_job_events (at)",
+        ]),
     ]
 
     static var latestVersion: Int { all.map(\.version).max() ?? 0 }
