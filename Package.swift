@@ -1,13 +1,25 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Module layout follows shared docs/ARCHITECTURE.md: system shims → Tensors → Models / Faces,
-// Video on FFmpeg, Pipeline on all three, Jobs on Pipeline, and a thin CLI on top.
+// Module layout (docs/ARCHITECTURE.md): system shims → Tensors → Models → Checkpoints; Faces on its dlib
+// shim alone; Video on FFmpeg; Pipeline on Models, Faces and Video; Jobs on Pipeline; a thin CLI on top.
+
+// The hot modules drop bounds and overflow checks in release builds only, so `swift test` (debug) runs
+// with every check on and can catch an out-of-bounds index.
+let hotModuleSettings: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 let package = Package(
     name: "avatarize",
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "avatarize", targets: ["avatarize"]),
+        // Libraries for the fuzz targets in Fuzz/ (a separate package that depends on this one).
+        .library(name: "Tensors", targets: ["Tensors"]),
+        .library(name: "Faces", targets: ["Faces"]),
+        .library(name: "Models", targets: ["Models"]),
+        .library(name: "Video", targets: ["Video"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "Jobs", targets: ["Jobs"]),
+        .library(name: "Checkpoints", targets: ["Checkpoints"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,11 +46,29 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
-        // The renderer's innermost loops in C, built for AVX2 + FMA and for baseline x86-64 (see ckernels.h).
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
-        .target(name: "Tensors", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
-        .target(name: "Models", dependencies: ["Tensors"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
-        .target(name: "Faces", dependencies: ["Tensors"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        // oneDNN (Debian's libdnnl-dev, no pkg-config file): JIT float32 and bf16 matmul kernels.
+        .systemLibrary(
+            name: "CDNNL",
+            providers: [.apt(["libdnnl-dev"])]
+        ),
+        // The renderer's innermost loops in C, built for AVX2 + FMA and for baseline x86-64 (see ckernels.h),
+        // and the oneDNN matmul wrapper with its bf16 conversion (dnnl_gemm.h).
+        .target(name: "CKernels", dependencies: ["CDNNL"], cSettings: [.unsafeFlags(["-O3"])],
+                linkerSettings: [.linkedLibrary("dnnl")]),
+        .target(name: "Tensors", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: hotModuleSettings),
+        // DemoModels/: the fitted demo family (tools/fit_demo), found through Bundle.module wherever avatarize runs.
+        .target(name: "Models", dependencies: ["Tensors"], resources: [.copy("DemoModels")], swiftSettings: hotModuleSettings),
+        // Reads torch / EG3D checkpoints without Python (restricted unpickler, zip and legacy readers).
+        .target(name: "Checkpoints", dependencies: ["Tensors", "Models"]),
+        // dlib's HOG face detector and face recognition ResNet behind a C API (Debian's libdlib-dev,
+        // pkg-config dlib-1; the library links OpenBLAS through libblas). -O3: dlib's network layers are
+        // templates compiled here, not in the library.
+        .target(
+            name: "CDlib",
+            cxxSettings: [.unsafeFlags(["-O3"])],
+            linkerSettings: [.linkedLibrary("dlib"), .linkedLibrary("blas"), .linkedLibrary("lapack")]
+        ),
+        .target(name: "Faces", dependencies: ["CDlib"], swiftSettings: hotModuleSettings),
         .target(name: "Video", dependencies: ["CFFmpeg", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Pipeline", dependencies: ["Models", "Faces", "Video", .product(name: "Logging", package: "swift-log")]),
         .target(
@@ -71,14 +101,16 @@ let package = Package(
         .executableTarget(
             name: "avatarize",
             dependencies: [
-                "Video", "Tensors", "Models", "Faces", "Pipeline", "Jobs", "Reports", "Dashboard",
+                "Video", "Tensors", "Models", "Faces", "Pipeline", "Jobs", "Checkpoints", "Reports", "Dashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensors"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FacesTests", dependencies: ["Faces", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Models", "Tensors", .product(name: "Crypto", package: "swift-crypto")], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FacesTests", dependencies: ["Faces"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VideoTests", dependencies: ["Video"]),
         // Runs the built executable as a user would: exit codes, messages, files left behind.
         .testTarget(name: "avatarizeTests", dependencies: ["avatarize", "Video"]),

@@ -5,5 +5,5 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build -c release --product avatarize
 mkdir -p out
-.build/release/avatarize run samples/talking-head.mp4 -o out/avatar.mp4 --layout side-by-side
+.build/release/avatarize run samples/turning-head.mp4 -o out/avatar.mp4 --layout side-by-side
 .build/release/avatarize probe out/avatar.mp4

@@ -80,7 +80,7 @@ def template3d():
 
 
 def ffhq_quad(lm):
-    """METHOD.md section 5 / FFHQ's recreate_aligned_images: centre c and half-side vectors x, y."""
+    """FFHQ's recreate_aligned_images (NVlabs/ffhq-dataset): centre c and half-side vectors x, y."""
     lm = np.asarray(lm, dtype=np.float64)
     eye_left, eye_right = lm[36:42].mean(0), lm[42:48].mean(0)
     eye_avg, eye_to_eye = (eye_left + eye_right) * 0.5, eye_right - eye_left

@@ -1,4 +1,4 @@
-/// The FFHQ alignment quad (METHOD.md §5; the recipe of NVlabs/ffhq-dataset `recreate_aligned_images`,
+/// The FFHQ alignment quad (the recipe of NVlabs/ffhq-dataset `recreate_aligned_images`,
 /// which STIT and e4e reuse): an oriented square given by its centre `c` and two half-side vectors `x`
 /// (towards the face's right edge in the image, i.e. image right for an upright face) and `y` (towards
 /// the chin). Corners, in FFHQ's order: c − x − y (top left), c − x + y (bottom left), c + x + y (bottom

@@ -35,7 +35,9 @@ struct DlibDeserializer {
         guard size <= 8, control & 0x70 == 0 else { throw Failure(offset: offset - 1, message: "bad integer control byte \(control)") }
         var magnitude: UInt64 = 0
         for k in 0..<size { magnitude |= UInt64(try byte()) << (8 * UInt64(k)) }
-        let v = Int64(bitPattern: magnitude)
+        // Found by Fuzz/FuzzDlibPredictor: 2^63 and more became negative, and −Int64.min traps.
+        guard magnitude <= UInt64(Int64.max) else { throw Failure(offset: offset - size - 1, message: "integer out of range") }
+        let v = Int64(magnitude)
         return control & 0x80 != 0 ? -v : v
     }
 
@@ -75,7 +77,10 @@ struct DlibDeserializer {
     /// A column vector `matrix<float,0,1>`.
     mutating func floatColumn() throws -> [Float] {
         var rows = try integer(), cols = try integer()
-        if rows < 0 || cols < 0 { rows = -rows; cols = -cols }
+        // Current dlib writes both sizes negated, older dlib both as they are; mixed signs are damage (found
+        // by Fuzz/FuzzDlibPredictor: −3 × 1 turned into 3 × −1, then a loop over −3 rows trapped).
+        if rows < 0 && cols < 0 { rows = -rows; cols = -cols }
+        guard rows >= 0, cols >= 0 else { throw Failure(offset: offset, message: "bad matrix size \(rows)x\(cols)") }
         guard cols == 1 || rows == 0 else { throw Failure(offset: offset, message: "expected a column vector, got \(rows)x\(cols)") }
         guard rows < 1 << 24 else { throw Failure(offset: offset, message: "matrix too large") }
         var out = [Float]()

@@ -2,7 +2,7 @@ import Foundation
 
 /// EG3D's camera conditioning: 25 numbers, the 4×4 cam2world matrix (OpenCV camera axes: x right,
 /// y down, z forward) flattened row-major, then the normalised 3×3 intrinsics
-/// [[f, 0, 0.5], [0, f, 0.5], [0, 0, 1]] (METHOD.md §3). World axes are EG3D's: y up, the face looking
+/// [[f, 0, 0.5], [0, f, 0.5], [0, 0, 1]] (NVlabs/eg3d camera_utils.py and its FFHQ dataset.json). World axes are EG3D's: y up, the face looking
 /// down +z towards the frontal camera at (0, 0, 2.7).
 public struct EG3DCamera: Sendable, Equatable, Codable {
     /// EG3D ffhq512-128's focal length in units of the image size (its `intrinsics` 4.2647).

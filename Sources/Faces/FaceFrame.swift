@@ -24,6 +24,17 @@ public struct FaceFrame: Sendable, Equatable, Codable {
     /// Smoothed (or filled) values: what the crop, the camera and the paste-back use.
     public var quad: AlignmentQuad
     public var pose: HeadPose
+    /// How the subject was found in this frame: "auto", "largest", "center", "index", "point" (chosen
+    /// among verified candidates by that rule), "identity" or "position" (re-acquired after it was lost),
+    /// "continued" (an unverified profile box where the subject just was), "tracked"; nil when filled.
+    public var choice: String?
+    /// 0…1: how sure the detector is that this is a face (from dlib's HOG score at the last check).
+    public var confidence: Double?
+    /// Which subject this is: 1 for the first, a new number when a face that is not the earlier
+    /// subject is acquired.
+    public var subject: Int?
+    /// The candidates the verifier rejected in this frame (full-frame detections only).
+    public var rejected: [FaceRect] = []
 
     public init(index: Int, time: Double?, source: Source, box: DlibRect?, landmarks: [Point2],
                 rawQuad: AlignmentQuad, rawPose: HeadPose) {

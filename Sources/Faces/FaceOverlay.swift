@@ -2,9 +2,17 @@ import Foundation
 
 /// Draws what Faces found onto a frame, for the preview video: the 68 landmarks, the alignment quad
 /// (its top edge highlighted so the orientation shows), and the head-pose axes from the nose tip
-/// (x red towards image right of the face, y green up, z blue out of the face).
+/// (x red towards image right of the face, y green up, z blue out of the face). Candidates the verifier
+/// rejected in that frame are outlined in magenta, so a user can see what was not taken for a face.
 public enum FaceOverlay {
+    public static let rejectedColour: (UInt8, UInt8, UInt8) = (255, 0, 255)
+
     public static func draw(on image: inout RGBImage, frame: FaceFrame) {
+        for r in frame.rejected {
+            let a = Point2(x: Double(r.x), y: Double(r.y)), b = Point2(x: Double(r.x + r.width), y: Double(r.y + r.height))
+            let corners = [a, Point2(x: b.x, y: a.y), b, Point2(x: a.x, y: b.y)]
+            for k in 0..<4 { line(&image, corners[k], corners[(k + 1) % 4], rejectedColour, width: 2) }
+        }
         let filled = frame.isFilled
         let quadColour: (UInt8, UInt8, UInt8) = filled ? (255, 200, 0) : (0, 220, 255)
         let c = frame.quad.corners

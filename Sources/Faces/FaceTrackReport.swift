@@ -42,6 +42,19 @@ public struct FaceTrackReport: Sendable, Codable {
         public var pose: Pose
         public var cameraRaw: [Double]
         public var camera: [Double]
+        /// How the subject was found ("auto", "largest", "center", "index", "point", "identity",
+        /// "position", "continued", "tracked"); absent on filled frames.
+        public var choice: String?
+        /// 0…1, from dlib's HOG score at the subject's last check; absent on filled frames.
+        public var confidence: Double?
+        /// Which subject (1 for the first; a new number when another face was acquired).
+        public var subject: Int?
+        /// Candidates the verifier rejected in this frame, [x, y, width, height].
+        public var rejected: [[Int]]?
+        /// The shot begins here (a cut was detected).
+        public var shotStart: Bool?
+        /// dlib's 128-d face descriptor (with `--identity`), on frames with a measured face.
+        public var identity: [Float]?
 
         public init(_ f: FaceFrame) {
             index = f.index
@@ -55,6 +68,10 @@ public struct FaceTrackReport: Sendable, Codable {
             pose = Pose(f.pose)
             cameraRaw = f.rawCamera.vector
             camera = f.camera.vector
+            choice = f.isFilled ? nil : f.choice
+            confidence = f.isFilled ? nil : f.confidence
+            subject = f.isFilled ? nil : f.subject
+            rejected = f.rejected.isEmpty ? nil : f.rejected.map { [$0.x, $0.y, $0.width, $0.height] }
         }
     }
 
@@ -67,6 +84,8 @@ public struct FaceTrackReport: Sendable, Codable {
     public var centerSigma: Double
     public var xySigma: Double
     public var poseSigma: Double
+    /// Frames where a shot cut was detected (the track is reset and not smoothed across them).
+    public var shotStarts: [Int]?
     public var track: [Frame]
 
     public init(source: String, width: Int, height: Int, frames: [FaceFrame], smoothing: FaceTrackSmoothing) {
@@ -80,5 +99,12 @@ public struct FaceTrackReport: Sendable, Codable {
         self.xySigma = smoothing.xySigma
         self.poseSigma = smoothing.poseSigma
         self.track = frames.map(Frame.init)
+    }
+
+    /// Marks the shot starts and attaches descriptors (frame index → descriptor).
+    public mutating func annotate(shotStarts: [Int], identities: [Int: [Float]]) {
+        self.shotStarts = shotStarts
+        for s in shotStarts where s < track.count { track[s].shotStart = true }
+        for (i, d) in identities where i < track.count { track[i].identity = d }
     }
 }

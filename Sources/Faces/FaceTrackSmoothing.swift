@@ -26,10 +26,18 @@ public struct FaceTrackSmoothing: Sendable, Equatable {
         return try (0..<track.count).map { try track.frame($0) }
     }
 
+    /// As `apply`, with the clip cut into shots at `shotStarts` (frame indices where a new shot begins):
+    /// each shot is filled and smoothed on its own, so no value is carried or blurred across a cut.
+    public func apply(_ measured: [FaceFrame?], times: [Double?]? = nil, shotStarts: [Int]) throws -> [FaceFrame] {
+        let track = try SmoothedFaceTrack(source: MeasuredFaceList(frames: measured, times: times), smoothing: self,
+                                          shotStarts: shotStarts)
+        return try (0..<track.count).map { try track.frame($0) }
+    }
+
     /// The complete, smooth track of a measurements file, read a frame at a time so that memory stays
     /// within the kernels' reach however long the clip. Its frames are those `apply` gives for the
     /// file's faces and times. Throws `noFaceInClip` when no frame has a face.
-    public func track(_ file: MeasuredFaceFile) throws -> SmoothedFaceTrack {
-        try SmoothedFaceTrack(source: file, smoothing: self)
+    public func track(_ file: MeasuredFaceFile, shotStarts: [Int] = []) throws -> SmoothedFaceTrack {
+        try SmoothedFaceTrack(source: file, smoothing: self, shotStarts: shotStarts)
     }
 }

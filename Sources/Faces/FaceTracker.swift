@@ -1,14 +1,15 @@
 import Foundation
 
-/// Finds the face in each frame of a clip, cheaply: the first frame (and any frame after the track is
-/// lost) runs full Haar detection — frontal cascade, then the alt2 frontal cascade, then the profile
-/// cascade on the frame and its mirror image — and the landmarks; later frames seed the landmark box
-/// from the previous frame's landmarks and skip detection. Every `verifyInterval` frames, whenever the
-/// landmarks jump (their box moves or changes size too much against the seed) and whenever the face
-/// region's appearance changes abruptly (a cut, an occlusion, a black frame), the tracker checks the
-/// region around the face with the cascades at nearby sizes, and falls back to full detection if the
-/// face is not there. When several faces are present, it keeps the one nearest the previous track,
-/// or else the largest, favouring the one nearest the frame centre.
+/// Finds the subject's face in each frame of a clip, cheaply. A full detection — Haar cascades for
+/// candidates (frontal, then the alt2 frontal, then the profile cascade on the frame and its mirror
+/// image), each candidate verified by dlib's HOG detector on the region around it — runs on the first
+/// frame, after a shot cut and whenever the track is lost; the subject is then chosen among the verified
+/// candidates (`SubjectChoice`) and later frames seed the landmark box from the previous frame's
+/// landmarks without detection. Every `verifyInterval` frames, whenever the landmarks jump and whenever
+/// the face region's appearance changes abruptly (an occlusion, the face leaving), the tracker checks the
+/// region around the face and falls back to full detection if the face is not there. A subject that was
+/// lost is re-acquired by its identity descriptor (dlib's face recognition network, when its model is
+/// installed) or, within the same shot, by its last position.
 public final class FaceTracker {
     public struct Options: Sendable {
         /// Frames between region checks of a tracked face.
@@ -27,6 +28,18 @@ public final class FaceTracker {
         /// that triggers an immediate region check. A talking head moving between frames changes it by a
         /// few levels; a cut, an occlusion or the face leaving changes it by tens.
         public var maxAppearanceChange = 24.0
+        /// Which face is the subject.
+        public var subject: SubjectChoice = .auto
+        /// Verify Haar candidates with dlib's HOG detector (off: every candidate is accepted, the
+        /// behaviour before verification, kept for measuring).
+        public var verifyCandidates = true
+        /// Shot cut threshold (see `ShotCutDetector`); ≤ 0 disables cut detection.
+        public var cutThreshold = 30.0
+        /// Use the identity descriptor to re-acquire a lost subject (when the model is installed).
+        public var useIdentity = true
+        /// Frames after losing the subject during which an unverified profile box at its place
+        /// continues the track.
+        public var profileContinuation = 15
 
         public init() {}
     }
@@ -38,8 +51,14 @@ public final class FaceTracker {
         public var fullDetections = 0
         public var regionChecks = 0
         public var trackedFrames = 0
+        public var candidatesRejected = 0
+        public var shotCuts = 0
+        public var reacquired = 0
+        public var descriptors = 0
         public var detectionSeconds = 0.0
         public var landmarkSeconds = 0.0
+        public var verificationSeconds = 0.0
+        public var identitySeconds = 0.0
 
         public init() {}
     }
@@ -49,46 +68,80 @@ public final class FaceTracker {
     let frontal: HaarDetector
     let frontalAlt: HaarDetector?
     let profile: HaarDetector?
+    let hog: HOGFaceDetector?
+    /// dlib's face recognition network, when its model is installed and identity is on.
+    public let recognizer: FaceRecognizer?
     public private(set) var statistics = Statistics()
+    /// Frames (indices as passed to `process`) at which a shot cut was detected.
+    public private(set) var shotStarts: [Int] = []
 
     private var lastLandmarks: [Point2]?
-    private var lastCenter: Point2?
+    /// The landmark box's motion over the last tracked frame, to lead the next seed: a head that moves a
+    /// third of its width a frame would otherwise drag the landmarks behind it.
+    private var velocity = (x: 0, y: 0)
     private var lastThumbnail: [Double]?
     private var framesSinceCheck = 0
+    private var cuts: ShotCutDetector
+    private var confidence = 0.0
+    /// The subject as last seen, for re-acquisition.
+    private var subjectDescriptor: [Float]?
+    private var subjectBox: FaceRect?
+    private var subjectID = 0
+    private var lostAt: Int?
+    private var shotOfLastSight = 0
+    private var shot = 0
 
     public init(frontal: HaarDetector, frontalAlt: HaarDetector?, profile: HaarDetector?, predictor: ShapePredictor,
-                options: Options = Options()) {
+                hog: HOGFaceDetector? = nil, recognizer: FaceRecognizer? = nil, options: Options = Options()) {
         self.frontal = frontal
         self.frontalAlt = frontalAlt
         self.profile = profile
         self.predictor = predictor
+        self.hog = options.verifyCandidates ? hog : nil
+        self.recognizer = options.useIdentity ? recognizer : nil
         self.options = options
+        self.cuts = ShotCutDetector(threshold: options.cutThreshold)
     }
 
-    /// Loads the models; the frontal cascade and the predictor are required, the others optional.
+    /// Loads the models; the frontal cascade and the predictor are required, the others optional (the
+    /// recognition network is used when it is installed).
     public convenience init(paths: FaceModelPaths, options: Options = Options()) throws {
         let frontal = try HaarDetector(contentsOf: paths.frontalCascade)
         let predictor = try ShapePredictor(contentsOf: paths.predictor)
         let alt = try? HaarDetector(contentsOf: paths.frontalAltCascade)
         let profile = try? HaarDetector(contentsOf: paths.profileCascade)
-        self.init(frontal: frontal, frontalAlt: alt, profile: profile, predictor: predictor, options: options)
+        let hog = options.verifyCandidates ? try HOGFaceDetector() : nil
+        let recognizer = options.useIdentity ? try? FaceRecognizer(contentsOf: paths.recognizer) : nil
+        self.init(frontal: frontal, frontalAlt: alt, profile: profile, predictor: predictor, hog: hog,
+                  recognizer: recognizer, options: options)
     }
 
-    /// Forget the track (e.g. at a cut).
+    /// Forget the track (e.g. at a cut); the subject's identity is kept for re-acquisition.
     public func reset() {
         lastLandmarks = nil
+        lastThumbnail = nil
         framesSinceCheck = 0
     }
 
-    /// The face in one frame, or nil when there is none.
+    /// The subject's face in one frame, or nil when it is not there.
     public func process(_ frame: RGBImage, index: Int, time: Double? = nil) -> FaceFrame? {
         statistics.frames += 1
+        if options.cutThreshold > 0, cuts.isCut(frame) {
+            statistics.shotCuts += 1
+            shotStarts.append(index)
+            shot += 1
+            if lastLandmarks != nil { lostAt = index }
+            reset()
+        }
         let intensity = frame.meanIntensity()
-        var result: (landmarks: [Point2], box: DlibRect, source: FaceFrame.Source)?
+        var result: (landmarks: [Point2], box: DlibRect, source: FaceFrame.Source, choice: String)?
+        var rejected: [FaceRect] = []
 
         if let previous = lastLandmarks {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            let seed = boxFromLandmarks(previous)
+            let last = boxFromLandmarks(previous)
+            let seed = DlibRect(left: last.left + velocity.x, top: last.top + velocity.y,
+                                right: last.right + velocity.x, bottom: last.bottom + velocity.y)
             let lm = predictor.predict(intensity, box: seed)
             statistics.landmarkSeconds += seconds(since: t0)
             let refit = boxFromLandmarks(lm)
@@ -104,67 +157,187 @@ public final class FaceTracker {
             framesSinceCheck += 1
             if drifted || framesSinceCheck >= options.verifyInterval {
                 framesSinceCheck = 0
-                if regionHasFace(frame, around: refit) {
-                    if drifted {
+                if let found = faceInRegion(frame, around: refit) {
+                    // The landmarks must sit on the face the check found; when they have slipped off it
+                    // (fast motion, a partial exit) they are fitted again from the found box.
+                    let t1 = DispatchTime.now().uptimeNanoseconds
+                    let fresh = predictor.predict(intensity, box: boxFromLandmarks(predictor.predict(intensity, box: found)))
+                    statistics.landmarkSeconds += seconds(since: t1)
+                    let freshBox = boxFromLandmarks(fresh)
+                    let offset = hypot(Double(freshBox.left + freshBox.right - refit.left - refit.right) / 2,
+                                       Double(freshBox.top + freshBox.bottom - refit.top - refit.bottom) / 2)
+                    let scale = Double(freshBox.width) / Double(max(refit.width, 1))
+                    if offset > 0.15 * Double(refit.width) || scale > 1.2 || scale < 1 / 1.2 {
+                        result = (fresh, freshBox, .tracked, "tracked")
+                    } else if drifted {
                         // The face is there but moved or changed size a lot: predict again from the
                         // box the new landmarks imply, so the cascade starts from the right framing.
                         let t1 = DispatchTime.now().uptimeNanoseconds
                         let again = predictor.predict(intensity, box: refit)
                         statistics.landmarkSeconds += seconds(since: t1)
-                        result = (again, refit, .tracked)
+                        result = (again, refit, .tracked, "tracked")
                     } else {
-                        result = (lm, seed, .tracked)
+                        result = (lm, seed, .tracked, "tracked")
                     }
+                } else {
+                    lostAt = index
                 }
             } else {
-                result = (lm, seed, .tracked)
+                result = (lm, seed, .tracked, "tracked")
             }
         }
         if result == nil {
             lastLandmarks = nil
             lastThumbnail = nil
-            if let box = detectFace(frame) {
+            let (chosen, rejects) = detectSubject(frame, intensity: intensity, index: index)
+            rejected = rejects
+            if let chosen {
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                var lm = predictor.predict(intensity, box: DlibRect(box))
                 // One refinement: re-predict in the box the landmarks imply, which is how the box is
                 // framed while tracking, so detected and tracked frames agree.
-                let refined = boxFromLandmarks(lm)
-                lm = predictor.predict(intensity, box: refined)
+                let refined = boxFromLandmarks(chosen.landmarks)
+                let lm = predictor.predict(intensity, box: refined)
                 statistics.landmarkSeconds += seconds(since: t0)
-                result = (lm, refined, .detected)
+                result = (lm, refined, .detected, chosen.choice)
                 framesSinceCheck = 0
                 lastThumbnail = thumbnail(intensity, refined)
             }
         }
-        guard let r = result else { return nil }
+        guard let r = result else {
+            velocity = (0, 0)
+            return nil
+        }
+        if let previous = lastLandmarks, r.source == .tracked {
+            let a = boxFromLandmarks(previous), b = boxFromLandmarks(r.landmarks)
+            velocity = ((b.left + b.right - a.left - a.right) / 2, (b.top + b.bottom - a.top - a.bottom) / 2)
+        } else {
+            velocity = (0, 0)
+        }
         statistics.facesFound += 1
         if r.source == .tracked { statistics.trackedFrames += 1 }
         lastLandmarks = r.landmarks
+        subjectBox = FaceRect(r.box)
+        shotOfLastSight = shot
+        lostAt = nil
         let quad = AlignmentQuad.ffhq(landmarks: r.landmarks)
-        lastCenter = quad.center
         let pose = HeadPose.estimate(landmarks: r.landmarks, alignment: quad.transform)
-        return FaceFrame(index: index, time: time, source: r.source, box: r.box, landmarks: r.landmarks,
-                         rawQuad: quad, rawPose: pose)
+        var face = FaceFrame(index: index, time: time, source: r.source, box: r.box, landmarks: r.landmarks,
+                             rawQuad: quad, rawPose: pose)
+        face.choice = r.choice
+        face.confidence = confidence
+        face.subject = subjectID
+        face.rejected = rejected
+        return face
     }
 
-    /// The square box in which the predictor's mean shape best fits `landmarks` (least squares over a
-    /// shift and one scale): the framing the predictor was trained with.
-    public func boxFromLandmarks(_ lm: [Point2]) -> DlibRect {
-        let s = predictor.initialShape
-        let n = lm.count
-        var mx = 0.0, my = 0.0, px = 0.0, py = 0.0
-        for i in 0..<n { mx += Double(s[2 * i]); my += Double(s[2 * i + 1]); px += lm[i].x; py += lm[i].y }
-        mx /= Double(n); my /= Double(n); px /= Double(n); py /= Double(n)
-        var num = 0.0, den = 0.0
-        for i in 0..<n {
-            let ax = Double(s[2 * i]) - mx, ay = Double(s[2 * i + 1]) - my
-            num += ax * (lm[i].x - px) + ay * (lm[i].y - py)
-            den += ax * ax + ay * ay
-        }
-        let size = max(num / den, 8)
-        let left = (px - size * mx).rounded(), top = (py - size * my).rounded()
-        return DlibRect(left: Int(left), top: Int(top), right: Int(left + size.rounded()), bottom: Int(top + size.rounded()))
+    /// A subject acquired by full-frame detection: its first landmarks and how it was chosen.
+    private struct Acquired {
+        var landmarks: [Point2]
+        var choice: String
     }
+
+    /// Full-frame detection, verification and the choice of the subject among verified candidates.
+    private func detectSubject(_ frame: RGBImage, intensity: GrayImage, index: Int) -> (Acquired?, [FaceRect]) {
+        let candidates = verifiedCandidates(frame)
+        let rejected = candidates.filter { !$0.accepted }.map(\.box)
+        statistics.candidatesRejected += rejected.count
+        var accepted = candidates.filter(\.accepted)
+        var continued = false
+        if accepted.isEmpty, let last = subjectBox, let lost = lostAt, shot == shotOfLastSight,
+           index - lost <= options.profileContinuation {
+            // Temporal consistency: a rejected box (typically a profile the HOG model does not cover)
+            // right where the subject just was, at its size, continues the track.
+            accepted = candidates.filter { c in
+                let ratio = Double(c.box.width) / Double(max(last.width, 1))
+                return hypot(c.box.centerX - last.centerX, c.box.centerY - last.centerY) < 0.75 * Double(last.width)
+                    && ratio > 0.6 && ratio < 1.6
+            }
+            continued = !accepted.isEmpty
+        }
+        guard !accepted.isEmpty else { return (nil, rejected) }
+        let landmarks = accepted.map { c -> [Point2] in
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            defer { statistics.landmarkSeconds += seconds(since: t0) }
+            return predictor.predict(intensity, box: DlibRect(c.box))
+        }
+        var pick: Int?
+        var choice = "\(options.subject)"
+        var newSubject = subjectID == 0
+        if continued {
+            pick = 0
+            choice = "continued"
+        } else if let known = subjectDescriptor, let recognizer {
+            // Re-acquire the subject by identity, wherever it is now.
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let descriptors = (try? recognizer.describe(accepted.indices.map { (frame, landmarks[$0]) })) ?? []
+            statistics.identitySeconds += seconds(since: t0)
+            statistics.descriptors += descriptors.count
+            let distances = descriptors.map { FaceRecognizer.distance($0, known) }
+            if let best = distances.indices.min(by: { distances[$0] < distances[$1] }),
+               distances[best] < FaceRecognizer.samePersonDistance {
+                pick = best
+                choice = "identity"
+                statistics.reacquired += 1
+            } else {
+                newSubject = true
+            }
+        } else if let last = subjectBox, shot == shotOfLastSight {
+            // No identity model: within the shot, the candidate nearest the subject's last place.
+            let d = accepted.map { hypot($0.box.centerX - last.centerX, $0.box.centerY - last.centerY) }
+            if let best = d.indices.min(by: { d[$0] < d[$1] }), d[best] < 1.5 * Double(last.width) {
+                pick = best
+                choice = "position"
+                statistics.reacquired += 1
+            } else {
+                newSubject = true
+            }
+        } else {
+            newSubject = true
+        }
+        let p = pick ?? chooseByRule(accepted, frameWidth: frame.width, frameHeight: frame.height)
+        if newSubject { subjectID += 1 }
+        let c = accepted[p]
+        confidence = c.hogScore.map { 1 / (1 + exp(-3 * $0)) } ?? (options.verifyCandidates ? 0.3 : 0.5)
+        if recognizer != nil, choice != "identity" || subjectDescriptor == nil {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            if let d = try? recognizer?.describe(frame, landmarks: landmarks[p]) {
+                statistics.descriptors += 1
+                // The first sight of a subject defines it; later acquisitions do not drift it.
+                if newSubject || subjectDescriptor == nil { subjectDescriptor = d }
+            }
+            statistics.identitySeconds += seconds(since: t0)
+        }
+        return (Acquired(landmarks: landmarks[p], choice: choice), rejected)
+    }
+
+    /// The index of the subject among `faces` by the user's rule.
+    func chooseByRule(_ faces: [FaceCandidate], frameWidth: Int, frameHeight: Int) -> Int {
+        let cx = Double(frameWidth) / 2, cy = Double(frameHeight) / 2
+        func dist(_ c: FaceCandidate, _ x: Double, _ y: Double) -> Double { hypot(c.box.centerX - x, c.box.centerY - y) }
+        let all = Array(faces.indices)
+        switch options.subject {
+        case .largest:
+            return all.max { faces[$0].box.area < faces[$1].box.area }!
+        case .center:
+            return all.min { dist(faces[$0], cx, cy) < dist(faces[$1], cx, cy) }!
+        case let .point(x, y):
+            return all.min { dist(faces[$0], x, y) < dist(faces[$1], x, y) }!
+        case let .index(n):
+            let byX = all.sorted { faces[$0].box.centerX < faces[$1].box.centerX }
+            return byX[min(n, byX.count) - 1]
+        case .auto:
+            // Size, discounted by distance from the centre, weighted by how sure the verifier is.
+            let diag = hypot(cx, cy)
+            func score(_ c: FaceCandidate) -> Double {
+                let sure = c.hogScore.map { 1 / (1 + exp(-3 * $0)) } ?? 0.5
+                return Double(c.box.area) * (1 - 0.5 * dist(c, cx, cy) / diag) * sure
+            }
+            return all.max { score(faces[$0]) < score(faces[$1]) }!
+        }
+    }
+
+    /// The square box in which the predictor's mean shape best fits `landmarks`.
+    public func boxFromLandmarks(_ lm: [Point2]) -> DlibRect { predictor.box(fitting: lm) }
 
     /// 16×16 point samples of the intensity image over `box` (0 outside the frame).
     func thumbnail(_ img: GrayImage, _ box: DlibRect) -> [Double] {
@@ -184,65 +357,129 @@ public final class FaceTracker {
         return Double(r.intersection(FaceRect(x: 0, y: 0, width: frame.width, height: frame.height)).area) >= 0.5 * Double(r.area)
     }
 
-    /// Runs the cascades on the region around a tracked face, at sizes near it.
-    func regionHasFace(_ frame: RGBImage, around box: DlibRect) -> Bool {
+    /// Runs the cascades on the region around a tracked face, at sizes near it; when they miss, dlib's
+    /// HOG detector on the same region (a face the track already verified needs recall here, not
+    /// precision). Updates the confidence from the HOG score when HOG is run.
+    func faceInRegion(_ frame: RGBImage, around box: DlibRect) -> DlibRect? {
         let t0 = DispatchTime.now().uptimeNanoseconds
         defer { statistics.detectionSeconds += seconds(since: t0); statistics.regionChecks += 1 }
         let w = box.width
         let region = FaceRect(x: box.left - w / 2, y: box.top - w / 2, width: 2 * w, height: 2 * w)
             .intersection(FaceRect(x: 0, y: 0, width: frame.width, height: frame.height))
-        guard region.area > 0 else { return false }
+        guard region.area > 0 else { return nil }
         let gray = frame.cropped(region).luma()
         // The landmark box is tighter than a Haar box; allow the cascade's window from 0.6× to 2× of it.
         let params = HaarDetector.Parameters(scaleFactor: options.scaleFactor, minNeighbors: options.minNeighbors,
                                              minSize: (w * 6 / 10, w * 6 / 10), maxSize: (2 * w, 2 * w))
-        return !cascadeHits(gray, params).isEmpty
+        let target = FaceRect(box)
+        let hits = cascadeHits(gray, params).map { FaceRect(x: $0.x + region.x, y: $0.y + region.y, width: $0.width, height: $0.height) }
+        if let nearest = hits.min(by: { hypot($0.centerX - target.centerX, $0.centerY - target.centerY)
+                                         < hypot($1.centerX - target.centerX, $1.centerY - target.centerY) }) {
+            return DlibRect(nearest)
+        }
+        guard let hog else { return nil }
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        defer { statistics.verificationSeconds += seconds(since: t1) }
+        let found = hog.detect(frame, in: region, scale: hogScale(faceSide: w))
+        guard let best = found.first(where: { FaceRect($0.box).intersection(target).area > 0 }) else { return nil }
+        confidence = 1 / (1 + exp(-3 * best.score))
+        return best.box
     }
 
-    /// Full-frame detection through the cascade chain; picks one face.
-    func detectFace(_ frame: RGBImage) -> FaceRect? {
+    /// Scale that brings a face of `faceSide` pixels to about 100, so dlib's 80-pixel HOG window finds it
+    /// in one or two pyramid levels.
+    func hogScale(faceSide: Int) -> Double {
+        min(4, max(0.2, 100 / Double(max(faceSide, 1))))
+    }
+
+    /// Full-frame Haar candidates through the cascade chain, each verified by HOG on the region around
+    /// it; the chain goes on to the next cascade while no candidate is accepted.
+    func verifiedCandidates(_ frame: RGBImage) -> [FaceCandidate] {
         let t0 = DispatchTime.now().uptimeNanoseconds
         defer { statistics.detectionSeconds += seconds(since: t0); statistics.fullDetections += 1 }
         let gray = frame.luma()
         let minSide = max(24, Int(Double(min(frame.width, frame.height)) * options.minFaceFraction))
         let params = HaarDetector.Parameters(scaleFactor: options.scaleFactor, minNeighbors: options.minNeighbors,
                                              minSize: (minSide, minSide))
-        let faces = cascadeHits(gray, params)
-        return choose(faces, frameWidth: frame.width, frameHeight: frame.height)
+        var all: [FaceCandidate] = []
+        for (name, boxes) in cascadeStages(gray, params) {
+            let checked = boxes().map { verify(FaceCandidate(box: $0, cascade: name, accepted: false), in: frame) }
+            all += checked
+            if checked.contains(where: \.accepted) { break }
+        }
+        return all
+    }
+
+    /// HOG on the region around a candidate: accepted when HOG finds a face whose centre lies inside the
+    /// candidate's box at a comparable size (dlib's boxes are tighter than the cascades').
+    func verify(_ candidate: FaceCandidate, in frame: RGBImage) -> FaceCandidate {
+        var c = candidate
+        guard let hog else {
+            c.accepted = true
+            return c
+        }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        defer { statistics.verificationSeconds += seconds(since: t0) }
+        let b = c.box
+        let region = FaceRect(x: b.x - b.width / 2, y: b.y - b.height / 2, width: 2 * b.width, height: 2 * b.height)
+        let found = hog.detect(frame, in: region, scale: hogScale(faceSide: b.width))
+        let match = found.first { d in
+            let r = FaceRect(d.box)
+            let ratio = Double(r.width) / Double(b.width)
+            return r.centerX >= Double(b.x) && r.centerX <= Double(b.x + b.width)
+                && r.centerY >= Double(b.y) && r.centerY <= Double(b.y + b.height) && ratio > 0.4 && ratio < 1.5
+        }
+        c.hogScore = match?.score
+        c.accepted = match != nil
+        return c
+    }
+
+    /// The cascade chain, each stage run only when asked for.
+    func cascadeStages(_ gray: GrayImage, _ params: HaarDetector.Parameters) -> [(String, () -> [FaceRect])] {
+        var stages: [(String, () -> [FaceRect])] = [("frontal", { self.frontal.detect(gray, parameters: params) })]
+        if let alt = frontalAlt { stages.append(("frontal-alt2", { alt.detect(gray, parameters: params) })) }
+        if let profile {
+            stages.append(("profile", {
+                var f = profile.detect(gray, parameters: params)
+                let mirrored = profile.detect(gray.mirrored(), parameters: params)
+                f += mirrored.map { FaceRect(x: gray.width - $0.x - $0.width, y: $0.y, width: $0.width, height: $0.height) }
+                return f
+            }))
+        }
+        return stages
     }
 
     /// Frontal, then alt2 frontal, then profile (both directions): the first cascade with hits wins.
     func cascadeHits(_ gray: GrayImage, _ params: HaarDetector.Parameters) -> [FaceRect] {
-        let found = frontal.detect(gray, parameters: params)
-        if !found.isEmpty { return found }
-        if let alt = frontalAlt {
-            let f = alt.detect(gray, parameters: params)
-            if !f.isEmpty { return f }
-        }
-        if let profile {
-            var f = profile.detect(gray, parameters: params)
-            let mirrored = profile.detect(gray.mirrored(), parameters: params)
-            f += mirrored.map { FaceRect(x: gray.width - $0.x - $0.width, y: $0.y, width: $0.width, height: $0.height) }
-            return f
+        for (_, run) in cascadeStages(gray, params) {
+            let found = run()
+            if !found.isEmpty { return found }
         }
         return []
     }
 
-    /// Nearest to the last track if there was one; else largest, discounted by distance from centre.
-    func choose(_ faces: [FaceRect], frameWidth: Int, frameHeight: Int) -> FaceRect? {
-        guard !faces.isEmpty else { return nil }
-        if let c = lastCenter {
-            return faces.min { hypot($0.centerX - c.x, $0.centerY - c.y) < hypot($1.centerX - c.x, $1.centerY - c.y) }
-        }
-        let cx = Double(frameWidth) / 2, cy = Double(frameHeight) / 2
-        let diag = hypot(cx, cy)
-        func score(_ r: FaceRect) -> Double {
-            Double(r.area) * (1 - 0.5 * hypot(r.centerX - cx, r.centerY - cy) / diag)
-        }
-        return faces.max { score($0) < score($1) }
-    }
-
     private func seconds(since t0: UInt64) -> Double {
         Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    }
+}
+
+extension ShapePredictor {
+    /// The square box in which the predictor's mean shape best fits `lm` (least squares over a shift and
+    /// one scale): the framing the predictor was trained with.
+    public func box(fitting lm: [Point2]) -> DlibRect {
+        let s = initialShape
+        let n = lm.count
+        var mx = 0.0, my = 0.0, px = 0.0, py = 0.0
+        for i in 0..<n { mx += Double(s[2 * i]); my += Double(s[2 * i + 1]); px += lm[i].x; py += lm[i].y }
+        mx /= Double(n); my /= Double(n); px /= Double(n); py /= Double(n)
+        var num = 0.0, den = 0.0
+        for i in 0..<n {
+            let ax = Double(s[2 * i]) - mx, ay = Double(s[2 * i + 1]) - my
+            num += ax * (lm[i].x - px) + ay * (lm[i].y - py)
+            den += ax * ax + ay * ay
+        }
+        let size = max(num / den, 8)
+        let left = (px - size * mx).rounded(), top = (py - size * my).rounded()
+        return DlibRect(left: Int(left), top: Int(top), right: Int(left + size.rounded()), bottom: Int(top + size.rounded()))
     }
 }

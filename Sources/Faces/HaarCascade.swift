@@ -42,6 +42,14 @@ public struct HaarCascade: Sendable {
     /// cascadedetect.cpp), so sums that equal the trained threshold pass.
     static let thresholdEpsilon: Float = 1e-5
 
+    static let maxWindowSide = 1024
+
+    /// A whole number written in the file, nil for fractions, non-finite or out-of-range values.
+    static func integer(_ v: Double) -> Int? {
+        guard v.rounded() == v, abs(v) <= Double(Int32.max) else { return nil }
+        return Int(v)
+    }
+
     public init(contentsOf path: String) throws {
         guard FileManager.default.fileExists(atPath: path) else {
             throw FacesError.modelMissing(path: path, package: "opencv-data")
@@ -49,8 +57,13 @@ public struct HaarCascade: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw FacesError.cascadeUnreadable(path: path, reason: "cannot open the file")
         }
+        try self.init(xml: [UInt8](data), path: path)
+    }
+
+    /// Reads a cascade from the bytes of its XML file; `path` names it in errors.
+    public init(xml data: [UInt8], path: String) throws {
         let root: MiniXML.Element
-        do { root = try MiniXML.parse([UInt8](data)) } catch {
+        do { root = try MiniXML.parse(data) } catch {
             throw FacesError.cascadeUnreadable(path: path, reason: "\(error)")
         }
         guard let storage = root.child("opencv_storage"), let cascade = storage.children.first else {
@@ -65,6 +78,10 @@ public struct HaarCascade: Sendable {
         }
         guard let w = Int(text("width") ?? ""), let h = Int(text("height") ?? ""), w > 2, h > 2 else {
             throw FacesError.cascadeUnreadable(path: path, reason: "missing window size")
+        }
+        // Trained windows are 14–40 pixels; the bound keeps every offset and area far from overflow.
+        guard w <= Self.maxWindowSide, h <= Self.maxWindowSide else {
+            throw FacesError.cascadeUnreadable(path: path, reason: "window \(w)×\(h) is larger than \(Self.maxWindowSide) pixels")
         }
         if let maxCat = cascade.child("featureParams")?.child("maxCatCount")?.trimmedText, maxCat != "0" {
             throw FacesError.cascadeUnsupported(path: path, reason: "categorical features (maxCatCount \(maxCat))")
@@ -94,8 +111,15 @@ public struct HaarCascade: Sendable {
                 let count = inner.count / 4
                 maxNodes = max(maxNodes, count)
                 for k in 0..<count {
-                    nodes.append(Node(featureIndex: Int(inner[4 * k + 2]), threshold: Float(inner[4 * k + 3]),
-                                      left: Int(inner[4 * k]), right: Int(inner[4 * k + 1])))
+                    // The detector follows `left`/`right` without checks: a child must be a later node of
+                    // the same tree (so every walk ends) or one of its leaves (≤ 0: leaf −value).
+                    guard let left = Self.integer(inner[4 * k]), let right = Self.integer(inner[4 * k + 1]),
+                          let feature = Self.integer(inner[4 * k + 2]),
+                          [left, right].allSatisfy({ $0 > 0 ? ($0 > k && $0 < count) : -$0 <= count }) else {
+                        throw FacesError.cascadeUnreadable(path: path,
+                            reason: "tree \(nodeOffsets.count - first) of stage \(stages.count): node \(k) points outside its tree")
+                    }
+                    nodes.append(Node(featureIndex: feature, threshold: Float(inner[4 * k + 3]), left: left, right: right))
                 }
                 leaves.append(contentsOf: leafValues.map { Float($0) })
             }
@@ -110,8 +134,17 @@ public struct HaarCascade: Sendable {
             var rects: [(x: Int, y: Int, width: Int, height: Int, weight: Float)] = []
             for r in f.child("rects")?.children ?? [] {
                 let v = MiniXML.numbers(r.text)
-                guard v.count == 5 else { throw FacesError.cascadeUnreadable(path: path, reason: "malformed feature rectangle") }
-                rects.append((Int(v[0]), Int(v[1]), Int(v[2]), Int(v[3]), Float(v[4])))
+                // The detector turns corners into raw offsets in the integral image: each rectangle must
+                // lie inside the window.
+                guard v.count == 5, let x = Self.integer(v[0]), let y = Self.integer(v[1]),
+                      let rw = Self.integer(v[2]), let rh = Self.integer(v[3]), v[4].isFinite else {
+                    throw FacesError.cascadeUnreadable(path: path, reason: "malformed rectangle in feature \(features.count)")
+                }
+                guard x >= 0, y >= 0, rw >= 0, rh >= 0, x + rw <= w, y + rh <= h else {
+                    throw FacesError.cascadeUnreadable(path: path,
+                        reason: "feature \(features.count) has rectangle (\(x), \(y), \(rw), \(rh)) outside the \(w)×\(h) window")
+                }
+                rects.append((x, y, rw, rh, Float(v[4])))
             }
             guard (1...3).contains(rects.count) else {
                 throw FacesError.cascadeUnreadable(path: path, reason: "feature with \(rects.count) rectangles")

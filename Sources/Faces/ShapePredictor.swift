@@ -34,8 +34,13 @@ public struct ShapePredictor: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw FacesError.predictorUnreadable(path: path, reason: "cannot open the file")
         }
+        try self.init(data: [UInt8](data), path: path)
+    }
+
+    /// Reads a predictor from the bytes of its `.dat` file; `path` names it in errors.
+    public init(data: [UInt8], path: String) throws {
         do {
-            try self.init(bytes: [UInt8](data))
+            try self.init(bytes: data)
         } catch let failure as DlibDeserializer.Failure {
             throw FacesError.predictorUnreadable(path: path, reason: failure.description)
         }
@@ -96,6 +101,11 @@ public struct ShapePredictor: Sendable {
               zip(anchors, deltas).allSatisfy({ $0.count == $1.count }) else {
             throw DlibDeserializer.Failure(offset: d.offset, message: "cascade levels disagree")
         }
+        // dlib writes only finite numbers; anything else is damage and would poison every shape.
+        guard shape.allSatisfy(\.isFinite), lv.allSatisfy(\.isFinite), st.allSatisfy(\.isFinite),
+              deltas.allSatisfy({ $0.allSatisfy { $0.0.isFinite && $0.1.isFinite } }) else {
+            throw DlibDeserializer.Failure(offset: d.offset, message: "a value that is not a finite number")
+        }
         var tree = 0
         for level in 0..<levels {
             let n = Int32(anchors[level].count)
@@ -119,7 +129,11 @@ public struct ShapePredictor: Sendable {
     }
 
     /// dlib's rounding of a floating point to an integer pixel (`point(dpoint)`): floor(v + 0.5).
-    @inline(__always) static func roundPixel(_ v: Double) -> Int { Int((v + 0.5).rounded(.down)) }
+    /// A point no image reaches (a damaged model can send the shape anywhere) gives −1: outside.
+    @inline(__always) static func roundPixel(_ v: Double) -> Int {
+        let r = (v + 0.5).rounded(.down)
+        return r >= 0 && r < Double(Int32.max) ? Int(r) : -1
+    }
 
     /// The 68 (or however many the model has) landmarks for the face in `box`, in pixel coordinates of
     /// `image`. `box` is dlib's inclusive rectangle (left, top, right, bottom). Unlike dlib, which rounds

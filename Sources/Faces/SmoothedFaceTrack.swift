@@ -21,6 +21,17 @@ struct MeasuredFaceList: MeasuredFaceSource {
     func time(_ i: Int) -> Double? { times.flatMap { i < $0.count ? $0[i] : nil } }
 }
 
+/// The frames `range` of another source, renumbered from 0: one shot of a clip.
+struct MeasuredFaceSlice: MeasuredFaceSource {
+    let base: any MeasuredFaceSource
+    let range: Range<Int>
+    let facesFound: Int
+
+    var count: Int { range.count }
+    func measured(_ i: Int) throws -> FaceFrame? { try base.measured(range.lowerBound + i) }
+    func time(_ i: Int) throws -> Double? { try base.time(range.lowerBound + i) }
+}
+
 /// A complete, smooth face track read a frame at a time (see `FaceTrackSmoothing`): faceless frames
 /// are filled by linear interpolation between the nearest measured frames (held at the clip's ends) and
 /// flagged `.filled`; the quad's centre, its x and y vectors and the pose angles are then smoothed with
@@ -53,6 +64,33 @@ public final class SmoothedFaceTrack {
         let before: Neighbour?, after: Neighbour?
     }
 
+    /// One track per shot when the clip has cuts (nothing is filled or smoothed across a cut); empty
+    /// when the whole clip is one shot.
+    private var shots: [(range: Range<Int>, track: SmoothedFaceTrack)] = []
+
+    /// With `shotStarts` (frames where a new shot begins), each shot is filled and smoothed on its own;
+    /// a shot without any face joins the shot before it (the first one, the shot after it), where its
+    /// frames are held at that shot's nearest face.
+    convenience init(source: any MeasuredFaceSource, smoothing: FaceTrackSmoothing, shotStarts: [Int]) throws {
+        try self.init(source: source, smoothing: smoothing)
+        let starts = shotStarts.filter { $0 > 0 && $0 < source.count }.sorted()
+        guard !starts.isEmpty else { return }
+        var parts: [(range: Range<Int>, faces: Int)] = []
+        for (lo, hi) in zip([0] + starts, starts + [source.count]) where hi > lo {
+            let faces = try (lo..<hi).reduce(0) { $0 + (try source.measured($1) == nil ? 0 : 1) }
+            if let last = parts.last, faces == 0 || last.faces == 0 {
+                parts[parts.count - 1] = (last.range.lowerBound..<hi, last.faces + faces)
+            } else {
+                parts.append((lo..<hi, faces))
+            }
+        }
+        guard parts.count > 1 else { return }
+        shots = try parts.map { part in
+            (part.range, try SmoothedFaceTrack(source: MeasuredFaceSlice(base: source, range: part.range, facesFound: part.faces),
+                                               smoothing: smoothing))
+        }
+    }
+
     init(source: any MeasuredFaceSource, smoothing: FaceTrackSmoothing) throws {
         guard source.facesFound > 0 else { throw FacesError.noFaceInClip(frames: source.count) }
         let n = source.count
@@ -69,6 +107,11 @@ public final class SmoothedFaceTrack {
     /// Frame `i` of the clip, filled where it had no face, with smoothed `quad` and `pose`.
     public func frame(_ i: Int) throws -> FaceFrame {
         guard i >= 0, i < count else { throw FacesError.invalidArgument("frame \(i) is outside the face track's \(count) frames") }
+        if let shot = shots.first(where: { $0.range.contains(i) }) {
+            var f = try shot.track.frame(i - shot.range.lowerBound)
+            f.index = i
+            return f
+        }
         try moveWindow(to: max(0, i - radius)...min(count - 1, i + radius))
         var f = window[i - windowStart]
         f.quad = AlignmentQuad(center: Point2(x: smoothed(i, centerKernel) { $0.rawQuad.center.x },

@@ -1,22 +1,27 @@
-// The built-in demo model family: a source generator, an e4e encoder and two style generators with the
-// real architectures at a reduced width and resolution, made from fixed seeds so every machine builds
-// the same bytes. Their weights are untrained: the pictures are abstract. They exist so the whole
-// pipeline runs out of the box (and fast); real models are converted with tools/convert_eg3d.py and
-// tools/convert_e4e.py.
+// The built-in demo model family: a source generator, an e4e encoder and three style generators with the
+// real architectures at a reduced width and resolution, fitted by tools/fit_demo/ to a procedural cartoon
+// head (not trained on faces): W holds the head's parameters (mouth open, smile, each eye's blink, brows,
+// head width, jaw, nose, skin, hair) along fixed directions, shipped in directions/demo/. The fitted
+// bundles ship as resources of this module (DemoModels/), so every build finds them wherever it runs.
+// Real models are imported with `avatarize models import`.
 import Foundation
 import Tensors
 
 public enum DemoModelFamily {
-    /// Bump when the recipe changes, so old caches are not reused.
-    public static let version = "demo-v2"
+    /// Bump when the fitted bundles change, so caches keyed on it (latent tracks) are not reused.
+    public static let version = "demo-v3-fitted"
     public static let notice = """
-        using the built-in demo models: their weights are untrained, so the avatars are abstract \
-        patterns, not faces. Convert real EG3D and e4e checkpoints with tools/convert_eg3d.py and \
-        tools/convert_e4e.py (see README) and pass them with --model/--encoder/--style.
+        using the built-in demo models: a cartoon head fitted by tools/fit_demo (not a GAN trained on \
+        faces), so the avatar is a cartoon that follows the speaker's pose, mouth, eyes and brows. For real \
+        avatars import EG3D and e4e checkpoints with `avatarize models import` (see \
+        README) and pass them with --model/--encoder/--style.
         """
 
-    /// Style names of the demo family (each a style generator in the same W space as the source).
-    public static let styles = ["sketch", "poster"]
+    /// Style names of the demo family (each a style generator in the same W space as the source); `--style`
+    /// also takes `source`, the source generator itself, which is the default.
+    public static let styles = ["caricature", "poster", "sketch"]
+    /// The name that selects the source generator's own look.
+    public static let sourceStyleName = "source"
 
     public struct Paths: Sendable {
         public var source: URL
@@ -24,7 +29,14 @@ public enum DemoModelFamily {
         public var styles: [String: URL]
     }
 
-    /// Where the family is cached: $AVATARIZE_CACHE, else $XDG_CACHE_HOME/avatarize, else ~/.cache/avatarize.
+    /// The user's home: $HOME when set (FileManager's home ignores it and reads the password database).
+    public static func homeDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        if let h = environment["HOME"], !h.isEmpty { return URL(fileURLWithPath: h) }
+        return FileManager.default.homeDirectoryForCurrentUser
+    }
+
+    /// Where avatarize caches (latent tracks, the full-size random models): $AVATARIZE_CACHE, else
+    /// $XDG_CACHE_HOME/avatarize, else $HOME/.cache/avatarize; the version names a folder inside.
     public static func cacheDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
         let base: URL
         if let c = environment["AVATARIZE_CACHE"], !c.isEmpty {
@@ -32,7 +44,7 @@ public enum DemoModelFamily {
         } else if let x = environment["XDG_CACHE_HOME"], !x.isEmpty {
             base = URL(fileURLWithPath: x).appendingPathComponent("avatarize")
         } else {
-            base = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/avatarize")
+            base = homeDirectory(environment: environment).appendingPathComponent(".cache/avatarize")
         }
         return base.appendingPathComponent(version)
     }
@@ -49,9 +61,10 @@ public enum DemoModelFamily {
             prev = 32
             res *= 2
         }
+        // The fitted super-resolution adds no noise (noise mode "none"), so its bundles hold no noise buffers.
         let sr = [
-            BlockSpec(prefix: "superresolution.block0", resolution: 128, inChannels: 32, outChannels: 32, imgChannels: 3, hasNoise: true),
-            BlockSpec(prefix: "superresolution.block1", resolution: 256, inChannels: 32, outChannels: 16, imgChannels: 3, hasNoise: true),
+            BlockSpec(prefix: "superresolution.block0", resolution: 128, inChannels: 32, outChannels: 32, imgChannels: 3, hasNoise: false),
+            BlockSpec(prefix: "superresolution.block1", resolution: 256, inChannels: 32, outChannels: 16, imgChannels: 3, hasNoise: false),
         ]
         return GeneratorArchitecture(zDim: 32, cDim: 25, wDim: 32, mappingLayers: 2, backbone: blocks,
                                      superresolution: sr, decoderHidden: 64, decoderOutput: 32)
@@ -75,93 +88,24 @@ public enum DemoModelFamily {
                                    styleCount: generatorArchitecture().numWs, styleWidth: 32)
     }
 
-    /// Source generator weights (seed 1). Weights are scaled so activations stay in a useful range.
-    static func sourceWeights() -> Weights {
-        let w = Weights.random(generatorArchitecture(), seed: 1)
-        var t = w.tensors
-        // At the reference initialisation the decoder's densities stay near zero and the volume renders as
-        // empty space; larger decoder weights give the untrained field visible 3-D structure to look at.
-        for (name, gain) in [("decoder.net.0.weight", Float(3)), ("decoder.net.2.weight", Float(4))] {
-            if var x = t[name] { x.data = x.data.map { $0 * gain }; t[name] = x }
+    /// The folder holding the fitted bundles: $AVATARIZE_DEMO_MODELS when set, else this module's resources.
+    public static func bundledDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> URL {
+        if let d = environment["AVATARIZE_DEMO_MODELS"], !d.isEmpty { return URL(fileURLWithPath: d) }
+        guard let url = Bundle.module.url(forResource: "DemoModels", withExtension: nil) else {
+            throw ModelError.notABundle(path: "DemoModels (the demo models are not beside the avatarize binary; copy avatarize_Models.resources with it)")
         }
-        // Give the mapping a non-zero average w (the encoder adds latent_avg, the generator truncates toward it).
-        if let avg = t["backbone.mapping.w_avg"] {
-            var rng = SplitMix64(seed: 11)
-            t["backbone.mapping.w_avg"] = Tensor(shape: avg.shape, data: avg.data.map { _ in rng.gaussian() * 0.5 })
-        }
-        return Weights(file: "<demo source generator>", tensors: t)
+        return url
     }
 
-    /// A style generator: the source's mapping (so W means the same person) with its early-layer affine
-    /// biases offset (Δs on the coarse layers, as the method's adaptation learns) and its later synthesis,
-    /// decoder and super-resolution weights changed (the style's appearance).
-    static func styleWeights(_ source: Weights, style: Int) -> Weights {
-        var rng = SplitMix64(seed: 100 + UInt64(style))
-        var t = source.tensors
-        for name in t.keys.sorted() {
-            guard var x = t[name] else { continue }
-            let early = ["b4.", "b8.", "b16."].contains { name.contains("backbone.synthesis.\($0)") }
-            if early && name.hasSuffix("affine.bias") {
-                x.data = x.data.map { $0 + 0.5 * rng.gaussian() }
-            } else if !early && (name.hasPrefix("backbone.synthesis") || name.hasPrefix("decoder") || name.hasPrefix("superresolution")),
-                      name.hasSuffix(".weight") && !name.hasSuffix("affine.weight") {
-                // Noise at the tensor's own scale, so each layer keeps its gain.
-                let rms = (x.data.reduce(0) { $0 + $1 * $1 } / Float(max(1, x.count))).squareRoot()
-                x.data = x.data.map { 0.8 * $0 + 0.6 * rms * rng.gaussian() }
-            }
-            t[name] = x
-        }
-        return Weights(file: "<demo style \(styles[style])>", tensors: t)
-    }
-
-    /// Makes the family in `directory` if it is not there yet, and returns where each bundle is. Each bundle
-    /// is written to a temporary folder and renamed into place, so an interrupted first run leaves nothing
-    /// half-made and concurrent workers agree on the result.
-    public static func ensure(in directory: URL = cacheDirectory()) throws -> Paths {
-        let paths = Paths(source: directory.appendingPathComponent("source"),
-                          encoder: directory.appendingPathComponent("encoder"),
-                          styles: Dictionary(uniqueKeysWithValues: styles.map { ($0, directory.appendingPathComponent("style-\($0)")) }))
-        let fm = FileManager.default
-        do {
-            try fm.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw ModelError.badManifest(file: directory.path, reason: "cannot create the demo model cache (\(error.localizedDescription))")
-        }
-        var source: Weights?
-        func sourceOnce() -> Weights {
-            if let s = source { return s }
-            let s = sourceWeights(); source = s; return s
-        }
-        let options = generatorOptions()
-        if !fm.fileExists(atPath: paths.source.path) {
-            var m = GeneratorManifest()
-            m.name = "demo-source"; m.role = "source generator"; m.style = "photo"
-            m.description = "avatarize demo source generator (untrained, seed 1)"
-            m.architecture = options
-            m.provenance = "made by avatarize from fixed seeds (\(version))"; m.license = "untrained weights generated by avatarize; no third-party material"
-            try writeBundle(at: paths.source, manifest: try JSONEncoder.sorted.encode(m), tensors: sourceOnce().tensors)
-        }
-        for (i, name) in styles.enumerated() where !fm.fileExists(atPath: paths.styles[name]!.path) {
-            var m = GeneratorManifest()
-            m.name = "demo-\(name)"; m.role = "style generator"; m.style = name
-            m.description = "avatarize demo style '\(name)' (untrained; same W space as demo-source)"
-            m.architecture = options
-            m.camera.pivot = [0, 0.05, 0.17]   // the method's artistic-style look-at point (METHOD.md §1)
-            m.provenance = "made by avatarize from fixed seeds (\(version))"; m.license = "untrained weights generated by avatarize; no third-party material"
-            try writeBundle(at: paths.styles[name]!, manifest: try JSONEncoder.sorted.encode(m), tensors: styleWeights(sourceOnce(), style: i).tensors)
-        }
-        if !fm.fileExists(atPath: paths.encoder.path) {
-            let manifest: [String: Any] = ["kind": EncoderManifest.kind, "architecture": "Encoder4Editing", "backbone": "ir_se50",
-                                           "style_count": encoderArchitecture().styleCount, "w_dim": 32, "input_size": 256, "name": "demo-encoder",
-                                           "source": "made by avatarize from fixed seeds (\(version)); untrained"]
-            let w = EncoderWeights.random(encoderArchitecture(), seed: 2)
-            var t = w.tensors
-            // latent_avg = the source generator's w_avg, as e4e is trained to centre on it.
-            if let avg = sourceOnce().tensors["backbone.mapping.w_avg"] {
-                let n = encoderArchitecture().styleCount
-                t["latent_avg"] = Tensor(shape: [n, avg.count], data: Array((0..<n).map { _ in avg.data }.joined()))
-            }
-            try writeBundle(at: paths.encoder, manifest: try JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys, .prettyPrinted]), tensors: t)
+    /// Where each fitted bundle is. Nothing is written: the bundles ship with the build.
+    public static func ensure(in directory: URL? = nil) throws -> Paths {
+        let dir = try directory ?? bundledDirectory()
+        let paths = Paths(source: dir.appendingPathComponent("source"),
+                          encoder: dir.appendingPathComponent("encoder"),
+                          styles: Dictionary(uniqueKeysWithValues: styles.map { ($0, dir.appendingPathComponent("style-\($0)")) }))
+        for url in [paths.source, paths.encoder] + styles.map({ paths.styles[$0]! })
+        where !FileManager.default.fileExists(atPath: url.appendingPathComponent(ModelBundle.weightsName).path) {
+            throw ModelError.notABundle(path: url.path)
         }
         return paths
     }

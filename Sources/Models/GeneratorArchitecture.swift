@@ -57,7 +57,11 @@ public struct GeneratorArchitecture: Sendable, Equatable {
     }
 
     /// Reads the architecture from tensor shapes (`shapes[name]`); `file` names the source in errors.
-    public static func infer(shapes: [String: [Int]], renderingResolution: Int, file: String) throws -> GeneratorArchitecture {
+    /// The super-resolution's input side is `superresolutionInput` when given, else read off its first
+    /// noise buffer (8XDC sizes its blocks for 128² whatever the rendering resolution), else the
+    /// rendering resolution.
+    public static func infer(shapes: [String: [Int]], renderingResolution: Int, superresolutionInput: Int? = nil,
+                             file: String) throws -> GeneratorArchitecture {
         func need(_ name: String, rank: Int) throws -> [Int] {
             guard let s = shapes[name] else {
                 throw ModelError.cannotInferArchitecture(file: file, reason: "tensor '\(name)' is missing")
@@ -99,6 +103,12 @@ public struct GeneratorArchitecture: Sendable, Equatable {
         var sr: [BlockSpec] = []
         var srIn = dec2[0] - 1
         var srRes = renderingResolution * 2
+        if let r = superresolutionInput {
+            srRes = 2 * r
+        } else if let n = shapes["superresolution.block0.conv0.noise_const"] ?? shapes["superresolution.block0.conv1.noise_const"],
+                  n.count == 2, n[0] == n[1], n[0] >= 2 {
+            srRes = n[0]
+        }
         while shapes["superresolution.block\(sr.count).conv1.weight"] != nil {
             let p = "superresolution.block\(sr.count)"
             let conv1 = try need("\(p).conv1.weight", rank: 4)

@@ -43,6 +43,12 @@ public struct GeneratorOptions: Codable, Sendable, Equatable {
     public var backboneNoiseMode: String = "const"
     public var superresolutionNoiseMode: String = "none"
     public var rendering = RenderingOptions()
+    /// Side of the super-resolution's input (SuperresolutionHybrid8XDC: 128, its `input_resolution`);
+    /// nil reads it off the SR's noise buffers. Renders of another size are resized to it first.
+    public var superresolutionInputResolution: Int? = nil
+    /// `sr_antialias` of rendering_kwargs: the resize to the SR input is antialiased (it only differs from
+    /// plain bilinear when shrinking).
+    public var superresolutionAntialias: Bool = true
 
     public init() {}
 
@@ -53,6 +59,8 @@ public struct GeneratorOptions: Codable, Sendable, Equatable {
         case backboneConvClamp = "backbone_conv_clamp", superresolutionConvClamp = "superresolution_conv_clamp"
         case backboneNoiseMode = "backbone_noise_mode", superresolutionNoiseMode = "superresolution_noise_mode"
         case rendering
+        case superresolutionInputResolution = "superresolution_input_resolution"
+        case superresolutionAntialias = "superresolution_antialias"
     }
 
     public init(from decoder: Decoder) throws {
@@ -68,5 +76,7 @@ public struct GeneratorOptions: Codable, Sendable, Equatable {
         backboneNoiseMode = try c.decodeIfPresent(String.self, forKey: .backboneNoiseMode) ?? d.backboneNoiseMode
         superresolutionNoiseMode = try c.decodeIfPresent(String.self, forKey: .superresolutionNoiseMode) ?? d.superresolutionNoiseMode
         rendering = try c.decodeIfPresent(RenderingOptions.self, forKey: .rendering) ?? d.rendering
+        superresolutionInputResolution = try c.decodeIfPresent(Int.self, forKey: .superresolutionInputResolution)
+        superresolutionAntialias = try c.decodeIfPresent(Bool.self, forKey: .superresolutionAntialias) ?? d.superresolutionAntialias
     }
 }

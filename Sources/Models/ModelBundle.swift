@@ -2,6 +2,7 @@
 // cannot tell, camera defaults, provenance, licence) and weights.safetensors (official EG3D key names).
 // A bare weights.safetensors also loads, with the released ffhq512-128 settings.
 import Foundation
+import Tensors
 
 public struct CameraDefaults: Codable, Sendable, Equatable {
     public var focal: Double = 4.2647
@@ -17,10 +18,10 @@ public struct CameraDefaults: Codable, Sendable, Equatable {
     }
 
     /// The frontal camera the mapping network is conditioned on.
-    public var frontal: Camera { camera(yaw: 0, pitch: 0) }
+    public var frontal: GeneratorCamera { camera(yaw: 0, pitch: 0) }
 
-    public func camera(yaw: Double, pitch: Double) -> Camera {
-        Camera.lookAt(yaw: yaw, pitch: pitch, radius: radius,
+    public func camera(yaw: Double, pitch: Double) -> GeneratorCamera {
+        GeneratorCamera.lookAt(yaw: yaw, pitch: pitch, radius: radius,
                       lookAt: (pivot.count > 0 ? pivot[0] : 0, pivot.count > 1 ? pivot[1] : 0, pivot.count > 2 ? pivot[2] : 0),
                       focal: focal)
     }
@@ -103,31 +104,36 @@ public struct ModelBundle: Sendable {
         do { data = try Data(contentsOf: url) } catch {
             throw ModelError.badManifest(file: url.path, reason: "unreadable (\(error.localizedDescription))")
         }
+        return try decodeManifest(data, path: url.path)
+    }
+
+    /// Parses and checks the bytes of a generator's model.json; `path` names it in errors.
+    public static func decodeManifest(_ data: Data, path: String) throws -> GeneratorManifest {
         let m: GeneratorManifest
         do { m = try JSONDecoder().decode(GeneratorManifest.self, from: data) } catch let DecodingError.typeMismatch(_, ctx) {
-            throw ModelError.badManifest(file: url.path, reason: "wrong type at \(ctx.codingPath.map(\.stringValue).joined(separator: "."))")
+            throw ModelError.badManifest(file: path, reason: "wrong type at \(ctx.codingPath.map(\.stringValue).joined(separator: "."))")
         } catch {
-            throw ModelError.badManifest(file: url.path, reason: "not valid JSON for a generator manifest")
+            throw ModelError.badManifest(file: path, reason: "not valid JSON for a generator manifest")
         }
         guard m.kind == GeneratorManifest.kind else {
-            throw ModelError.badManifest(file: url.path, reason: "'kind' is \"\(m.kind)\", not \"\(GeneratorManifest.kind)\"")
+            throw ModelError.badManifest(file: path, reason: "'kind' is \"\(m.kind)\", not \"\(GeneratorManifest.kind)\"")
         }
         return m
     }
 
     /// Loads and strictly checks the weights, then builds the generator.
-    public func loadGenerator() throws -> TriPlaneGenerator {
-        try TriPlaneGenerator(weights: Weights(safetensors: weightsURL), options: manifest.architecture)
+    public func loadGenerator(precision: Precision = .fp32) throws -> TriPlaneGenerator {
+        try TriPlaneGenerator(weights: Weights(safetensors: weightsURL), options: manifest.architecture, precision: precision)
     }
 
-    /// Where `avatarize models` looks: $AVATARIZE_MODELS (colon-separated), ./models, ~/.avatarize/models.
+    /// Where `avatarize models` looks: $AVATARIZE_MODELS (colon-separated), ./models, $HOME/.avatarize/models.
     public static func searchPaths(environment: [String: String] = ProcessInfo.processInfo.environment) -> [URL] {
         var out: [URL] = []
         if let env = environment["AVATARIZE_MODELS"] {
             out += env.split(separator: ":").map { URL(fileURLWithPath: String($0)) }
         }
         out.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("models"))
-        out.append(FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".avatarize/models"))
+        out.append(DemoModelFamily.homeDirectory(environment: environment).appendingPathComponent(".avatarize/models"))
         return out
     }
 
@@ -162,6 +168,17 @@ public struct ModelBundle: Sendable {
         return out
     }
 
+    /// Layout and resolution of a generator bundle, from the weights' header and the manifest.
+    static func generatorLayout(_ dir: URL, options: GeneratorOptions) throws -> [String] {
+        let f = try SafeTensorsFile(url: dir.appendingPathComponent(weightsName))
+        let a = try GeneratorArchitecture.infer(shapes: f.entries.mapValues(\.shape), renderingResolution: options.neuralRenderingResolution,
+                                                superresolutionInput: options.superresolutionInputResolution, file: f.path)
+        let srIn = (a.superresolution.first?.resolution ?? 0) / 2
+        let resize = srIn != options.neuralRenderingResolution ? " (resized to \(srIn)²)" : ""
+        return ["layout: EG3D TriPlaneGenerator, \(a.planeResolution)² tri-planes × \(a.planeChannels), w \(a.wDim), \(a.superresolution.count)-block super-resolution",
+                "resolution: render \(options.neuralRenderingResolution)²\(resize) → image \(a.imageResolution)²"]
+    }
+
     static func listing(_ dir: URL, manifest: URL) -> Listing {
         let name = dir.lastPathComponent
         guard let data = try? Data(contentsOf: manifest),
@@ -174,11 +191,21 @@ public struct ModelBundle: Sendable {
             problem = "no \(weightsName)"
         }
         var parts: [String] = []
-        for key in ["role", "style", "description", "architecture", "source", "license"] {
+        for key in ["role", "style", "description", "source", "license"] {
             if let v = obj[key] as? String { parts.append("\(key): \(v)") }
         }
         if kind == GeneratorManifest.kind, problem == nil {
-            do { _ = try readManifest(manifest) } catch { problem = "\(error)" }
+            do {
+                let m = try readManifest(manifest)
+                parts.insert(contentsOf: try generatorLayout(dir, options: m.architecture), at: 0)
+            } catch { problem = "\(error)" }
+        } else if kind == EncoderManifest.kind, problem == nil {
+            do {
+                let w = try EncoderWeights.load(from: dir)
+                let a = w.architecture
+                parts.insert(contentsOf: ["layout: Encoder4Editing IR-SE50 (stage widths \(a.stageWidths.map(String.init).joined(separator: "/")))",
+                                          "resolution: \(EncoderArchitecture.inputSize)² input → \(a.styleCount)×\(a.styleWidth) codes"], at: 0)
+            } catch { problem = "\(error)" }
         }
         return Listing(path: dir, kind: kind, name: obj["name"] as? String ?? name,
                        summary: parts.joined(separator: ", "), problem: problem)

@@ -12,15 +12,15 @@ final class SynthesisBlock: @unchecked Sendable {
     let filter: [Float]         // resample_filter [f, f]
     let filterSize: Int
 
-    init(_ w: Weights, spec: BlockSpec, useNoise: Bool, convClamp: Float?) {
+    init(_ w: Weights, spec: BlockSpec, useNoise: Bool, convClamp: Float?, precision: Precision) {
         self.spec = spec
         let p = spec.prefix
         const = spec.inChannels == 0 ? w["\(p).const"] : nil
         conv0 = spec.inChannels == 0 ? nil
             : SynthesisLayer(w, prefix: "\(p).conv0", resolution: spec.resolution, up: 2,
-                             useNoise: useNoise && spec.hasNoise, convClamp: convClamp)
+                             useNoise: useNoise && spec.hasNoise, convClamp: convClamp, precision: precision)
         conv1 = SynthesisLayer(w, prefix: "\(p).conv1", resolution: spec.resolution, up: 1,
-                               useNoise: useNoise && spec.hasNoise, convClamp: convClamp)
+                               useNoise: useNoise && spec.hasNoise, convClamp: convClamp, precision: precision)
         torgb = ToRGBLayer(w, prefix: "\(p).torgb", convClamp: convClamp)
         let f = w["\(p).resample_filter"]
         filter = f.data

@@ -16,14 +16,14 @@ final class SynthesisLayer: @unchecked Sendable {
     let noise: [Float]?
     let convClamp: Float?
 
-    init(_ w: Weights, prefix: String, resolution: Int, up: Int, useNoise: Bool, convClamp: Float?) {
+    init(_ w: Weights, prefix: String, resolution: Int, up: Int, useNoise: Bool, convClamp: Float?, precision: Precision) {
         name = prefix
         affine = FullyConnectedLayer(w, prefix: "\(prefix).affine")
         let wt = w["\(prefix).weight"]
         let f = w["\(prefix).resample_filter"]
         conv = ModulatedConvolution(weight: wt.data, outChannels: wt.shape[0], inChannels: wt.shape[1],
                                     kernel: wt.shape[2], up: up, inputSide: resolution / up,
-                                    filter: f.data, filterSize: f.shape[0])
+                                    filter: f.data, filterSize: f.shape[0], precision: precision)
         bias = w["\(prefix).bias"].data
         self.resolution = resolution
         self.up = up

@@ -6,9 +6,10 @@ import Tensors
 final class SynthesisNetwork: @unchecked Sendable {
     let blocks: [SynthesisBlock]
 
-    init(_ w: Weights, arch: GeneratorArchitecture, options: GeneratorOptions) {
+    init(_ w: Weights, arch: GeneratorArchitecture, options: GeneratorOptions, precision: Precision) {
         blocks = arch.backbone.map {
-            SynthesisBlock(w, spec: $0, useNoise: options.backboneNoiseMode == "const", convClamp: options.backboneConvClamp)
+            SynthesisBlock(w, spec: $0, useNoise: options.backboneNoiseMode == "const", convClamp: options.backboneConvClamp,
+                           precision: precision)
         }
     }
 

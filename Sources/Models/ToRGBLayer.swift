@@ -34,7 +34,7 @@ final class ToRGBLayer: @unchecked Sendable {
         let scaled = style.map { $0 * weightGain }
         let modulated = weight.withUnsafeBufferPointer { wp in
             scaled.withUnsafeBufferPointer { sp in
-                ModulatedConv.modulate(weight: wp.baseAddress!, outChannels: outChannels, inChannels: inChannels,
+                FusedModulatedConv.modulate(weight: wp.baseAddress!, outChannels: outChannels, inChannels: inChannels,
                                        taps: 1, styles: sp.baseAddress!, demodulate: false)
             }
         }

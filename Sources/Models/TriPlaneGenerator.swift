@@ -1,6 +1,7 @@
 // Port of TriPlaneGenerator from NVlabs/eg3d training/triplane.py (inference path): mapping → S space →
 // StyleGAN2 backbone (tri-planes) → rays → importance renderer with the OSG decoder → 8XDC
-// super-resolution. Batch size 1; every width and resolution comes from the weights.
+// super-resolution (after resizing the render to the SR's input side). Batch size 1; every width and
+// resolution comes from the weights.
 import Tensors
 
 /// Everything one forward pass produces, with per-stage timings in seconds.
@@ -22,20 +23,25 @@ public final class TriPlaneGenerator: @unchecked Sendable {
     let synthesis: SynthesisNetwork
     let renderer: ImportanceRenderer
     let superresolution: SuperResolution
+    /// Precision of the backbone's and super-resolution's convolutions (mapping, decoder and volume
+    /// rendering are float32 either way).
+    public let precision: Precision
 
     /// Checks `weights` against the architecture read off their shapes, then builds the networks.
-    public init(weights: Weights, options: GeneratorOptions = GeneratorOptions()) throws {
+    public init(weights: Weights, options: GeneratorOptions = GeneratorOptions(), precision: Precision = .fp32) throws {
         let arch = try GeneratorArchitecture.infer(shapes: weights.shapes,
                                                    renderingResolution: options.neuralRenderingResolution,
+                                                   superresolutionInput: options.superresolutionInputResolution,
                                                    file: weights.file)
         try weights.validate(against: arch)
         architecture = arch
         self.options = options
+        self.precision = precision
         mapping = MappingNetwork(weights, arch: arch, lrMultiplier: options.mappingLrMultiplier)
-        synthesis = SynthesisNetwork(weights, arch: arch, options: options)
+        synthesis = SynthesisNetwork(weights, arch: arch, options: options, precision: precision)
         renderer = ImportanceRenderer(decoder: OSGDecoder(weights, lrMultiplier: options.decoderLrMultiplier),
                                       options: options.rendering)
-        superresolution = SuperResolution(weights, arch: arch, options: options)
+        superresolution = SuperResolution(weights, arch: arch, options: options, precision: precision)
     }
 
     /// z [z_dim] and the mapping camera (25) → ws [num_ws, w_dim]. The camera is scaled by c_scale.

@@ -1,11 +1,12 @@
 import Foundation
 import Logging
 import Models
+import Tensors
 import Video
 
 /// The networks one run needs: the source generator (its S space anchors geometry edits and GANSpace),
 /// the encoder that inverts faces into its W space, and the style generator that renders the avatar.
-/// With nothing given, the built-in demo family is made (or read from the cache) and used.
+/// With nothing given, the built-in demo family (fitted bundles shipped with the build) is used.
 public struct AvatarModels: @unchecked Sendable {
     public var source: TriPlaneGenerator
     public var sourceBundle: ModelBundle
@@ -25,10 +26,12 @@ public struct AvatarModels: @unchecked Sendable {
         public var source: URL?
         /// Encoder bundle; nil → demo.
         public var encoder: URL?
-        /// Style: a bundle path, or a demo style name; nil → the first demo style (or the source).
+        /// Style: a bundle path, a demo style name, or `source`; nil → the source generator itself.
         public var style: String?
-        public init(source: URL? = nil, encoder: URL? = nil, style: String? = nil) {
-            self.source = source; self.encoder = encoder; self.style = style
+        /// Precision of the encoder's and generators' convolutions.
+        public var precision: Precision
+        public init(source: URL? = nil, encoder: URL? = nil, style: String? = nil, precision: Precision = .processDefault) {
+            self.source = source; self.encoder = encoder; self.style = style; self.precision = precision
         }
     }
 
@@ -55,17 +58,18 @@ public struct AvatarModels: @unchecked Sendable {
         let sourceBundle = try ModelBundle.open(sel.source ?? demo!.source)
         let encoderURL = sel.encoder ?? demo!.encoder
         let styleURL: URL
-        if let s = sel.style {
+        // No style (or `source`): the source generator's own look, the avatar the encoder's codes describe.
+        if let s = sel.style, s != DemoModelFamily.sourceStyleName {
             if let d = demo?.styles[s] { styleURL = d }
             else if FileManager.default.fileExists(atPath: s) { styleURL = URL(fileURLWithPath: s) }
-            else { throw LoadError.unknownStyle(s, known: DemoModelFamily.styles) }
+            else { throw LoadError.unknownStyle(s, known: [DemoModelFamily.sourceStyleName] + DemoModelFamily.styles) }
         } else {
-            styleURL = demo?.styles[DemoModelFamily.styles[0]] ?? sourceBundle.url
+            styleURL = sourceBundle.url
         }
         let styleBundle = try ModelBundle.open(styleURL)
-        let source = try sourceBundle.loadGenerator()
-        let style = styleURL == sourceBundle.url ? source : try styleBundle.loadGenerator()
-        let encoder = try Encoder4Editing(contentsOf: encoderURL)
+        let source = try sourceBundle.loadGenerator(precision: sel.precision)
+        let style = styleURL == sourceBundle.url ? source : try styleBundle.loadGenerator(precision: sel.precision)
+        let encoder = try Encoder4Editing(contentsOf: encoderURL, precision: sel.precision)
         guard encoder.architecture.styleWidth == source.architecture.wDim,
               encoder.architecture.styleCount == source.architecture.numWs else {
             throw LoadError.widthMismatch(encoder: "\(encoder.architecture.styleCount)×\(encoder.architecture.styleWidth)",

@@ -233,7 +233,7 @@ public struct AvatarRenderer {
     }
 
     /// Indices (in the style generator's S space) of the early backbone layers whose styles carry geometry:
-    /// blocks up to 32² (METHOD.md §1: Δs is learned on the early layers).
+    /// blocks up to 32² (3DAvatarGAN, Abdal et al. 2023: Δs is learned on the early layers).
     static func earlyLayerIndices(_ g: TriPlaneGenerator) -> [Int] {
         let s = g.styles(ws: Tensor(zeros: [g.architecture.numWs, g.architecture.wDim]))
         return s.names.indices.filter { i in ["b4.", "b8.", "b16.", "b32."].contains { s.names[i].contains("backbone.synthesis.\($0)") } }
@@ -346,7 +346,7 @@ public struct StyleStatistics: Sendable {
 
     public static func sample(_ g: TriPlaneGenerator, samples: Int, seed: UInt64 = 0x5EED) -> StyleStatistics {
         var rng = SplitMix64(seed: seed)
-        let frontal = Camera.lookAt().vector
+        let frontal = GeneratorCamera.lookAt().vector
         var sum: [[Double]] = [], sq: [[Double]] = []
         var names: [String] = []
         for _ in 0..<samples {

@@ -43,6 +43,8 @@ public struct ClipEncoder {
     public var faceSmoothing = FaceTrackSmoothing()
     public var start: Double = 0
     public var duration: Double? = nil
+    /// Which face is the subject when there are several (`--face`).
+    public var subject: SubjectChoice = .auto
 
     public init(faceModels: FaceModelPaths = FaceModelPaths()) { self.faceModels = faceModels }
 
@@ -61,7 +63,9 @@ public struct ClipEncoder {
     public func facePass(_ input: URL, measurements url: URL,
                          progress: ((_ stage: String, _ done: Int, _ total: Int?) -> Bool)? = nil) throws -> FacePass {
         let t0 = Date()
-        let tracker = try FaceTracker(paths: faceModels)
+        var trackerOptions = FaceTracker.Options()
+        trackerOptions.subject = subject
+        let tracker = try FaceTracker(paths: faceModels, options: trackerOptions)
         let reader = try VideoReader(url: input, options: .init(start: start, duration: duration))
         let expected = reader.expectedFrameCount
         let writer = try MeasuredFaceFile.Writer(url: url)
@@ -80,7 +84,8 @@ public struct ClipEncoder {
         frames.stop()
         try writer.finish()
         let file = try MeasuredFaceFile(url: url)
-        return FacePass(faces: try faceSmoothing.track(file), facesFound: file.facesFound, framesLost: reader.framesLost,
+        // Shot cuts the tracker found: nothing is smoothed or filled across them.
+        return FacePass(faces: try faceSmoothing.track(file, shotStarts: tracker.shotStarts), facesFound: file.facesFound, framesLost: reader.framesLost,
                         seconds: Date().timeIntervalSince(t0))
     }
 

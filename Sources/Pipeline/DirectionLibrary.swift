@@ -12,7 +12,8 @@ public enum DirectionError: Error, CustomStringConvertible, Equatable {
         case .folderMissing(let f): return "\(f): no such directions folder"
         case let .unknown(n, f, known):
             return "no direction named '\(n)' in \(f); known: \(known.prefix(12).joined(separator: ", "))\(known.count > 12 ? ", …" : "")"
-        case let .badShape(f, n, e): return "\(f): a direction must hold \(e) floats, this one holds \(n)"
+        case let .badShape(f, n, e):
+            return "\(f): this model needs directions of \(e) floats, this one holds \(n) (it was made for another model's W space)"
         case let .unreadable(f, r): return "\(f): \(r)"
         }
     }
@@ -69,5 +70,13 @@ public struct DirectionLibrary: Sendable {
         if values.count == numWs * wDim { return values }
         if values.count == wDim { return Array((0..<numWs).map { _ in values }.joined()) }
         throw DirectionError.badShape(file: url.path, count: values.count, expected: "\(wDim) or \(numWs)×\(wDim)")
+    }
+}
+
+extension DirectionLibrary {
+    /// Loads every direction `edits` name, so that an unknown name or a direction of the wrong size is refused
+    /// before a clip is encoded, not after.
+    public func check(_ edits: [NamedEdit], numWs: Int, wDim: Int) throws {
+        for e in edits { _ = try direction(e.name, numWs: numWs, wDim: wDim) }
     }
 }

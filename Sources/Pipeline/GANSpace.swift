@@ -17,7 +17,7 @@ public struct GANSpace: Sendable {
         precondition(samples >= 2, "GANSpace needs at least 2 samples")
         let d = g.architecture.wDim
         var rng = SplitMix64(seed: seed)
-        let frontal = Camera.lookAt().vector
+        let frontal = GeneratorCamera.lookAt().vector
         var w = [Float](repeating: 0, count: samples * d)  // [samples, wDim]
         for i in 0..<samples {
             let z = (0..<g.architecture.zDim).map { _ in rng.gaussian() }

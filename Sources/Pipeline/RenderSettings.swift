@@ -2,7 +2,7 @@ import Foundation
 
 /// Where the avatar's camera is, per frame.
 public enum CameraMode: Sendable, Equatable {
-    /// The smoothed head pose, clamped to the style's safe range (METHOD.md §1: yaw ±0.45, pitch ±0.35).
+    /// The smoothed head pose, clamped to the style's safe range (3DAvatarGAN, Abdal et al. 2023: yaw ±0.45, pitch ±0.35).
     case follow
     case frontal
     /// A turntable over the clip: yaw sweeps ±0.45 rad once over `seconds` (default: the clip's length).

@@ -2,7 +2,7 @@ import Foundation
 
 /// A 2-D thin-plate spline (Bookstein 1989): the smoothest map (least bending energy) that takes each
 /// control point `from[i]` exactly to `to[i]`: f(p) = a₀ + a₁x + a₂y + Σᵢ wᵢ U(|p − fromᵢ|), U(r) = r² log r².
-/// avatarize warps EG3D's front (XY) tri-plane with it (the method's geometric deformation, METHOD.md §1):
+/// avatarize warps EG3D's front (XY) tri-plane with it (the geometric deformation of 3DAvatarGAN, Abdal et al. 2023):
 /// the spline is fitted from output positions to source positions, and each output feature is sampled there.
 public struct ThinPlateSpline: Sendable, Equatable {
     public let from: [SIMD2<Double>]

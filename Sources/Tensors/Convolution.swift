@@ -13,7 +13,8 @@ public enum Convolution {
     public static func conv2d(
         input: UnsafePointer<Float>, inChannels: Int, height: Int, width: Int,
         weight: UnsafePointer<Float>, outChannels: Int, kernel k: Int, padding p: Int,
-        output: UnsafeMutablePointer<Float>, accumulate: Bool = false, allowWinograd: Bool = true
+        output: UnsafeMutablePointer<Float>, accumulate: Bool = false, allowWinograd: Bool = true,
+        precision: Precision = .fp32
     ) {
         let ho = height + 2 * p - k + 1, wo = width + 2 * p - k + 1
         let kk = inChannels * k * k
@@ -21,13 +22,15 @@ public enum Convolution {
             let u = Winograd.transformWeights(weight, outChannels: outChannels, inChannels: inChannels, tile: tile)
             u.withUnsafeBufferPointer { up in
                 Winograd.conv3x3(input: input, inChannels: inChannels, height: height, width: width,
-                                 transformedWeights: up.baseAddress!, outChannels: outChannels, tile: tile, output: output)
+                                 transformedWeights: up.baseAddress!, outChannels: outChannels, tile: tile, output: output,
+                                 precision: precision)
             }
             return
         }
         if k == 1 && p == 0 {
             Gemm.sgemm(m: outChannels, n: ho * wo, k: inChannels, a: weight, lda: inChannels,
-                       b: input, ldb: height * width, beta: accumulate ? 1 : 0, c: output, ldc: ho * wo)
+                       b: input, ldb: height * width, beta: accumulate ? 1 : 0, c: output, ldc: ho * wo,
+                       precision: precision)
             return
         }
         let rowsPerTile = Swift.max(1, Swift.min(ho, columnBudget / Swift.max(1, kk * wo)))
@@ -58,7 +61,7 @@ public enum Convolution {
                 }
             }
             Gemm.sgemm(m: outChannels, n: n, k: kk, a: weight, lda: kk, b: col, ldb: n,
-                       beta: accumulate ? 1 : 0, c: output + y0 * wo, ldc: ho * wo)
+                       beta: accumulate ? 1 : 0, c: output + y0 * wo, ldc: ho * wo, precision: precision)
             y0 += rows
         }
     }
@@ -69,12 +72,13 @@ public enum Convolution {
     public static func convTranspose2dStride2(
         input: UnsafePointer<Float>, inChannels: Int, height: Int, width: Int,
         weight: UnsafePointer<Float>, outChannels: Int, kernel k: Int,
-        output: UnsafeMutablePointer<Float>
+        output: UnsafeMutablePointer<Float>, precision: Precision = .fp32
     ) {
         let a = arrangeTransposed(weight: weight, outChannels: outChannels, inChannels: inChannels, kernel: k)
         a.withUnsafeBufferPointer { ap in
             convTranspose2dStride2(input: input, inChannels: inChannels, height: height, width: width,
-                                   arrangedWeight: ap.baseAddress!, outChannels: outChannels, kernel: k, output: output)
+                                   arrangedWeight: ap.baseAddress!, outChannels: outChannels, kernel: k, output: output,
+                                   precision: precision)
         }
     }
 
@@ -100,7 +104,7 @@ public enum Convolution {
     public static func convTranspose2dStride2(
         input: UnsafePointer<Float>, inChannels: Int, height: Int, width: Int,
         arrangedWeight a: UnsafePointer<Float>, outChannels: Int, kernel k: Int,
-        output: UnsafeMutablePointer<Float>
+        output: UnsafeMutablePointer<Float>, precision: Precision = .fp32
     ) {
         let ho = 2 * (height - 1) + k, wo = 2 * (width - 1) + k
         let taps = k * k
@@ -114,7 +118,7 @@ public enum Convolution {
             let rows = Swift.min(rowsPerTile, height - y0)
             let n = rows * width
             Gemm.sgemm(m: m, n: n, k: inChannels, a: a, lda: inChannels, b: input + y0 * width,
-                       ldb: height * width, c: col, ldc: n)
+                       ldb: height * width, c: col, ldc: n, precision: precision)
             Parallel.forChunks(outChannels) { s, e in
                 for o in s..<e {
                     let plane = output + o * ho * wo

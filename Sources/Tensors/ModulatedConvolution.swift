@@ -9,7 +9,7 @@
 //   only on the phase. Those kernels are computed and Winograd-transformed at load (4 × 36 planes of
 //   O × I, which is why small planes with 512 channels, where it pays least, skip it);
 // - other ×2 layers keep the weight arranged for the transposed convolution and scale that copy per frame;
-// - anything else modulates the weight per call (ModulatedConv.modulate + convolve).
+// - anything else modulates the weight per call (FusedModulatedConv.modulate + convolve).
 // d[o] = 1/√(Σᵢ s[i]²·Σₜ w[o,i,t]² + 1e−8), the reference's dcoefs.
 
 public struct ModulatedConvolution: Sendable {
@@ -22,12 +22,14 @@ public struct ModulatedConvolution: Sendable {
     let filter: [Float]
     let filterSize: Int
     let plan: Plan
+    /// Precision of the layer's products (see Precision); set at load.
+    public let precision: Precision
 
     enum Plan: Sendable {
-        /// Transformed weight [points, O, I] for planes of `side`².
-        case winograd([Float], Winograd.Tile, side: Int)
+        /// Transformed weight [points, O, I] for planes of `side`² (bf16 for bf16 layers).
+        case winograd(PackedWeights, Winograd.Tile, side: Int)
         /// Winograd F(4×4)-transformed phase kernels (py, px) = (p / 2, p % 2), each [36, O, I].
-        case polyphase([[Float]], side: Int)
+        case polyphase([PackedWeights], side: Int)
         /// Convolution.arrangeTransposed(weight): [O·k², I].
         case transposed([Float])
         case direct
@@ -35,7 +37,7 @@ public struct ModulatedConvolution: Sendable {
 
     /// - inputSide: the side of the square planes this layer will see (before upsampling).
     public init(weight: [Float], outChannels: Int, inChannels: Int, kernel: Int, up: Int, inputSide: Int,
-                filter: [Float], filterSize: Int) {
+                filter: [Float], filterSize: Int, precision: Precision = .fp32) {
         precondition(weight.count == outChannels * inChannels * kernel * kernel, "weight is not [O, I, k, k]")
         precondition(up == 1 || up == 2, "only ×1 and ×2 are supported")
         self.outChannels = outChannels
@@ -45,6 +47,7 @@ public struct ModulatedConvolution: Sendable {
         self.weight = weight
         self.filter = filter
         self.filterSize = filterSize
+        self.precision = precision
         let taps = kernel * kernel
         weightSquares = (0..<(outChannels * inChannels)).map { p in
             var s: Float = 0
@@ -55,9 +58,9 @@ public struct ModulatedConvolution: Sendable {
            Winograd.tile(height: inputSide, width: inputSide, kernel: 3, padding: 1) == .f4x4 {
             let kernels = Self.phaseKernels(weight: weight, outChannels: outChannels, inChannels: inChannels, filter: filter)
             plan = .polyphase(kernels.map { k in
-                k.withUnsafeBufferPointer {
+                PackedWeights(k.withUnsafeBufferPointer {
                     Winograd.transformWeights($0.baseAddress!, outChannels: outChannels, inChannels: inChannels, tile: .f4x4)
-                }
+                }, precision: precision)
             }, side: inputSide)
         } else if up == 2 {
             plan = .transposed(weight.withUnsafeBufferPointer {
@@ -65,9 +68,9 @@ public struct ModulatedConvolution: Sendable {
                                               kernel: kernel)
             })
         } else if let tile = Winograd.tile(height: inputSide, width: inputSide, kernel: kernel, padding: kernel / 2) {
-            plan = .winograd(weight.withUnsafeBufferPointer {
+            plan = .winograd(PackedWeights(weight.withUnsafeBufferPointer {
                 Winograd.transformWeights($0.baseAddress!, outChannels: outChannels, inChannels: inChannels, tile: tile)
-            }, tile, side: inputSide)
+            }, precision: precision), tile, side: inputSide)
         } else {
             plan = .direct
         }
@@ -119,24 +122,18 @@ public struct ModulatedConvolution: Sendable {
         switch plan {
         case let .winograd(u, tile, side) where h == side && w == side:
             let d = demodulation(styles: styles)
-            u.withUnsafeBufferPointer { up in
-                d.withUnsafeBufferPointer { dp in
-                    Winograd.conv3x3(input: input, inChannels: inChannels, height: h, width: w,
-                                     transformedWeights: up.baseAddress!, outChannels: outChannels, tile: tile,
-                                     inputScale: styles, outputScale: dp.baseAddress!, output: output)
-                }
+            d.withUnsafeBufferPointer { dp in
+                Winograd.conv3x3(input: input, inChannels: inChannels, height: h, width: w, weights: u,
+                                 outChannels: outChannels, tile: tile, inputScale: styles, outputScale: dp.baseAddress!,
+                                 output: output)
             }
         case let .polyphase(phases, side) where h == side && w == side:
             let d = demodulation(styles: styles)
-            let p0 = phases[0], p1 = phases[1], p2 = phases[2], p3 = phases[3]
-            p0.withUnsafeBufferPointer { a in p1.withUnsafeBufferPointer { b in
-            p2.withUnsafeBufferPointer { c in p3.withUnsafeBufferPointer { e in
             d.withUnsafeBufferPointer { dp in
-                Winograd.upsamplingConv3x3(input: input, inChannels: inChannels, height: h, width: w,
-                                           phaseWeights: [a.baseAddress!, b.baseAddress!, c.baseAddress!, e.baseAddress!],
+                Winograd.upsamplingConv3x3(input: input, inChannels: inChannels, height: h, width: w, phaseWeights: phases,
                                            outChannels: outChannels, inputScale: styles, outputScale: dp.baseAddress!,
                                            output: output)
-            }}}}}
+            }
         case let .transposed(arranged):
             let d = demodulation(styles: styles)
             let taps = kernel * kernel, ic = inChannels
@@ -156,21 +153,21 @@ public struct ModulatedConvolution: Sendable {
                 }
             }
             a.withUnsafeBufferPointer {
-                ModulatedConv.upsample(input: input, inChannels: ic, height: h, width: w, arrangedWeight: $0.baseAddress!,
+                FusedModulatedConv.upsample(input: input, inChannels: ic, height: h, width: w, arrangedWeight: $0.baseAddress!,
                                        outChannels: outChannels, kernel: kernel, filter: filter, filterSize: filterSize,
-                                       output: output)
+                                       output: output, precision: precision)
             }
         default:
             let m = OpProfile.measure("modulate") {
                 weight.withUnsafeBufferPointer {
-                    ModulatedConv.modulate(weight: $0.baseAddress!, outChannels: outChannels, inChannels: inChannels,
+                    FusedModulatedConv.modulate(weight: $0.baseAddress!, outChannels: outChannels, inChannels: inChannels,
                                            taps: kernel * kernel, styles: styles, demodulate: true)
                 }
             }
             m.withUnsafeBufferPointer {
-                ModulatedConv.convolve(input: input, inChannels: inChannels, height: h, width: w, weight: $0.baseAddress!,
+                FusedModulatedConv.convolve(input: input, inChannels: inChannels, height: h, width: w, weight: $0.baseAddress!,
                                        outChannels: outChannels, kernel: kernel, up: up, filter: filter,
-                                       filterSize: filterSize, output: output)
+                                       filterSize: filterSize, output: output, precision: precision)
             }
         }
     }

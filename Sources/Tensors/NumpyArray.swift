@@ -56,8 +56,24 @@ public enum NumpyArray {
             throw NumpyError.unsupportedType(file: path, descr: descr + " (Fortran order)")
         }
         guard let shapeText = shapeLiteral(in: header) else { throw NumpyError.badHeader(file: path, reason: "no 'shape'") }
-        let shape = shapeText.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        let count = shape.reduce(1, *)
+        // Every dimension a non-negative integer ("(3,)" ends in an empty item), and the element count
+        // and byte size free of overflow, before anything is allocated.
+        var items = shapeText.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        if items.count > 1, items.last == "" { items.removeLast() }
+        if items == [""] { items = [] }
+        var shape: [Int] = []
+        var count = 1
+        for item in items {
+            guard let d = Int(item), d >= 0 else {
+                throw NumpyError.badHeader(file: path, reason: "shape (\(shapeText)) is not a tuple of sizes")
+            }
+            let (product, overflow) = count.multipliedReportingOverflow(by: d)
+            guard !overflow, product <= data.count else {
+                throw NumpyError.badHeader(file: path, reason: "shape (\(shapeText)) is larger than the file")
+            }
+            shape.append(d)
+            count = product
+        }
         let elementSize: Int
         switch descr {
         case "<f4", "=f4", "f4": elementSize = 4

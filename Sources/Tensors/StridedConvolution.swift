@@ -18,14 +18,47 @@ extension Convolution {
     public static func conv2d(
         input: UnsafePointer<Float>, inChannels: Int, height: Int, width: Int,
         weight: UnsafePointer<Float>, outChannels: Int, kernel k: Int, stride s: Int, padding p: Int,
-        output: UnsafeMutablePointer<Float>, accumulate: Bool = false
+        output: UnsafeMutablePointer<Float>, accumulate: Bool = false, precision: Precision = .fp32
     ) {
         precondition(s >= 1 && k >= 1 && p >= 0, "conv2d: stride \(s), kernel \(k), padding \(p)")
         if s == 1 {
             conv2d(input: input, inChannels: inChannels, height: height, width: width, weight: weight,
-                   outChannels: outChannels, kernel: k, padding: p, output: output, accumulate: accumulate)
+                   outChannels: outChannels, kernel: k, padding: p, output: output, accumulate: accumulate,
+                   precision: precision)
             return
         }
+        let kk = inChannels * k * k
+        im2colBands(input: input, inChannels: inChannels, height: height, width: width, kernel: k, stride: s, padding: p) {
+            col, n, firstRow, ldc in
+            Gemm.sgemm(m: outChannels, n: n, k: kk, a: weight, lda: kk, b: col, ldb: n,
+                       beta: accumulate ? 1 : 0, c: output + firstRow, ldc: ldc, precision: precision)
+        }
+    }
+
+    /// The same convolution (always im2col + GEMM) with the weight [outC, inC·k·k] stored at load in its
+    /// layer's precision: bf16 weights go to the bf16 products as they are.
+    public static func conv2d(
+        input: UnsafePointer<Float>, inChannels: Int, height: Int, width: Int,
+        weights: PackedWeights, outChannels: Int, kernel k: Int, stride s: Int, padding p: Int,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        guard let w16 = weights.bfloat16 else {
+            return conv2d(input: input, inChannels: inChannels, height: height, width: width, weight: weights.float32!,
+                          outChannels: outChannels, kernel: k, stride: s, padding: p, output: output)
+        }
+        let kk = inChannels * k * k
+        im2colBands(input: input, inChannels: inChannels, height: height, width: width, kernel: k, stride: s, padding: p) {
+            col, n, firstRow, ldc in
+            Gemm.sgemmBF16(m: outChannels, n: n, k: kk, a: w16, b: col, ldb: n, c: output + firstRow, ldc: ldc)
+        }
+    }
+
+    /// Runs `product(col, n, offset, ldc)` for bands of output rows: col is the band's im2col matrix
+    /// [inC·k·k, n], offset the band's first output element within a channel, ldc = ho·wo.
+    private static func im2colBands(
+        input: UnsafePointer<Float>, inChannels: Int, height: Int, width: Int, kernel k: Int, stride s: Int, padding p: Int,
+        product: (UnsafePointer<Float>, Int, Int, Int) -> Void
+    ) {
         let ho = outputSize(height, kernel: k, stride: s, padding: p)
         let wo = outputSize(width, kernel: k, stride: s, padding: p)
         guard ho > 0, wo > 0 else { return }
@@ -40,11 +73,9 @@ extension Convolution {
         var y0 = 0
         while y0 < ho {
             let rows = Swift.min(rowsPerTile, ho - y0)
-            let n = rows * wo
             im2colStrided(input: input, height: height, width: width, kernel: k, stride: s, padding: p,
                           rowCount: kk, firstOutputRow: y0, outputRows: rows, outputWidth: wo, col: col)
-            Gemm.sgemm(m: outChannels, n: n, k: kk, a: weight, lda: kk, b: col, ldb: n,
-                       beta: accumulate ? 1 : 0, c: output + y0 * wo, ldc: ho * wo)
+            product(col, rows * wo, y0 * wo, ho * wo)
             y0 += rows
         }
     }

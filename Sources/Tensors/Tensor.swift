@@ -1,6 +1,8 @@
 // A dense float32 tensor in row-major (C) order. Made for one network at batch size 1: images are
 // stored planar as [channels, height, width]; no broadcasting machinery, no autograd.
 
+import Foundation
+
 /// A shape plus contiguous float32 storage, row-major.
 public struct Tensor: Sendable, Equatable {
     public var shape: [Int]
@@ -36,6 +38,20 @@ public struct Tensor: Sendable, Equatable {
     /// Largest absolute value (0 for an empty tensor).
     public var maxAbs: Float {
         data.reduce(0) { Swift.max($0, abs($1)) }
+    }
+
+    /// Peak signal-to-noise ratio in dB against `reference`, both clamped to `range` first (as images are
+    /// when written), with the range's width as the peak: 10·log₁₀(peak² / mean squared error).
+    public func psnr(to reference: Tensor, peakToPeak: Float, clampTo range: ClosedRange<Float>) -> Float {
+        precondition(count == reference.count, "psnr: \(shape) against \(reference.shape)")
+        var sum: Double = 0
+        for i in 0..<count {
+            let a = Swift.min(Swift.max(data[i], range.lowerBound), range.upperBound)
+            let b = Swift.min(Swift.max(reference.data[i], range.lowerBound), range.upperBound)
+            sum += Double(a - b) * Double(a - b)
+        }
+        let mse = sum / Double(Swift.max(count, 1))
+        return mse == 0 ? .infinity : Float(10 * log10(Double(peakToPeak * peakToPeak) / mse))
     }
 
     /// max |self − other| / max |other|: the parity figure used against reference outputs.

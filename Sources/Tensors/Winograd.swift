@@ -37,10 +37,22 @@ public enum Winograd {
         input: UnsafePointer<Float>, inChannels ic: Int, height h: Int, width w: Int,
         transformedWeights u: UnsafePointer<Float>, outChannels oc: Int, tile: Tile,
         inputScale: UnsafePointer<Float>? = nil, outputScale: UnsafePointer<Float>? = nil,
-        output: UnsafeMutablePointer<Float>, budget: Int = bandBudget
+        output: UnsafeMutablePointer<Float>, budget: Int = bandBudget, precision: Precision = .fp32
     ) {
-        banded(tile: tile, input: input, inChannels: ic, height: h, width: w, phases: [u], outChannels: oc,
-               inputScale: inputScale, outputScale: outputScale, output: output, budget: budget)
+        banded(tile: tile, input: input, inChannels: ic, height: h, width: w, phases: [.float32(u)], outChannels: oc,
+               inputScale: inputScale, outputScale: outputScale, output: output, budget: budget, precision: precision)
+    }
+
+    /// conv3x3 with weights transformed at load, in their stored precision.
+    public static func conv3x3(
+        input: UnsafePointer<Float>, inChannels ic: Int, height h: Int, width w: Int,
+        weights: PackedWeights, outChannels oc: Int, tile: Tile,
+        inputScale: UnsafePointer<Float>? = nil, outputScale: UnsafePointer<Float>? = nil,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        banded(tile: tile, input: input, inChannels: ic, height: h, width: w, phases: [weights.planes], outChannels: oc,
+               inputScale: inputScale, outputScale: outputScale, output: output, budget: bandBudget,
+               precision: weights.precision)
     }
 
     /// U[ξ][o][i] = (G g Gᵀ)[ξ] for weight [O, I, 3, 3]; 16·O·I floats.
@@ -79,12 +91,13 @@ public enum Winograd {
     /// transform, one GEMM per transform point and phase (each on one thread), the output transform. Input
     /// channel c is multiplied by inputScale[c] and output channel o by outputScale[o] inside the transforms
     /// (a modulated convolution's styles and demodulation, without modulating the weights). With four
-    /// phases (4×4 tiles only) the output is the interleaved [O, 2H, 2W] of upsamplingConv3x3.
+    /// phases (4×4 tiles only) the output is the interleaved [O, 2H, 2W] of upsamplingConv3x3. With bf16
+    /// the transformed weights and tiles are rounded to bf16 for the products; the transforms stay float32.
     static func banded(
         tile: Tile, input: UnsafePointer<Float>, inChannels ic: Int, height h: Int, width w: Int,
-        phases: [UnsafePointer<Float>], outChannels oc: Int,
+        phases: [Planes], outChannels oc: Int,
         inputScale: UnsafePointer<Float>?, outputScale: UnsafePointer<Float>?,
-        output: UnsafeMutablePointer<Float>, budget: Int
+        output: UnsafeMutablePointer<Float>, budget: Int, precision: Precision = .fp32
     ) {
         precondition(tile == .f4x4 || phases.count == 1, "phases need 4×4 tiles")
         let side = tile == .f2x2 ? 2 : 4, points = tile.points
@@ -92,9 +105,13 @@ public enum Winograd {
         // Tile rows per band so that V [points, I, Tb] and M [points, O, Tb] fit the budget.
         let rowsPerBand = Swift.max(1, Swift.min(th, budget / Swift.max(1, points * (ic + oc) * tw)))
         let maxTiles = rowsPerBand * tw
-        let v = UnsafeMutablePointer<Float>.allocate(capacity: points * ic * maxTiles)
+        // bf16 layers with bf16 weights get their 4×4-tile input transform written straight in bf16: half the
+        // traffic through the largest buffer, and the products read it as it is.
+        let bf16Tiles = tile == .f4x4 && phases.allSatisfy { if case .bfloat16 = $0 { return true } else { return false } }
+        let v = UnsafeMutablePointer<Float>.allocate(capacity: bf16Tiles ? 1 : points * ic * maxTiles)
+        let v16 = UnsafeMutablePointer<UInt16>.allocate(capacity: bf16Tiles ? points * ic * maxTiles : 1)
         let m = UnsafeMutablePointer<Float>.allocate(capacity: points * oc * maxTiles)
-        defer { v.deallocate(); m.deallocate() }
+        defer { v.deallocate(); v16.deallocate(); m.deallocate() }
         var ty0 = 0
         while ty0 < th {
             let rows = Swift.min(rowsPerBand, th - ty0)
@@ -103,15 +120,25 @@ public enum Winograd {
                 if tile == .f2x2 {
                     inputTransformF2(input, channels: ic, height: h, width: w, tileRow0: ty0, tileRows: rows, scale: inputScale, into: v)
                 } else {
-                    inputTransformF4(input, channels: ic, height: h, width: w, tileRow0: ty0, tileRows: rows, scale: inputScale, into: v)
+                    inputTransformF4(input, channels: ic, height: h, width: w, tileRow0: ty0, tileRows: rows, scale: inputScale,
+                                     into: v, bf16: bf16Tiles ? v16 : nil)
                 }
             }
             for (p, u) in phases.enumerated() {
                 // The products are independent: one thread each, rather than each split over the threads.
                 OpProfile.measure("winograd gemm") {
                     Parallel.forEach(points) { xi in
-                        Gemm.serial(m: oc, n: nt, k: ic, a: u + xi * oc * ic, lda: ic, b: v + xi * ic * nt, ldb: nt,
-                                    c: m + xi * oc * nt, ldc: nt)
+                        switch u {
+                        case .float32(let u):
+                            Gemm.serial(m: oc, n: nt, k: ic, a: u + xi * oc * ic, lda: ic, b: v + xi * ic * nt, ldb: nt,
+                                        c: m + xi * oc * nt, ldc: nt, precision: precision)
+                        case .bfloat16(let u) where bf16Tiles:
+                            Gemm.serialBF16(m: oc, n: nt, k: ic, a: u + xi * oc * ic, b: v16 + xi * ic * nt,
+                                            c: m + xi * oc * nt, ldc: nt)
+                        case .bfloat16(let u):
+                            Gemm.serialBF16(m: oc, n: nt, k: ic, a: u + xi * oc * ic, b: v + xi * ic * nt, ldb: nt,
+                                            c: m + xi * oc * nt, ldc: nt)
+                        }
                     }
                 }
                 OpProfile.measure("winograd output transform") {

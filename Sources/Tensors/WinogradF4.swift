@@ -6,6 +6,8 @@
 //   G  = [1/4 0 0; −1/6 −1/6 −1/6; −1/6 1/6 −1/6; 1/24 1/12 1/6; 1/24 −1/12 1/6; 0 0 1]
 //   Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
 
+import CKernels
+
 extension Winograd {
     /// U[ξ][o][i] = (G g Gᵀ)[ξ] for weight [O, I, 3, 3]; 36·O·I floats.
     static func transformWeightsF4(_ w: UnsafePointer<Float>, outChannels o: Int, inChannels i: Int) -> [Float] {
@@ -50,24 +52,29 @@ extension Winograd {
     /// the input transform is shared by the four phases. H and W multiples of 4; scales as in Winograd.banded.
     public static func upsamplingConv3x3(
         input: UnsafePointer<Float>, inChannels ic: Int, height h: Int, width w: Int,
-        phaseWeights: [UnsafePointer<Float>], outChannels oc: Int,
+        phaseWeights: [PackedWeights], outChannels oc: Int,
         inputScale: UnsafePointer<Float>?, outputScale: UnsafePointer<Float>?,
         output: UnsafeMutablePointer<Float>, budget: Int = bandBudget
     ) {
         precondition(phaseWeights.count == 4 && h % 4 == 0 && w % 4 == 0, "needs 4 phases and sides that are multiples of 4")
-        banded(tile: .f4x4, input: input, inChannels: ic, height: h, width: w, phases: phaseWeights, outChannels: oc,
-               inputScale: inputScale, outputScale: outputScale, output: output, budget: budget)
+        banded(tile: .f4x4, input: input, inChannels: ic, height: h, width: w, phases: phaseWeights.map(\.planes),
+               outChannels: oc, inputScale: inputScale, outputScale: outputScale, output: output, budget: budget,
+               precision: phaseWeights[0].precision)
     }
 
     /// V[ξ][c][tile] = (Bᵀ d B)[ξ] for the 6×6 input tile d at (4ty − 1, 4tx − 1). Each input row is split
     /// into its four column phases p_k[j] = x[4j + k − 1] (zero outside the plane), the six rows are
     /// combined by Bᵀ, and tile tx reads columns p0[tx] p1[tx] p2[tx] p3[tx] p0[tx+1] p1[tx+1].
+    /// With `bf16`, V goes there as bf16 instead (each row made in float32 scratch, then rounded).
     static func inputTransformF4(
         _ input: UnsafePointer<Float>, channels ic: Int, height h: Int, width w: Int,
-        tileRow0 ty0: Int, tileRows rows: Int, scale: UnsafePointer<Float>?, into v: UnsafeMutablePointer<Float>
+        tileRow0 ty0: Int, tileRows rows: Int, scale: UnsafePointer<Float>?, into v: UnsafeMutablePointer<Float>,
+        bf16: UnsafeMutablePointer<UInt16>? = nil
     ) {
         let tw = w / 4, n1 = tw + 1, nt = rows * tw
         Parallel.forChunks(ic) { s, e in
+            let rowScratch = UnsafeMutablePointer<Float>.allocate(capacity: bf16 == nil ? 1 : 6 * tw)
+            defer { rowScratch.deallocate() }
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 48 * n1 + w + 8)
             defer { scratch.deallocate() }
             let phases = scratch             // [6 rows][4 phases][n1]
@@ -103,12 +110,16 @@ extension Winograd {
                     // B over columns.
                     for i in 0..<6 {
                         let p0 = comb + i * len, p1 = p0 + n1, p2 = p0 + 2 * n1, p3 = p0 + 3 * n1
+                        @inline(__always) func offset(_ j: Int) -> Int { ((6 * i + j) * ic + c) * nt + r * tw }
                         @inline(__always) func out(_ j: Int) -> UnsafeMutablePointer<Float> {
-                            v + ((6 * i + j) * ic + c) * nt + r * tw
+                            bf16 == nil ? v + offset(j) : rowScratch + j * tw
                         }
                         let o0 = out(0), o1 = out(1), o2 = out(2), o3 = out(3), o4 = out(4), o5 = out(5)
                         for tx in 0..<tw {
                             (o0[tx], o1[tx], o2[tx], o3[tx], o4[tx], o5[tx]) = bt(p0[tx], p1[tx], p2[tx], p3[tx], p0[tx + 1], p1[tx + 1])
+                        }
+                        if let bf16 {
+                            for j in 0..<6 { avz_to_bf16(rowScratch + j * tw, bf16 + offset(j), tw) }
                         }
                     }
                 }

@@ -3,8 +3,10 @@ import Foundation
 
 /// Carries a source's audio into an output file alongside newly encoded video: packets are copied when the
 /// output container accepts the codec (no quality loss), otherwise decoded and re-encoded to AAC. Only the
-/// selected time range is carried and its timestamps are shifted to start at 0, like the video's, so the
-/// two stay in sync. Packets are pulled lazily up to the video's current time, so memory stays small.
+/// selected time range is carried, and its timestamps are shifted by the same amount as the video's
+/// (`VideoReader` puts the video stream's start, plus the range's, at 0), so audio that starts later than
+/// the picture (common in phone and screen recordings) keeps its delay and the two stay in sync. Packets
+/// are pulled lazily up to the video's current time, so memory stays small.
 final class AudioCarrier {
     enum Mode { case copy, reencode }
 
@@ -24,7 +26,9 @@ final class AudioCarrier {
     private var swr: OpaquePointer?
     private var fifo: OpaquePointer?
     private var decoded: UnsafeMutablePointer<AVFrame>? = av_frame_alloc()
+    /// Output samples so far, counted from output time 0: the first decoded frame sets where they start.
     private var samplesWritten: Int64 = 0
+    private var placedFirstSample = false
     private let outputPath: String
 
     /// Returns nil when the source has no audio stream.
@@ -37,9 +41,12 @@ final class AudioCarrier {
         let st = input.stream(ai)
         let tb = Rational(st.pointee.time_base)
         inTimeBase = tb
-        let streamStart = st.pointee.start_time != avz_nopts_value() ? st.pointee.start_time : 0
-        startPts = streamStart + timestamp(seconds: start, in: tb)
-        endPts = duration.map { streamStart + timestamp(seconds: start + $0, in: tb) }
+        // Output time 0 is the video's origin, in this stream's time base; a file without video keeps
+        // its audio stream's own start.
+        let origin = Self.videoStart(of: input).map { timestamp(seconds: $0, in: tb) }
+            ?? (st.pointee.start_time != avz_nopts_value() ? st.pointee.start_time : 0)
+        startPts = origin + timestamp(seconds: start, in: tb)
+        endPts = duration.map { origin + timestamp(seconds: start + $0, in: tb) }
         guard let os = avformat_new_stream(output, nil) else {
             throw MediaError.encodeFailed(path: outputPath, reason: "cannot add an audio stream")
         }
@@ -57,6 +64,14 @@ final class AudioCarrier {
         if start > 0 {
             _ = av_seek_frame(input.format, Int32(ai), startPts, AVSEEK_FLAG_BACKWARD)
         }
+    }
+
+    /// The start of the file's main video stream in seconds, as `VideoReader` takes it (0 when unknown).
+    static func videoStart(of input: MediaInput) -> Double? {
+        guard let vi = input.bestStream(AVMEDIA_TYPE_VIDEO) else { return nil }
+        let st = input.stream(vi)
+        guard st.pointee.start_time != avz_nopts_value() else { return 0 }
+        return Double(st.pointee.start_time) * Rational(st.pointee.time_base).value
     }
 
     deinit {
@@ -152,6 +167,14 @@ final class AudioCarrier {
         guard let decoder, let encoder, let swr, let fifo, let decoded else { return }
         _ = avcodec_send_packet(decoder, p)
         while avcodec_receive_frame(decoder, decoded) >= 0 {
+            if !placedFirstSample {
+                // Re-encoded audio keeps its delay too: the first sample goes where it was relative to the video.
+                placedFirstSample = true
+                let pts = decoded.pointee.best_effort_timestamp
+                if pts != avz_nopts_value(), pts > startPts {
+                    samplesWritten = Int64((Double(pts - startPts) * inTimeBase.value * Double(encoder.pointee.sample_rate)).rounded())
+                }
+            }
             let outCount = Int32(swr_get_out_samples(swr, decoded.pointee.nb_samples))
             try withAudioFrame(samples: outCount) { conv in
                 let n = avz_swr_convert_frames(swr, conv, outCount, decoded)

@@ -45,11 +45,11 @@ public final class FramePrefetcher: @unchecked Sendable {
         }
     }
 
-    /// The next frame, or nil at the end of the range.
+    /// The next frame, or nil at the end of the range (or once stopped and the buffered frames are taken).
     public func next() throws -> VideoFrame? {
         cond.lock()
         defer { cond.unlock() }
-        while buffer.isEmpty && !ended { cond.wait() }
+        while buffer.isEmpty && !ended && !stopped { cond.wait() }
         if !buffer.isEmpty {
             let f = buffer.removeFirst()
             cond.broadcast()

@@ -14,6 +14,8 @@ public enum MediaError: Error, CustomStringConvertible, Equatable {
     case encodeFailed(path: String, reason: String)
     case invalidRange(path: String, reason: String)
     case invalidArgument(String)
+    /// PQ or HLG video: avatarize works in 8-bit BT.709 and does not tone-map.
+    case highDynamicRange(path: String, color: ColorDescription)
 
     public var description: String {
         switch self {
@@ -29,6 +31,10 @@ public enum MediaError: Error, CustomStringConvertible, Equatable {
         case .encodeFailed(let p, let r): return "\(p): encoding failed (\(r))"
         case .invalidRange(let p, let r): return "\(p): \(r)"
         case .invalidArgument(let m): return m
+        case .highDynamicRange(let p, let c):
+            return "\(p): HDR video (\(c)) is not supported; tone-map it to SDR BT.709 first, e.g. "
+                + "ffmpeg -i IN -vf zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=hable:desat=0,"
+                + "zscale=t=bt709:m=bt709:r=tv,format=yuv420p OUT.mp4"
         }
     }
 }

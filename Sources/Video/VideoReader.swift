@@ -34,6 +34,9 @@ public final class VideoReader {
     /// Frames expected in the selected range (from the container's count or duration × rate); an estimate.
     public let expectedFrameCount: Int?
 
+    /// The colour description of the stream's header (frames may refine it; each is converted by its own).
+    public let color: ColorDescription
+
     /// Frames that could not be decoded (corrupt packets, frames the decoder flagged corrupt).
     public private(set) var framesLost = 0
     public private(set) var framesDelivered = 0
@@ -44,6 +47,9 @@ public final class VideoReader {
     private var packet: UnsafeMutablePointer<AVPacket>?
     private var frame: UnsafeMutablePointer<AVFrame>?
     private var sws: OpaquePointer?
+    /// The context and colours `sws` was last set up for (swscale's cached context is replaced when the
+    /// sizes or format change, and a new one starts at BT.601 limited).
+    private var swsColor: (context: OpaquePointer, color: ColorDescription)?
     private let originPts: Int64          // stream timestamp that maps to 0
     private let endPts: Int64?            // first timestamp past the range
     private var draining = false
@@ -74,6 +80,8 @@ public final class VideoReader {
         packet = av_packet_alloc()
         frame = av_frame_alloc()
 
+        color = ColorDescription(parameters: par!)
+        if color.isHighDynamicRange { throw MediaError.highDynamicRange(path: url.path, color: color) }
         timeBase = Rational(st.pointee.time_base)
         let avg = Rational(st.pointee.avg_frame_rate)
         let base = Rational(st.pointee.r_frame_rate)
@@ -216,9 +224,25 @@ public final class VideoReader {
         sws = sws_getCachedContext(sws, Int32(fw), Int32(fh), AVPixelFormat(rawValue: f.pointee.format),
                                    Int32(sw), Int32(sh), AV_PIX_FMT_RGB24, flags, nil, nil, nil)
         guard let sws else { throw MediaError.corrupt(path: url.path, reason: "cannot convert its pixel format") }
-        // Every byte is written by swscale, so skip zero-filling a multi-megabyte buffer per frame.
-        var rgb = [UInt8](unsafeUninitializedCapacity: sw * sh * 3) { buf, count in
-            _ = avz_scale_frame_to_packed(sws, f, buf.baseAddress, Int32(sw * 3))
+        // Each frame is converted by the matrix and range it is tagged with (a stream may change them).
+        let frameColor = ColorDescription(frame: f)
+        if frameColor.isHighDynamicRange { throw MediaError.highDynamicRange(path: url.path, color: frameColor) }
+        let isRGB = (av_pix_fmt_desc_get(AVPixelFormat(rawValue: f.pointee.format))?.pointee.flags ?? 0) & UInt64(AV_PIX_FMT_FLAG_RGB) != 0
+        if !isRGB, swsColor?.context != sws || swsColor?.color != frameColor {
+            guard ColorDescription.configure(sws, yuv: frameColor, toRGB: true) else {
+                throw MediaError.corrupt(path: url.path, reason: "cannot convert its colours (\(frameColor))")
+            }
+            swsColor = (sws, frameColor)
+        }
+        // Every byte is written by swscale, so skip zero-filling a multi-megabyte buffer per frame; a failed
+        // conversion throws before the array exists, so its unwritten bytes are never seen.
+        var rgb = try [UInt8](unsafeUninitializedCapacity: sw * sh * 3) { buf, count in
+            let rows = avz_scale_frame_to_packed(sws, f, buf.baseAddress, Int32(sw * 3))
+            guard rows == Int32(sh) else {
+                count = 0
+                throw MediaError.corrupt(path: url.path,
+                    reason: "frame \(framesDelivered) could not be converted to RGB (\(rows < 0 ? ffmpegMessage(rows) : "\(rows) of \(sh) rows"))")
+            }
             count = sw * sh * 3
         }
         if rotation != 0 { rgb = rotateRGB(rgb, width: sw, height: sh, clockwise: rotation) }

@@ -111,6 +111,12 @@ public final class VideoWriter {
         e.pointee.time_base = frameTimeBase.av
         e.pointee.framerate = options.frameRate.av
         e.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
+        // Tagged, so that players need not guess: BT.709 limited for H.264, BT.709 RGB for lossless FFV1.
+        let color = Self.outputColor(lossless: options.lossless)
+        e.pointee.color_primaries = color.primaries
+        e.pointee.color_trc = color.transfer
+        e.pointee.colorspace = color.matrix
+        e.pointee.color_range = color.range
         e.pointee.thread_count = 0
         if options.lossless {
             // FFV1 is lossless by construction; version 3 allows the slice threads thread_count 0 asks for.
@@ -160,12 +166,22 @@ public final class VideoWriter {
         yuv!.pointee.height = Int32(height)
         guard av_frame_get_buffer(yuv, 0) >= 0 else { throw MediaError.encodeFailed(path: url.path, reason: "out of memory") }
         pkt = av_packet_alloc()
-        // BT.601 limited range, as x264 and players assume for SD/HD sources without colour tags. No scaling
-        // happens here; SWS_POINT only picks how chroma is subsampled (one sample per 2×2 block instead of a
-        // filtered one), which measured 10 % faster on the whole transcode (`bench transcode`) for a chroma
-        // difference that the round-trip tests bound.
+        // No scaling happens here; SWS_POINT only picks how chroma is subsampled (one sample per 2×2 block
+        // instead of a filtered one), which measured 10 % faster on the whole transcode (`bench transcode`)
+        // for a chroma difference that the round-trip tests bound.
         sws = sws_getContext(Int32(width), Int32(height), AV_PIX_FMT_RGB24, Int32(width), Int32(height), pixelFormat,
                              SWS_POINT, nil, nil, nil)
+        guard let sws else { throw MediaError.encodeFailed(path: url.path, reason: "cannot set up the RGB conversion") }
+        // swscale starts at BT.601; the matrix must be the one the stream is tagged with.
+        if !options.lossless, !ColorDescription.configure(sws, yuv: Self.outputColor(lossless: false), toRGB: false) {
+            throw MediaError.encodeFailed(path: url.path, reason: "cannot set up the BT.709 conversion")
+        }
+    }
+
+    /// The colours written: BT.709 limited YUV, or BT.709 RGB (full range, identity matrix) when lossless.
+    static func outputColor(lossless: Bool) -> ColorDescription {
+        lossless ? ColorDescription(matrix: AVCOL_SPC_RGB, range: AVCOL_RANGE_JPEG, primaries: AVCOL_PRI_BT709, transfer: AVCOL_TRC_BT709)
+            : .bt709Limited
     }
 
     static func pickEncoder(_ requested: String?) throws -> (UnsafePointer<AVCodec>, String) {
@@ -190,9 +206,12 @@ public final class VideoWriter {
             throw MediaError.invalidArgument("\(url.path): frame \(frame.index) is \(frame.width)x\(frame.height), expected \(sourceWidth)x\(sourceHeight)")
         }
         guard av_frame_make_writable(yuv) >= 0 else { throw MediaError.encodeFailed(path: url.path, reason: "out of memory") }
-        frame.rgb.withUnsafeBufferPointer { buf in
+        let rows = frame.rgb.withUnsafeBufferPointer { buf in
             // The source stride is the full row, so an odd last column/row is simply left out.
-            _ = avz_scale_packed_to_frame(sws, buf.baseAddress, Int32(sourceWidth * 3), Int32(height), yuv)
+            avz_scale_packed_to_frame(sws, buf.baseAddress, Int32(sourceWidth * 3), Int32(height), yuv)
+        }
+        guard rows == Int32(height) else {
+            throw MediaError.encodeFailed(path: url.path, reason: "frame \(frame.index) could not be converted from RGB")
         }
         var pts = av_rescale_q(frame.pts, frame.timeBase.av, enc.pointee.time_base)
         if pts <= lastPts { pts = lastPts + 1 }

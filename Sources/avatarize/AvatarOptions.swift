@@ -3,6 +3,9 @@ import Faces
 import Foundation
 import Pipeline
 import Reports
+import Tensors
+
+extension PrecisionChoice: ExpressibleByArgument {}
 
 /// Which networks to use (shared by encode, render and run).
 struct ModelOptions: ParsableArguments {
@@ -10,17 +13,36 @@ struct ModelOptions: ParsableArguments {
     var model: String?
     @Option(help: "Encoder bundle (e4e for the source generator). Default: the built-in demo models.")
     var encoder: String?
-    @Option(help: "Style: a style generator bundle folder, or a demo style (\(Pipeline.demoStyleNames.joined(separator: ", "))).")
+    @Option(help: "Style: a style generator bundle folder, a demo style (\(Pipeline.demoStyleNames.joined(separator: ", "))), or source. Default: source (the source generator's own look; with the demo models, the plain cartoon head).")
     var style: String?
     @Option(name: .customLong("face-models"), help: "Folder with the Haar cascades and dlib's shape predictor (default: Debian's paths, or $AVATARIZE_FACE_MODELS).")
     var faceModels: String?
+    @Option(help: "Arithmetic of the encoder's and generators' convolutions: fp32, bf16 (bfloat16 products, float32 sums; needs AVX512_BF16 or AMX) or auto (bf16 where the CPU has it).")
+    var precision: PrecisionChoice = .fp32
+    @Option(help: "Worker threads for the networks (default: all cores).")
+    var threads: Int?
+    @Option(help: ArgumentHelp("Which face is the subject: auto, largest, center, N (the N-th from the left where faces first appear) or X,Y (the face nearest that point).", valueName: "choice"))
+    var face: String = "auto"
+
+    var subjectChoice: SubjectChoice {
+        get throws {
+            guard let c = SubjectChoice(argument: face) else {
+                throw ValidationError("--face \(face): expected auto, largest, center, a number from 1, or X,Y")
+            }
+            return c
+        }
+    }
 
     var selection: AvatarModels.Selection {
-        AvatarModels.Selection(source: model.map { URL(fileURLWithPath: $0) }, encoder: encoder.map { URL(fileURLWithPath: $0) }, style: style)
+        get throws {
+            AvatarModels.Selection(source: model.map { URL(fileURLWithPath: $0) }, encoder: encoder.map { URL(fileURLWithPath: $0) },
+                                   style: style, precision: try precision.resolve())
+        }
     }
 
     func load() throws -> AvatarModels {
-        let m = try AvatarModels.load(selection, logger: makeLogger())
+        if let threads { Parallel.configure(threads: threads) }
+        let m = try AvatarModels.load(try selection, logger: makeLogger())
         if m.isDemo { warn(Pipeline.demoNotice) }
         return m
     }
@@ -30,9 +52,9 @@ struct ModelOptions: ParsableArguments {
 
 /// How to render (shared by render and run).
 struct RenderOptions: ParsableArguments {
-    @Option(name: .customLong("edit"), help: ArgumentHelp("Semantic edit NAME=STRENGTH or NAME=KEYS (e.g. Smiling=1.5, Young=0:0,2s:-1); repeatable. Needs --directions.", valueName: "name=value"))
+    @Option(name: .customLong("edit"), help: ArgumentHelp("Semantic edit NAME=STRENGTH or NAME=KEYS (e.g. smile=1.5, mouth_open=0:0,2s:1); repeatable. Needs --directions (directions/demo for the demo models).", valueName: "name=value"))
     var edits: [String] = []
-    @Option(help: "Folder of direction files (.npy/.safetensors; name = file name), e.g. InterFaceGAN's.")
+    @Option(help: "Folder of direction files (.npy/.safetensors; name = file name): directions/demo for the demo models, InterFaceGAN's for real ones.")
     var directions: String?
     @Option(name: .customLong("style-edit"), help: ArgumentHelp("StyleSpace edit LAYER:CHANNEL=VALUE in units of the channel's std (e.g. b16.conv0:12=3); repeatable.", valueName: "layer:channel=value"))
     var styleEdits: [String] = []

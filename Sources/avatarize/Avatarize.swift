@@ -24,9 +24,11 @@ struct Avatarize: AsyncParsableCommand {
             WorkerCommand.self,
             StatusCommand.self,
             JobsCommand.self,
+            CacheCommand.self,
             DashboardCommand.self,
             GenerateCommand.self,
             ModelsCommand.self,
+            EncoderCommand.self,
             FacesCommand.self,
         ]
     )
@@ -37,13 +39,14 @@ struct Avatarize: AsyncParsableCommand {
         Parallel.configure()
         Allocator.keepFreedMemory()
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(joiningNegativeNumberValues(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
         } catch {
+            ProgressDisplay.clearActiveLine()  // the message starts on a clean line, not after the progress
             exit(withError: error)
         }
     }

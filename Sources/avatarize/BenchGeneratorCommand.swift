@@ -11,8 +11,11 @@ struct BenchGeneratorCommand: ParsableCommand {
         abstract: "Time the EG3D generator per stage (ms, GFLOP/s, peak memory, sgemm rate).",
         discussion: """
         Without --model, builds the full ffhq512-128 architecture with random weights. Prints medians over \
-        --frames rendered frames after --warmup frames; the last line is \
-        `frame_ms=… gflops=… sgemm_gflops=…`. Build with -c release before quoting numbers.
+        --frames rendered frames after --warmup frames (a new seed and camera each); the last line is \
+        `frame_ms=… gflops=… sgemm_gflops=…`, plus `psnr_db=…` with bf16: the lowest PSNR over the timed \
+        frames of the 512² image against a float32 generator with the same weights, ws and camera (run \
+        untimed; it also adds to the peak memory). AVATARIZE_NO_DNNL=1 runs every product on OpenBLAS for \
+        an A/B comparison. Build with -c release before quoting numbers.
         """
     )
 
@@ -24,6 +27,9 @@ struct BenchGeneratorCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
     @Flag(help: "Also print where the time goes, operation by operation (mean ms per timed frame).")
     var ops = false
+    @Option(help: "fp32, bf16 or auto.") var precision: PrecisionChoice = .fp32
+    @Flag(help: "Instead, time every convolution layer of the full-size architecture alone in OpenBLAS float32, oneDNN float32 and oneDNN bf16 (fastest of --frames alternating runs).")
+    var layers = false
 
     func validate() throws {
         if model != nil && fullSize { throw ValidationError("give --model or --full-size, not both") }
@@ -32,37 +38,53 @@ struct BenchGeneratorCommand: ParsableCommand {
 
     func run() throws {
         Parallel.configure(threads: threads)
+        if layers { return try LayerComparison.run(frames: frames) }
+        let precision = try self.precision.resolve()
         let g: TriPlaneGenerator
+        var reference: TriPlaneGenerator?  // float32, for the fidelity of bf16
         let label: String
         if let model {
             let bundle = try ModelBundle.open(URL(fileURLWithPath: model))
-            g = try bundle.loadGenerator()
+            g = try bundle.loadGenerator(precision: precision)
+            if precision != .fp32 { reference = try bundle.loadGenerator() }
             label = bundle.url.path
         } else {
-            g = try TriPlaneGenerator(weights: Weights.random(.ffhq512()))
+            let weights = Weights.random(.ffhq512())
+            g = try TriPlaneGenerator(weights: weights, precision: precision)
+            if precision != .fp32 { reference = try TriPlaneGenerator(weights: weights) }
             label = "ffhq512-128 architecture, random weights"
         }
         let arch = g.architecture
         let flops = arch.flops(options: g.options)
         print("model: \(label)")
         print("architecture: \(arch.numWs) ws, planes \(3 * arch.planeChannels)x\(arch.planeResolution)², "
-              + "render \(g.options.neuralRenderingResolution)², image \(arch.imageResolution)², threads \(threads ?? Parallel.workers)")
+              + "render \(g.options.neuralRenderingResolution)², image \(arch.imageResolution)², threads \(threads ?? Parallel.workers), "
+              + "precision \(precision)")
         let sgemm = Gemm.measureRate()
         let camera = CameraDefaults()
         var rng = SplitMix64(seed: 42)
         OpProfile.enabled = ops
         var stageTimes: [String: [Double]] = [:]
-        var frameTimes: [Double] = [], cpuTimes: [Double] = []
+        var frameTimes: [Double] = [], cpuTimes: [Double] = [], psnrs: [Double] = []
         for i in 0..<(warmup + frames) {
             let z = (0..<arch.zDim).map { _ in rng.gaussian() }
+            // A different view each frame, within the range a talking head turns.
+            let view = camera.camera(yaw: 0.35 * sin(Double(i) * 1.7), pitch: -0.1 + 0.12 * cos(Double(i) * 2.3)).vector
             let t0 = Clock.now(), c0 = Clock.cpuSeconds()
             let ws = g.map(z: z, camera: camera.frontal.vector)
             let tMap = Clock.now() - t0
-            let out = g.synthesize(ws: ws, camera: camera.camera(yaw: 0.3, pitch: -0.1).vector)
+            let out = g.synthesize(ws: ws, camera: view)
             let total = Clock.now() - t0
+            let cpu = Clock.cpuSeconds() - c0
             guard i >= warmup else { _ = OpProfile.drain(); continue }
             frameTimes.append(total)
-            cpuTimes.append(Clock.cpuSeconds() - c0)
+            cpuTimes.append(cpu)
+            if let reference {
+                OpProfile.enabled = false
+                let exact = reference.synthesize(ws: ws, camera: view)
+                OpProfile.enabled = ops
+                psnrs.append(Double(out.image.psnr(to: exact.image, peakToPeak: 2, clampTo: -1...1)))
+            }
             stageTimes["mapping", default: []].append(tMap)
             for (stage, s) in out.timings { stageTimes[stage, default: []].append(s) }
         }
@@ -91,6 +113,11 @@ struct BenchGeneratorCommand: ParsableCommand {
         print("frames (wall): " + frameTimes.map { String(format: "%.0f", $0 * 1000) }.joined(separator: " ") + " ms")
         // CPU time shows how busy the machine was: on an idle machine it is about threads × wall.
         print("frames (process CPU): " + cpuTimes.map { String(format: "%.0f", $0 * 1000) }.joined(separator: " ") + " ms")
-        print(String(format: "frame_ms=%.1f gflops=%.1f sgemm_gflops=%.1f", frame * 1000, totalGF / frame, sgemm))
+        var fidelity = ""
+        if !psnrs.isEmpty {
+            print("PSNR vs float32 (dB): " + psnrs.map { String(format: "%.1f", $0) }.joined(separator: " "))
+            fidelity = String(format: " psnr_db=%.1f", psnrs.min()!)
+        }
+        print(String(format: "frame_ms=%.1f gflops=%.1f sgemm_gflops=%.1f", frame * 1000, totalGF / frame, sgemm) + fidelity)
     }
 }

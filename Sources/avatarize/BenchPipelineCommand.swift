@@ -16,7 +16,9 @@ struct BenchPipelineCommand: ParsableCommand {
         stages in ms per frame. With --full-size, the models are random weights in the released layouts \
         (ffhq512-128 generator, IR-SE50 e4e with 14 × 512 codes), written once to the cache (~0.8 GB): \
         their pictures mean nothing, their cost is the real one. The last line is \
-        `frame_ms=… encoder_ms=… generator_ms=…`. Build with -c release before quoting numbers.
+        `frame_ms=… gflops=… sgemm_gflops=… encoder_ms=… generator_ms=…` (GFLOP/s of the encoder and both \
+        generators' counted work over the whole frame time; OpenBLAS's sgemm rate measured in the same run). \
+        Build with -c release before quoting numbers.
         """
     )
 
@@ -24,8 +26,11 @@ struct BenchPipelineCommand: ParsableCommand {
     @Flag(help: "Random full-size models instead of the demo family.") var fullSize = false
     @Option(help: "Frames to run (default: 4 with --full-size, else 48).") var frames: Int?
     @Option(help: "Layout: avatar, side-by-side or paste-back.") var layout = "paste-back"
+    @Option(help: "fp32, bf16 or auto.") var precision: PrecisionChoice = .fp32
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
 
     func run() throws {
+        Parallel.configure(threads: threads)
         let logger = makeLogger()
         let url = URL(fileURLWithPath: input)
         let info = try MediaInfo.probe(url)
@@ -41,6 +46,8 @@ struct BenchPipelineCommand: ParsableCommand {
             selection = .init(source: source, encoder: encoder, style: source.path)
             print(String(format: "full-size random bundles ready in %.1f s (%@)", Clock.now() - t, source.deletingLastPathComponent().path))
         }
+        selection.precision = try precision.resolve()
+        print("precision: \(selection.precision), threads: \(threads ?? Parallel.workers)")
         let models = try AvatarModels.load(selection, logger: logger)
         var encoder = ClipEncoder()
         // Half a frame less than n frames, so exactly n start inside the range.
@@ -57,8 +64,14 @@ struct BenchPipelineCommand: ParsableCommand {
             (stages.first { $0.0.trimmingCharacters(in: .whitespaces) == name }?.1 ?? 0) * 1000 / Double(max(done, 1))
         }
         if let peak = Clock.peakResidentBytes() { print(String(format: "peak memory: %.0f MB", Double(peak) / 1e6)) }
-        print(String(format: "frame_ms=%.1f encoder_ms=%.1f generator_ms=%.1f frames=%d",
-                     report.seconds * 1000 / Double(max(done, 1)), ms(report.encode.stageSeconds, "encoder"),
+        let frameSeconds = report.seconds / Double(max(done, 1))
+        // Counted work per frame: one encoder pass, and the style generator (plus the source generator's
+        // styles, which cost no convolutions).
+        let gflop = (models.encoder.architecture.flopsPerImage
+                     + models.style.architecture.flops(options: models.style.options).values.reduce(0, +)) / 1e9
+        let sgemm = Gemm.measureRate(size: 1024, repeats: 3)
+        print(String(format: "frame_ms=%.1f gflops=%.1f sgemm_gflops=%.1f encoder_ms=%.1f generator_ms=%.1f frames=%d",
+                     frameSeconds * 1000, gflop / frameSeconds, sgemm, ms(report.encode.stageSeconds, "encoder"),
                      ms(report.render.stageSeconds, "generator"), done))
     }
 }

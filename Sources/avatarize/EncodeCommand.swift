@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import Tensors
 import Video
 
 struct EncodeCommand: ParsableCommand {
@@ -28,6 +29,7 @@ struct EncodeCommand: ParsableCommand {
         try checkOutputPath(out, input: URL(fileURLWithPath: input))
         let m = try models.load()
         var enc = ClipEncoder(faceModels: models.facePaths)
+        enc.subject = try models.subjectChoice
         enc.start = start; enc.duration = duration
         let bar = ProgressDisplay(label: "encode")
         let (_, report) = try enc.encode(URL(fileURLWithPath: input), models: m, to: out, logger: logger) { stage, done, total in
@@ -38,5 +40,6 @@ struct EncodeCommand: ParsableCommand {
         if report.framesLost > 0 { warn("\(input): \(report.framesLost) corrupt frame(s) skipped") }
         print("\(output): \(report.frames) frames, faces found in \(report.facesFound), filled \(report.framesFilled)")
         printStages("encode", report.stageSeconds, frames: report.frames)
+        print("precision \(m.encoder.precision), \(Parallel.workers) threads")
     }
 }

@@ -17,6 +17,20 @@ struct QueueOptions: ParsableArguments {
     func open() async throws -> any JobQueue {
         try await QueueOpener.open(try location(), logger: makeLogger("avatarize.queue"))
     }
+
+    /// For commands that only read or steer an existing queue: nil when the SQLite file is not there, so that
+    /// looking creates no database (or WAL files) in the current folder.
+    func openExisting() async throws -> (any JobQueue)? {
+        let location = try location()
+        if case .sqlite(let path) = location, !FileManager.default.fileExists(atPath: path) { return nil }
+        return try await QueueOpener.open(location, logger: makeLogger("avatarize.queue"))
+    }
+
+    /// The queue an existing-queue command needs, or an error naming where it looked.
+    func openRequired() async throws -> any JobQueue {
+        guard let queue = try await openExisting() else { throw ValidationError("no queue at \(try location()) (pass --queue or set DATABASE_URL)") }
+        return queue
+    }
 }
 
 /// Inspect and steer individual jobs.
@@ -44,7 +58,10 @@ struct JobsCommand: AsyncParsableCommand {
             } else {
                 filter = nil
             }
-            let queue = try await queueOptions.open()
+            guard let queue = try await queueOptions.openExisting() else {
+                print("no queue at \(try queueOptions.location())")
+                return
+            }
             let jobs = try await queue.jobs(state: filter, limit: limit)
             try await queue.close()
             if json {
@@ -62,7 +79,7 @@ struct JobsCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let queue = try await queueOptions.open()
+            let queue = try await queueOptions.openRequired()
             guard let job = try await queue.job(id: id) else {
                 try await queue.close()
                 throw QueueError.noSuchJob(id)
@@ -83,7 +100,7 @@ struct JobsCommand: AsyncParsableCommand {
         @Argument(help: "Job id.") var id: Int64
 
         func run() async throws {
-            let queue = try await queueOptions.open()
+            let queue = try await queueOptions.openRequired()
             defer { Task { try? await queue.close() } }
             let job = try await queue.retry(id: id)
             print("job \(job.id) is \(job.state.rawValue) again")
@@ -96,7 +113,7 @@ struct JobsCommand: AsyncParsableCommand {
         @Argument(help: "Job id.") var id: Int64
 
         func run() async throws {
-            let queue = try await queueOptions.open()
+            let queue = try await queueOptions.openRequired()
             defer { Task { try? await queue.close() } }
             let job = try await queue.cancel(id: id)
             print("job \(job.id) is \(job.state.rawValue)")

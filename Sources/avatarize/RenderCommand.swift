@@ -1,7 +1,9 @@
 import ArgumentParser
+import Faces
 import Foundation
 import Pipeline
 import Reports
+import Tensors
 import Video
 
 struct RenderCommand: ParsableCommand {
@@ -20,6 +22,7 @@ struct RenderCommand: ParsableCommand {
     @OptionGroup var models: ModelOptions
     @OptionGroup var render: RenderOptions
     @OptionGroup var reportOptions: ReportOptions
+    @Option(help: "Also write the render summary (frames, identity figure) as JSON here.") var json: String?
 
     func run() throws {
         let logger = makeLogger()
@@ -30,10 +33,15 @@ struct RenderCommand: ParsableCommand {
         let bar = ProgressDisplay(label: "render")
         let began = Date()
         var renderer = AvatarRenderer(models: m, settings: settings)
+        let identity = makeIdentityFigure(models.facePaths)
         let recorder = reportOptions.recorder(models: m, settings: settings)
-        if let recorder {
-            renderer.onFrame = { try recorder.observe($0) }
-            renderer.observerNeedsSource = recorder.needsSource
+        // The renderer has one observer slot: the identity figure and the report share it.
+        if identity != nil || recorder != nil {
+            renderer.onFrame = { frame in
+                try identity?.observe(frame)
+                try recorder?.observe(frame)
+            }
+            renderer.observerNeedsSource = identity != nil || (recorder?.needsSource ?? false)
         }
         let report = try renderer.render(t, source: URL(fileURLWithPath: source), output: URL(fileURLWithPath: output), logger: logger) { d, n in
             bar.update(done: d, total: n)
@@ -43,6 +51,42 @@ struct RenderCommand: ParsableCommand {
         for n in report.notes { warn(n) }
         printRenderSummary(output, report)
         try reportOptions.write(recorder, input: source, output: output, encode: nil, render: report, seconds: Date().timeIntervalSince(began))
+        print("precision \(m.style.precision), \(Parallel.workers) threads")
+        if let identity { print(identity.summary.line) }
+        if let json {
+            try writeSummaryJSON(RunSummaryJSON(input: source, output: output, frames: report.frames, identity: identity?.summary), to: json)
+        }
+    }
+}
+
+/// The identity figure's observer, or nil (with a warning saying why) when its models are missing.
+func makeIdentityFigure(_ paths: FaceModelPaths) -> IdentityFigure? {
+    do {
+        return try IdentityFigure(paths: paths)
+    } catch {
+        warn("no identity figure: \(error)")
+        return nil
+    }
+}
+
+/// What `run --json` and `render --json` write.
+struct RunSummaryJSON: Encodable {
+    var input: String
+    var output: String
+    var frames: Int
+    var facesFound: Int?
+    var framesFilled: Int?
+    var seconds: Double?
+    var identity: IdentityFigure.Summary?
+}
+
+func writeSummaryJSON(_ summary: RunSummaryJSON, to path: String) throws {
+    let enc = JSONEncoder()
+    enc.outputFormatting = [.sortedKeys, .prettyPrinted]
+    do {
+        try enc.encode(summary).write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+        throw ValidationError("cannot write \(path): \(error.localizedDescription)")
     }
 }
 

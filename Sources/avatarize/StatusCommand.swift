@@ -16,7 +16,15 @@ struct StatusCommand: AsyncParsableCommand {
     typealias Report = QueueStatusView
 
     func run() async throws {
-        let queue = try await queueOptions.open()
+        guard let queue = try await queueOptions.openExisting() else {
+            let location = try queueOptions.location()
+            if json {
+                print(try JobsOutput.json(Report(queue: location.description, counts: [:], running: [], waitingRetry: 0)))
+            } else {
+                print("no queue at \(location) (nothing enqueued here yet)")
+            }
+            return
+        }
         let counts = try await queue.counts()
         let running = try await queue.jobs(state: .running, limit: 1000)
         let queued = try await queue.jobs(state: .queued, limit: 100_000)

@@ -221,4 +221,42 @@ final class JobFileTests: XCTestCase {
         let error = JobFileError.invalid([diagnostic])
         XCTAssertTrue(error.description.contains("nothing was enqueued"))
     }
+
+    /// Setting values and styles are checked at enqueue, each problem at its settings entry's line, so a bad value
+    /// never reaches a worker (where it would burn attempts).
+    func testAvatarSettingValuesAndStylesAreCheckedAtEnqueue() {
+        let problems = diagnostics("values.yaml", """
+            kind: avatar
+            inputs: [clips/one.mp4]
+            output: out/{clip}-{style}.mp4
+            settings:
+              - style: sketch
+              - style: sketch2
+                smoothing: wobbly
+              - style: no-such-style
+                layout: diagonal
+            """)
+        XCTAssertEqual(problems.map(\.field), ["settings[1].smoothing", "settings[1].style", "settings[2].layout", "settings[2].style"],
+                       "\(problems)")
+        XCTAssertEqual(problems.map(\.line), [6, 6, 8, 8])
+        XCTAssertTrue(problems[1].message.contains("\(directory.path)/sketch2"), "styles resolve against the job file's folder: \(problems[1])")
+    }
+
+    /// A style bundle beside the job file is found from any working folder and stored as an absolute path; its
+    /// weights, not its path, go into the key.
+    func testStyleBundlesResolveAgainstTheJobFileAndKeyByContent() throws {
+        try directory.write("jobs/my-style/weights.safetensors", "weights one")
+        let text = """
+            kind: avatar
+            inputs: [../clips/one.mp4]
+            output: out/{clip}-{style}.mp4
+            settings: [{style: my-style}]
+            """
+        let first = try plan("jobs/style.yaml", text)
+        XCTAssertEqual(first.first?.payload.styleBundle, directory.file("jobs/my-style").path)
+        XCTAssertEqual(try plan("jobs/style.yaml", text).map(\.spec.key), first.map(\.spec.key), "same content, same key")
+        // New weights at the same path: a new result, so a new key.
+        try directory.write("jobs/my-style/weights.safetensors", "weights two, retrained")
+        XCTAssertNotEqual(try plan("jobs/style.yaml", text).map(\.spec.key), first.map(\.spec.key))
+    }
 }

@@ -43,12 +43,14 @@ final class PostgresQueueTests: XCTestCase {
     func testReleaseReturnsJobWithoutUsingAnAttempt() async throws { try await queue.releaseReturnsJobWithoutUsingAnAttempt() }
     func testFailedCommitLeavesJobRunning() async throws { try await queue.failedCommitLeavesJobRunning() }
     func testConcurrentClaimsNeverShareAJob() async throws { try await queue.concurrentClaimsNeverShareAJob() }
+    func testFinishingJobIsNeverDeadByExpiry() async throws { try await queue.finishingJobIsNeverDeadByExpiry() }
+    func testPermanentFailureIsDeadAtOnceAndAwaitsCleanup() async throws { try await queue.permanentFailureIsDeadAtOnceAndAwaitsCleanup() }
 
     func testTwoHundredJobsOverFourWorkersFinishExactlyOnce() async throws {
         try await workers.twoHundredJobsOverFourWorkersFinishExactlyOnce()
     }
     func testKilledWorkersJobRunsAgainAfterLeaseExpiry() async throws { try await workers.killedWorkersJobRunsAgainAfterLeaseExpiry() }
-    func testFailingJobRetriesThenIsDead() async throws { try await workers.failingJobRetriesThenIsDead() }
+    func testNotMediaInputIsDeadAtOnce() async throws { try await workers.notMediaInputIsDeadAtOnce() }
     func testSigtermReleasesRunningJob() async throws { try await workers.sigtermReleasesRunningJob() }
     func testBadJobFileChangesNothing() async throws { try await workers.badJobFileChangesNothing() }
     func testSigtermLetsRunningJobFinish() async throws { try await workers.sigtermLetsRunningJobFinish() }
@@ -69,7 +71,8 @@ final class PostgresQueueTests: XCTestCase {
             XCTAssertEqual(output.status, 0, output.stderr)
             return output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        XCTAssertEqual(try psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM avatarize_schema_migrations"), "1,2")
+        XCTAssertEqual(try psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM avatarize_schema_migrations"),
+                       PostgresMigrations.all.map { "\($0.version)" }.joined(separator: ","))
         _ = try psql("INSERT INTO avatarize_schema_migrations (version, name) VALUES (99, 'from the future')")
         do {
             _ = try await backend.openQueue(url)
@@ -90,6 +93,7 @@ final class PostgresQueueTests: XCTestCase {
             let text = "\(error)"
             XCTAssertFalse(text.contains(wrong), text)
             XCTAssertFalse(text.contains(cluster.password), text)
+            XCTAssertTrue(text.contains("127.0.0.1 port \(cluster.port)") && text.contains("Check the password (taken from the URL)"), text)
         }
     }
 }

@@ -274,4 +274,53 @@ struct QueueScenarios {
         XCTAssertEqual(awaited23, 120)
         for queue in queues { try await queue.close() }
     }
+
+    /// A worker that recorded where its finished output waits and then died is not sent to `dead`, even on its last
+    /// attempt: the next claimer finishes the move without spending an attempt, and the stale worker can do nothing.
+    func finishingJobIsNeverDeadByExpiry() async throws {
+        try await withQueue { queue in
+            _ = try await queue.enqueue([spec("a", maxAttempts: 1)])
+            let awaited1 = try await queue.claim(worker: "A/1", lease: 0.3)
+            let first = try XCTUnwrap(awaited1)
+            let marked = try await queue.markFinishing(id: first.id, worker: "A/1", staged: "/out/.avatarize-job-1.A-1/x.mp4")
+            XCTAssertEqual(marked, .held)
+            try await Task.sleep(nanoseconds: 600_000_000)
+            let awaited2 = try await queue.claim(worker: "B/1", lease: 30)
+            let second = try XCTUnwrap(awaited2, "a finishing job whose lease expired is claimable, not dead")
+            XCTAssertEqual(second.finishing, "/out/.avatarize-job-1.A-1/x.mp4")
+            XCTAssertEqual(second.attempts, 1, "finishing the move is not another attempt")
+            let stale = try await queue.markFinishing(id: first.id, worker: "A/1", staged: "/elsewhere")
+            XCTAssertEqual(stale, .lost)
+            let staleFailure = try await queue.fail(id: first.id, worker: "A/1", error: "late", policy: RetryPolicy(), permanent: false)
+            XCTAssertNil(staleFailure, "a stale worker cannot record anything for the new claim")
+            let done = try await queue.complete(id: first.id, worker: "B/1", progress: nil) {}
+            XCTAssertEqual(done, .held)
+            let awaited3 = try await queue.job(id: first.id)
+            let record = try XCTUnwrap(awaited3)
+            XCTAssertEqual(record.state, .succeeded)
+            XCTAssertNil(record.finishing)
+        }
+    }
+
+    /// A permanent failure ends the job at once whatever attempts are left; dead and cancelled jobs wait for a
+    /// worker to remove their files, and retrying one takes it off that list.
+    func permanentFailureIsDeadAtOnceAndAwaitsCleanup() async throws {
+        try await withQueue { queue in
+            let ids = try await queue.enqueue([spec("a", maxAttempts: 5), spec("b")]).inserted
+            let awaited1 = try await queue.claim(worker: "w/1", lease: 30)
+            let job = try XCTUnwrap(awaited1)
+            let state = try await queue.fail(id: job.id, worker: "w/1", error: "settings.layout: bad", policy: RetryPolicy(), permanent: true)
+            XCTAssertEqual(state, .dead)
+            let awaited2 = try await queue.job(id: job.id)
+            XCTAssertEqual(awaited2?.attempts, 1)
+            XCTAssertEqual(awaited2?.lastError, "settings.layout: bad")
+            _ = try await queue.cancel(id: ids[1])
+            let pending = try await queue.pendingCleanups(limit: 10).map(\.id)
+            XCTAssertEqual(pending, ids)
+            try await queue.markCleaned(id: ids[0])
+            _ = try await queue.retry(id: ids[1])
+            let awaited3 = try await queue.pendingCleanups(limit: 10)
+            XCTAssertEqual(awaited3.map(\.id), [], "cleaned, and retried (a retried job has a live attempt to protect)")
+        }
+    }
 }

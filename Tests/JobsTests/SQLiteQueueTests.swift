@@ -16,12 +16,14 @@ final class SQLiteQueueTests: XCTestCase {
     func testReleaseReturnsJobWithoutUsingAnAttempt() async throws { try await queue.releaseReturnsJobWithoutUsingAnAttempt() }
     func testFailedCommitLeavesJobRunning() async throws { try await queue.failedCommitLeavesJobRunning() }
     func testConcurrentClaimsNeverShareAJob() async throws { try await queue.concurrentClaimsNeverShareAJob() }
+    func testFinishingJobIsNeverDeadByExpiry() async throws { try await queue.finishingJobIsNeverDeadByExpiry() }
+    func testPermanentFailureIsDeadAtOnceAndAwaitsCleanup() async throws { try await queue.permanentFailureIsDeadAtOnceAndAwaitsCleanup() }
 
     func testTwoHundredJobsOverFourWorkersFinishExactlyOnce() async throws {
         try await workers.twoHundredJobsOverFourWorkersFinishExactlyOnce()
     }
     func testKilledWorkersJobRunsAgainAfterLeaseExpiry() async throws { try await workers.killedWorkersJobRunsAgainAfterLeaseExpiry() }
-    func testFailingJobRetriesThenIsDead() async throws { try await workers.failingJobRetriesThenIsDead() }
+    func testNotMediaInputIsDeadAtOnce() async throws { try await workers.notMediaInputIsDeadAtOnce() }
     func testSigtermReleasesRunningJob() async throws { try await workers.sigtermReleasesRunningJob() }
     func testBadJobFileChangesNothing() async throws { try await workers.badJobFileChangesNothing() }
     func testSigtermLetsRunningJobFinish() async throws { try await workers.sigtermLetsRunningJobFinish() }

@@ -17,9 +17,9 @@ final class SampleJobFileTests: XCTestCase {
 
     func testAvatarSettingsAreCheckedAtRun() throws {
         let kind = AvatarJobKind(environment: [:])
-        XCTAssertThrowsError(try kind.renderSettings(RenderSettings(style: "sketch", layout: "diagonal"))) {
+        XCTAssertThrowsError(try kind.renderSettings(JobSettings(style: "sketch", layout: "diagonal"))) {
             XCTAssertTrue("\($0)".contains("layout"))
         }
-        XCTAssertEqual(try kind.renderSettings(RenderSettings(style: "sketch", camera: "source")).camera, .follow)
+        XCTAssertEqual(try kind.renderSettings(JobSettings(style: "sketch", camera: "source")).camera, .follow)
     }
 }

@@ -113,7 +113,7 @@ final class GeneratorLoadingTests: XCTestCase {
         let mine = CameraDefaults().frontal.vector
         for (a, b) in zip(mine, ref) { XCTAssertEqual(a, b, accuracy: 1e-6) }
         // Yaw turns the camera about the y axis, staying on the 2.7 sphere around the origin.
-        let c = Camera.lookAt(yaw: 0.4).cam2world
+        let c = GeneratorCamera.lookAt(yaw: 0.4).cam2world
         XCTAssertEqual((c[3] * c[3] + c[7] * c[7] + c[11] * c[11]).squareRoot(), 2.7, accuracy: 1e-5)
         XCTAssertGreaterThan(c[3], 0)
     }

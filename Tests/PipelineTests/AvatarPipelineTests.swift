@@ -148,21 +148,25 @@ final class AvatarPipelineTests: XCTestCase {
         XCTAssertNotEqual(try render(semantic, name: "semantic.mp4"), plain)
 
         var styleSpace = base
-        styleSpace.styleEdits = [StyleChannelEdit(layer: "b8.conv0", channel: 3, value: EditValue(constant: 10))]
+        // A ToRGB layer: in the fitted demo generator only those styles vary with w (its conv styles are constant).
+        styleSpace.styleEdits = [StyleChannelEdit(layer: "b8.torgb", channel: 3, value: EditValue(constant: 10))]
         XCTAssertNotEqual(try render(styleSpace, name: "s.mp4"), plain)
 
         var warp = base
         warp.planeWarp = try ThinPlateSpline.exaggerate(factor: 1.6)
         XCTAssertNotEqual(try render(warp, name: "tps.mp4"), plain)
 
+        // The default style is the source itself (α changes nothing there); the caricature's early layers differ.
+        let caricature = try models(style: "caricature")
         var geometry = base
         geometry.geometry = EditValue(constant: 0)
-        XCTAssertNotEqual(try render(geometry, name: "geo.mp4"), plain, "the demo style's early layers differ from the source's")
+        XCTAssertNotEqual(try render(geometry, models: caricature, name: "geo.mp4"), try render(base, models: caricature, name: "caricature.mp4"),
+                          "the caricature's early layers differ from the source's")
     }
 
     func testGeometryStrengthInterpolatesBetweenSourceAndStyle() throws {
         // A style bundle that differs from the source only by Δs on the early layers (changed affine biases).
-        let paths = try DemoModelFamily.ensure(in: DemoModelFamily.cacheDirectory())
+        let paths = try DemoModelFamily.ensure()
         let file = try SafeTensorsFile(url: paths.source.appendingPathComponent(ModelBundle.weightsName))
         var tensors = try file.all()
         for name in ["backbone.synthesis.b4.conv1.affine.bias", "backbone.synthesis.b8.conv0.affine.bias"] {
@@ -247,7 +251,7 @@ func runTool(_ args: [String]) throws {
 final class CameraInversionTests: XCTestCase {
     func testYawPitchRoundTripThroughTheLookAtSampler() {
         for (yaw, pitch) in [(0.0, 0.0), (0.3, -0.2), (-0.45, 0.35), (0.1, 0.05)] {
-            let c = Camera.lookAt(yaw: yaw, pitch: pitch, radius: 2.7, lookAt: (0, 0, 0.2)).vector
+            let c = GeneratorCamera.lookAt(yaw: yaw, pitch: pitch, radius: 2.7, lookAt: (0, 0, 0.2)).vector
             let (y, p) = AvatarRenderer.yawPitch(c)
             XCTAssertEqual(y, yaw, accuracy: 1e-5); XCTAssertEqual(p, pitch, accuracy: 1e-5)
         }

@@ -89,7 +89,7 @@ final class ConvolutionTests: XCTestCase {
         let f1: [Float] = [1, 3, 3, 1]
         let f = (0..<16).map { f1[$0 / 4] * f1[$0 % 4] / 64 }
         var out = [Float](repeating: 0, count: o * 4 * h * w)
-        ModulatedConv.convolve(input: x, inChannels: i, height: h, width: w, weight: wt, outChannels: o, kernel: 3,
+        FusedModulatedConv.convolve(input: x, inChannels: i, height: h, width: w, weight: wt, outChannels: o, kernel: 3,
                                up: 2, filter: f, filterSize: 4, output: &out)
         var t = [Float](repeating: 0, count: o * (2 * h + 1) * (2 * w + 1))
         Convolution.convTranspose2dStride2(input: x, inChannels: i, height: h, width: w, weight: wt, outChannels: o,
@@ -102,14 +102,14 @@ final class ConvolutionTests: XCTestCase {
     func testModulateDemodulates() {
         let o = 3, i = 4
         let w = random(o * i * 9, seed: 10), s = random(i, seed: 11)
-        let m = ModulatedConv.modulate(weight: w, outChannels: o, inChannels: i, taps: 9, styles: s, demodulate: true)
+        let m = FusedModulatedConv.modulate(weight: w, outChannels: o, inChannels: i, taps: 9, styles: s, demodulate: true)
         for oc in 0..<o {
             var sum: Float = 0
             for j in 0..<(i * 9) { let v = w[oc * i * 9 + j] * s[j / 9]; sum += v * v }
             let d = 1 / (sum + 1e-8).squareRoot()
             for j in 0..<(i * 9) { XCTAssertEqual(m[oc * i * 9 + j], w[oc * i * 9 + j] * s[j / 9] * d, accuracy: 1e-6) }
         }
-        let plain = ModulatedConv.modulate(weight: w, outChannels: o, inChannels: i, taps: 9, styles: s, demodulate: false)
+        let plain = FusedModulatedConv.modulate(weight: w, outChannels: o, inChannels: i, taps: 9, styles: s, demodulate: false)
         XCTAssertEqual(plain[5], w[5] * s[0], accuracy: 1e-7)
     }
 

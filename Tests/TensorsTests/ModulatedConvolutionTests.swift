@@ -19,9 +19,9 @@ final class ModulatedConvolutionTests: XCTestCase {
         let n = o * side * side * up * up
         var out = [Float](repeating: .nan, count: n)
         conv.forward(input: x, height: side, width: side, styles: styles, output: &out)
-        let m = ModulatedConv.modulate(weight: wt, outChannels: o, inChannels: i, taps: 9, styles: styles, demodulate: true)
+        let m = FusedModulatedConv.modulate(weight: wt, outChannels: o, inChannels: i, taps: 9, styles: styles, demodulate: true)
         var ref = [Float](repeating: 0, count: n)
-        ModulatedConv.convolve(input: x, inChannels: i, height: side, width: side, weight: m, outChannels: o, kernel: 3,
+        FusedModulatedConv.convolve(input: x, inChannels: i, height: side, width: side, weight: m, outChannels: o, kernel: 3,
                                up: up, filter: filter, filterSize: 4, output: &ref)
         assertClose(out, ref, tol: 1e-5, file: file, line: line)
     }

@@ -23,11 +23,20 @@ final class FramePrefetcherTests: XCTestCase {
         XCTAssertEqual(i, 25)
     }
 
-    func testStoppingEarlyDoesNotHang() throws {
+    func testStoppingEarlyStopsDecodingAndEndsTheFrames() throws {
         let clip = try media.testClip(seconds: 1, size: "64x48")
         let p = FramePrefetcher(reader: try VideoReader(url: clip), depth: 1)
-        _ = try p.next()
+        XCTAssertEqual(try p.next()?.index, 0)
         p.stop()
+        // The decoder ran at most the buffer's depth (plus the frame in flight) ahead of the caller…
+        let decoded = p.reader.framesDelivered
+        XCTAssertLessThanOrEqual(decoded, 3)
+        // …and no further once stopped; what was buffered is still handed out in order, then nil
+        // (next() after stop() used to wait forever for a worker that had quit).
+        var rest: [Int] = []
+        while let f = try p.next() { rest.append(f.index) }
+        XCTAssertEqual(rest, Array(1..<decoded))
+        XCTAssertEqual(p.reader.framesDelivered, decoded)
         p.stop()
     }
 

@@ -32,7 +32,7 @@ public struct JobFile: Sendable {
     public var maxAttempts: Int
     /// Split clips longer than this into segments of this length, so several workers share one clip.
     public var segmentSeconds: Located<Double>? = nil
-    public var settings: [Located<RenderSettings>]
+    public var settings: [Located<JobSettings>]
 
     /// The folder relative paths in the file are resolved against.
     public var baseDirectory: URL {

@@ -113,7 +113,7 @@ public struct JobFileParser: Sendable {
             }
         }
 
-        var settings: [JobFile.Located<RenderSettings>] = []
+        var settings: [JobFile.Located<JobSettings>] = []
         if let node = mapping["settings"] {
             if let sequence = node.sequence {
                 if sequence.isEmpty { diagnostics.add(at: node, field: "settings", "needs at least one entry") }
@@ -135,7 +135,7 @@ public struct JobFileParser: Sendable {
                        priority: priority, maxAttempts: maxAttempts, segmentSeconds: segmentSeconds, settings: settings)
     }
 
-    private func parseSettings(_ node: Node, field: String, kind: (any JobKind)?, diagnostics: inout Diagnostics) -> RenderSettings? {
+    private func parseSettings(_ node: Node, field: String, kind: (any JobKind)?, diagnostics: inout Diagnostics) -> JobSettings? {
         guard let mapping = node.mapping else {
             diagnostics.add(at: node, field: field, "must be a mapping such as {style: identity}")
             return nil
@@ -143,9 +143,9 @@ public struct JobFileParser: Sendable {
         let before = diagnostics.items.count
         for (key, _) in mapping {
             let name = key.string ?? "?"
-            if !RenderSettings.fieldNames.contains(name) {
+            if !JobSettings.fieldNames.contains(name) {
                 diagnostics.add(at: key, field: "\(field).\(name)",
-                                "unknown settings field (expected one of \(RenderSettings.fieldNames.joined(separator: ", ")))")
+                                "unknown settings field (expected one of \(JobSettings.fieldNames.joined(separator: ", ")))")
             } else if let kind, !kind.supportedSettings.contains(name) {
                 diagnostics.add(at: key, field: "\(field).\(name)", "not used by job kind '\(kind.name)'")
             }
@@ -182,7 +182,7 @@ public struct JobFileParser: Sendable {
         let camera = mapping["camera"].flatMap { diagnostics.string($0, field: "\(field).camera") }
         let layout = mapping["layout"].flatMap { diagnostics.string($0, field: "\(field).layout") }
         guard diagnostics.items.count == before else { return nil }
-        return RenderSettings(style: style, edits: edits, smoothing: smoothing, camera: camera, layout: layout)
+        return JobSettings(style: style, edits: edits, smoothing: smoothing, camera: camera, layout: layout)
     }
 
     /// Names that go into output paths must not add folders or hide files.

@@ -35,6 +35,8 @@ public struct JobPlanner: Sendable {
             throw JobFileError.invalid(problems)
         }
         let base = file.baseDirectory
+        // Computed once: for the avatar kind it hashes the model weights.
+        let kindIdentity = kind.identity
         let root: URL
         if let outputRootOverride {
             root = URL(fileURLWithPath: outputRootOverride).standardizedFileURL
@@ -73,6 +75,20 @@ public struct JobPlanner: Sendable {
             }
         }
 
+        // Every settings entry's values, checked (and its style resolved against the job file's folder) once.
+        var resolvedSettings: [ResolvedSettings?] = []
+        for entry in file.settings {
+            do {
+                resolvedSettings.append(try kind.resolve(entry.value, relativeTo: base))
+            } catch {
+                for item in error.items {
+                    problems.append(JobFileDiagnostic(file: file.path, line: entry.line, column: entry.column,
+                                                      field: "\(entry.field).\(item.field)", message: item.message))
+                }
+                resolvedSettings.append(nil)
+            }
+        }
+
         var planned: [PlannedJob] = []
         var outputs: [String: String] = [:]
         var digests: [String: String] = [:]
@@ -81,7 +97,8 @@ public struct JobPlanner: Sendable {
             for input in inputs {
                 let inputURL = URL(fileURLWithPath: input)
                 let clip = inputURL.deletingPathExtension().lastPathComponent
-                for settings in file.settings {
+                for (settingsIndex, settings) in file.settings.enumerated() {
+                    guard let resolved = resolvedSettings[settingsIndex] else { continue }
                     let rendered = template.render(["clip": clip, "style": settings.value.style, "ext": inputURL.pathExtension])
                     let output = Self.resolve(rendered, against: base)
                     let label = "clip '\(clip)' with style '\(settings.value.style)'"
@@ -140,10 +157,13 @@ public struct JobPlanner: Sendable {
                         let settingsJSON = try JobPayload.canonicalJSON(settings.value)
                         func job(output path: String, segment: JobSegment?, priority: Int, keyParts: [String]) throws -> PlannedJob {
                             let payload = JobPayload(input: input, output: path, outputRoot: root.path, clip: clip,
-                                                     settings: settings.value, segment: segment)
-                            // Output path is part of the key: two outputs of identical content are two wanted files.
+                                                     settings: settings.value, segment: segment, styleBundle: resolved.styleBundle,
+                                                     inputDigest: digest)
+                            // Content, not paths, decides what a result is: the input's bytes, the kind's model weights
+                            // and the entry's style weights. The output path is part of the key too: two outputs of
+                            // identical content are two wanted files.
                             let key = InputFingerprint.sha256(of: [
-                                "avatarize-job-v1", kind.name, kind.identity, digest, settingsJSON, path,
+                                "avatarize-job-v2", kind.name, kindIdentity, resolved.identity, digest, settingsJSON, path,
                             ].joined(separator: "\n") + keyParts.map { "\n" + $0 }.joined())
                             return PlannedJob(spec: JobSpec(key: key, kind: kind.name, payload: try payload.encoded(),
                                                             priority: priority, maxAttempts: file.maxAttempts),

@@ -11,18 +11,26 @@ public struct JobPayload: Codable, Sendable, Equatable {
     public var outputRoot: String
     /// The input's `{clip}` name.
     public var clip: String
-    public var settings: RenderSettings
+    public var settings: JobSettings
     /// Set when the clip is shared by several jobs (job files' segment_seconds).
     public var segment: JobSegment?
+    /// The style bundle `settings.style` names, resolved against the job file's folder at enqueue (nil for a
+    /// built-in style), so that workers do not resolve it against their own working folder.
+    public var styleBundle: String?
+    /// SHA-256 of the input's content at enqueue; names the clip's files in the track cache, so that the cache
+    /// keeps what queued and running jobs need.
+    public var inputDigest: String?
 
-    public init(input: String, output: String, outputRoot: String, clip: String, settings: RenderSettings,
-                segment: JobSegment? = nil) {
+    public init(input: String, output: String, outputRoot: String, clip: String, settings: JobSettings,
+                segment: JobSegment? = nil, styleBundle: String? = nil, inputDigest: String? = nil) {
         self.input = input
         self.output = output
         self.outputRoot = outputRoot
         self.clip = clip
         self.settings = settings
         self.segment = segment
+        self.styleBundle = styleBundle
+        self.inputDigest = inputDigest
     }
 
     /// Deterministic JSON (sorted keys) so that equal payloads store equal text.

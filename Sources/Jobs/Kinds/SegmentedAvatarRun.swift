@@ -96,6 +96,7 @@ extension AvatarJobKind {
     static func validTrack(at url: URL, input: URL, models: AvatarModels) -> LatentTrack? {
         guard let t = try? LatentTrack.load(from: url),
               (try? t.check(source: input, model: models.trackIdentity, trackPath: url.path)) != nil else { return nil }
+        TrackCache.touch(url)
         return t
     }
 }

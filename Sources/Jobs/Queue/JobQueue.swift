@@ -26,9 +26,16 @@ public protocol JobQueue: Sendable {
     /// commits as succeeded, and a failing move rolls the state change back. `progress` is the final count.
     func complete(id: Int64, worker: String, progress: JobProgress?, beforeCommit: @escaping @Sendable () throws -> Void) async throws -> LeaseStatus
 
-    /// Records a failed attempt: re-queued after the policy's backoff, or dead once attempts are used up.
+    /// Records where the finished output waits (`staged`) before the worker renames it into place, if the worker
+    /// still holds the job. From then on the job cannot go `dead` by lease expiry: a crash between this, the rename
+    /// and `complete` leaves a running job whose next claim (`JobRecord.finishing`) finishes the move instead of
+    /// running the job again, so the output on disk and the recorded state cannot disagree for good.
+    func markFinishing(id: Int64, worker: String, staged: String) async throws -> LeaseStatus
+
+    /// Records a failed attempt: re-queued after the policy's backoff, or dead once attempts are used up or at
+    /// once when `permanent` (another attempt cannot help: a bad setting, an unreadable input, mismatched models).
     /// Returns the new state, or nil when the worker no longer held the job.
-    func fail(id: Int64, worker: String, error: String, policy: RetryPolicy) async throws -> JobState?
+    func fail(id: Int64, worker: String, error: String, policy: RetryPolicy, permanent: Bool) async throws -> JobState?
 
     /// Gives a held job back without counting the attempt (graceful shutdown).
     func release(id: Int64, worker: String) async throws -> Bool
@@ -38,6 +45,12 @@ public protocol JobQueue: Sendable {
 
     /// Puts a dead or cancelled job back in the queue with its attempts reset.
     func retry(id: Int64) async throws -> JobRecord
+
+    /// Dead or cancelled jobs whose files (an attempt's staging folder) may still be on disk, oldest first.
+    func pendingCleanups(limit: Int) async throws -> [JobRecord]
+
+    /// Notes that a dead or cancelled job's leftovers were removed.
+    func markCleaned(id: Int64) async throws
 
     func job(id: Int64) async throws -> JobRecord?
     func jobs(state: JobState?, limit: Int) async throws -> [JobRecord]
@@ -49,6 +62,11 @@ public protocol JobQueue: Sendable {
 }
 
 extension JobQueue {
+    /// A failure that another attempt may cure.
+    public func fail(id: Int64, worker: String, error: String, policy: RetryPolicy) async throws -> JobState? {
+        try await fail(id: id, worker: worker, error: error, policy: policy, permanent: false)
+    }
+
     /// True while any job could still run: queued (possibly waiting out a backoff) or running.
     public func hasUnfinishedJobs() async throws -> Bool {
         let counts = try await counts()

@@ -24,12 +24,14 @@ public struct JobRecord: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
     public var finishedAt: Date?
+    /// Set while a finished output is being moved into place: the staged file's path (see `JobQueue.markFinishing`).
+    public var finishing: String?
 
     public init(
         id: Int64, key: String, kind: String, payload: String, priority: Int, state: JobState,
         attempts: Int, maxAttempts: Int, runAfter: Date, leaseOwner: String?, leaseExpiresAt: Date?,
         lastError: String?, progressDone: Int, progressTotal: Int, createdAt: Date, updatedAt: Date,
-        finishedAt: Date?
+        finishedAt: Date?, finishing: String? = nil
     ) {
         self.id = id
         self.key = key
@@ -48,6 +50,7 @@ public struct JobRecord: Codable, Sendable, Equatable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.finishedAt = finishedAt
+        self.finishing = finishing
     }
 
     /// The payload decoded as the built-in kinds' parameters.

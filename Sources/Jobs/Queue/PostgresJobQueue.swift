@@ -29,8 +29,8 @@ public final class PostgresJobQueue: JobQueue {
             let tls: PostgresClient.Configuration.TLS
             switch configuration.tls {
             case .disable: tls = .disable
-            case .prefer: tls = .prefer(.makeClientConfiguration())
-            case .require: tls = .require(.makeClientConfiguration())
+            case .prefer: tls = .prefer(Self.tlsConfiguration(configuration))
+            case .require, .verifyCA, .verifyFull: tls = .require(Self.tlsConfiguration(configuration))
             }
             clientConfiguration = .init(host: configuration.host, port: configuration.port, username: configuration.username,
                                         password: configuration.password, database: configuration.database, tls: tls)
@@ -57,8 +57,9 @@ public final class PostgresJobQueue: JobQueue {
             do {
                 switch self.configuration.tls {
                 case .disable: tls = .disable
-                case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-                case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+                case .prefer: tls = .prefer(try NIOSSLContext(configuration: Self.tlsConfiguration(self.configuration)))
+                case .require, .verifyCA, .verifyFull:
+                    tls = .require(try NIOSSLContext(configuration: Self.tlsConfiguration(self.configuration)))
                 }
             } catch {
                 throw QueueError.database("cannot set up TLS: \(error)")
@@ -70,10 +71,47 @@ public final class PostgresJobQueue: JobQueue {
         configuration.options.connectTimeout = .seconds(10)
         let logger = self.logger
         let settings = configuration
-        let connection = try await run {
-            try await PostgresConnection.connect(configuration: settings, id: 0, logger: logger)
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: settings, id: 0, logger: logger)
+        } catch {
+            throw QueueError.cannotConnect(Self.connectionAdvice(self.configuration, error: error))
         }
         try? await connection.close()
+    }
+
+    /// libpq's sslmode as NIOSSL settings: prefer and require encrypt without checking the certificate,
+    /// verify-ca checks the chain, verify-full the chain and the host name.
+    static func tlsConfiguration(_ configuration: PostgresQueueConfiguration) -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        switch configuration.tls {
+        case .disable, .prefer, .require: tls.certificateVerification = .none
+        case .verifyCA: tls.certificateVerification = .noHostnameVerification
+        case .verifyFull: tls.certificateVerification = .fullVerification
+        }
+        if let root = configuration.rootCertificate { tls.trustRoots = .file(root) }
+        return tls
+    }
+
+    /// What failed, where, and what to check; never the password.
+    static func connectionAdvice(_ configuration: PostgresQueueConfiguration, error: any Error) -> String {
+        let place = configuration.socketPath.map { "socket \($0)" } ?? "\(configuration.host) port \(configuration.port)"
+        var text = "cannot connect to PostgreSQL at \(place), database '\(configuration.database)' as user '\(configuration.username)': \(message(error))"
+        let code = (error as? PSQLError)?.serverInfo?[.sqlState]
+        switch code {
+        case "28P01", "28000":
+            text += configuration.passwordSource.map { ". Check the password (taken from \($0))" }
+                ?? ". No password was given: put it in PGPASSWORD or ~/.pgpass (host:port:database:user:password, mode 0600)"
+            text += " and the server's pg_hba.conf"
+        case "3D000":
+            text += ". Create the database (createdb \(configuration.database)) or name another in the URL"
+        default:
+            text += ". Check that the server runs and accepts connections there (host, port, firewall, listen_addresses)"
+            if configuration.tls != .disable, configuration.socketPath == nil {
+                text += ", and the TLS settings (sslmode=\(configuration.tls.rawValue)\(configuration.rootCertificate.map { ", sslrootcert=\($0)" } ?? ""))"
+            }
+        }
+        return text
     }
 
     public func migrate() async throws {
@@ -164,10 +202,11 @@ public final class PostgresJobQueue: JobQueue {
                     FOR UPDATE SKIP LOCKED
                 ), moved AS (
                     UPDATE avatarize_jobs j
-                    SET state = CASE WHEN j.attempts >= j.max_attempts THEN 'dead' ELSE 'queued' END,
+                    SET state = CASE WHEN j.attempts >= j.max_attempts AND j.finishing IS NULL THEN 'dead' ELSE 'queued' END,
                         last_error = 'lease of worker ' || COALESCE(expired.lease_owner, '?') || ' expired during attempt '
                                      || j.attempts || ' of ' || j.max_attempts,
-                        finished_at = CASE WHEN j.attempts >= j.max_attempts THEN now() ELSE NULL END,
+                        finished_at = CASE WHEN j.attempts >= j.max_attempts AND j.finishing IS NULL THEN now() ELSE NULL END,
+                        cleanup_pending = (j.attempts >= j.max_attempts AND j.finishing IS NULL),
                         lease_owner = NULL, lease_expires_at = NULL, run_after = now(), updated_at = now()
                     FROM expired, \(unescaped: Self.asynchronousCommit) WHERE j.id = expired.id
                     RETURNING j.id, j.state, j.last_error, expired.lease_owner AS previous_owner
@@ -189,14 +228,18 @@ public final class PostgresJobQueue: JobQueue {
                     FOR UPDATE SKIP LOCKED
                 ), claimed AS (
                     UPDATE avatarize_jobs j
-                    SET state = 'running', attempts = j.attempts + 1, lease_owner = \(worker),
+                    SET state = 'running', attempts = j.attempts + (CASE WHEN j.finishing IS NULL THEN 1 ELSE 0 END),
+                        lease_owner = \(worker),
                         lease_expires_at = now() + make_interval(secs => \(lease)), updated_at = now(),
                         progress_done = 0, progress_total = 0
                     FROM next WHERE j.id = next.id
                     RETURNING j.*
                 ), history AS (
                     INSERT INTO avatarize_job_events (job_id, at, event, worker, detail)
-                    SELECT id, now(), 'claimed', \(worker), 'attempt ' || attempts || ' of ' || max_attempts FROM claimed
+                    SELECT id, now(), 'claimed', \(worker),
+                           CASE WHEN finishing IS NULL THEN 'attempt ' || attempts || ' of ' || max_attempts
+                                ELSE 'to finish moving the output of attempt ' || attempts || ' into place' END
+                    FROM claimed
                 )
                 SELECT claimed.* FROM claimed, \(unescaped: Self.asynchronousCommit)
                 """, logger: self.logger).collect()
@@ -229,7 +272,7 @@ public final class PostgresJobQueue: JobQueue {
                 WITH done AS (
                     UPDATE avatarize_jobs
                     SET state = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, updated_at = now(), finished_at = now(),
-                        progress_done = COALESCE(\(done), progress_done), progress_total = COALESCE(\(total), progress_total)
+                        finishing = NULL, progress_done = COALESCE(\(done), progress_done), progress_total = COALESCE(\(total), progress_total)
                     WHERE id = \(id) AND state = 'running' AND lease_owner = \(worker)
                     RETURNING id
                 ), history AS (
@@ -244,7 +287,19 @@ public final class PostgresJobQueue: JobQueue {
         return held ? .held : try await run { try await self.lossReason(id: id) }
     }
 
-    public func fail(id: Int64, worker: String, error: String, policy: RetryPolicy) async throws -> JobState? {
+    public func markFinishing(id: Int64, worker: String, staged: String) async throws -> LeaseStatus {
+        try await run {
+            let rows = try await self.client.query("""
+                UPDATE avatarize_jobs SET finishing = \(staged), updated_at = now()
+                WHERE id = \(id) AND state = 'running' AND lease_owner = \(worker)
+                RETURNING id
+                """, logger: self.logger).collect()
+            if !rows.isEmpty { return .held }
+            return try await self.lossReason(id: id)
+        }
+    }
+
+    public func fail(id: Int64, worker: String, error: String, policy: RetryPolicy, permanent: Bool) async throws -> JobState? {
         try await transaction { connection -> JobState? in
             let rows = try await connection.query("""
                 SELECT attempts, max_attempts FROM avatarize_jobs
@@ -253,21 +308,21 @@ public final class PostgresJobQueue: JobQueue {
                 """, logger: self.logger).collect()
             guard let row = rows.first else { return nil }
             let (attempts, maxAttempts) = try row.decode((Int64, Int64).self)
-            if attempts >= maxAttempts {
+            if permanent || attempts >= maxAttempts {
                 try await connection.query("""
                     UPDATE avatarize_jobs
                     SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = \(error), updated_at = now(),
-                        finished_at = now()
+                        finished_at = now(), finishing = NULL, cleanup_pending = true
                     WHERE id = \(id)
                     """, logger: self.logger)
-                try await self.record(connection, id, .dead, worker: worker, detail: error)
+                try await self.record(connection, id, .dead, worker: worker, detail: permanent ? "permanent: \(error)" : error)
                 return .dead
             }
             let delay = policy.delay(afterAttempt: Int(attempts))
             try await connection.query("""
                 UPDATE avatarize_jobs
                 SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, last_error = \(error),
-                    run_after = now() + make_interval(secs => \(delay)), updated_at = now()
+                    run_after = now() + make_interval(secs => \(delay)), updated_at = now(), finishing = NULL
                 WHERE id = \(id)
                 """, logger: self.logger)
             try await self.record(connection, id, .retryScheduled, worker: worker,
@@ -302,7 +357,8 @@ public final class PostgresJobQueue: JobQueue {
             }
             try await connection.query("""
                 UPDATE avatarize_jobs
-                SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, updated_at = now(), finished_at = now()
+                SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, updated_at = now(), finished_at = now(),
+                    cleanup_pending = true
                 WHERE id = \(id)
                 """, logger: self.logger)
             try await self.record(connection, id, .cancelled, worker: nil, detail: "was \(current.state.rawValue)")
@@ -319,11 +375,26 @@ public final class PostgresJobQueue: JobQueue {
             try await connection.query("""
                 UPDATE avatarize_jobs
                 SET state = 'queued', attempts = 0, run_after = now(), updated_at = now(), finished_at = NULL,
-                    progress_done = 0, progress_total = 0
+                    progress_done = 0, progress_total = 0, cleanup_pending = false
                 WHERE id = \(id)
                 """, logger: self.logger)
             try await self.record(connection, id, .requeued, worker: nil, detail: "was \(current.state.rawValue)")
             return try await self.lockedRecord(connection, id: id)
+        }
+    }
+
+    public func pendingCleanups(limit: Int) async throws -> [JobRecord] {
+        try await run {
+            let rows = try await self.client.query("""
+                SELECT * FROM avatarize_jobs WHERE cleanup_pending AND state IN ('dead', 'cancelled') ORDER BY id LIMIT \(Int64(limit))
+                """, logger: self.logger).collect()
+            return try rows.map(Self.decode)
+        }
+    }
+
+    public func markCleaned(id: Int64) async throws {
+        _ = try await run {
+            try await self.client.query("UPDATE avatarize_jobs SET cleanup_pending = false WHERE id = \(id)", logger: self.logger).collect()
         }
     }
 
@@ -468,7 +539,7 @@ public final class PostgresJobQueue: JobQueue {
             leaseExpiresAt: try value("lease_expires_at", Date?.self), lastError: try value("last_error", String?.self),
             progressDone: Int(try value("progress_done", Int64.self)), progressTotal: Int(try value("progress_total", Int64.self)),
             createdAt: try value("created_at", Date.self), updatedAt: try value("updated_at", Date.self),
-            finishedAt: try value("finished_at", Date?.self))
+            finishedAt: try value("finished_at", Date?.self), finishing: try value("finishing", String?.self))
     }
 }
 

@@ -48,9 +48,15 @@ enum PostgresMigrations {
             """,
             "CREATE INDEX avatarize_job_events_job ON avatarize_job_events (job_id, id)",
         ]),
+        // finishing: the staged output of an attempt being moved into place; cleanup_pending: a dead or cancelled
+        // job whose staging folder a worker still has to remove.
+        Migration(version: 2, name: "finishing and cleanup", statements: [
+            "ALTER TABLE avatarize_jobs ADD COLUMN finishing TEXT",
+            "ALTER TABLE avatarize_jobs ADD COLUMN cleanup_pending BOOLEAN NOT NULL DEFAULT false",
+        ]),
         // The dashboard's browsing queries (QueueBrowsing): keyset pages per state, the last hour's finished jobs,
         // and the workers seen lately, each a range scan of an index rather than of the table.
-        Migration(version: 2, name: "browsing indexes", statements: [
+        Migration(version: 3, name: "browsing indexes", statements: [
             "CREATE INDEX avatarize_jobs_state_id ON avatarize_jobs (state, id)",
             "CREATE INDEX avatarize_jobs_state_finished ON avatarize_jobs (state, finished_at)",
             "CREATE INDEX avatarize_job_events_at ON avatarize_job_events (at)",

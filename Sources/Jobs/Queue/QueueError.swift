@@ -10,6 +10,7 @@ public enum QueueError: Error, Equatable, CustomStringConvertible {
     case migrationFailed(version: Int, reason: String)
     case schemaTooNew(found: Int, known: Int)
     case database(String)
+    case cannotConnect(String)
 
     public var description: String {
         switch self {
@@ -33,6 +34,8 @@ public enum QueueError: Error, Equatable, CustomStringConvertible {
             return "the queue database has schema version \(found), newer than this avatarize knows (\(known)); upgrade avatarize"
         case .database(let why):
             return "queue database error: \(why)"
+        case .cannotConnect(let why):
+            return why
         }
     }
 }

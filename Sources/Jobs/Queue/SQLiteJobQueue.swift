@@ -73,9 +73,17 @@ public final class SQLiteJobQueue: JobQueue {
                 CREATE INDEX IF NOT EXISTS avatarize_job_events_job ON avatarize_job_events (job_id, id);
                 """)
         }
+        // finishing: the staged output of an attempt that is being moved into place; cleanup_pending: a dead or
+        // cancelled job whose staging folder a worker still has to remove.
+        migrator.registerMigration("v2-finishing-cleanup") { db in
+            try db.execute(sql: """
+                ALTER TABLE avatarize_jobs ADD COLUMN finishing TEXT;
+                ALTER TABLE avatarize_jobs ADD COLUMN cleanup_pending INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         // The dashboard's browsing queries (QueueBrowsing): keyset pages per state, the last hour's finished jobs,
         // and the workers seen lately, each a range scan of an index rather than of the table.
-        migrator.registerMigration("v2-browsing") { db in
+        migrator.registerMigration("v3-browsing") { db in
             try db.execute(sql: """
                 CREATE INDEX IF NOT EXISTS avatarize_jobs_state_id ON avatarize_jobs (state, id);
                 CREATE INDEX IF NOT EXISTS avatarize_jobs_state_finished ON avatarize_jobs (state, finished_at);
@@ -134,12 +142,15 @@ public final class SQLiteJobQueue: JobQueue {
                 """, arguments: [now]) else { return nil }
             try db.execute(sql: """
                 UPDATE avatarize_jobs
-                SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?, updated_at = ?,
+                SET state = 'running', attempts = attempts + (CASE WHEN finishing IS NULL THEN 1 ELSE 0 END),
+                    lease_owner = ?, lease_expires_at = ?, updated_at = ?,
                     progress_done = 0, progress_total = 0
                 WHERE id = ?
                 """, arguments: [worker, now + lease, now, id])
             let record = try Self.fetch(db, id: id)
-            try Self.record(db, id, .claimed, worker: worker, detail: "attempt \(record.attempts) of \(record.maxAttempts)", at: now)
+            let detail = record.finishing == nil ? "attempt \(record.attempts) of \(record.maxAttempts)"
+                : "to finish moving the output of attempt \(record.attempts) into place"
+            try Self.record(db, id, .claimed, worker: worker, detail: detail, at: now)
             return record
         }
     }
@@ -147,7 +158,7 @@ public final class SQLiteJobQueue: JobQueue {
     /// Running jobs whose worker stopped heartbeating: back to the queue, or dead on their last attempt.
     private static func sweepExpiredLeases(_ db: Database, now: Double) throws {
         let rows = try Row.fetchAll(db, sql: """
-            SELECT id, lease_owner, attempts, max_attempts FROM avatarize_jobs
+            SELECT id, lease_owner, attempts, max_attempts, finishing FROM avatarize_jobs
             WHERE state = 'running' AND lease_expires_at < ?
             """, arguments: [now])
         for row in rows {
@@ -155,11 +166,14 @@ public final class SQLiteJobQueue: JobQueue {
             let owner: String? = row["lease_owner"]
             let attempts: Int = row["attempts"]
             let maxAttempts: Int = row["max_attempts"]
+            let finishing: String? = row["finishing"]
             let message = "lease of worker \(owner ?? "?") expired during attempt \(attempts) of \(maxAttempts)"
-            if attempts >= maxAttempts {
+            // A job that was moving its finished output into place is never dead: the next claim finishes the move.
+            if attempts >= maxAttempts, finishing == nil {
                 try db.execute(sql: """
                     UPDATE avatarize_jobs
-                    SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = ?, updated_at = ?, finished_at = ?
+                    SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = ?, updated_at = ?, finished_at = ?,
+                        cleanup_pending = 1
                     WHERE id = ?
                     """, arguments: [message, now, now, id])
                 try record(db, id, .dead, worker: owner, detail: message, at: now)
@@ -194,7 +208,7 @@ public final class SQLiteJobQueue: JobQueue {
             try db.execute(sql: """
                 UPDATE avatarize_jobs
                 SET state = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, updated_at = ?, finished_at = ?,
-                    progress_done = COALESCE(?, progress_done), progress_total = COALESCE(?, progress_total)
+                    finishing = NULL, progress_done = COALESCE(?, progress_done), progress_total = COALESCE(?, progress_total)
                 WHERE id = ? AND state = 'running' AND lease_owner = ?
                 """, arguments: [now, now, progress?.done, progress?.total, id, worker])
             guard db.changesCount == 1 else { return try Self.lossReason(db, id: id) }
@@ -204,7 +218,18 @@ public final class SQLiteJobQueue: JobQueue {
         }
     }
 
-    public func fail(id: Int64, worker: String, error: String, policy: RetryPolicy) async throws -> JobState? {
+    public func markFinishing(id: Int64, worker: String, staged: String) async throws -> LeaseStatus {
+        try await write { db in
+            try db.execute(sql: """
+                UPDATE avatarize_jobs SET finishing = ?, updated_at = ?
+                WHERE id = ? AND state = 'running' AND lease_owner = ?
+                """, arguments: [staged, Self.now(), id, worker])
+            if db.changesCount == 1 { return .held }
+            return try Self.lossReason(db, id: id)
+        }
+    }
+
+    public func fail(id: Int64, worker: String, error: String, policy: RetryPolicy, permanent: Bool) async throws -> JobState? {
         try await write { db in
             let now = Self.now()
             guard let row = try Row.fetchOne(db, sql: """
@@ -212,19 +237,21 @@ public final class SQLiteJobQueue: JobQueue {
                 """, arguments: [id, worker]) else { return nil }
             let attempts: Int = row["attempts"]
             let maxAttempts: Int = row["max_attempts"]
-            if attempts >= maxAttempts {
+            if permanent || attempts >= maxAttempts {
                 try db.execute(sql: """
                     UPDATE avatarize_jobs
-                    SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = ?, updated_at = ?, finished_at = ?
+                    SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = ?, updated_at = ?, finished_at = ?,
+                        finishing = NULL, cleanup_pending = 1
                     WHERE id = ?
                     """, arguments: [error, now, now, id])
-                try Self.record(db, id, .dead, worker: worker, detail: error, at: now)
+                try Self.record(db, id, .dead, worker: worker, detail: permanent ? "permanent: \(error)" : error, at: now)
                 return .dead
             }
             let delay = policy.delay(afterAttempt: attempts)
             try db.execute(sql: """
                 UPDATE avatarize_jobs
-                SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, last_error = ?, run_after = ?, updated_at = ?
+                SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, last_error = ?, run_after = ?, updated_at = ?,
+                    finishing = NULL
                 WHERE id = ?
                 """, arguments: [error, now + delay, now, id])
             try Self.record(db, id, .retryScheduled, worker: worker, detail: "in \(Self.seconds(delay)): \(error)", at: now)
@@ -256,7 +283,8 @@ public final class SQLiteJobQueue: JobQueue {
             }
             try db.execute(sql: """
                 UPDATE avatarize_jobs
-                SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, updated_at = ?, finished_at = ?
+                SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, updated_at = ?, finished_at = ?,
+                    cleanup_pending = 1
                 WHERE id = ?
                 """, arguments: [now, now, id])
             try Self.record(db, id, .cancelled, worker: nil, detail: "was \(current.state.rawValue)", at: now)
@@ -274,11 +302,25 @@ public final class SQLiteJobQueue: JobQueue {
             try db.execute(sql: """
                 UPDATE avatarize_jobs
                 SET state = 'queued', attempts = 0, run_after = ?, updated_at = ?, finished_at = NULL,
-                    progress_done = 0, progress_total = 0
+                    progress_done = 0, progress_total = 0, cleanup_pending = 0
                 WHERE id = ?
                 """, arguments: [now, now, id])
             try Self.record(db, id, .requeued, worker: nil, detail: "was \(current.state.rawValue)", at: now)
             return try Self.fetch(db, id: id)
+        }
+    }
+
+    public func pendingCleanups(limit: Int) async throws -> [JobRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM avatarize_jobs WHERE cleanup_pending = 1 AND state IN ('dead', 'cancelled') ORDER BY id LIMIT ?
+                """, arguments: [limit]).map(Self.decode)
+        }
+    }
+
+    public func markCleaned(id: Int64) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE avatarize_jobs SET cleanup_pending = 0 WHERE id = ?", arguments: [id])
         }
     }
 
@@ -382,6 +424,7 @@ public final class SQLiteJobQueue: JobQueue {
             leaseOwner: row["lease_owner"], leaseExpiresAt: date("lease_expires_at"), lastError: row["last_error"],
             progressDone: row["progress_done"], progressTotal: row["progress_total"],
             createdAt: date("created_at") ?? Date(timeIntervalSince1970: 0),
-            updatedAt: date("updated_at") ?? Date(timeIntervalSince1970: 0), finishedAt: date("finished_at"))
+            updatedAt: date("updated_at") ?? Date(timeIntervalSince1970: 0), finishedAt: date("finished_at"),
+            finishing: row["finishing"])
     }
 }

@@ -22,20 +22,20 @@ public final class WorkerMetrics: Sendable {
     public init() {
         var gauges: [JobState: Gauge] = [:]
         for state in JobState.allCases {
-            gauges[state] = registry.makeGauge(name: "avatarize_queue_jobs", labels: [("state", state.rawValue)],
-                                               help: "Jobs in the queue by state (all workers).")
+            gauges[state] = registry.makeGauge(descriptor: Self.name("avatarize_queue_jobs", "Jobs in the queue by state (all workers)."), labels: [("state", state.rawValue)])
         }
         jobsByState = gauges
-        succeeded = registry.makeCounter(name: "avatarize_worker_jobs_total", labels: [("outcome", "succeeded")],
-                                         help: "Job attempts this worker finished, by outcome.")
-        failed = registry.makeCounter(name: "avatarize_worker_jobs_total", labels: [("outcome", "failed")],
-                                      help: "Job attempts this worker finished, by outcome.")
-        released = registry.makeCounter(name: "avatarize_worker_jobs_total", labels: [("outcome", "released")],
-                                        help: "Job attempts this worker finished, by outcome.")
-        frames = registry.makeCounter(name: "avatarize_worker_frames_total", help: "Frames this worker has processed.")
-        framesPerSecond = registry.makeGauge(name: "avatarize_worker_frames_per_second",
-                                             help: "Frames per second this worker processed since the previous refresh.")
-        running = registry.makeGauge(name: "avatarize_worker_running_jobs", help: "Jobs this worker is running now.")
+        succeeded = registry.makeCounter(descriptor: Self.name("avatarize_worker_jobs_total", "Job attempts this worker finished, by outcome."), labels: [("outcome", "succeeded")])
+        failed = registry.makeCounter(descriptor: Self.name("avatarize_worker_jobs_total", "Job attempts this worker finished, by outcome."), labels: [("outcome", "failed")])
+        released = registry.makeCounter(descriptor: Self.name("avatarize_worker_jobs_total", "Job attempts this worker finished, by outcome."), labels: [("outcome", "released")])
+        frames = registry.makeCounter(descriptor: Self.name("avatarize_worker_frames_total", "Frames this worker has processed."))
+        framesPerSecond = registry.makeGauge(descriptor: Self.name("avatarize_worker_frames_per_second", "Frames per second this worker processed since the previous refresh."))
+        running = registry.makeGauge(descriptor: Self.name("avatarize_worker_running_jobs", "Jobs this worker is running now."))
+    }
+
+    /// A metric name with its help text, whole (no namespace or unit parts).
+    static func name(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 
     func jobStarted() { running.increment() }

@@ -15,6 +15,17 @@ public struct WorkerOptions: Sendable {
     public var drain = false
     /// Unique name of this worker in leases and history.
     public var identity: String = WorkerOptions.defaultIdentity()
+    /// The only folder this worker writes outputs into (symlinks resolved). A job enqueued for another output root
+    /// is refused. nil: each job's stored root, re-resolved on this machine.
+    public var outputRoot: String? = nil
+    /// The track cache this worker keeps within `cacheMax` bytes (least recently used files of clips no queued or
+    /// running job needs go first); nil: no limit.
+    public var trackCache: URL? = nil
+    public var cacheMax: Int64 = 2 << 30
+    /// How long to stop claiming after a write failed for lack of disk space.
+    public var diskFullPause: TimeInterval = 30
+    /// Called with a running job's progress (frames done, total) and seconds since it started; for a terminal display.
+    public var progressObserver: (@Sendable (_ job: JobRecord, _ progress: JobProgress, _ seconds: TimeInterval) -> Void)? = nil
 
     public init() {}
 

@@ -18,18 +18,22 @@ struct BottleneckIRSE: Sendable {
     let conv1: SameConv3x3
     /// res_layer.2.weight [depth] (PReLU slopes).
     let prelu: [Float]
-    /// res_layer.3.weight [depth, depth, 3, 3].
-    let conv2: [Float]
+    /// res_layer.3.weight [depth, depth, 3, 3], kept as it is for stride-2 units (nil for stride 1) …
+    let conv2: [Float]?
+    /// … and prepared once for stride-1 units (Winograd-transformed like conv1; nil for stride 2).
+    let conv2Same: SameConv3x3?
     /// res_layer.4 (BatchNorm2d(depth)).
     let norm2: BatchNorm2d
     /// res_layer.5.fc1.weight [hidden, depth, 1, 1].
     let seFC1: [Float]
     /// res_layer.5.fc2.weight [depth, hidden, 1, 1].
     let seFC2: [Float]
+    let precision: Precision
 
     /// - side: the height and width of the unit's input (256 for unit 0, then 128, 64, 32, 16 as the stages stride).
-    init(_ w: EncoderWeights, prefix p: String, unit: EncoderArchitecture.Unit, side: Int) {
+    init(_ w: EncoderWeights, prefix p: String, unit: EncoderArchitecture.Unit, side: Int, precision: Precision) {
         self.unit = unit
+        self.precision = precision
         if unit.poolShortcut {
             shortcutConv = nil
             shortcutNorm = nil
@@ -39,9 +43,13 @@ struct BottleneckIRSE: Sendable {
         }
         norm1 = Self.batchNorm(w, "\(p).res_layer.0")
         conv1 = SameConv3x3(weight: w["\(p).res_layer.1.weight"].data, outChannels: unit.depth,
-                            inChannels: unit.inChannels, side: side)
+                            inChannels: unit.inChannels, side: side, precision: precision)
         prelu = w["\(p).res_layer.2.weight"].data
-        conv2 = w["\(p).res_layer.3.weight"].data
+        let w2 = w["\(p).res_layer.3.weight"].data
+        conv2 = unit.stride == 1 ? nil : w2
+        conv2Same = unit.stride == 1
+            ? SameConv3x3(weight: w2, outChannels: unit.depth, inChannels: unit.depth, side: side, precision: precision)
+            : nil
         norm2 = Self.batchNorm(w, "\(p).res_layer.4")
         seFC1 = w["\(p).res_layer.5.fc1.weight"].data
         seFC2 = w["\(p).res_layer.5.fc2.weight"].data
@@ -72,10 +80,14 @@ struct BottleneckIRSE: Sendable {
                         PReLU.apply(mp.baseAddress!, channels: d, count: h * wd, slopes: $0.baseAddress!)
                     }
                     res.data.withUnsafeMutableBufferPointer { rp in
-                        conv2.withUnsafeBufferPointer { w2 in
-                            Convolution.conv2d(input: mp.baseAddress!, inChannels: d, height: h, width: wd,
-                                               weight: w2.baseAddress!, outChannels: d, kernel: 3, stride: s, padding: 1,
-                                               output: rp.baseAddress!)
+                        if let conv2Same {
+                            conv2Same(mp.baseAddress!, height: h, width: wd, output: rp.baseAddress!)
+                        } else if let conv2 {
+                            conv2.withUnsafeBufferPointer { w2 in
+                                Convolution.conv2d(input: mp.baseAddress!, inChannels: d, height: h, width: wd,
+                                                   weight: w2.baseAddress!, outChannels: d, kernel: 3, stride: s, padding: 1,
+                                                   output: rp.baseAddress!, precision: precision)
+                            }
                         }
                     }
                 }
@@ -93,7 +105,7 @@ struct BottleneckIRSE: Sendable {
                     if let shortcutConv, let shortcutNorm {
                         shortcutConv.withUnsafeBufferPointer { ws in
                             Convolution.conv2d(input: xin, inChannels: inC, height: h, width: wd, weight: ws.baseAddress!,
-                                               outChannels: d, kernel: 1, stride: s, padding: 0, output: o)
+                                               outChannels: d, kernel: 1, stride: s, padding: 0, output: o, precision: precision)
                         }
                         shortcutNorm.apply(o, count: ho * wo)
                     } else {

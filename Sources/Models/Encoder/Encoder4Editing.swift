@@ -34,14 +34,17 @@ public struct Encoder4Editing: Sendable {
     let lateral2Bias: [Float]
     /// latent_avg [styleCount, w].
     let latentAverage: Tensor
+    /// Precision of the convolutions' products (fixed at load).
+    public let precision: Precision
 
-    public init(weights w: EncoderWeights) {
+    public init(weights w: EncoderWeights, precision: Precision = .fp32) {
         architecture = w.architecture
         file = w.file
-        backbone = IRSEBackbone(w)
+        self.precision = precision
+        backbone = IRSEBackbone(w, precision: precision)
         let n = w.architecture.styleCount
         groups = (0..<3).map { g in
-            StyleBlockGroup(w, styles: (0..<n).filter { EncoderArchitecture.group(ofStyle: $0) == g })
+            StyleBlockGroup(w, styles: (0..<n).filter { EncoderArchitecture.group(ofStyle: $0) == g }, precision: precision)
         }
         lateral1 = w["latlayer1.weight"].data
         lateral1Bias = w["latlayer1.bias"].data
@@ -51,8 +54,8 @@ public struct Encoder4Editing: Sendable {
     }
 
     /// Loads a bundle folder or .safetensors file (EncoderWeights.load) and builds the encoder.
-    public init(contentsOf url: URL) throws {
-        self.init(weights: try EncoderWeights.load(from: url))
+    public init(contentsOf url: URL, precision: Precision = .fp32) throws {
+        self.init(weights: try EncoderWeights.load(from: url), precision: precision)
     }
 
     /// The shape the encoder takes: [3, 256, 256].
@@ -99,7 +102,8 @@ public struct Encoder4Editing: Sendable {
             out.data.withUnsafeMutableBufferPointer { op in
                 weight.withUnsafeBufferPointer { wp in
                     Convolution.conv2d(input: lp.baseAddress!, inChannels: lateral.shape[0], height: h, width: wd,
-                                       weight: wp.baseAddress!, outChannels: c, kernel: 1, padding: 0, output: op.baseAddress!)
+                                       weight: wp.baseAddress!, outChannels: c, kernel: 1, padding: 0, output: op.baseAddress!,
+                                       precision: precision)
                 }
                 bias.withUnsafeBufferPointer { bp in
                     Activation.linear.apply(op.baseAddress!, channels: c, count: h * wd, bias: bp.baseAddress!, gain: 1, clamp: nil)

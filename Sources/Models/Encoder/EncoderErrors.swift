@@ -21,7 +21,7 @@ public enum EncoderLoadError: Error, Sendable, Equatable, CustomStringConvertibl
             return "\(file): cannot read the e4e encoder's layout from its weights: \(reason)"
         case let .badManifest(file, reason): return "\(file): invalid encoder model.json: \(reason)"
         case let .notAnEncoderBundle(path):
-            return "\(path): not an encoder bundle (expected a folder with model.json and weights.safetensors, or a .safetensors file; convert e4e / PREIM3D checkpoints with tools/convert_e4e.py)"
+            return "\(path): not an encoder bundle (expected a folder with model.json and weights.safetensors, or a .safetensors file; import e4e / PREIM3D checkpoints with `avatarize models import`)"
         case let .duplicateKey(file, name, sources):
             return "\(file): tensors \(sources.map { "'\($0)'" }.joined(separator: " and ")) both name '\(name)' after removing key prefixes"
         }

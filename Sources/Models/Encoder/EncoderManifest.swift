@@ -1,4 +1,4 @@
-// model.json of an encoder bundle, as tools/convert_e4e.py writes it:
+// model.json of an encoder bundle, as `avatarize models import` writes it:
 // {"kind": "e4e-encoder", "architecture": "Encoder4Editing", "backbone": "ir_se50", "style_count": 14,
 //  "w_dim": 512, "input_size": 256, "source": "<checkpoint file name>", "latent_avg": "<where it came from>"}
 // The weights are the authority on shapes; the manifest is checked against them.

@@ -1,5 +1,5 @@
 // A checked e4e state dict (official omertov/encoder4editing key names) and how it is read: from a
-// bundle folder (model.json + weights.safetensors, as tools/convert_e4e.py writes it) or a bare
+// bundle folder (model.json + weights.safetensors, as `avatarize models import` writes it) or a bare
 // .safetensors file. Loading is strict: after the prefix renames below, every missing, unexpected or
 // mis-shaped tensor is reported in one error, with expected and found shapes.
 import Foundation
@@ -16,8 +16,22 @@ public struct EncoderWeights: Sendable {
 
     public let file: String
     public let architecture: EncoderArchitecture
-    /// Official key → tensor; shapes match `architecture.expectedShapes()` exactly.
-    public let tensors: [String: Tensor]
+    /// Where the tensors are: in memory, or (read from a file) still in the file, read one at a time as
+    /// the encoder is built, so the weights are not held twice while it converts them.
+    private enum Store {
+        case memory([String: Tensor])
+        case file(SafeTensorsFile, sources: [String: String])
+    }
+    private let store: Store
+
+    /// Official key → tensor; shapes match `architecture.expectedShapes()` exactly. (Reads every tensor
+    /// of a file-backed set.)
+    public var tensors: [String: Tensor] {
+        switch store {
+        case .memory(let t): return t
+        case let .file(_, sources): return Dictionary(uniqueKeysWithValues: sources.keys.map { ($0, self[$0]) })
+        }
+    }
 
     /// Applies the renames, reads the layout off the shapes and checks every tensor against it.
     public init(file: String, tensors raw: [String: Tensor]) throws {
@@ -29,13 +43,13 @@ public struct EncoderWeights: Sendable {
         for (official, source) in renamed.sources { t[official] = raw[source]! }
         self.file = file
         self.architecture = arch
-        self.tensors = t
+        store = .memory(t)
     }
 
-    private init(file: String, architecture: EncoderArchitecture, tensors: [String: Tensor]) {
+    private init(file: String, architecture: EncoderArchitecture, store: Store) {
         self.file = file
         self.architecture = architecture
-        self.tensors = tensors
+        self.store = store
     }
 
     /// Official name for a checkpoint key.
@@ -45,7 +59,7 @@ public struct EncoderWeights: Sendable {
     }
 
     /// Shapes under official names, and which checkpoint key each came from.
-    static func renamed(_ shapes: [String: [Int]], file: String) throws -> (shapes: [String: [Int]], sources: [String: String]) {
+    public static func renamed(_ shapes: [String: [Int]], file: String) throws -> (shapes: [String: [Int]], sources: [String: String]) {
         var out: [String: [Int]] = [:], sources: [String: String] = [:]
         for key in shapes.keys.sorted() {
             let name = officialName(key)
@@ -85,15 +99,22 @@ public struct EncoderWeights: Sendable {
         let problems = arch.check(shapes: renamed.shapes)
         if !problems.isEmpty { throw EncoderLoadError.weights(file: weightsURL.path, problems: problems) }
         try manifest?.verify(against: arch)
-        var t: [String: Tensor] = [:]
-        for (official, source) in renamed.sources { t[official] = try f.tensor(source) }
-        return EncoderWeights(file: weightsURL.path, architecture: arch, tensors: t)
+        return EncoderWeights(file: weightsURL.path, architecture: arch, store: .file(f, sources: renamed.sources))
     }
 
     /// The tensor under an official name; validation guarantees presence and shape.
     public subscript(_ name: String) -> Tensor {
-        guard let t = tensors[name] else { preconditionFailure("\(file): '\(name)' vanished after validation") }
-        return t
+        switch store {
+        case .memory(let t):
+            guard let t = t[name] else { preconditionFailure("\(file): '\(name)' vanished after validation") }
+            return t
+        case let .file(f, sources):
+            // Validation checked every name and shape against the file's header, so the read cannot miss.
+            guard let source = sources[name], let t = try? f.tensor(source) else {
+                preconditionFailure("\(file): '\(name)' vanished after validation")
+            }
+            return t
+        }
     }
 
     /// Random weights with PyTorch's default initialisation scale (convs U(±1/√fan_in), BatchNorm with
@@ -125,6 +146,6 @@ public struct EncoderWeights: Sendable {
             }
             out[name] = Tensor(shape: shape, data: data)
         }
-        return EncoderWeights(file: "<random e4e weights>", architecture: arch, tensors: out)
+        return EncoderWeights(file: "<random e4e weights>", architecture: arch, store: .memory(out))
     }
 }

@@ -8,17 +8,17 @@ import Tensors
 struct GradualStyleBlock: Sendable {
     let width: Int
     // convs.0 (weight [width, in_c, 3, 3], bias [width]) is held and run by StyleBlockGroup.
-    /// convs.2, convs.4, …: weight [width, width, 3, 3], bias [width].
-    let laterWeights: [[Float]]
+    /// convs.2, convs.4, …: weight [width, width, 3, 3] (bf16 for bf16 layers), bias [width].
+    let laterWeights: [PackedWeights]
     let laterBiases: [[Float]]
     /// linear.weight [width, width], linear.bias [width].
     let linear: EqualizedLinear
 
-    init(_ w: EncoderWeights, index i: Int) {
+    init(_ w: EncoderWeights, index i: Int, precision: Precision) {
         let p = "styles.\(i)"
         width = w.architecture.styleWidth
         let n = EncoderArchitecture.convCount(ofStyle: i)
-        laterWeights = (1..<n).map { w["\(p).convs.\(2 * $0).weight"].data }
+        laterWeights = (1..<n).map { PackedWeights(w["\(p).convs.\(2 * $0).weight"].data, precision: precision) }
         laterBiases = (1..<n).map { w["\(p).convs.\(2 * $0).bias"].data }
         linear = EqualizedLinear(weight: w["\(p).linear.weight"], bias: w["\(p).linear.bias"])
     }
@@ -32,10 +32,8 @@ struct GradualStyleBlock: Sendable {
             var next = [Float](repeating: 0, count: width * so * so)
             cur.withUnsafeBufferPointer { cp in
                 next.withUnsafeMutableBufferPointer { np in
-                    wt.withUnsafeBufferPointer { wp in
-                        Convolution.conv2d(input: cp.baseAddress!, inChannels: width, height: s, width: s, weight: wp.baseAddress!,
-                                           outChannels: width, kernel: 3, stride: 2, padding: 1, output: np.baseAddress!)
-                    }
+                    Convolution.conv2d(input: cp.baseAddress!, inChannels: width, height: s, width: s, weights: wt,
+                                       outChannels: width, kernel: 3, stride: 2, padding: 1, output: np.baseAddress!)
                     b.withUnsafeBufferPointer { bp in
                         Activation.leakyReLU(EncoderArchitecture.styleLeakySlope).apply(
                             np.baseAddress!, channels: width, count: so * so, bias: bp.baseAddress!, gain: 1, clamp: nil)

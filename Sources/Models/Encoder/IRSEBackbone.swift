@@ -16,17 +16,18 @@ struct IRSEBackbone: Sendable {
     /// body.0 … body.23.
     let units: [BottleneckIRSE]
 
-    init(_ w: EncoderWeights) {
+    init(_ w: EncoderWeights, precision: Precision) {
         architecture = w.architecture
         let a = w.architecture
         inputConv = SameConv3x3(weight: w["input_layer.0.weight"].data, outChannels: a.stemWidth,
-                                inChannels: a.inputChannels, side: EncoderArchitecture.inputSize)
+                                inChannels: a.inputChannels, side: EncoderArchitecture.inputSize,
+                                precision: precision)
         inputNorm = BottleneckIRSE.batchNorm(w, "input_layer.1")
         inputPReLU = w["input_layer.2.weight"].data
         var side = EncoderArchitecture.inputSize
         var units: [BottleneckIRSE] = []
         for (i, u) in a.units.enumerated() {
-            units.append(BottleneckIRSE(w, prefix: "body.\(i)", unit: u, side: side))
+            units.append(BottleneckIRSE(w, prefix: "body.\(i)", unit: u, side: side, precision: precision))
             side = (side - 1) / u.stride + 1
         }
         self.units = units

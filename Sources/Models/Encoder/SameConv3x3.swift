@@ -6,8 +6,8 @@ import Tensors
 
 struct SameConv3x3: Sendable {
     enum Kernel: Sendable {
-        /// Winograd.transformWeights of the [out, in, 3, 3] weight: [points, out, in].
-        case winograd([Float], Winograd.Tile)
+        /// Winograd.transformWeights of the [out, in, 3, 3] weight: [points, out, in] (bf16 for bf16 layers).
+        case winograd(PackedWeights, Winograd.Tile)
         /// The [out, in, 3, 3] weight.
         case direct([Float])
     }
@@ -17,16 +17,18 @@ struct SameConv3x3: Sendable {
     /// Height and width of the planes this conv runs on.
     let side: Int
     let kernel: Kernel
+    let precision: Precision
 
     /// - weight: [out, in, 3, 3]; side: the square plane size it will see.
-    init(weight: [Float], outChannels: Int, inChannels: Int, side: Int) {
+    init(weight: [Float], outChannels: Int, inChannels: Int, side: Int, precision: Precision) {
+        self.precision = precision
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.side = side
         if let tile = Winograd.tile(height: side, width: side, kernel: 3, padding: 1) {
-            kernel = .winograd(weight.withUnsafeBufferPointer {
+            kernel = .winograd(PackedWeights(weight.withUnsafeBufferPointer {
                 Winograd.transformWeights($0.baseAddress!, outChannels: outChannels, inChannels: inChannels, tile: tile)
-            }, tile)
+            }, precision: precision), tile)
         } else {
             kernel = .direct(weight)
         }
@@ -37,14 +39,13 @@ struct SameConv3x3: Sendable {
         precondition(height == side && width == side, "SameConv3x3 built for \(side)², run on \(height)×\(width)")
         switch kernel {
         case let .winograd(u, tile):
-            u.withUnsafeBufferPointer {
-                Winograd.conv3x3(input: input, inChannels: inChannels, height: height, width: width,
-                                 transformedWeights: $0.baseAddress!, outChannels: outChannels, tile: tile, output: output)
-            }
+            Winograd.conv3x3(input: input, inChannels: inChannels, height: height, width: width, weights: u,
+                             outChannels: outChannels, tile: tile, output: output)
         case let .direct(w):
             w.withUnsafeBufferPointer {
                 Convolution.conv2d(input: input, inChannels: inChannels, height: height, width: width, weight: $0.baseAddress!,
-                                   outChannels: outChannels, kernel: 3, padding: 1, output: output, allowWinograd: false)
+                                   outChannels: outChannels, kernel: 3, padding: 1, output: output, allowWinograd: false,
+                                   precision: precision)
             }
         }
     }

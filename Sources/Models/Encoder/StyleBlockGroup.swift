@@ -10,18 +10,18 @@ struct StyleBlockGroup: Sendable {
     let blocks: [GradualStyleBlock]
     let inChannels: Int
     let width: Int
-    /// styles.i.convs.0.weight stacked over the group: [blocks·width, in_c, 3, 3].
-    let stackedWeight: [Float]
+    /// styles.i.convs.0.weight stacked over the group: [blocks·width, in_c, 3, 3] (bf16 for bf16 layers).
+    let stackedWeight: PackedWeights
     /// styles.i.convs.0.bias stacked: [blocks·width].
     let stackedBias: [Float]
 
-    init(_ w: EncoderWeights, styles: [Int]) {
+    init(_ w: EncoderWeights, styles: [Int], precision: Precision) {
         self.styles = styles
-        let blocks = styles.map { GradualStyleBlock(w, index: $0) }
+        let blocks = styles.map { GradualStyleBlock(w, index: $0, precision: precision) }
         self.blocks = blocks
         inChannels = w.architecture.stageWidths[3]
         width = w.architecture.styleWidth
-        stackedWeight = styles.flatMap { w["styles.\($0).convs.0.weight"].data }
+        stackedWeight = PackedWeights(styles.flatMap { w["styles.\($0).convs.0.weight"].data }, precision: precision)
         stackedBias = styles.flatMap { w["styles.\($0).convs.0.bias"].data }
     }
 
@@ -34,11 +34,9 @@ struct StyleBlockGroup: Sendable {
         var first = [Float](repeating: 0, count: rows * so * so)
         features.data.withUnsafeBufferPointer { fp in
             first.withUnsafeMutableBufferPointer { op in
-                stackedWeight.withUnsafeBufferPointer { wp in
-                    Convolution.conv2d(input: fp.baseAddress!, inChannels: inChannels, height: side, width: features.shape[2],
-                                       weight: wp.baseAddress!, outChannels: rows, kernel: 3, stride: 2, padding: 1,
-                                       output: op.baseAddress!)
-                }
+                Convolution.conv2d(input: fp.baseAddress!, inChannels: inChannels, height: side, width: features.shape[2],
+                                   weights: stackedWeight, outChannels: rows, kernel: 3, stride: 2, padding: 1,
+                                   output: op.baseAddress!)
                 stackedBias.withUnsafeBufferPointer { bp in
                     Activation.leakyReLU(EncoderArchitecture.styleLeakySlope).apply(
                         op.baseAddress!, channels: rows, count: so * so, bias: bp.baseAddress!, gain: 1, clamp: nil)

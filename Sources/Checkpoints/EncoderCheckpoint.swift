@@ -1,0 +1,52 @@
+// e4e / pSp / PREIM3D encoder checkpoints: a training checkpoint {state_dict, opts, latent_avg} (the
+// coaches' save format, encoder under `encoder.`, generator under `decoder.`), or a bare encoder state
+// dict. PREIM3D's layout (children registered encoder, face_pool, decoder, where the decoder is a whole
+// EG3D TriPlaneGenerator, and a [1, styles, w] latent_avg its loader ignores) is told apart by
+// `opts.eg3d_generator` or `decoder.backbone.*` keys.
+import Tensors
+
+public struct EncoderCheckpoint {
+    public enum Layout: String, Sendable { case e4e = "e4e/pSp training checkpoint", preim3d = "PREIM3D checkpoint", bare = "bare encoder state dict" }
+
+    public let layout: Layout
+    /// Encoder tensors under the checkpoint's own names (prefix `encoder.` kept when present).
+    public let stateDict: StateDict
+    /// The saved latent_avg, if any (any of [styles, w], [1, styles, w], [w]).
+    public let latentAverage: TorchTensorRef?
+    /// opts.encoder_type, when the checkpoint records it.
+    public let encoderType: String?
+
+    public init(_ root: PickleValue, file: String) throws {
+        guard let top = root.dict else {
+            throw CheckpointError.invalidModel(file: file, reason: "the checkpoint holds a \(root.kindName), not a dict")
+        }
+        let opts = top["opts"]?.dict
+        encoderType = opts?["encoder_type"]?.asString
+        if let sd = top["state_dict"] {
+            guard let d = sd.dict else { throw CheckpointError.invalidModel(file: file, reason: "'state_dict' is a \(sd.kindName), not a dict") }
+            let names = d.stringEntries.map(\.0)
+            guard names.contains(where: { $0.hasPrefix("encoder.") }) else {
+                throw CheckpointError.invalidModel(file: file, reason: "'state_dict' has no 'encoder.' entries (not an e4e / pSp / PREIM3D checkpoint)")
+            }
+            let preim3d = opts?["eg3d_generator"] != nil || names.contains { $0.hasPrefix("decoder.backbone.") }
+            layout = preim3d ? .preim3d : .e4e
+            // BatchNorm's num_batches_tracked counters only matter for training.
+            stateDict = try StateDict.fromMapping(d, file: file) { $0.hasPrefix("encoder.") && !$0.hasSuffix(".num_batches_tracked") }
+            if let la = top["latent_avg"], case let .tensor(t) = la { latentAverage = t } else { latentAverage = nil }
+        } else {
+            // A bare state dict: every entry a tensor, with or without the `encoder.` prefix.
+            layout = .bare
+            stateDict = try StateDict.fromMapping(top, file: file) {
+                !$0.hasPrefix("decoder.") && $0 != "latent_avg" && !$0.hasSuffix(".num_batches_tracked")
+            }
+            if let la = top["latent_avg"], case let .tensor(t) = la { latentAverage = t } else { latentAverage = nil }
+        }
+        if let t = encoderType, t != "Encoder4Editing" {
+            let hint = t == "WPlusEncoder" ? " (PREIM3D's train.sh default: a single IR-SE50 → linear [512·14, 512] head)" : ""
+            throw CheckpointError.unsupportedModel(file: file, reason: "encoder_type '\(t)'\(hint); only Encoder4Editing is supported")
+        }
+        if stateDict.names.contains(where: { $0.hasPrefix("encoder.output_layer_2.") || $0 == "encoder.linear.weight" }) {
+            throw CheckpointError.unsupportedModel(file: file, reason: "the encoder has WPlusEncoder keys (output_layer_2, linear); only Encoder4Editing is supported")
+        }
+    }
+}

@@ -1,0 +1,165 @@
+// `avatarize models import`: a checkpoint file in, a bundle folder out (model.json + weights.safetensors,
+// the format ModelBundle and EncoderWeights load). EG3D network pickles become generator bundles,
+// e4e / pSp / PREIM3D checkpoints encoder bundles. The weights are checked against the architecture
+// (shapes, every key) before anything is written, and the bundle appears atomically.
+import Foundation
+import Models
+import Tensors
+
+public enum ImportRole: String, Sendable, CaseIterable {
+    case source, style, encoder
+}
+
+public struct ImportRequest: Sendable {
+    public var file: URL
+    /// The bundle folder to create; default ./models/<name>.
+    public var output: URL?
+    public var role: ImportRole?
+    public var name: String?
+    /// A generator bundle, for PREIM3D checkpoints (their latent average comes from the generator).
+    public var generator: URL?
+    /// Recorded in model.json (the CLI adds the checkpoint's SHA-256).
+    public var provenance: String?
+
+    public init(file: URL, output: URL? = nil, role: ImportRole? = nil, name: String? = nil, generator: URL? = nil,
+                provenance: String? = nil) {
+        self.provenance = provenance
+        self.file = file
+        self.output = output
+        self.role = role
+        self.name = name
+        self.generator = generator
+    }
+}
+
+public struct ImportResult: Sendable {
+    public var bundle: URL
+    public var kind: String
+    public var summary: [String]
+}
+
+public enum ModelImporter {
+    enum Parsed {
+        case generator(EG3DSnapshot)
+        case encoder(EncoderCheckpoint)
+    }
+
+    public static func run(_ request: ImportRequest) throws -> ImportResult {
+        let file = request.file.path
+        let bytes = try TorchCheckpoint.bytes(of: request.file)
+        let name = request.name ?? request.file.deletingPathExtension().lastPathComponent
+        let output = request.output ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            .appendingPathComponent("models").appendingPathComponent(name)
+        if FileManager.default.fileExists(atPath: output.path) {
+            throw CheckpointError.output(path: output.path, reason: "it already exists (remove it or choose another --output)")
+        }
+        let parsed = try TorchCheckpoint.read(bytes[...], file: file) { root, format -> Parsed in
+            if root.dict?["G_ema"] != nil {
+                if request.role == .encoder {
+                    throw CheckpointError.invalidModel(file: file, reason: "--role encoder, but this is an EG3D network pickle (a generator)")
+                }
+                return .generator(try EG3DSnapshot(root, file: file))
+            }
+            if let r = request.role, r != .encoder {
+                throw CheckpointError.invalidModel(file: file, reason: "--role \(r.rawValue) needs an EG3D network-snapshot pickle (with G_ema); this \(format.rawValue) holds no generator")
+            }
+            return .encoder(try EncoderCheckpoint(root, file: file))
+        }
+        let provenance = request.provenance ?? "imported by avatarize models import from \(request.file.lastPathComponent)"
+        switch parsed {
+        case let .generator(s):
+            return try writeGenerator(s, request: request, name: name, output: output, provenance: provenance)
+        case let .encoder(e):
+            return try writeEncoder(e, request: request, name: name, output: output, provenance: provenance)
+        }
+    }
+
+    static func writeGenerator(_ s: EG3DSnapshot, request: ImportRequest, name: String, output: URL, provenance: String) throws -> ImportResult {
+        let file = request.file.path
+        let tensors = try s.stateDict.materialize()
+        // Builds the networks: every key and shape is checked against the architecture.
+        let g = try TriPlaneGenerator(weights: Weights(file: file, tensors: tensors), options: s.options)
+        var m = GeneratorManifest()
+        m.name = name
+        m.role = request.role == .style ? "style-generator" : "source-generator"
+        m.architecture = s.options
+        m.camera = s.camera
+        m.provenance = provenance
+        m.description = "EG3D TriPlaneGenerator (G_ema), SuperresolutionHybrid8XDC, neural rendering \(s.options.neuralRenderingResolution)²"
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let json = try enc.encode(m)
+        try BundleWriter.write(tensors: tensors, manifest: json, to: output, metadata: ["source": request.file.lastPathComponent])
+        let a = g.architecture
+        return ImportResult(bundle: output, kind: GeneratorManifest.kind, summary: [
+            "EG3D generator (\(m.role!)): \(a.imageResolution)² images, neural rendering \(s.options.neuralRenderingResolution)², w \(a.wDim), \(a.numWs) ws, \(tensors.count) tensors",
+            "SR conv_clamp \(s.options.superresolutionConvClamp.map { "\($0)" } ?? "none"), backbone conv_clamp \(s.options.backboneConvClamp.map { "\($0)" } ?? "none"), SR noise \(s.options.superresolutionNoiseMode)",
+        ])
+    }
+
+    static func writeEncoder(_ e: EncoderCheckpoint, request: ImportRequest, name: String, output: URL, provenance: String) throws -> ImportResult {
+        let file = request.file.path
+        var tensors = try e.stateDict.materialize()
+        // The layout (styles, w) comes from the weights; latent_avg must match it.
+        let renamed = try EncoderWeights.renamed(tensors.mapValues(\.shape), file: file)
+        let arch = try EncoderArchitecture.infer(from: renamed.shapes, file: file)
+        let styles = arch.styleCount, w = arch.styleWidth
+        let latentSource: String
+        let latent: Tensor
+        if e.layout == .preim3d {
+            guard let gURL = request.generator else {
+                throw CheckpointError.invalidModel(file: file, reason: "a PREIM3D checkpoint: its latent average is computed from the EG3D generator it was trained with; pass that generator's bundle with --generator BUNDLE")
+            }
+            let bundle = try ModelBundle.open(gURL)
+            let g = try bundle.loadGenerator()
+            guard g.architecture.numWs == styles, g.architecture.wDim == w else {
+                throw CheckpointError.invalidModel(file: file, reason: "the encoder makes \(styles)×\(w) codes, the generator \(gURL.path) takes \(g.architecture.numWs)×\(g.architecture.wDim)")
+            }
+            latent = LatentAverage.preim3d(generator: g, camera: bundle.manifest.camera)
+            latentSource = "computed as PREIM3D does from generator \(gURL.lastPathComponent) (10000 z of RandomState(123), psi 0.7, cutoff 14)"
+        } else {
+            guard let ref = e.latentAverage else {
+                throw CheckpointError.invalidModel(file: file, reason: "the checkpoint holds no latent_avg (e4e adds it to every code)")
+            }
+            let t = try ref.materialize(file: file, name: "latent_avg")
+            switch t.shape {
+            case [styles, w], [1, styles, w]: latent = Tensor(shape: [styles, w], data: t.data)
+            case [w], [1, w]: latent = Tensor(shape: [styles, w], data: (0..<styles).flatMap { _ in t.data })
+            default:
+                throw CheckpointError.invalidModel(file: file, reason: "latent_avg has shape \(t.shape); expected [\(styles), \(w)], [1, \(styles), \(w)] or [\(w)]")
+            }
+            latentSource = "checkpoint"
+        }
+        tensors["latent_avg"] = latent
+        let weights = try EncoderWeights(file: file, tensors: tensors)
+        let manifest: [String: Any] = [
+            "kind": EncoderManifest.kind, "name": name, "role": "encoder",
+            "architecture": "Encoder4Editing", "backbone": "ir_se50",
+            "style_count": styles, "w_dim": w, "input_size": EncoderArchitecture.inputSize,
+            "source": request.file.lastPathComponent, "latent_avg": latentSource,
+            "description": "e4e Encoder4Editing from a \(e.layout.rawValue)", "provenance": provenance,
+        ]
+        let json = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
+        try BundleWriter.write(tensors: weights.tensors, manifest: json, to: output, metadata: ["source": request.file.lastPathComponent])
+        return ImportResult(bundle: output, kind: EncoderManifest.kind, summary: [
+            "e4e encoder from a \(e.layout.rawValue): \(styles) styles × \(w), stage widths \(arch.stageWidths), latent_avg from \(latentSource)",
+        ])
+    }
+}
+
+extension ModelImporter {
+    /// Parses a checkpoint held in memory as `run` would, materialising every tensor, without writing
+    /// anything; returns the number of tensors. For the fuzz targets and quick checks.
+    @discardableResult
+    public static func inspect(_ bytes: ArraySlice<UInt8>, file: String) throws -> Int {
+        let parsed = try TorchCheckpoint.read(bytes, file: file) { root, _ -> Parsed in
+            root.dict?["G_ema"] != nil ? .generator(try EG3DSnapshot(root, file: file)) : .encoder(try EncoderCheckpoint(root, file: file))
+        }
+        switch parsed {
+        case let .generator(s): return try s.stateDict.materialize().count
+        case let .encoder(e):
+            _ = try e.latentAverage?.materialize(file: file, name: "latent_avg")
+            return try e.stateDict.materialize().count
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// The jobs' shared cache of latent tracks and segment pieces (face passes, segment tracks), kept within a size
+/// limit by evicting the least recently used files first. A file belongs to the clip whose content digest starts
+/// its name; files of clips that a queued or running job still needs are never evicted.
+public struct TrackCache: Sendable {
+    public let folder: URL
+
+    public init(folder: URL) {
+        self.folder = folder
+    }
+
+    /// One file in the cache.
+    public struct Entry: Sendable, Codable, Equatable {
+        public var name: String
+        public var bytes: Int64
+        /// When a job last made or reused it.
+        public var lastUsed: Date
+        /// A queued or running job needs the clip it belongs to.
+        public var inUse: Bool
+    }
+
+    /// Every file, least recently used first. `inUse`: prefixes (16 hex digits) of clip digests still needed.
+    public func entries(inUse: Set<String>) -> [Entry] {
+        let manager = FileManager.default
+        guard let names = try? manager.contentsOfDirectory(atPath: folder.path) else { return [] }
+        return names.compactMap { name -> Entry? in
+            var status = stat()
+            guard stat(folder.appendingPathComponent(name).path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return nil }
+            return Entry(name: name, bytes: Int64(status.st_size),
+                         lastUsed: Date(timeIntervalSince1970: Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9),
+                         inUse: inUse.contains(String(name.prefix(16))))
+        }.sorted { ($0.lastUsed, $0.name) < ($1.lastUsed, $1.name) }
+    }
+
+    /// Removes least recently used files not in use until the cache holds at most `limit` bytes; returns what went.
+    @discardableResult
+    public func prune(to limit: Int64, inUse: Set<String>) -> [Entry] {
+        let all = entries(inUse: inUse)
+        var total = all.reduce(Int64(0)) { $0 + $1.bytes }
+        var removed: [Entry] = []
+        for entry in all where total > limit && !entry.inUse {
+            if (try? FileManager.default.removeItem(at: folder.appendingPathComponent(entry.name))) != nil {
+                total -= entry.bytes
+                removed.append(entry)
+            }
+        }
+        return removed
+    }
+
+    /// Marks a file as just used (its modification time is the LRU clock: access times are not kept reliably).
+    static func touch(_ url: URL) {
+        try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: url.path)
+    }
+
+    /// Digest prefixes of the clips that queued or running jobs need.
+    public static func clipsInUse(_ queue: any JobQueue) async throws -> Set<String> {
+        var digests = Set<String>()
+        for state in [JobState.queued, .running] {
+            for job in try await queue.jobs(state: state, limit: 1_000_000) {
+                if let digest = (try? job.decodedPayload())?.inputDigest { digests.insert(String(digest.prefix(16))) }
+            }
+        }
+        return digests
+    }
+
+    /// Parses sizes such as `2G`, `500M`, `64k` or a plain byte count (powers of 1024).
+    public static func parseSize(_ text: String) -> Int64? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased()
+        let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        var digits = trimmed
+        var scale: Int64 = 1
+        if digits.hasSuffix("B") { digits.removeLast() }
+        if let last = digits.last, let unit = units[last] {
+            scale = unit
+            digits.removeLast()
+        }
+        guard let value = Double(digits), value >= 0, value.isFinite else { return nil }
+        return Int64(value * Double(scale))
+    }
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets in Fuzz/ and runs each over its seed corpus, then prints one line a
+# target: executions, seconds, crashes. Usage:
+#   scripts/fuzz.sh [TARGET…] [-t SECONDS] [-r RUNS] [--no-build]
+# TARGET is FuzzNumpy or Numpy (default: every Fuzz/Sources/Fuzz*/). -t is the time per target (default
+# 20), -r stops a target after that many executions instead. Crashing inputs are kept in
+# Fuzz/artifacts/<target>/ (ignored by git): add each as a regression test in the module's tests.
+# The committed corpus is only read; what a run discovers goes to a temporary folder.
+set -euo pipefail
+cd "$(dirname "$0")/../Fuzz"
+seconds=20
+runs=""
+build=1
+names=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -t) seconds="$2"; shift 2 ;;
+    -r) runs="$2"; shift 2 ;;
+    --no-build) build=0; shift ;;
+    -h|--help) sed -n 2,9p "$0"; exit 0 ;;
+    -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
+    *) names+=("Fuzz${1#Fuzz}"); shift ;;
+  esac
+done
+if [ ${#names[@]} -eq 0 ]; then
+  # Fuzz targets are the folders whose file defines the fuzzer's entry (FuzzDriver is a library).
+  for d in Sources/Fuzz*/; do
+    n=$(basename "$d")
+    grep -qs LLVMFuzzerTestOneInput "$d$n.swift" && names+=("$n")
+  done
+fi
+for n in "${names[@]}"; do
+  [ -f "Sources/$n/$n.swift" ] || { echo "fuzz.sh: no fuzz target $n (Fuzz/Sources/$n/$n.swift)" >&2; exit 2; }
+done
+if [ "$build" = 1 ]; then
+  # -O after the package's release -Ounchecked (the last one wins): the fuzzed code keeps its bounds and
+  # overflow checks, and AddressSanitizer catches what unsafe pointers read past their buffers.
+  swift build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -O --scratch-path .build 2>&1 | grep -v '^\[' || true
+  [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fuzz.sh: build failed" >&2; exit 1; }
+fi
+bin=.build/release
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failed=0
+printf '%-22s %12s %8s %8s\n' target executions seconds crashes
+for n in "${names[@]}"; do
+  mkdir -p "$work/$n" "artifacts/$n" "corpus/$n"
+  limit=(-max_total_time="$seconds")
+  [ -n "$runs" ] && limit=(-runs="$runs")
+  set +e
+  # A fresh TMPDIR so the targets' scratch files never meet another run's.
+  TMPDIR="$work" ASAN_OPTIONS="detect_leaks=0:${ASAN_OPTIONS:-}" "$bin/$n" "${limit[@]}" -timeout=10 -detect_leaks=0 -artifact_prefix="artifacts/$n/" -print_final_stats=1 \
+    "$work/$n" "corpus/$n" > "$work/$n.log" 2>&1
+  status=$?
+  set -e
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$n.log" | tail -1)
+  took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$work/$n.log" | tail -1)
+  crashes=$(grep -c '^artifact_prefix=\|Test unit written to' "$work/$n.log" || true)
+  printf '%-22s %12s %8s %8s\n' "$n" "${execs:-?}" "${took:-?}" "$crashes"
+  if [ "$status" -ne 0 ]; then
+    failed=1
+    echo "--- $n exited with $status; the end of its log:" >&2
+    tail -40 "$work/$n.log" >&2
+  fi
+done
+exit "$failed"
