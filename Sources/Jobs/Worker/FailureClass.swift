@@ -23,7 +23,7 @@ enum FailureClass: Equatable, Sendable {
         case let error as MediaError:
             switch error {
             case .fileNotFound, .notMedia, .noVideoStream, .unsupportedCodec, .corrupt, .noDecodableFrames, .outputIsInput,
-                 .invalidRange, .invalidArgument:
+                 .invalidRange, .invalidArgument, .highDynamicRange:
                 return .permanent
             case .outputNotWritable, .encoderUnavailable, .encodeFailed:
                 return .transient
