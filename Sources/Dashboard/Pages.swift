@@ -16,7 +16,7 @@ struct Pages {
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>\(h(title)) · avatarize</title>
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <link rel="stylesheet" href="/static/app.css"><script src="/static/app.js" defer></script></head>
+            <link rel="icon" href="data:,"><link rel="stylesheet" href="/static/app.css"><script src="/static/app.js" defer></script></head>
             <body \(attributes)>
             <header><span class="brand">avatarize</span><a href="/">Overview</a><a href="/jobs">Jobs</a>
             <span class="queue">\(h(app.queue.displayLocation))\(app.options.readOnly ? " · read-only" : "") · updated <span data-field="refreshed">now</span></span></header>
@@ -79,7 +79,7 @@ struct Pages {
         m += "<table id=\"running\"><thead><tr><th>Job</th><th>Output</th><th>Worker</th><th>Progress</th><th>fps</th><th>ETA</th></tr></thead><tbody>"
         for r in o.running {
             m += "<tr><td><a href=\"/jobs/\(r.job.id)\">#\(r.job.id)</a></td><td class=\"path\">\(h(r.job.output ?? r.job.kind))</td><td>\(h(r.job.worker ?? "?"))</td>"
-            m += "<td><span class=\"bar\"><span style=\"width:\(String(format: "%.1f", r.fraction * 100))%\"></span></span> \(r.job.progressDone)/\(r.job.progressTotal)</td>"
+            m += "<td><span class=\"bar\"><span data-width=\"\(String(format: "%.1f", r.fraction * 100))\"></span></span> \(r.job.progressDone)/\(r.job.progressTotal)</td>"
             m += "<td>\(r.framesPerSecond.map { String(format: "%.2f", $0) } ?? "–")</td><td>\(Self.eta(r.etaSeconds))</td></tr>"
         }
         m += "</tbody></table>"

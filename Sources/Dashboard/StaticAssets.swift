@@ -38,6 +38,8 @@ enum StaticAssets {
         "use strict";
         (function () {
           const body = document.body;
+          // Progress bars carry their width as data: the CSP (style-src 'self') refuses inline style attributes.
+          document.querySelectorAll("[data-width]").forEach(function (el) { el.style.width = el.dataset.width + "%"; });
           const url = body.dataset.live;
           const every = (Number(body.dataset.refresh) || 2) * 1000;
           if (!url) return;

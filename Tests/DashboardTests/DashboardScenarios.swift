@@ -39,7 +39,7 @@ class DashboardScenarios: XCTestCase {
         return seeded
     }
 
-    func testOverviewAndJobsTableShowTheQueue() async throws {
+    func overviewAndJobsTableShowTheQueue() async throws {
         let seeded = try await start()
         let browser = try HeadlessChromium()
         try browser.open(base + "/")
@@ -75,7 +75,7 @@ class DashboardScenarios: XCTestCase {
         XCTAssertEqual(browser.problems, [], "the pages must load without console errors")
     }
 
-    func testRetryClickedOnThePageRequeuesTheJob() async throws {
+    func retryClickedOnThePageRequeuesTheJob() async throws {
         let seeded = try await start()
         let browser = try HeadlessChromium()
         try browser.open(base + "/jobs/\(seeded.dead)")
@@ -106,7 +106,7 @@ class DashboardScenarios: XCTestCase {
         XCTFail("the database did not change")
     }
 
-    func testHostileFileNameIsShownAsText() async throws {
+    func hostileFileNameIsShownAsText() async throws {
         let seeded = try await start()
         let browser = try HeadlessChromium()
         for path in ["/jobs", "/jobs/\(seeded.hostile)"] {
@@ -120,7 +120,7 @@ class DashboardScenarios: XCTestCase {
         XCTAssertEqual(browser.problems, [])
     }
 
-    func testActionsNeedTheCSRFTokenAndAreAbsentWhenReadOnly() async throws {
+    func actionsNeedTheCSRFTokenAndAreAbsentWhenReadOnly() async throws {
         let seeded = try await start(DashboardOptions(readOnly: true))
         let browser = try HeadlessChromium()
         try browser.open(base + "/jobs/\(seeded.dead)")
@@ -131,7 +131,7 @@ class DashboardScenarios: XCTestCase {
         XCTAssertEqual(job?.state, .dead)
     }
 
-    func testForgedPostWithoutTheTokenChangesNothing() async throws {
+    func forgedPostWithoutTheTokenChangesNothing() async throws {
         let seeded = try await start()
         let (status, _) = try await post("/jobs/\(seeded.dead)/retry", body: "")
         XCTAssertEqual(status, 403)
@@ -141,7 +141,7 @@ class DashboardScenarios: XCTestCase {
         XCTAssertEqual(job?.state, .dead)
     }
 
-    func testAPIServesTheCLIShapes() async throws {
+    func apiServesTheCLIShapes() async throws {
         let seeded = try await start()
         let (status, detail) = try await get("/api/jobs/\(seeded.dead)")
         XCTAssertEqual(status, 200)
@@ -172,7 +172,7 @@ class DashboardScenarios: XCTestCase {
     var lastQueueURL = ""
     func queueURLForCLI() throws -> String { lastQueueURL }
 
-    func testTokenGuardsEverythingOffLoopback() async throws {
+    func tokenGuardsEverythingOffLoopback() async throws {
         _ = try await start(DashboardOptions(host: "0.0.0.0", token: "s3cret-token"))
         let unguarded: any QueueBrowsing = queue
         XCTAssertThrowsError(try DashboardApp(queue: unguarded, options: DashboardOptions(host: "0.0.0.0")), "a public address needs a token")
@@ -189,7 +189,7 @@ class DashboardScenarios: XCTestCase {
         try browser.waitFor("the overview after signing in") { (try? browser.evaluate("location.pathname + (document.querySelector('.cards') ? '+' : '')") as? String) == "/+" }
     }
 
-    func testPicturesComeOnlyFromJobsInTheQueue() async throws {
+    func picturesComeOnlyFromJobsInTheQueue() async throws {
         _ = try await start()
         let (traversal, _) = try await get("/jobs/..%2F..%2Fetc%2Fpasswd/input.png")
         XCTAssertEqual(traversal, 404)
@@ -227,7 +227,16 @@ final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
     }
 }
 
+/// Linux XCTest does not run test methods a subclass inherits, so each backend lists the scenarios it runs.
 final class SQLiteDashboardTests: DashboardScenarios {
+    func testOverviewAndJobsTableShowTheQueue() async throws { try await overviewAndJobsTableShowTheQueue() }
+    func testRetryClickedOnThePageRequeuesTheJob() async throws { try await retryClickedOnThePageRequeuesTheJob() }
+    func testHostileFileNameIsShownAsText() async throws { try await hostileFileNameIsShownAsText() }
+    func testActionsNeedTheCSRFTokenAndAreAbsentWhenReadOnly() async throws { try await actionsNeedTheCSRFTokenAndAreAbsentWhenReadOnly() }
+    func testForgedPostWithoutTheTokenChangesNothing() async throws { try await forgedPostWithoutTheTokenChangesNothing() }
+    func testAPIServesTheCLIShapes() async throws { try await apiServesTheCLIShapes() }
+    func testTokenGuardsEverythingOffLoopback() async throws { try await tokenGuardsEverythingOffLoopback() }
+    func testPicturesComeOnlyFromJobsInTheQueue() async throws { try await picturesComeOnlyFromJobsInTheQueue() }
     override func makeQueueURL() throws -> String {
         lastQueueURL = "sqlite:\(folder.path)/queue.db"
         return lastQueueURL
@@ -235,6 +244,14 @@ final class SQLiteDashboardTests: DashboardScenarios {
 }
 
 final class PostgresDashboardTests: DashboardScenarios {
+    func testOverviewAndJobsTableShowTheQueue() async throws { try await overviewAndJobsTableShowTheQueue() }
+    func testRetryClickedOnThePageRequeuesTheJob() async throws { try await retryClickedOnThePageRequeuesTheJob() }
+    func testHostileFileNameIsShownAsText() async throws { try await hostileFileNameIsShownAsText() }
+    func testActionsNeedTheCSRFTokenAndAreAbsentWhenReadOnly() async throws { try await actionsNeedTheCSRFTokenAndAreAbsentWhenReadOnly() }
+    func testForgedPostWithoutTheTokenChangesNothing() async throws { try await forgedPostWithoutTheTokenChangesNothing() }
+    func testAPIServesTheCLIShapes() async throws { try await apiServesTheCLIShapes() }
+    func testTokenGuardsEverythingOffLoopback() async throws { try await tokenGuardsEverythingOffLoopback() }
+    func testPicturesComeOnlyFromJobsInTheQueue() async throws { try await picturesComeOnlyFromJobsInTheQueue() }
     nonisolated(unsafe) private static var cluster: PostgresCluster?
 
     override class func tearDown() {

@@ -41,10 +41,12 @@ final class ClipReportTests: XCTestCase {
         XCTAssertEqual(report.frames, run.render.frames)
         XCTAssertEqual(report.times, frames.map(\.seconds))
         XCTAssertEqual(report.faces.foundCount, run.encode.facesFound)
-        // The camera actually used: orbit sweeps yaw ±0.45 rad, which the smoothed head pose does not.
+        // The camera actually used: one orbit over the clip, yaw = 0.45 sin(2πt / clip length) rad, so frontal at the
+        // start and swinging to both limits; the smoothed head pose does not swing like that.
         XCTAssertEqual(report.pose.cameraYaw, frames.map { FrameGeometry.yawPitch(camera: $0.camera).yaw })
-        XCTAssertEqual(report.pose.cameraYaw.first!, -0.45, accuracy: 0.01)
-        XCTAssertEqual(report.pose.cameraYaw.last!, 0.45, accuracy: 0.01)
+        XCTAssertEqual(report.pose.cameraYaw.first!, 0, accuracy: 0.01)
+        XCTAssertEqual(report.pose.cameraYaw.max()!, CameraMode.yawLimit, accuracy: 0.02)
+        XCTAssertEqual(report.pose.cameraYaw.min()!, -CameraMode.yawLimit, accuracy: 0.02)
         XCTAssertEqual(report.pose.smoothedYaw, frames.map { FrameGeometry.yawPitch(camera: $0.smoothed.camera).yaw })
         // Jitter per layer group, over the whole code, adds up to what the smoother reports for the whole code
         // only when there is one group; with several, each group's jitter is at most the whole's.

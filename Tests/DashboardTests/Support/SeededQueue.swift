@@ -3,7 +3,8 @@ import Foundation
 
 /// A queue with jobs in every state, one of them named to break out of HTML if it were not escaped.
 enum SeededQueue {
-    static let hostileName = "<script>document.title='pwned'</script><img src=x onerror=alert(1)>.mp4"
+    // No "/" in it: a file name cannot hold one, and the pages show the last path component.
+    static let hostileName = "<script>document.title='pwned'<img src=x onerror=alert(1)>.mp4"
 
     struct Seeded {
         var dead: Int64
@@ -16,7 +17,7 @@ enum SeededQueue {
 
     static func payload(_ name: String, folder: String = "/clips") throws -> String {
         try JobPayload(input: "\(folder)/\(name)", output: "/out/\(name)", outputRoot: "/out", clip: name,
-                       settings: RenderSettings(style: "sketch", edits: [:], smoothing: nil, camera: nil, layout: nil)).encoded()
+                       settings: JobSettings(style: "sketch", edits: [:], smoothing: nil, camera: nil, layout: nil)).encoded()
     }
 
     static func seed(_ queue: any JobQueue) async throws -> Seeded {
