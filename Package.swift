@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "Jobs",
             dependencies: [
-                "Pipeline", "Video", "Models", .product(name: "Logging", package: "swift-log"),
+                "Pipeline", "Video", "Models", "Reports", .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Yams", package: "Yams"),
@@ -86,10 +86,22 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // The per-clip HTML report: data gathered from a render, SVG charts, a contact sheet, one self-contained file.
+        .target(name: "Reports", dependencies: ["Pipeline", "Video", "Faces"]),
+        // The web window onto the queue, on SwiftNIO's HTTP/1 server (already in the graph through postgres-nio).
+        .target(
+            name: "Dashboard",
+            dependencies: [
+                "Jobs", "Reports", "Video", "Faces", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "avatarize",
             dependencies: [
-                "Video", "Tensors", "Models", "Faces", "Pipeline", "Jobs", "Checkpoints",
+                "Video", "Tensors", "Models", "Faces", "Pipeline", "Jobs", "Checkpoints", "Reports", "Dashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -104,5 +116,7 @@ let package = Package(
         .testTarget(name: "avatarizeTests", dependencies: ["avatarize", "Video"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Faces", "Video", "Tensors"]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Pipeline", "Models", "Faces", "Video"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Jobs", "Reports", "Video", "Pipeline", "Models"]),
     ]
 )

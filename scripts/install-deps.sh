@@ -13,6 +13,7 @@ packages=(
   opencv-data                 # Haar cascades for face detection
   libdlib-data                # dlib's 68-landmark shape predictor
   libdlib-dev                 # dlib's C++ library: HOG face detector, face recognition network (Sources/CDlib)
+  chromium                    # headless Chromium: the report and dashboard tests load pages in it
 )
 missing=()
 for p in "${packages[@]}"; do

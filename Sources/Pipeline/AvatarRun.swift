@@ -13,6 +13,7 @@ public struct AvatarRunReport: Sendable {
 public func runAvatar(input: URL, output: URL, models: AvatarModels, encoder: ClipEncoder, settings: RenderSettings,
                       keepTrack: URL? = nil, reuseKeptTrack: ((URL) -> LatentTrack?)? = nil, identity: IdentityFigure? = nil,
                       logger: Logger,
+                      onFrame: ((RenderedFrame) throws -> Void)? = nil, observerNeedsSource: Bool = false,
                       progress: ((_ stage: String, _ done: Int, _ total: Int?) -> Bool)? = nil) throws -> AvatarRunReport {
     let began = Date()
     try checkOutputPath(output, input: input)
@@ -36,8 +37,18 @@ public func runAvatar(input: URL, output: URL, models: AvatarModels, encoder: Cl
     } else {
         (track, encodeReport) = try encoder.encode(input, models: models, to: trackURL, logger: logger, progress: progress)
     }
+    // The renderer has one observer slot: the identity figure and the caller's observer (a report) share it.
     var renderer = AvatarRenderer(models: models, settings: settings)
-    identity?.attach(to: &renderer)
+    if let identity {
+        renderer.onFrame = { frame in
+            try identity.observe(frame)
+            try onFrame?(frame)
+        }
+        renderer.observerNeedsSource = true
+    } else {
+        renderer.onFrame = onFrame
+        renderer.observerNeedsSource = observerNeedsSource
+    }
     let renderReport = try renderer.render(track, source: input, output: output, logger: logger) { done, total in
         progress?("render", done, total) ?? true
     }

@@ -5,11 +5,29 @@ import Foundation
 public enum ImageFile {
     /// Writes packed RGB24 as a PNG, atomically (temporary sibling, then rename).
     public static func writePNG(rgb: [UInt8], width: Int, height: Int, to url: URL) throws {
+        try checkOutputPath(url, input: nil)
+        let data = try pngData(rgb: rgb, width: width, height: height, name: url.path)
+        let tmp = temporarySibling(of: url)
+        do {
+            try data.write(to: tmp)
+            guard rename(tmp.path, url.path) == 0 else {
+                throw MediaError.outputNotWritable(path: url.path, reason: String(cString: strerror(errno)))
+            }
+        } catch let e as MediaError {
+            unlink(tmp.path); throw e
+        } catch {
+            unlink(tmp.path); throw MediaError.outputNotWritable(path: url.path, reason: error.localizedDescription)
+        }
+    }
+
+    /// Packed RGB24 as PNG bytes in memory (pictures inlined in HTML reports and served by the dashboard).
+    /// `name` only labels errors.
+    public static func pngData(rgb: [UInt8], width: Int, height: Int, name: String = "picture") throws -> Data {
         _ = FFmpegLog.configured
+        let url = URL(fileURLWithPath: name)
         guard rgb.count == width * height * 3, width > 0, height > 0 else {
             throw MediaError.invalidArgument("\(url.path): picture buffer does not match \(width)x\(height)")
         }
-        try checkOutputPath(url, input: nil)
         guard let codec = avcodec_find_encoder(AV_CODEC_ID_PNG) else {
             throw MediaError.encoderUnavailable(reason: "this FFmpeg has no PNG encoder")
         }
@@ -37,17 +55,6 @@ public enum ImageFile {
         guard avcodec_send_frame(c, fr) >= 0, avcodec_receive_packet(c, pkt) >= 0, let p = pkt else {
             throw MediaError.encodeFailed(path: url.path, reason: "PNG encoding failed")
         }
-        let data = Data(bytes: p.pointee.data, count: Int(p.pointee.size))
-        let tmp = temporarySibling(of: url)
-        do {
-            try data.write(to: tmp)
-            guard rename(tmp.path, url.path) == 0 else {
-                throw MediaError.outputNotWritable(path: url.path, reason: String(cString: strerror(errno)))
-            }
-        } catch let e as MediaError {
-            unlink(tmp.path); throw e
-        } catch {
-            unlink(tmp.path); throw MediaError.outputNotWritable(path: url.path, reason: error.localizedDescription)
-        }
+        return Data(bytes: p.pointee.data, count: Int(p.pointee.size))
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Faces
 import Foundation
 import Pipeline
+import Reports
 import Tensors
 
 extension PrecisionChoice: ExpressibleByArgument {}
@@ -146,4 +147,23 @@ func printStages(_ title: String, _ stages: [(String, Double)], frames: Int) {
     print("\(title) (\(frames) frames):")
     for (name, s) in stages { print("  " + row(name, s)) }
     print("  " + row("all", total) + String(format: "  (%.2f fps)", n / max(total, 1e-9)))
+}
+
+/// `--report R.html` for `run` and `render`.
+struct ReportOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Also write a self-contained HTML report of the clip (pose, smoothing, faces, timings, contact sheet) here.", valueName: "file.html"))
+    var report: String?
+
+    /// A recorder to hand to the renderer when a report was asked for.
+    func recorder(models: AvatarModels, settings: RenderSettings) -> ClipReportRecorder? {
+        report == nil ? nil : ClipReportRecorder(numWs: models.style.architecture.numWs, settings: settings)
+    }
+
+    func write(_ recorder: ClipReportRecorder?, input: String, output: String, encode: EncodeReport?, render: RenderReport, seconds: Double) throws {
+        guard let recorder, let report else { return }
+        let r = try recorder.report(input: URL(fileURLWithPath: input), output: URL(fileURLWithPath: output), encode: encode,
+                                    render: render, seconds: seconds)
+        try ReportPage.write(r, to: URL(fileURLWithPath: report))
+        print("report: \(report)")
+    }
 }

@@ -25,6 +25,7 @@ struct Avatarize: AsyncParsableCommand {
             StatusCommand.self,
             JobsCommand.self,
             CacheCommand.self,
+            DashboardCommand.self,
             GenerateCommand.self,
             ModelsCommand.self,
             EncoderCommand.self,

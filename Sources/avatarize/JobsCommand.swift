@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dashboard
 import Foundation
 import Jobs
 
@@ -122,59 +123,12 @@ struct JobsCommand: AsyncParsableCommand {
 
 /// Formatting shared by `jobs` and `status`.
 enum JobsOutput {
-    struct JobView: Codable {
-        var id: Int64
-        var kind: String
-        var state: JobState
-        var priority: Int
-        var attempts: Int
-        var maxAttempts: Int
-        var input: String?
-        var output: String?
-        var style: String?
-        var progressDone: Int
-        var progressTotal: Int
-        var worker: String?
-        var leaseExpiresAt: Date?
-        var runAfter: Date
-        var lastError: String?
-        var createdAt: Date
-        var finishedAt: Date?
-        var key: String
-
-        init(_ job: JobRecord) {
-            let payload = try? job.decodedPayload()
-            id = job.id
-            kind = job.kind
-            state = job.state
-            priority = job.priority
-            attempts = job.attempts
-            maxAttempts = job.maxAttempts
-            input = payload?.input
-            output = payload?.output
-            style = payload?.settings.style
-            progressDone = job.progressDone
-            progressTotal = job.progressTotal
-            worker = job.leaseOwner
-            leaseExpiresAt = job.leaseExpiresAt
-            runAfter = job.runAfter
-            lastError = job.lastError
-            createdAt = job.createdAt
-            finishedAt = job.finishedAt
-            key = job.key
-        }
-    }
-
-    struct Detail: Codable {
-        var job: JobView
-        var events: [JobEvent]
-    }
+    // One definition with the dashboard's API, so `--json` and `/api/jobs` keep the same shape.
+    typealias JobView = Dashboard.JobView
+    typealias Detail = JobDetailView
 
     static func json<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        String(decoding: try APIJSON.encode(value), as: UTF8.self)
     }
 
     static func progress(_ job: JobRecord) -> String {

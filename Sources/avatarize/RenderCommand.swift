@@ -2,6 +2,7 @@ import ArgumentParser
 import Faces
 import Foundation
 import Pipeline
+import Reports
 import Tensors
 import Video
 
@@ -20,6 +21,7 @@ struct RenderCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output video.") var output: String
     @OptionGroup var models: ModelOptions
     @OptionGroup var render: RenderOptions
+    @OptionGroup var reportOptions: ReportOptions
     @Option(help: "Also write the render summary (frames, identity figure) as JSON here.") var json: String?
 
     func run() throws {
@@ -29,9 +31,18 @@ struct RenderCommand: ParsableCommand {
         let m = try models.load()
         try t.check(source: URL(fileURLWithPath: source), model: m.trackIdentity, trackPath: track)
         let bar = ProgressDisplay(label: "render")
+        let began = Date()
         var renderer = AvatarRenderer(models: m, settings: settings)
         let identity = makeIdentityFigure(models.facePaths)
-        identity?.attach(to: &renderer)
+        let recorder = reportOptions.recorder(models: m, settings: settings)
+        // The renderer has one observer slot: the identity figure and the report share it.
+        if identity != nil || recorder != nil {
+            renderer.onFrame = { frame in
+                try identity?.observe(frame)
+                try recorder?.observe(frame)
+            }
+            renderer.observerNeedsSource = identity != nil || (recorder?.needsSource ?? false)
+        }
         let report = try renderer.render(t, source: URL(fileURLWithPath: source), output: URL(fileURLWithPath: output), logger: logger) { d, n in
             bar.update(done: d, total: n)
             return true
@@ -39,6 +50,7 @@ struct RenderCommand: ParsableCommand {
         bar.finish()
         for n in report.notes { warn(n) }
         printRenderSummary(output, report)
+        try reportOptions.write(recorder, input: source, output: output, encode: nil, render: report, seconds: Date().timeIntervalSince(began))
         print("precision \(m.style.precision), \(Parallel.workers) threads")
         if let identity { print(identity.summary.line) }
         if let json {

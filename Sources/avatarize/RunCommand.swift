@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import Reports
 import Tensors
 import Video
 
@@ -25,6 +26,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output video.") var output: String
     @OptionGroup var models: ModelOptions
     @OptionGroup var render: RenderOptions
+    @OptionGroup var reportOptions: ReportOptions
     @Option(help: "Also keep the latent track here, to render again later without encoding.") var keepTrack: String?
     @Option(help: "Start this many seconds into the input.") var start: Double = 0
     @Option(help: "Process only this many seconds.") var duration: Double?
@@ -39,9 +41,11 @@ struct RunCommand: ParsableCommand {
         enc.start = start; enc.duration = duration
         let identity = makeIdentityFigure(models.facePaths)
         let bar = ProgressDisplay(label: "run")
+        let recorder = reportOptions.recorder(models: m, settings: settings)
         let report = try runAvatar(input: URL(fileURLWithPath: input), output: URL(fileURLWithPath: output), models: m,
                                    encoder: enc, settings: settings, keepTrack: keepTrack.map { URL(fileURLWithPath: $0) },
-                                   identity: identity, logger: logger) { stage, done, total in
+                                   identity: identity, logger: logger, onFrame: recorder.map { r in { try r.observe($0) } },
+                                   observerNeedsSource: recorder?.needsSource ?? false) { stage, done, total in
             bar.update(done: done, total: total, unit: "frames (\(stage))")
             return true
         }
@@ -60,5 +64,6 @@ struct RunCommand: ParsableCommand {
                                                 framesFilled: e.framesFilled, seconds: report.seconds,
                                                 identity: identity?.summary), to: json)
         }
+        try reportOptions.write(recorder, input: input, output: output, encode: e, render: report.render, seconds: report.seconds)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dashboard
 import Foundation
 import Jobs
 
@@ -12,12 +13,7 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var queueOptions: QueueOptions
     @Flag(help: "Print JSON.") var json = false
 
-    struct Report: Codable {
-        var queue: String
-        var counts: [String: Int]
-        var running: [JobsOutput.JobView]
-        var waitingRetry: Int
-    }
+    typealias Report = QueueStatusView
 
     func run() async throws {
         guard let queue = try await queueOptions.openExisting() else {

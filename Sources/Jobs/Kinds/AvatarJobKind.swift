@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Models
 import Pipeline
+import Reports
 import Video
 
 /// The avatar pipeline as a job: Pipeline's `runAvatar` (encode the clip, or reuse its cached latent track, then
@@ -130,15 +131,21 @@ public struct AvatarJobKind: JobKind {
         }
         // The identity figure goes to the job's log; the models being absent only costs the figure.
         let identity = try? IdentityFigure(paths: FaceModelPaths())
+        // Every avatar job leaves NAME.report.html beside its output; the dashboard links it from the job's page.
+        let recorder = ClipReportRecorder(numWs: models.style.architecture.numWs, settings: settings)
         // Encoding and rendering each count for half of the progress.
-        _ = try runAvatar(input: input, output: output, models: models, encoder: ClipEncoder(), settings: settings,
-                          keepTrack: cached, reuseKeptTrack: { Self.validTrack(at: $0, input: input, models: models) },
-                          identity: identity, logger: logger) { stage, done, total in
+        let run = try runAvatar(input: input, output: output, models: models, encoder: ClipEncoder(), settings: settings,
+                                keepTrack: cached, reuseKeptTrack: { Self.validTrack(at: $0, input: input, models: models) },
+                                identity: identity, logger: logger, onFrame: { try recorder.observe($0) },
+                                observerNeedsSource: recorder.needsSource) { stage, done, total in
             let total = total ?? 0
             progress(stage == "render" ? JobProgress(done: total / 2 + done / 2, total: total) : JobProgress(done: done / 2, total: total))
             return !cancellation.isSet
         }
         if let identity { logger.info("\(output.lastPathComponent): \(identity.summary.line)") }
+        let final = URL(fileURLWithPath: payload.output)
+        try ReportPage.write(try recorder.report(input: input, output: final, encode: run.encode, render: run.render,
+                                                 seconds: run.seconds), to: ReportLocation.forOutput(payload.output))
     }
 
     /// The job file's settings entry as render settings; values are the same forms as the command line's.

@@ -10,9 +10,9 @@ import PostgresNIO
 /// need several statements run inside an explicit BEGIN/COMMIT.
 public final class PostgresJobQueue: JobQueue {
     public let configuration: PostgresQueueConfiguration
-    private let client: PostgresClient
+    let client: PostgresClient
     private let runTask: Task<Void, Never>
-    private let logger: Logger
+    let logger: Logger
     /// When this process last swept expired leases.
     private let sweepClock = SweepClock()
 
@@ -456,7 +456,7 @@ public final class PostgresJobQueue: JobQueue {
 
     /// Runs `body` between BEGIN and COMMIT on one pooled connection, rolling back on any error. Written here
     /// rather than with `PostgresClient.withTransaction` so that our typed errors reach the caller unwrapped.
-    private func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await run {
             try await self.client.withConnection { connection in
                 try await connection.query("BEGIN", logger: self.logger)
@@ -476,7 +476,7 @@ public final class PostgresJobQueue: JobQueue {
 
     /// Maps driver errors to `QueueError` with the server's message (never the connection settings); other errors
     /// (our own, or the caller's from `beforeCommit`) pass through unchanged.
-    private func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as PSQLError {
@@ -511,20 +511,20 @@ public final class PostgresJobQueue: JobQueue {
         return state == JobState.cancelled.rawValue ? .cancelled : .lost
     }
 
-    private func lockedRecord(_ connection: PostgresConnection, id: Int64) async throws -> JobRecord {
+    func lockedRecord(_ connection: PostgresConnection, id: Int64) async throws -> JobRecord {
         let rows = try await connection.query("SELECT * FROM avatarize_jobs WHERE id = \(id) FOR UPDATE", logger: logger).collect()
         guard let row = rows.first else { throw QueueError.noSuchJob(id) }
         return try Self.decode(row)
     }
 
-    private func record(_ connection: PostgresConnection, _ id: Int64, _ kind: JobEvent.Kind, worker: String?, detail: String?) async throws {
+    func record(_ connection: PostgresConnection, _ id: Int64, _ kind: JobEvent.Kind, worker: String?, detail: String?) async throws {
         try await connection.query("""
             INSERT INTO avatarize_job_events (job_id, at, event, worker, detail)
             VALUES (\(id), now(), \(kind.rawValue), \(worker), \(detail))
             """, logger: logger)
     }
 
-    private static func decode(_ row: PostgresRow) throws -> JobRecord {
+    static func decode(_ row: PostgresRow) throws -> JobRecord {
         let columns = row.makeRandomAccess()
         func value<T: PostgresDecodable>(_ name: String, _ type: T.Type) throws -> T {
             try columns[name].decode(T.self)

@@ -54,6 +54,13 @@ enum PostgresMigrations {
             "ALTER TABLE avatarize_jobs ADD COLUMN finishing TEXT",
             "ALTER TABLE avatarize_jobs ADD COLUMN cleanup_pending BOOLEAN NOT NULL DEFAULT false",
         ]),
+        // The dashboard's browsing queries (QueueBrowsing): keyset pages per state, the last hour's finished jobs,
+        // and the workers seen lately, each a range scan of an index rather than of the table.
+        Migration(version: 3, name: "browsing indexes", statements: [
+            "CREATE INDEX avatarize_jobs_state_id ON avatarize_jobs (state, id)",
+            "CREATE INDEX avatarize_jobs_state_finished ON avatarize_jobs (state, finished_at)",
+            "CREATE INDEX avatarize_job_events_at ON avatarize_job_events (at)",
+        ]),
     ]
 
     static var latestVersion: Int { all.map(\.version).max() ?? 0 }

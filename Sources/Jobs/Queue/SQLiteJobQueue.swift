@@ -7,7 +7,7 @@ import GRDB
 /// Times are stored as Unix seconds (REAL) so that comparisons are plain numeric ones.
 public final class SQLiteJobQueue: JobQueue {
     public let path: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     public var displayLocation: String { "sqlite:\(path)" }
 
@@ -79,6 +79,15 @@ public final class SQLiteJobQueue: JobQueue {
             try db.execute(sql: """
                 ALTER TABLE avatarize_jobs ADD COLUMN finishing TEXT;
                 ALTER TABLE avatarize_jobs ADD COLUMN cleanup_pending INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
+        // The dashboard's browsing queries (QueueBrowsing): keyset pages per state, the last hour's finished jobs,
+        // and the workers seen lately, each a range scan of an index rather than of the table.
+        migrator.registerMigration("v3-browsing") { db in
+            try db.execute(sql: """
+                CREATE INDEX IF NOT EXISTS avatarize_jobs_state_id ON avatarize_jobs (state, id);
+                CREATE INDEX IF NOT EXISTS avatarize_jobs_state_finished ON avatarize_jobs (state, finished_at);
+                CREATE INDEX IF NOT EXISTS avatarize_job_events_at ON avatarize_job_events (at);
                 """)
         }
         // Several processes may open a new queue file at once: their migrators can race to the same step.
@@ -363,7 +372,7 @@ public final class SQLiteJobQueue: JobQueue {
 
     // MARK: - Helpers
 
-    private func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(body)
         } catch let error as DatabaseError {
@@ -372,7 +381,7 @@ public final class SQLiteJobQueue: JobQueue {
         // Anything else (a QueueError, or the caller's own error from `beforeCommit`) passes through unchanged.
     }
 
-    private func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(body)
         } catch let error as DatabaseError {
@@ -381,11 +390,11 @@ public final class SQLiteJobQueue: JobQueue {
         // Anything else (a QueueError, or the caller's own error from `beforeCommit`) passes through unchanged.
     }
 
-    private static func now() -> Double { Date().timeIntervalSince1970 }
+    static func now() -> Double { Date().timeIntervalSince1970 }
 
     private static func seconds(_ interval: TimeInterval) -> String { String(format: "%.2fs", interval) }
 
-    private static func record(_ db: Database, _ id: Int64, _ kind: JobEvent.Kind, worker: String?, detail: String?, at: Double) throws {
+    static func record(_ db: Database, _ id: Int64, _ kind: JobEvent.Kind, worker: String?, detail: String?, at: Double) throws {
         try db.execute(sql: "INSERT INTO avatarize_job_events (job_id, at, event, worker, detail) VALUES (?, ?, ?, ?, ?)",
                        arguments: [id, at, kind.rawValue, worker, detail])
     }
@@ -395,14 +404,14 @@ public final class SQLiteJobQueue: JobQueue {
         return state == JobState.cancelled.rawValue ? .cancelled : .lost
     }
 
-    private static func fetch(_ db: Database, id: Int64) throws -> JobRecord {
+    static func fetch(_ db: Database, id: Int64) throws -> JobRecord {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM avatarize_jobs WHERE id = ?", arguments: [id]) else {
             throw QueueError.noSuchJob(id)
         }
         return try decode(row)
     }
 
-    private static func decode(_ row: Row) throws -> JobRecord {
+    static func decode(_ row: Row) throws -> JobRecord {
         let stateName: String = row["state"]
         guard let state = JobState(rawValue: stateName) else { throw QueueError.corruptRow("unknown state '\(stateName)'") }
         func date(_ column: String) -> Date? {

@@ -1,0 +1,88 @@
+import Foundation
+
+/// One page of the jobs table, newest first, found by keyset (ids below `before`) so that page 1 000 costs
+/// what page 1 costs: an index range scan of `limit` rows, never an OFFSET over the rows before it.
+public struct JobPageQuery: Sendable, Equatable {
+    public var state: JobState?
+    /// Case-insensitive substring of the job's input or output path.
+    public var search: String?
+    /// Only jobs with a smaller id (the last id of the page before); nil for the first page.
+    public var before: Int64?
+    public var limit: Int
+
+    public init(state: JobState? = nil, search: String? = nil, before: Int64? = nil, limit: Int = 50) {
+        self.state = state; self.search = search; self.before = before; self.limit = limit
+    }
+
+    /// `search` as a LIKE pattern with its own `%`, `_` and `\` taken literally (escape character `\`).
+    var likePattern: String? {
+        guard let search, !search.isEmpty else { return nil }
+        var escaped = ""
+        for c in search {
+            if c == "%" || c == "_" || c == "\\" { escaped.append("\\") }
+            escaped.append(c)
+        }
+        return "%" + escaped + "%"
+    }
+}
+
+public struct JobPage: Sendable, Equatable {
+    public var jobs: [JobRecord]
+    /// The `before` of the next page, nil on the last.
+    public var nextBefore: Int64?
+
+    public init(jobs: [JobRecord], limit: Int) {
+        self.jobs = Array(jobs.prefix(limit))
+        nextBefore = jobs.count > limit ? self.jobs.last?.id : nil
+    }
+}
+
+/// Jobs that finished successfully in a window, for throughput.
+public struct QueueThroughput: Sendable, Equatable, Codable {
+    public var since: Date
+    public var jobs: Int
+    public var frames: Int
+    public var minutes: Double
+
+    public var jobsPerMinute: Double { minutes > 0 ? Double(jobs) / minutes : 0 }
+    public var framesPerMinute: Double { minutes > 0 ? Double(frames) / minutes : 0 }
+}
+
+/// A worker as the queue has seen it: its latest event or heartbeat, and the job it holds now.
+public struct WorkerSighting: Sendable, Equatable, Codable {
+    public var name: String
+    public var lastSeen: Date
+    public var currentJob: Int64?
+
+    public init(name: String, lastSeen: Date, currentJob: Int64?) {
+        self.name = name; self.lastSeen = lastSeen; self.currentJob = currentJob
+    }
+
+    /// Events since `since` (latest per worker) and the running jobs' lease holders (a heartbeat moves the
+    /// job's `updated_at`), merged: one sighting per worker, most recent first.
+    static func merge(events: [(String, Date)], running: [(String, Date, Int64)]) -> [WorkerSighting] {
+        var byName: [String: WorkerSighting] = [:]
+        for (name, at) in events {
+            byName[name] = WorkerSighting(name: name, lastSeen: max(at, byName[name]?.lastSeen ?? .distantPast), currentJob: byName[name]?.currentJob)
+        }
+        for (name, at, id) in running {
+            byName[name] = WorkerSighting(name: name, lastSeen: max(at, byName[name]?.lastSeen ?? .distantPast), currentJob: id)
+        }
+        return byName.values.sorted { ($0.lastSeen, $0.name) > ($1.lastSeen, $1.name) }
+    }
+}
+
+/// What the dashboard reads besides the `JobQueue` basics; both backends answer from indexes (migration 2).
+public protocol QueueBrowsing: JobQueue {
+    func page(_ query: JobPageQuery) async throws -> JobPage
+    /// Jobs that succeeded since `since`, and their frames.
+    func throughput(since: Date) async throws -> QueueThroughput
+    func workers(since: Date) async throws -> [WorkerSighting]
+    /// Queued jobs waiting out a retry backoff.
+    func waitingRetryCount() async throws -> Int
+    /// Dead jobs, most recently finished first.
+    func recentFailures(limit: Int) async throws -> [JobRecord]
+    /// Sets a job's priority: a queued job keeps its place in line but moves up; a dead or cancelled job is
+    /// queued again with its attempts reset (as `retry`). Running and succeeded jobs are refused.
+    func requeue(id: Int64, priority: Int) async throws -> JobRecord
+}

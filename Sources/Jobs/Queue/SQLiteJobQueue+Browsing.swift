@@ -1,0 +1,85 @@
+import Foundation
+import GRDB
+
+extension SQLiteJobQueue: QueueBrowsing {
+    public func page(_ query: JobPageQuery) async throws -> JobPage {
+        try await read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let state = query.state { conditions.append("state = ?"); arguments += [state.rawValue] }
+            if let before = query.before { conditions.append("id < ?"); arguments += [before] }
+            if let like = query.likePattern {
+                conditions.append("(json_extract(payload, '$.input') LIKE ? ESCAPE '\\' OR json_extract(payload, '$.output') LIKE ? ESCAPE '\\')")
+                arguments += [like, like]
+            }
+            arguments += [query.limit + 1]
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM avatarize_jobs \(filter) ORDER BY id DESC LIMIT ?", arguments: arguments)
+            return JobPage(jobs: try rows.map(Self.decode), limit: query.limit)
+        }
+    }
+
+    public func throughput(since: Date) async throws -> QueueThroughput {
+        try await read { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT COUNT(*) AS n, COALESCE(SUM(progress_total), 0) AS frames FROM avatarize_jobs
+                WHERE state = 'succeeded' AND finished_at >= ?
+                """, arguments: [since.timeIntervalSince1970])
+            return QueueThroughput(since: since, jobs: row?["n"] ?? 0, frames: row?["frames"] ?? 0,
+                                   minutes: Date().timeIntervalSince(since) / 60)
+        }
+    }
+
+    public func workers(since: Date) async throws -> [WorkerSighting] {
+        try await read { db in
+            let events = try Row.fetchAll(db, sql: """
+                SELECT worker, MAX(at) AS last FROM avatarize_job_events WHERE at >= ? AND worker IS NOT NULL GROUP BY worker
+                """, arguments: [since.timeIntervalSince1970]).map { row -> (String, Date) in
+                (row["worker"], Date(timeIntervalSince1970: row["last"]))
+            }
+            let running = try Row.fetchAll(db, sql: """
+                SELECT lease_owner, updated_at, id FROM avatarize_jobs WHERE state = 'running' AND lease_owner IS NOT NULL
+                """).map { row -> (String, Date, Int64) in
+                (row["lease_owner"], Date(timeIntervalSince1970: row["updated_at"]), row["id"])
+            }
+            return WorkerSighting.merge(events: events, running: running)
+        }
+    }
+
+    public func waitingRetryCount() async throws -> Int {
+        try await read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM avatarize_jobs WHERE state = 'queued' AND run_after > ?",
+                             arguments: [Self.now()]) ?? 0
+        }
+    }
+
+    public func recentFailures(limit: Int) async throws -> [JobRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM avatarize_jobs WHERE state = 'dead' ORDER BY finished_at DESC LIMIT ?",
+                             arguments: [limit]).map(Self.decode)
+        }
+    }
+
+    public func requeue(id: Int64, priority: Int) async throws -> JobRecord {
+        try await write { db in
+            let now = Self.now()
+            let current = try Self.fetch(db, id: id)
+            switch current.state {
+            case .queued:
+                try db.execute(sql: "UPDATE avatarize_jobs SET priority = ?, updated_at = ? WHERE id = ?", arguments: [priority, now, id])
+            case .dead, .cancelled:
+                try db.execute(sql: """
+                    UPDATE avatarize_jobs
+                    SET state = 'queued', priority = ?, attempts = 0, run_after = ?, updated_at = ?, finished_at = NULL,
+                        progress_done = 0, progress_total = 0
+                    WHERE id = ?
+                    """, arguments: [priority, now, now, id])
+            case .running, .succeeded:
+                throw QueueError.notRetryable(id: id, state: current.state)
+            }
+            try Self.record(db, id, .requeued, worker: nil,
+                            detail: "was \(current.state.rawValue), priority \(current.priority) → \(priority)", at: now)
+            return try Self.fetch(db, id: id)
+        }
+    }
+}

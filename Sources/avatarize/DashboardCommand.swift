@@ -1,0 +1,45 @@
+import ArgumentParser
+import Dashboard
+import Foundation
+import Jobs
+
+/// `avatarize dashboard`: the queue in a web browser, beside running workers.
+struct DashboardCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dashboard",
+        abstract: "Serve a web dashboard over the queue: overview, jobs, reports, retry and cancel.",
+        discussion: """
+        Listens on 127.0.0.1 by default. Any other address needs --token: browsers sign in with it once (a cookie \
+        follows), API clients send `Authorization: Bearer TOKEN`.
+
+        Example: avatarize dashboard --queue postgres://avatarize@db/avatarize --port 8080
+        """
+    )
+
+    @OptionGroup var queueOptions: QueueOptions
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on (0 picks a free one).") var port = 8080
+    @Option(help: "Token required to use the dashboard (required off loopback); default $AVATARIZE_DASHBOARD_TOKEN.") var token: String?
+    @Flag(help: "Show the queue only: no retry, cancel or re-queue.") var readOnly = false
+    @Option(help: "Seconds between the pages' live refreshes.") var refresh: Double = 2
+
+    func run() async throws {
+        let token = self.token ?? ProcessInfo.processInfo.environment["AVATARIZE_DASHBOARD_TOKEN"]
+        let options = DashboardOptions(host: host, token: token, readOnly: readOnly, refreshSeconds: max(0.5, refresh))
+        let queue = try await queueOptions.open()
+        guard let browsing = queue as? any QueueBrowsing else {
+            try await queue.close()
+            throw ValidationError("this queue backend cannot be browsed")
+        }
+        let app: DashboardApp
+        do { app = try DashboardApp(queue: browsing, options: options) } catch {
+            try await queue.close()
+            throw error
+        }
+        let server = try await DashboardServer(app: app, host: host, port: port)
+        let shown = host.contains(":") ? "[\(host)]" : host
+        print("dashboard for \(queue.displayLocation) at http://\(shown):\(server.port)/\(readOnly ? " (read-only)" : "")")
+        try await server.run()
+        try await queue.close()
+    }
+}
