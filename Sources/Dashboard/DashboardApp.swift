@@ -52,9 +52,12 @@ public final class DashboardApp: Sendable {
             switch error {
             case .noSuchJob: status = 404
             case .notCancellable, .notRetryable: status = 409
+            case .searchTooShort: status = 400
             default: status = 500
             }
             return errorResponse(request, status: status, message: error.description)
+        } catch let error as DashboardRequestError {
+            return errorResponse(request, status: 400, message: error.description)
         } catch {
             return errorResponse(request, status: 500, message: "\(error)")
         }

@@ -109,7 +109,7 @@ struct Pages {
         for s in JobState.allCases {
             m += "<option value=\"\(s.rawValue)\"\(query.state == s ? " selected" : "")>\(s.rawValue)</option>"
         }
-        m += "</select><input type=\"search\" name=\"q\" placeholder=\"input or output name\" value=\"\(h(query.search ?? ""))\"><button type=\"submit\">Filter</button></form>"
+        m += "</select><input type=\"search\" name=\"q\" minlength=\"\(JobPageQuery.minimumSearchLength)\" placeholder=\"input or output name\" value=\"\(h(query.search ?? ""))\"><button type=\"submit\">Filter</button></form>"
         m += "<table id=\"jobs\"><thead><tr><th>Job</th><th>State</th><th>Input</th><th>Output</th><th>Tries</th><th>Progress</th><th>Priority</th><th>Created</th></tr></thead><tbody>"
         for r in page.jobs {
             let j = JobView(r)

@@ -323,4 +323,50 @@ struct QueueScenarios {
             XCTAssertEqual(awaited3.map(\.id), [], "cleaned, and retried (a retried job has a live attempt to protect)")
         }
     }
+
+    /// The dashboard's name search: a case-insensitive substring of the input or output path, with `%`, `_` and
+    /// quotes taken literally, newest first in keyset pages, combined with a state; too short a search is refused.
+    func searchFindsJobsByInputOrOutputName() async throws {
+        try await withQueue { plain in
+            let queue = try XCTUnwrap(plain as? any QueueBrowsing)
+            func named(_ key: String, _ input: String, _ output: String) throws -> JobSpec {
+                let names = try JSONSerialization.data(withJSONObject: ["input": input, "output": output], options: [.sortedKeys])
+                return JobSpec(key: key, kind: "avatar", payload: String(decoding: names, as: UTF8.self))
+            }
+            let ids = try await queue.enqueue([
+                try named("a", "/clips/Interview_2024.mp4", "/out/interview_2024.avatar.mp4"),
+                try named("b", "/clips/100%_real.mp4", "/out/100%_real.avatar.mp4"),
+                try named("c", "/clips/walk.mp4", "/out/Interview-cut.mp4"),
+                spec("d"),
+                try named("e", "/clips/say \"hi\".mp4", "/out/say.mp4"),
+            ]).inserted
+            func search(_ text: String, state: JobState? = nil, before: Int64? = nil, limit: Int = 50) async throws -> [Int64] {
+                try await queue.page(JobPageQuery(state: state, search: text, before: before, limit: limit)).jobs.map(\.id)
+            }
+            let interview = try await search("INTERVIEW")
+            XCTAssertEqual(interview, [ids[2], ids[0]], "either path, any case, newest first")
+            let underscore = try await search("view_")
+            XCTAssertEqual(underscore, [ids[0]], "_ is a character, not a wildcard")
+            let percent = try await search("0%_")
+            XCTAssertEqual(percent, [ids[1]])
+            let quoted = try await search("\"hi\"")
+            XCTAssertEqual(quoted, [ids[4]])
+            let none = try await search("no-such-clip")
+            XCTAssertEqual(none, [])
+            let first = try await queue.page(JobPageQuery(search: "mp4", limit: 2))
+            XCTAssertEqual(first.jobs.map(\.id), [ids[4], ids[2]])
+            let second = try await queue.page(JobPageQuery(search: "mp4", before: first.nextBefore, limit: 2))
+            XCTAssertEqual(second.jobs.map(\.id), [ids[1], ids[0]])
+            XCTAssertNil(second.nextBefore)
+            _ = try await queue.claim(worker: "w", lease: 30)
+            let running = try await search("interview", state: .running)
+            XCTAssertEqual(running, [ids[0]])
+            do {
+                _ = try await search("ab")
+                XCTFail("a two-character search cannot use the trigram index")
+            } catch let error as QueueError {
+                XCTAssertEqual(error, .searchTooShort("ab", minimum: 3))
+            }
+        }
+    }
 }

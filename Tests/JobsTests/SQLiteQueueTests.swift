@@ -1,3 +1,4 @@
+import GRDB
 import XCTest
 @testable import Jobs
 
@@ -18,6 +19,7 @@ final class SQLiteQueueTests: XCTestCase {
     func testConcurrentClaimsNeverShareAJob() async throws { try await queue.concurrentClaimsNeverShareAJob() }
     func testFinishingJobIsNeverDeadByExpiry() async throws { try await queue.finishingJobIsNeverDeadByExpiry() }
     func testPermanentFailureIsDeadAtOnceAndAwaitsCleanup() async throws { try await queue.permanentFailureIsDeadAtOnceAndAwaitsCleanup() }
+    func testSearchFindsJobsByInputOrOutputName() async throws { try await queue.searchFindsJobsByInputOrOutputName() }
 
     func testTwoHundredJobsOverFourWorkersFinishExactlyOnce() async throws {
         try await workers.twoHundredJobsOverFourWorkersFinishExactlyOnce()
@@ -43,5 +45,31 @@ final class SQLiteQueueTests: XCTestCase {
             let header = try Data(contentsOf: URL(fileURLWithPath: directory.path + "/queue.db")).prefix(20)
             XCTAssertEqual(Array(header.suffix(2)), [2, 2])
         }
+    }
+
+    /// Every page the dashboard asks for is an index walk that stops at the page's end: SQLite's plan never sorts
+    /// (which would read every match first), and a filtered page reads the jobs table only by key. (The unfiltered
+    /// first page is a SCAN in rowid order that LIMIT stops after one page.)
+    func testBrowsingPagesUseIndexesNotScans() async throws {
+        let directory = try TemporaryDirectory("plans")
+        let queue = try SQLiteJobQueue(path: directory.path + "/queue.db")
+        try await queue.migrate()
+        let queries = [JobPageQuery(), JobPageQuery(before: 5_000), JobPageQuery(state: .dead, before: 5_000),
+                       JobPageQuery(search: "clip-0042"), JobPageQuery(state: .queued, search: "clip", before: 5_000)]
+        for query in queries {
+            let (sql, arguments) = try SQLiteJobQueue.pageStatement(query)
+            let plan = try await queue.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String }
+            }
+            let text = plan.joined(separator: " | ")
+            if query != JobPageQuery() {
+                XCTAssertFalse(plan.contains { $0.hasPrefix("SCAN j") || $0.hasPrefix("SCAN avatarize_jobs") }, "\(query): \(text)")
+            }
+            XCTAssertFalse(text.contains("TEMP B-TREE"), "\(query): \(text)")
+            if query.search != nil {
+                XCTAssertTrue(text.contains("SCAN n VIRTUAL TABLE"), "the name index drives the search: \(text)")
+            }
+        }
+        try await queue.close()
     }
 }

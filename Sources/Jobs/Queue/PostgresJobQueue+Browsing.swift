@@ -3,14 +3,17 @@ import PostgresNIO
 
 extension PostgresJobQueue: QueueBrowsing {
     public func page(_ query: JobPageQuery) async throws -> JobPage {
-        try await run {
+        let search = try query.checkedSearch()
+        return try await run {
             // Bound parameters throughout: the state, cursor and search text never become SQL.
             var sql = "SELECT * FROM avatarize_jobs WHERE TRUE"
             var bindings = PostgresBindings()
             if let state = query.state { bindings.append(state.rawValue); sql += " AND state = $\(bindings.count)" }
             if let before = query.before { bindings.append(before); sql += " AND id < $\(bindings.count)" }
-            if let like = query.likePattern {
-                bindings.append(like)
+            // Each side of the OR has its pg_trgm index (migration 4); the planner takes them when the search is
+            // selective and walks the primary key backwards when almost everything matches.
+            if let search {
+                bindings.append(JobPageQuery.likePattern(search))
                 let n = bindings.count
                 sql += " AND ((payload::jsonb ->> 'input') ILIKE $\(n) OR (payload::jsonb ->> 'output') ILIKE $\(n))"
             }

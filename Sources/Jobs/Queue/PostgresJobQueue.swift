@@ -137,7 +137,8 @@ public final class PostgresJobQueue: JobQueue {
                         INSERT INTO avatarize_schema_migrations (version, name) VALUES (\(Int64(migration.version)), \(migration.name))
                         """, logger: self.logger)
                 } catch {
-                    throw QueueError.migrationFailed(version: migration.version, reason: Self.message(error))
+                    throw QueueError.migrationFailed(version: migration.version,
+                                                     reason: Self.message(error) + (migration.hint.map { " (\($0))" } ?? ""))
                 }
             }
         }

@@ -6,6 +6,8 @@ enum PostgresMigrations {
         let version: Int
         let name: String
         let statements: [String]
+        /// What to do when the migration fails for want of something outside the database (shown with the error).
+        var hint: String? = nil
     }
 
     /// Serialises concurrent `migrate()` calls from workers starting together (an arbitrary constant,
@@ -61,6 +63,14 @@ enum PostgresMigrations {
             "CREATE INDEX avatarize_jobs_state_finished ON avatarize_jobs (state, finished_at)",
             "CREATE INDEX avatarize_job_events_at ON avatarize_job_events (at)",
         ]),
+        // Search by input or output name (QueueBrowsing.page): pg_trgm's GIN indexes answer ILIKE '%text%' from
+        // trigrams. pg_trgm ships with PostgreSQL (contrib) and is a trusted extension from PostgreSQL 13 on, so
+        // the database's owner may create it.
+        Migration(version: 4, name: "name search", statements: [
+            "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+            "CREATE INDEX avatarize_jobs_input_trgm ON avatarize_jobs USING gin ((payload::jsonb ->> 'input') gin_trgm_ops)",
+            "CREATE INDEX avatarize_jobs_output_trgm ON avatarize_jobs USING gin ((payload::jsonb ->> 'output') gin_trgm_ops)",
+        ], hint: "the dashboard's name search needs PostgreSQL's pg_trgm extension: install PostgreSQL's contrib modules, or have the database owner run CREATE EXTENSION pg_trgm"),
     ]
 
     static var latestVersion: Int { all.map(\.version).max() ?? 0 }

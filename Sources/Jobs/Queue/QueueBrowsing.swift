@@ -4,25 +4,44 @@ import Foundation
 /// what page 1 costs: an index range scan of `limit` rows, never an OFFSET over the rows before it.
 public struct JobPageQuery: Sendable, Equatable {
     public var state: JobState?
-    /// Case-insensitive substring of the job's input or output path.
+    /// Case-insensitive substring of the job's input or output path, at least `minimumSearchLength` characters:
+    /// found through a trigram index (SQLite's FTS5 trigram tokenizer, PostgreSQL's pg_trgm), so a search that
+    /// matches nothing costs an index lookup, not a pass over every job.
     public var search: String?
     /// Only jobs with a smaller id (the last id of the page before); nil for the first page.
     public var before: Int64?
     public var limit: Int
 
+    /// A trigram index answers for three characters or more; a shorter search would read every job.
+    public static let minimumSearchLength = 3
+
     public init(state: JobState? = nil, search: String? = nil, before: Int64? = nil, limit: Int = 50) {
         self.state = state; self.search = search; self.before = before; self.limit = limit
     }
 
-    /// `search` as a LIKE pattern with its own `%`, `_` and `\` taken literally (escape character `\`).
-    var likePattern: String? {
+    /// The search text, nil when there is none; one too short for the index is refused.
+    func checkedSearch() throws -> String? {
         guard let search, !search.isEmpty else { return nil }
+        guard search.unicodeScalars.count >= Self.minimumSearchLength else {
+            throw QueueError.searchTooShort(search, minimum: Self.minimumSearchLength)
+        }
+        return search
+    }
+
+    /// `search` as a LIKE pattern with its own `%`, `_` and `\` taken literally (escape character `\`).
+    static func likePattern(_ search: String) -> String {
         var escaped = ""
         for c in search {
             if c == "%" || c == "_" || c == "\\" { escaped.append("\\") }
             escaped.append(c)
         }
         return "%" + escaped + "%"
+    }
+
+    /// `search` as an FTS5 phrase: with the trigram tokenizer a phrase matches exactly the texts that contain it
+    /// (its trigrams at consecutive positions). Double quotes inside a phrase are written twice.
+    static func trigramPhrase(_ search: String) -> String {
+        "\"" + search.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }
 

@@ -11,6 +11,7 @@ public enum QueueError: Error, Equatable, CustomStringConvertible {
     case schemaTooNew(found: Int, known: Int)
     case database(String)
     case cannotConnect(String)
+    case searchTooShort(String, minimum: Int)
 
     public var description: String {
         switch self {
@@ -36,6 +37,8 @@ public enum QueueError: Error, Equatable, CustomStringConvertible {
             return "queue database error: \(why)"
         case .cannotConnect(let why):
             return why
+        case let .searchTooShort(text, minimum):
+            return "the search '\(text)' is too short: names are searched through an index of \(minimum)-character pieces, so type at least \(minimum) characters"
         }
     }
 }

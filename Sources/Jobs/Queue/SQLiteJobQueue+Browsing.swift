@@ -3,20 +3,33 @@ import GRDB
 
 extension SQLiteJobQueue: QueueBrowsing {
     public func page(_ query: JobPageQuery) async throws -> JobPage {
-        try await read { db in
-            var conditions: [String] = []
-            var arguments: StatementArguments = []
+        let (sql, arguments) = try Self.pageStatement(query)
+        return try await read { db in
+            JobPage(jobs: try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.decode), limit: query.limit)
+        }
+    }
+
+    /// The page's SQL (one row more than the page, to know whether another follows) and its arguments.
+    static func pageStatement(_ query: JobPageQuery) throws -> (String, StatementArguments) {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        let sql: String
+        if let search = try query.checkedSearch() {
+            // Newest first through the name index itself: FTS5 walks its rowids (the job ids) downwards and stops
+            // at the page's end, so a search costs its matches, never a pass over every job.
+            conditions.append("avatarize_job_names MATCH ?"); arguments += [JobPageQuery.trigramPhrase(search)]
+            if let before = query.before { conditions.append("n.rowid < ?"); arguments += [before] }
+            if let state = query.state { conditions.append("j.state = ?"); arguments += [state.rawValue] }
+            sql = "SELECT j.* FROM avatarize_job_names n JOIN avatarize_jobs j ON j.id = n.rowid WHERE "
+                + conditions.joined(separator: " AND ") + " ORDER BY n.rowid DESC LIMIT ?"
+        } else {
             if let state = query.state { conditions.append("state = ?"); arguments += [state.rawValue] }
             if let before = query.before { conditions.append("id < ?"); arguments += [before] }
-            if let like = query.likePattern {
-                conditions.append("(json_extract(payload, '$.input') LIKE ? ESCAPE '\\' OR json_extract(payload, '$.output') LIKE ? ESCAPE '\\')")
-                arguments += [like, like]
-            }
-            arguments += [query.limit + 1]
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM avatarize_jobs \(filter) ORDER BY id DESC LIMIT ?", arguments: arguments)
-            return JobPage(jobs: try rows.map(Self.decode), limit: query.limit)
+            sql = "SELECT * FROM avatarize_jobs \(filter) ORDER BY id DESC LIMIT ?"
         }
+        arguments += [query.limit + 1]
+        return (sql, arguments)
     }
 
     public func throughput(since: Date) async throws -> QueueThroughput {

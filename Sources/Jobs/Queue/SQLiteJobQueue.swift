@@ -90,6 +90,26 @@ public final class SQLiteJobQueue: JobQueue {
                 CREATE INDEX IF NOT EXISTS avatarize_job_events_at ON avatarize_job_events (at);
                 """)
         }
+        // Search by input or output name: an FTS5 table with the trigram tokenizer (SQLite 3.34+) whose rowid is the
+        // job's id, kept by triggers. Contentless (content=''), since a phrase of trigrams is matched from positions
+        // alone and the names already live in the payload; a contentless row is removed by the 'delete' command
+        // with the values it was indexed with.
+        migrator.registerMigration("v4-name-search") { db in
+            func names(_ row: String) -> String {
+                ["input", "output"].map { "CASE WHEN json_valid(\(row).payload) THEN json_extract(\(row).payload, '$.\($0)') END" }
+                    .joined(separator: ", ")
+            }
+            try db.execute(sql: """
+                CREATE VIRTUAL TABLE IF NOT EXISTS avatarize_job_names USING fts5(input, output, content = '', tokenize = 'trigram');
+                INSERT INTO avatarize_job_names (rowid, input, output) SELECT id, \(names("avatarize_jobs")) FROM avatarize_jobs;
+                CREATE TRIGGER IF NOT EXISTS avatarize_jobs_names_added AFTER INSERT ON avatarize_jobs BEGIN
+                    INSERT INTO avatarize_job_names (rowid, input, output) VALUES (new.id, \(names("new")));
+                END;
+                CREATE TRIGGER IF NOT EXISTS avatarize_jobs_names_removed AFTER DELETE ON avatarize_jobs BEGIN
+                    INSERT INTO avatarize_job_names (avatarize_job_names, rowid, input, output) VALUES ('delete', old.id, \(names("old")));
+                END;
+                """)
+        }
         // Several processes may open a new queue file at once: their migrators can race to the same step.
         // The DDL is idempotent, and a loser succeeds once it sees the winner's migration recorded.
         let finished = migrator
