@@ -32,18 +32,30 @@ public final class IdentityFigure {
         public init() {}
     }
 
+    /// What became of one frame: compared (cosine similarity and Euclidean distance of the two descriptors), or
+    /// left out for want of a face on one side.
+    public enum FrameOutcome: Sendable, Codable, Equatable {
+        case compared(similarity: Double, distance: Double)
+        case noSourceFace
+        case noAvatarFace
+    }
+
     private let recognizer: FaceRecognizer
     private let predictor: ShapePredictor
     private let hog: HOGFaceDetector
-    private var similarities: [Double] = []
-    private var distances: [Double] = []
-    private var summaryCounts = Summary()
+    /// One per observed frame, in the order observed (the clip report draws them per frame).
+    public private(set) var outcomes: [FrameOutcome] = []
     private var seconds = 0.0
     private var described = 0
 
-    public init(paths: FaceModelPaths) throws {
-        recognizer = try FaceRecognizer(contentsOf: paths.recognizer)
-        predictor = try ShapePredictor(contentsOf: paths.predictor)
+    public convenience init(paths: FaceModelPaths) throws {
+        try self.init(recognizer: FaceRecognizer(contentsOf: paths.recognizer), predictor: ShapePredictor(contentsOf: paths.predictor))
+    }
+
+    /// With models already loaded (a face tracker's shape predictor, which takes a while to read).
+    public init(recognizer: FaceRecognizer, predictor: ShapePredictor) throws {
+        self.recognizer = recognizer
+        self.predictor = predictor
         hog = try HOGFaceDetector()
     }
 
@@ -55,9 +67,8 @@ public final class IdentityFigure {
 
     /// Takes one rendered frame (needs its source frame).
     public func observe(_ frame: RenderedFrame) throws {
-        summaryCounts.frames += 1
         guard frame.raw.faceFound, let source = frame.source else {
-            summaryCounts.sourceWithoutFace += 1
+            outcomes.append(.noSourceFace)
             return
         }
         let t0 = Date()
@@ -68,14 +79,12 @@ public final class IdentityFigure {
         guard landmarks.count == 68,
               let avatarLandmarks = avatarFace(frame.avatar, sourceLandmarks: landmarks, quad: frame.smoothed.quad)
         else {
-            summaryCounts.avatarWithoutFace += 1
+            outcomes.append(.noAvatarFace)
             return
         }
         let d = try recognizer.describe([(source, landmarks), (frame.avatar, avatarLandmarks)])
         described += 2
-        similarities.append(Self.cosine(d[0], d[1]))
-        distances.append(FaceRecognizer.distance(d[0], d[1]))
-        summaryCounts.compared += 1
+        outcomes.append(.compared(similarity: Self.cosine(d[0], d[1]), distance: FaceRecognizer.distance(d[0], d[1])))
     }
 
     /// The avatar's landmarks, or nil when HOG finds no face where the aligned face should be.
@@ -105,15 +114,8 @@ public final class IdentityFigure {
     }
 
     public var summary: Summary {
-        var s = summaryCounts
-        guard !similarities.isEmpty else { return s }
-        let n = Double(similarities.count)
-        s.meanSimilarity = similarities.reduce(0, +) / n
-        let sorted = similarities.sorted()
-        s.similarityP10 = sorted[Int((0.1 * (n - 1)).rounded(.down))]
-        s.meanDistance = distances.reduce(0, +) / n
-        s.shareSamePerson = Double(distances.filter { $0 < FaceRecognizer.samePersonDistance }.count) / n
-        s.millisecondsPerFace = 1000 * seconds / Double(max(described, 1))
+        var s = Summary(outcomes: outcomes)
+        if s.compared > 0 { s.millisecondsPerFace = 1000 * seconds / Double(max(described, 1)) }
         return s
     }
 
@@ -127,6 +129,28 @@ public final class IdentityFigure {
 }
 
 extension IdentityFigure.Summary {
+    /// The figure over frames' outcomes (also of several renders' outcomes put together, as for a clip rendered in
+    /// segments); the time per face is not among them and stays nil.
+    public init(outcomes: [IdentityFigure.FrameOutcome]) {
+        self.init()
+        frames = outcomes.count
+        var similarities: [Double] = [], distances: [Double] = []
+        for o in outcomes {
+            switch o {
+            case let .compared(similarity, distance): similarities.append(similarity); distances.append(distance)
+            case .noSourceFace: sourceWithoutFace += 1
+            case .noAvatarFace: avatarWithoutFace += 1
+            }
+        }
+        compared = similarities.count
+        guard !similarities.isEmpty else { return }
+        let n = Double(similarities.count)
+        meanSimilarity = similarities.reduce(0, +) / n
+        similarityP10 = similarities.sorted()[Int((0.1 * (n - 1)).rounded(.down))]
+        meanDistance = distances.reduce(0, +) / n
+        shareSamePerson = Double(distances.filter { $0 < FaceRecognizer.samePersonDistance }.count) / n
+    }
+
     /// One line for the run summary.
     public var line: String {
         var parts = ["identity (dlib descriptors, source vs avatar): \(compared) of \(frames) frames compared"]

@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 
 /// Everything the per-clip HTML report shows, gathered while the clip was rendered (`ClipReportRecorder`).
 /// Codable so that a report's numbers can be kept or compared without parsing the page.
@@ -63,14 +64,19 @@ public struct ClipReport: Codable, Sendable, Equatable {
         public var keyframes: String
     }
 
-    /// Identity similarity between source and avatar per frame (filled by the identity measure when it exists;
-    /// the report draws it only then).
-    public struct IdentityFigure: Codable, Sendable, Equatable {
-        public var label: String
-        public var values: [Double]
-        public var threshold: Double?
-        public init(label: String, values: [Double], threshold: Double?) {
-            self.label = label; self.values = values; self.threshold = threshold
+    /// The identity figure (Pipeline's `IdentityFigure`): dlib's face descriptors of the source's face and of the
+    /// avatar's compared frame by frame, and the figure over the clip.
+    public struct Identity: Codable, Sendable, Equatable {
+        public var summary: IdentityFigure.Summary
+        /// One per rendered frame, in order.
+        public var outcomes: [IdentityFigure.FrameOutcome]
+
+        public init(_ figure: IdentityFigure) { summary = figure.summary; outcomes = figure.outcomes }
+        public init(outcomes: [IdentityFigure.FrameOutcome]) { summary = IdentityFigure.Summary(outcomes: outcomes); self.outcomes = outcomes }
+
+        /// The descriptor distance per frame; not a number where the frame was not compared.
+        public var distances: [Double] {
+            outcomes.map { if case let .compared(_, d) = $0 { return d } else { return .nan } }
         }
     }
 
@@ -91,7 +97,7 @@ public struct ClipReport: Codable, Sendable, Equatable {
     public var totalSeconds: Double
     public var moments: [Moment]
     public var edits: [EditCurve]
-    public var identity: IdentityFigure?
+    public var identity: Identity?
     public var notes: [String]
 
     /// Frames per second over the whole run (encode and render).

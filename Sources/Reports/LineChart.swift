@@ -60,7 +60,8 @@ public struct LineChart: Sendable {
         s += "<text class=\"axis\" transform=\"translate(16 \(svgNumber((Self.top + height - Self.bottom) / 2))) rotate(-90)\" text-anchor=\"middle\">\(htmlEscaped(yLabel))</text>\n"
         for (value, label) in guides {
             let py = svgNumber(y.pixel(value))
-            s += "<line class=\"guide\" data-guide=\"\(htmlEscaped(label))\" x1=\"\(svgNumber(Self.left))\" x2=\"\(svgNumber(width - Self.right))\" y1=\"\(py)\" y2=\"\(py)\"/>\n"
+            s += "<line class=\"guide\" data-guide=\"\(htmlEscaped(label))\" x1=\"\(svgNumber(Self.left))\" x2=\"\(svgNumber(width - Self.right))\" y1=\"\(py)\" y2=\"\(py)\"/>"
+            s += "<text class=\"tick\" x=\"\(svgNumber(width - Self.right - 4))\" y=\"\(svgNumber(y.pixel(value) - 4))\" text-anchor=\"end\">\(htmlEscaped(label))</text>\n"
         }
         for (k, line) in series.enumerated() {
             let points = zip(xs, line.values).filter { $0.1.isFinite }

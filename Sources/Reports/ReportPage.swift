@@ -1,3 +1,4 @@
+import Faces
 import Foundation
 import Video
 
@@ -87,12 +88,7 @@ public enum ReportPage {
         }
         body += "</section>\n"
 
-        if let id = r.identity {
-            var chart = LineChart(title: id.label, xLabel: "seconds", yLabel: "similarity", xs: r.times,
-                                  series: [.init(name: "identity", color: "#7b3fbf", values: id.values)])
-            if let t = id.threshold { chart.guides = [(t, "threshold")] }
-            body += "<section><h2>Identity</h2>" + chart.svg() + "</section>\n"
-        }
+        if let id = r.identity { body += identitySection(id, times: r.times) }
         if !r.notes.isEmpty {
             body += "<section><h2>Notes</h2><ul>" + r.notes.map { "<li>\(htmlEscaped($0))</li>" }.joined() + "</ul></section>\n"
         }
@@ -105,6 +101,33 @@ public enum ReportPage {
             \(body)</body></html>
 
             """
+    }
+
+    /// The identity figure: its numbers, and the descriptor distance per compared frame against dlib's
+    /// same-person threshold.
+    static func identitySection(_ id: ClipReport.Identity, times: [Double]) -> String {
+        let s = id.summary
+        var facts = [("compared", "\(s.compared) of \(s.frames) frames")]
+        if let mean = s.meanSimilarity, let p10 = s.similarityP10 {
+            facts.append(("cosine similarity", String(format: "mean %.3f, 10th percentile %.3f", mean, p10)))
+        }
+        if let mean = s.meanDistance, let share = s.shareSamePerson {
+            facts.append(("descriptor distance", String(format: "mean %.3f; under %.1f (dlib's same-person threshold) in %.0f%% of compared frames",
+                                                        mean, FaceRecognizer.samePersonDistance, 100 * share)))
+        }
+        facts.append(("no plausible face on the avatar", "\(s.avatarWithoutFace) frames"))
+        facts.append(("no face in the source", "\(s.sourceWithoutFace) frames (filled from neighbours)"))
+        var html = "<section id=\"identity\"><h2>Identity</h2><p>dlib's face descriptors of the source's face and of the avatar's, frame by frame.</p>"
+        html += "<table class=\"facts\">" + facts.map { "<tr><th>\(htmlEscaped($0.0))</th><td data-identity=\"\(htmlEscaped($0.0))\">\(htmlEscaped($0.1))</td></tr>" }.joined() + "</table>"
+        if s.compared > 0 {
+            var chart = LineChart(title: "Descriptor distance, source face to avatar face", xLabel: "seconds", yLabel: "distance", xs: times,
+                                  series: [.init(name: "distance", color: "#7b3fbf", values: id.distances)])
+            chart.guides = [(FaceRecognizer.samePersonDistance, String(format: "same person below %.1f", FaceRecognizer.samePersonDistance))]
+            html += chart.svg() + "<p class=\"note\">Frames that were not compared are left out of the line.</p>"
+        } else {
+            html += "<p class=\"note\">No frame could be compared, so there is no distance to draw.</p>"
+        }
+        return html + "</section>\n"
     }
 
     /// Writes the page atomically: a temporary sibling renamed into place, so a reader never sees half a report.

@@ -159,10 +159,11 @@ struct ReportOptions: ParsableArguments {
         report == nil ? nil : ClipReportRecorder(numWs: models.style.architecture.numWs, settings: settings)
     }
 
-    func write(_ recorder: ClipReportRecorder?, input: String, output: String, encode: EncodeReport?, render: RenderReport, seconds: Double) throws {
+    func write(_ recorder: ClipReportRecorder?, input: String, output: String, encode: EncodeReport?, render: RenderReport, seconds: Double,
+               identity: IdentityFigure?) throws {
         guard let recorder, let report else { return }
         let r = try recorder.report(input: URL(fileURLWithPath: input), output: URL(fileURLWithPath: output), encode: encode,
-                                    render: render, seconds: seconds)
+                                    render: render, seconds: seconds, identity: identity.map(ClipReport.Identity.init))
         try ReportPage.write(r, to: URL(fileURLWithPath: report))
         print("report: \(report)")
     }

@@ -11,6 +11,7 @@ struct BenchCommand: ParsableCommand {
             BenchEncoderCommand.self,
             BenchGeneratorCommand.self,
             BenchQueueCommand.self,
+            BenchDashboardCommand.self,
             BenchFacesCommand.self,
             BenchPipelineCommand.self,
             BenchTrackCommand.self,

@@ -50,7 +50,8 @@ struct RenderCommand: ParsableCommand {
         bar.finish()
         for n in report.notes { warn(n) }
         printRenderSummary(output, report)
-        try reportOptions.write(recorder, input: source, output: output, encode: nil, render: report, seconds: Date().timeIntervalSince(began))
+        try reportOptions.write(recorder, input: source, output: output, encode: nil, render: report, seconds: Date().timeIntervalSince(began),
+                                identity: identity)
         print("precision \(m.style.precision), \(Parallel.workers) threads")
         if let identity { print(identity.summary.line) }
         if let json {

@@ -64,6 +64,7 @@ struct RunCommand: ParsableCommand {
                                                 framesFilled: e.framesFilled, seconds: report.seconds,
                                                 identity: identity?.summary), to: json)
         }
-        try reportOptions.write(recorder, input: input, output: output, encode: e, render: report.render, seconds: report.seconds)
+        try reportOptions.write(recorder, input: input, output: output, encode: e, render: report.render, seconds: report.seconds,
+                                identity: identity)
     }
 }

@@ -374,6 +374,36 @@ struct WorkerScenarios {
         XCTAssertTrue(probe.hasAudio)
         XCTAssertEqual(batch.stagingLeftovers(under: "out"), [])
         let kept = try FileManager.default.contentsOfDirectory(atPath: batch.url("out/.talk-split.mp4.segments").path)
-        XCTAssertEqual(kept.filter { $0.hasSuffix(".mkv") }, [], "joined segments are removed")
+        XCTAssertEqual(kept.filter { $0.hasSuffix(".mkv") || $0.hasSuffix(".report.json") }, [], "joined segments and their report parts are removed")
+
+        // Both leave a clip report beside their video; the segmented one, put together by the join job from its
+        // segments' parts, draws what the whole run's draws (the frame steps across segment boundaries included).
+        let splitReport = try String(contentsOf: batch.url("out/talk-split.report.html"), encoding: .utf8)
+        let wholeReport = try String(contentsOf: batch.url("out/talk-whole.report.html"), encoding: .utf8)
+        XCTAssertTrue(splitReport.contains("Rendered in 3 segments by separate jobs"))
+        let splitSections = Self.reportSections(splitReport), wholeSections = Self.reportSections(wholeReport)
+        XCTAssertEqual(splitSections.keys.sorted(), wholeSections.keys.sorted())
+        XCTAssertTrue(Set(splitSections.keys).isSuperset(of: ["Contact sheet", "Edits", "Face timeline", "Head pose", "Smoothing"]))
+        for (title, section) in wholeSections where title != "Smoothing" { XCTAssertEqual(splitSections[title], section, title) }
+        // Jitter is a mean of the same frame steps summed in another order: equal to the last bits.
+        let splitJitter = Self.barValues(splitSections["Smoothing"] ?? ""), wholeJitter = Self.barValues(wholeSections["Smoothing"] ?? "")
+        XCTAssertEqual(splitJitter.count, wholeJitter.count)
+        XCTAssertFalse(wholeJitter.isEmpty)
+        for (a, b) in zip(splitJitter, wholeJitter) { XCTAssertEqual(a, b, accuracy: 1e-9 * max(1, abs(b))) }
+    }
+
+    /// A clip report's sections by title, those that depend on the frames only (not on times taken or dates).
+    static func reportSections(_ html: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for chunk in html.components(separatedBy: "<h2>").dropFirst() {
+            let title = String(chunk.prefix { $0 != "<" })
+            if ["Head pose", "Smoothing", "Face timeline", "Contact sheet", "Edits", "Identity"].contains(title) { out[title] = chunk }
+        }
+        return out
+    }
+
+    /// The `data-value` of every bar in a section.
+    static func barValues(_ section: String) -> [Double] {
+        section.components(separatedBy: "data-value=\"").dropFirst().compactMap { Double($0.prefix { $0 != "\"" }) }
     }
 }

@@ -2,7 +2,7 @@ import Faces
 import Foundation
 import Logging
 import Models
-import Pipeline
+@testable import Pipeline
 import Video
 import XCTest
 @testable import Reports
@@ -33,9 +33,13 @@ final class ClipReportTests: XCTestCase {
         let recorder = ClipReportRecorder(numWs: models.style.architecture.numWs, settings: settings, pictureSize: 64)
         var frames: [RenderedFrame] = []
         let output = dir.appendingPathComponent("clip.mp4")
-        let run = try runAvatar(input: Self.sample, output: output, models: models, encoder: encoder, settings: settings, logger: logger,
+        // The identity figure as `run --report` attaches it (nil when dlib's models are not installed).
+        let identity = try? IdentityFigure(paths: FaceModelPaths())
+        let run = try runAvatar(input: Self.sample, output: output, models: models, encoder: encoder, settings: settings,
+                                identity: identity, logger: logger,
                                 onFrame: { f in frames.append(f); try recorder.observe(f) }, observerNeedsSource: recorder.needsSource)
-        let report = try recorder.report(input: Self.sample, output: output, encode: run.encode, render: run.render, seconds: run.seconds)
+        let report = try recorder.report(input: Self.sample, output: output, encode: run.encode, render: run.render, seconds: run.seconds,
+                                         identity: identity.map(ClipReport.Identity.init))
 
         XCTAssertEqual(report.frames, 20)
         XCTAssertEqual(report.frames, run.render.frames)
@@ -89,6 +93,74 @@ final class ClipReportTests: XCTestCase {
         }
         XCTAssertEqual(html.components(separatedBy: "<img ").count - 1, 24, "8 moments × source, crop, avatar")
         XCTAssertFalse(FileManager.default.fileExists(atPath: temporarySibling(of: page).path))
+
+        // The identity figure of this run, in numbers: the demo's cartoon head is not a face to dlib's detector.
+        if let identity {
+            XCTAssertEqual(report.identity?.summary, identity.summary)
+            XCTAssertEqual(report.identity?.outcomes.count, report.frames)
+            XCTAssertTrue(html.contains("data-identity=\"compared\">\(identity.summary.compared) of 20 frames<"), "the identity section's count")
+            XCTAssertTrue(html.contains("data-identity=\"no plausible face on the avatar\">\(identity.summary.avatarWithoutFace) frames<"))
+        }
+
+        // Opened from disk in a real browser: it renders every section, and the console stays silent.
+        let opened = try ChromiumConsole.load(page)
+        XCTAssertEqual(opened.console, [], "the report must open without console messages")
+        XCTAssertEqual(opened.dom.components(separatedBy: "<h2>").count - 1, html.components(separatedBy: "<h2>").count - 1)
+        XCTAssertEqual(opened.dom.components(separatedBy: "<img ").count - 1, 24)
+        XCTAssertTrue(opened.dom.contains("data-series=\"camera yaw\""))
+    }
+
+    /// The identity section shows the figure's numbers and draws the descriptor distance of every compared frame
+    /// where the axis says, on frames whose "avatar" is known: the source's own aligned face (compared, the same
+    /// person), a blank picture (no plausible face) and a frame without a source face.
+    func testIdentityFigureIsDrawnWithItsNumbers() throws {
+        let paths = FaceModelPaths(directory: nil, environment: [:])
+        guard FileManager.default.fileExists(atPath: paths.recognizer), FileManager.default.fileExists(atPath: paths.predictor) else {
+            throw XCTSkip("face models not installed (scripts/install-deps.sh)")
+        }
+        let reader = try VideoReader(url: Self.sample)
+        let tracker = try FaceTracker(paths: paths)
+        let figure = try IdentityFigure(recognizer: try FaceRecognizer(contentsOf: paths.recognizer), predictor: tracker.predictor)
+        var times: [Double] = []
+        while times.count < 6, let f = try reader.nextFrame() {
+            let index = times.count
+            let image = RGBImage(width: f.width, height: f.height, pixels: f.rgb)
+            let face = try XCTUnwrap(tracker.process(image, index: index))
+            let quad = face.rawQuad.corners.flatMap { [Float($0.x), Float($0.y)] }
+            let landmarks = face.landmarks.flatMap { [Float($0.x), Float($0.y)] }
+            let raw = TrackFrame(code: [], camera: [], quad: quad, landmarks: landmarks, pts: 0, faceFound: index != 5)
+            var avatar = AlignedCrop.crop(image, transform: face.rawQuad.transform, size: 256)
+            if index == 4 { avatar = RGBImage(width: 256, height: 256, pixels: [UInt8](repeating: 128, count: 256 * 256 * 3)) }
+            try figure.observe(RenderedFrame(index: index, seconds: Double(index) / 25, raw: raw, smoothed: raw, camera: [],
+                                             avatar: avatar, source: image))
+            times.append(Double(index) / 25)
+        }
+        let identity = ClipReport.Identity(figure)
+        let s = identity.summary
+        XCTAssertEqual([s.frames, s.compared, s.avatarWithoutFace, s.sourceWithoutFace], [6, 4, 1, 1])
+        XCTAssertEqual(IdentityFigure.Summary(outcomes: identity.outcomes).meanSimilarity, s.meanSimilarity,
+                       "the figure is the same whether kept whole or rebuilt from its frames")
+        let report = ClipReport(title: "identity.mp4", input: nil, output: "/out/identity.mp4", created: Date(), frames: 6, width: 256,
+                                height: 256, settings: [], times: times, pose: .init(), jitter: [], faces: .init(), stages: [],
+                                totalSeconds: 1, moments: [], edits: [], identity: identity, notes: [])
+        let html = ReportPage.html(report)
+        let mean = try XCTUnwrap(s.meanSimilarity), p10 = try XCTUnwrap(s.similarityP10)
+        let distance = try XCTUnwrap(s.meanDistance), share = try XCTUnwrap(s.shareSamePerson)
+        XCTAssertTrue(html.contains(">4 of 6 frames<"))
+        XCTAssertTrue(html.contains(String(format: ">mean %.3f, 10th percentile %.3f<", mean, p10)))
+        XCTAssertTrue(html.contains(">" + htmlEscaped(String(format: "mean %.3f; under 0.6 (dlib's same-person threshold) in %.0f%% of compared frames", distance, 100 * share)) + "<"))
+        XCTAssertTrue(html.contains("data-identity=\"no plausible face on the avatar\">1 frames<"))
+        XCTAssertTrue(html.contains("data-identity=\"no face in the source\">1 frames (filled from neighbours)<"))
+        var chart = LineChart(title: "", xLabel: "", yLabel: "", xs: times, series: [.init(name: "distance", color: "", values: identity.distances)])
+        chart.guides = [(0.6, "")]
+        let drawn = try ChartTests.points(html, series: "distance")
+        let compared = identity.distances.enumerated().filter { $0.element.isFinite }
+        XCTAssertEqual(drawn.count, compared.count)
+        for ((px, py), (k, d)) in zip(drawn, compared) {
+            XCTAssertEqual(chart.xAxis.value(atPixel: px), times[k], accuracy: 0.001)
+            XCTAssertEqual(chart.yAxis.value(atPixel: py), d, accuracy: 0.002)
+        }
+        XCTAssertTrue(html.contains("data-guide=\"same person below 0.6\""))
     }
 
     func testReportLivesBesideItsVideo() {

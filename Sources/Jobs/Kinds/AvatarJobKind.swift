@@ -125,11 +125,11 @@ public struct AvatarJobKind: JobKind {
         let cached = Self.trackCache(environment: environment).appendingPathComponent("\(hash.prefix(16))-\(key.prefix(16)).track")
         try FileManager.default.createDirectory(at: cached.deletingLastPathComponent(), withIntermediateDirectories: true)
         if let segment = payload.segment {
-            try runSegmented(segment, input: input, output: output, models: models, settings: settings, cachedTrack: cached,
-                             logger: logger, progress: progress, cancellation: cancellation)
+            try runSegmented(segment, input: input, output: output, finalOutput: URL(fileURLWithPath: payload.output), models: models,
+                             settings: settings, cachedTrack: cached, logger: logger, progress: progress, cancellation: cancellation)
             return
         }
-        // The identity figure goes to the job's log; the models being absent only costs the figure.
+        // The identity figure goes to the job's log and its report; the models being absent only costs the figure.
         let identity = try? IdentityFigure(paths: FaceModelPaths())
         // Every avatar job leaves NAME.report.html beside its output; the dashboard links it from the job's page.
         let recorder = ClipReportRecorder(numWs: models.style.architecture.numWs, settings: settings)
@@ -145,7 +145,8 @@ public struct AvatarJobKind: JobKind {
         if let identity { logger.info("\(output.lastPathComponent): \(identity.summary.line)") }
         let final = URL(fileURLWithPath: payload.output)
         try ReportPage.write(try recorder.report(input: input, output: final, encode: run.encode, render: run.render,
-                                                 seconds: run.seconds), to: ReportLocation.forOutput(payload.output))
+                                                 seconds: run.seconds, identity: identity.map(ClipReport.Identity.init)),
+                             to: ReportLocation.forOutput(payload.output))
     }
 
     /// The job file's settings entry as render settings; values are the same forms as the command line's.

@@ -1,6 +1,8 @@
+import Faces
 import Foundation
 import Logging
 import Pipeline
+import Reports
 import Video
 
 /// A clip shared by several jobs (job files' segment_seconds). Each piece of work is a file made once:
@@ -10,24 +12,41 @@ import Video
 /// twice; so no job depends on another being claimed, and a crashed worker's piece is made by the next.
 /// The joined video equals a whole-clip run: the face pass and smoothing always see the whole clip.
 extension AvatarJobKind {
-    func runSegmented(_ segment: JobSegment, input: URL, output: URL, models: AvatarModels, settings: Pipeline.RenderSettings,
-                      cachedTrack: URL, logger: Logger, progress: @escaping @Sendable (JobProgress) -> Void,
-                      cancellation: CancellationFlag) throws {
+    /// `finalOutput` is where the job's output ends up (`output` may be its staged sibling); the join job writes the
+    /// clip's report beside it.
+    func runSegmented(_ segment: JobSegment, input: URL, output: URL, finalOutput: URL, models: AvatarModels,
+                      settings: Pipeline.RenderSettings, cachedTrack: URL, logger: Logger,
+                      progress: @escaping @Sendable (JobProgress) -> Void, cancellation: CancellationFlag) throws {
         let track = try segmentedTrack(segment, input: input, models: models, cachedTrack: cachedTrack,
                                        progress: progress, cancellation: cancellation)
-        let renderer = AvatarRenderer(models: models, settings: settings)
+        var renderer = AvatarRenderer(models: models, settings: settings)
         let folder = URL(fileURLWithPath: segment.folder)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         func video(_ k: Int) -> URL { folder.appendingPathComponent(String(format: "part-%03d.mkv", k)) }
+        // Each segment's share of the clip report, written before its video is in place, so that a segment video
+        // always has its part beside it.
+        func reportPart(_ k: Int) -> URL { folder.appendingPathComponent(String(format: "part-%03d.report.json", k)) }
+        let identity = try? IdentityFigure(paths: FaceModelPaths())
         // Renders segment k unless it is there; false for an empty segment (the clip was shorter than planned).
         func renderSegment(_ k: Int) throws -> Bool {
             let range = segment.range(k, total: track.count)
             guard !range.isEmpty else { return false }
             try makeOnce(video(k)) { tmp in
-                _ = try renderer.render(track, source: input, output: tmp, segment: range, logger: logger) { done, total in
+                let recorder = ClipReportRecorder(numWs: models.style.architecture.numWs, settings: settings)
+                let seen = identity?.outcomes.count ?? 0
+                renderer.onFrame = { frame in
+                    try identity?.observe(frame)
+                    try recorder.observe(frame)
+                }
+                renderer.observerNeedsSource = true
+                let began = Date()
+                let render = try renderer.render(track, source: input, output: tmp, segment: range, logger: logger) { done, total in
                     progress(JobProgress(done: done, total: total))
                     return !cancellation.isSet
                 }
+                let part = recorder.part(render: render, seconds: Date().timeIntervalSince(began),
+                                         identity: identity.map { Array($0.outcomes[seen...]) })
+                try writeAtomically(try JSONEncoder().encode(part), to: reportPart(k))
             }
             return true
         }
@@ -38,16 +57,38 @@ extension AvatarJobKind {
                                           "video": made ? video(k).lastPathComponent : NSNull()]
             try JSONSerialization.data(withJSONObject: receipt, options: [.sortedKeys]).write(to: output)
         } else {
-            var videos: [URL] = []
-            for k in 0..<segment.count where try renderSegment(k) { videos.append(video(k)) }
-            try renderer.join(segments: videos, track: track, source: input, output: output, logger: logger)
+            var made: [Int] = []
+            for k in 0..<segment.count where try renderSegment(k) { made.append(k) }
+            let began = Date()
+            try renderer.join(segments: made.map(video), track: track, source: input, output: output, logger: logger)
+            try writeJoinedReport(parts: made.map(reportPart), input: input, finalOutput: finalOutput, models: models, settings: settings,
+                                  joinSeconds: Date().timeIntervalSince(began), logger: logger)
             // The frames are in the output now; a join that fails to commit makes them again. The locks
             // only spare duplicate work (every piece is the same whoever makes it), so they can go too.
-            for v in videos {
-                try? FileManager.default.removeItem(at: v)
-                try? FileManager.default.removeItem(atPath: v.path + ".lock")
+            for k in made {
+                try? FileManager.default.removeItem(at: video(k))
+                try? FileManager.default.removeItem(atPath: video(k).path + ".lock")
+                try? FileManager.default.removeItem(at: reportPart(k))
             }
         }
+    }
+
+    /// The clip's report from its segments' parts, beside the final output as a whole-clip job leaves it. A
+    /// segment rendered by an avatarize from before segment reports has no part: the job then leaves no report
+    /// and says so in its log, rather than a report of part of the clip.
+    func writeJoinedReport(parts: [URL], input: URL, finalOutput: URL, models: AvatarModels, settings: Pipeline.RenderSettings,
+                           joinSeconds: Double, logger: Logger) throws {
+        var loaded: [ClipReportRecorder.Part] = []
+        for url in parts {
+            guard let data = try? Data(contentsOf: url), let part = try? JSONDecoder().decode(ClipReportRecorder.Part.self, from: data) else {
+                logger.warning("\(finalOutput.lastPathComponent): no clip report, the segment \(url.lastPathComponent) was rendered without its report part")
+                return
+            }
+            loaded.append(part)
+        }
+        let recorder = ClipReportRecorder(numWs: models.style.architecture.numWs, settings: settings)
+        let report = try recorder.report(joining: loaded, input: input, output: finalOutput, joinSeconds: joinSeconds)
+        try ReportPage.write(report, to: ReportLocation.forOutput(finalOutput.path))
     }
 
     /// The whole clip's latent track: from the cache when a job made it before, else joined from the
@@ -101,6 +142,22 @@ extension AvatarJobKind {
     }
 }
 
+/// Writes `data` to a temporary sibling and renames it into place, so that no reader sees half of it.
+func writeAtomically(_ data: Data, to url: URL) throws {
+    let tmp = temporarySibling(of: url)
+    do {
+        try data.write(to: tmp)
+    } catch {
+        try? FileManager.default.removeItem(at: tmp)
+        throw JobRunError.cannotWrite(url.path, error.localizedDescription)
+    }
+    guard rename(tmp.path, url.path) == 0 else {
+        let reason = String(cString: strerror(errno))
+        try? FileManager.default.removeItem(at: tmp)
+        throw JobRunError.cannotWrite(url.path, reason)
+    }
+}
+
 /// Makes `target` once among processes that share its folder: the first to take its lock makes it into a
 /// temporary sibling and renames that into place; the others wait for the lock and then find it made.
 /// A maker that dies releases the lock with its process, and the next one makes the file.
@@ -126,9 +183,11 @@ func makeOnce(_ target: URL, _ make: (URL) throws -> Void) throws {
 
 enum JobRunError: Error, CustomStringConvertible {
     case cannotLock(String, String)
+    case cannotWrite(String, String)
     var description: String {
         switch self {
         case let .cannotLock(path, reason): return "\(path): cannot create or lock (\(reason))"
+        case let .cannotWrite(path, reason): return "\(path): cannot write (\(reason))"
         }
     }
 }

@@ -15,7 +15,9 @@ final class HeadlessChromium: @unchecked Sendable {
     private let fromBrowser: Int32
     private let profile: URL
     private let lock = NSLock()
-    private var messages: [[String: Any]] = []
+    /// What the browser sent, filled by the reader thread. A box of its own, so that the thread does not hold the
+    /// browser object: when a test lets go of it, `deinit` kills the browser (whose closed pipe ends the thread).
+    private let inbox = Inbox()
     private var nextID = 0
     private var reader: Thread?
     private(set) var session = ""
@@ -57,7 +59,7 @@ final class HeadlessChromium: @unchecked Sendable {
         close(devnull); close(commands[0]); close(events[1])
         guard rc == 0 else { throw Failure(description: "cannot start \(exe): \(String(cString: strerror(rc)))") }
         pid = child; toBrowser = commands[1]; fromBrowser = events[0]
-        let thread = Thread { [self] in readLoop() }
+        let thread = Thread { [inbox, fromBrowser] in Self.readLoop(fromBrowser, into: inbox) }
         thread.start()
         reader = thread
         // The page that is open at start, and a session on it.
@@ -81,18 +83,25 @@ final class HeadlessChromium: @unchecked Sendable {
         try? FileManager.default.removeItem(at: profile)
     }
 
-    private func readLoop() {
+    private final class Inbox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var messages: [[String: Any]] = []
+        func append(_ m: [String: Any]) { lock.withLock { messages.append(m) } }
+        func withLock<T>(_ body: ([[String: Any]]) -> T) -> T { lock.withLock { body(messages) } }
+    }
+
+    private static func readLoop(_ fd: Int32, into inbox: Inbox) {
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = read(fromBrowser, &chunk, chunk.count)
+            let n = read(fd, &chunk, chunk.count)
             if n <= 0 { return }
             buffer += chunk[0..<n]
             while let end = buffer.firstIndex(of: 0) {
                 let message = Data(buffer[..<end])
                 buffer.removeSubrange(...end)
                 if let object = try? JSONSerialization.jsonObject(with: message) as? [String: Any] {
-                    lock.withLock { messages.append(object) }
+                    inbox.append(object)
                 }
             }
         }
@@ -114,7 +123,7 @@ final class HeadlessChromium: @unchecked Sendable {
         }
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let answer = lock.withLock({ messages.first { ($0["id"] as? Int) == id } }) {
+            if let answer = inbox.withLock({ $0.first { ($0["id"] as? Int) == id } }) {
                 if let error = answer["error"] { throw Failure(description: "\(method): \(error)") }
                 return answer["result"] as? [String: Any] ?? [:]
             }
@@ -125,10 +134,10 @@ final class HeadlessChromium: @unchecked Sendable {
 
     /// Opens `url` and waits for its load event.
     func open(_ url: String) throws {
-        let before = lock.withLock { messages.count }
+        let before = inbox.withLock { $0.count }
         try call("Page.navigate", ["url": url], session: session)
         try waitFor("the load of \(url)") {
-            self.lock.withLock { self.messages[before...].contains { $0["method"] as? String == "Page.loadEventFired" } }
+            self.inbox.withLock { $0[before...].contains { $0["method"] as? String == "Page.loadEventFired" } }
         }
     }
 
@@ -150,7 +159,7 @@ final class HeadlessChromium: @unchecked Sendable {
 
     /// Console errors, uncaught exceptions, failed loads and CSP violations since the browser started.
     var problems: [String] {
-        lock.withLock {
+        inbox.withLock { messages in
             messages.compactMap { m -> String? in
                 let params = m["params"] as? [String: Any] ?? [:]
                 switch m["method"] as? String {
