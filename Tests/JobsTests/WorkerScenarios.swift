@@ -397,7 +397,9 @@ struct WorkerScenarios {
         var out: [String: String] = [:]
         for chunk in html.components(separatedBy: "<h2>").dropFirst() {
             let title = String(chunk.prefix { $0 != "<" })
-            if ["Head pose", "Smoothing", "Face timeline", "Contact sheet", "Edits", "Identity"].contains(title) { out[title] = chunk }
+            if ["Head pose", "Smoothing", "Face timeline", "Contact sheet", "Edits", "Identity"].contains(title) {
+                out[title] = chunk.components(separatedBy: "</section>").first
+            }
         }
         return out
     }

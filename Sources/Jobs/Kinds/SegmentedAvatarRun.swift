@@ -26,13 +26,19 @@ extension AvatarJobKind {
         // Each segment's share of the clip report, written before its video is in place, so that a segment video
         // always has its part beside it.
         func reportPart(_ k: Int) -> URL { folder.appendingPathComponent(String(format: "part-%03d.report.json", k)) }
-        let identity = try? IdentityFigure(paths: FaceModelPaths())
+        // The identity figure's models are read only when this job renders a segment (a join often renders none).
+        var identityModels: IdentityFigure?? = nil
+        func identityFigure() -> IdentityFigure? {
+            if identityModels == nil { identityModels = .some(try? IdentityFigure(paths: FaceModelPaths())) }
+            return identityModels ?? nil
+        }
         // Renders segment k unless it is there; false for an empty segment (the clip was shorter than planned).
         func renderSegment(_ k: Int) throws -> Bool {
             let range = segment.range(k, total: track.count)
             guard !range.isEmpty else { return false }
             try makeOnce(video(k)) { tmp in
                 let recorder = ClipReportRecorder(numWs: models.style.architecture.numWs, settings: settings)
+                let identity = identityFigure()
                 let seen = identity?.outcomes.count ?? 0
                 renderer.onFrame = { frame in
                     try identity?.observe(frame)
