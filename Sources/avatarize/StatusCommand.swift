@@ -27,14 +27,16 @@ struct StatusCommand: AsyncParsableCommand {
         }
         let counts = try await queue.counts()
         let running = try await queue.jobs(state: .running, limit: 1000)
-        let queued = try await queue.jobs(state: .queued, limit: 100_000)
-        try await queue.close()
+        // Both backends count waiting retries from an index; reading every queued job is the fallback for others.
         let now = Date()
+        let waitingRetry = if let browsing = queue as? any QueueBrowsing { try await browsing.waitingRetryCount() }
+            else { try await queue.jobs(state: .queued, limit: 100_000).filter { $0.runAfter > now }.count }
+        try await queue.close()
         let report = Report(
             queue: queue.displayLocation,
             counts: Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0.rawValue, counts[$0] ?? 0) }),
             running: running.map(JobsOutput.JobView.init),
-            waitingRetry: queued.filter { $0.runAfter > now }.count)
+            waitingRetry: waitingRetry)
         if json {
             print(try JobsOutput.json(report))
             return

@@ -144,6 +144,8 @@ struct QueueScenarios {
                 XCTAssertEqual(job?.attempts, attempt)
                 let state = try await queue.fail(id: try XCTUnwrap(job).id, worker: "w", error: "boom \(attempt)", policy: policy)
                 XCTAssertEqual(state, attempt < 3 ? .queued : .dead)
+                let waiting = try await XCTUnwrap(queue as? any QueueBrowsing).waitingRetryCount()
+                XCTAssertEqual(waiting, attempt < 3 ? 1 : 0, "a retry waiting out its backoff is counted, a dead job is not")
             }
             // Backoff doubles: ~0.3 s before attempt 2, ~0.6 s before attempt 3.
             XCTAssertGreaterThanOrEqual(delays[1], 0.25)

@@ -49,8 +49,10 @@ extension PostgresJobQueue: QueueBrowsing {
 
     public func waitingRetryCount() async throws -> Int {
         try await run {
-            let rows = try await self.client.query("SELECT COUNT(*) FROM avatarize_jobs WHERE state = 'queued' AND run_after > now()",
-                                                   logger: self.logger).collect()
+            // Only a failed attempt puts run_after in the future: attempts > 0 lets the partial index answer.
+            let rows = try await self.client.query("""
+                SELECT COUNT(*) FROM avatarize_jobs WHERE state = 'queued' AND attempts > 0 AND run_after > now()
+                """, logger: self.logger).collect()
             return Int(try rows.first?.decode(Int64.self) ?? 0)
         }
     }

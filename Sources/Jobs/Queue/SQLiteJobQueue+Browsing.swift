@@ -61,7 +61,8 @@ extension SQLiteJobQueue: QueueBrowsing {
 
     public func waitingRetryCount() async throws -> Int {
         try await read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM avatarize_jobs WHERE state = 'queued' AND run_after > ?",
+            // Only a failed attempt puts run_after in the future: attempts > 0 lets the partial index answer.
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM avatarize_jobs WHERE state = 'queued' AND attempts > 0 AND run_after > ?",
                              arguments: [Self.now()]) ?? 0
         }
     }

@@ -93,8 +93,10 @@ public final class SQLiteJobQueue: JobQueue {
         // Search by input or output name: an FTS5 table with the trigram tokenizer (SQLite 3.34+) whose rowid is the
         // job's id, kept by triggers. Contentless (content=''), since a phrase of trigrams is matched from positions
         // alone and the names already live in the payload; a contentless row is removed by the 'delete' command
-        // with the values it was indexed with.
-        migrator.registerMigration("v4-name-search") { db in
+        // with the values it was indexed with. Also the queued jobs waiting out a retry's backoff: only a failed
+        // attempt sets run_after in the future, so they are the queued jobs with attempts > 0, a small partial index
+        // (one the claim query, which does not ask for attempts > 0, cannot pick instead of its own).
+        migrator.registerMigration("v4-name-search-and-retries") { db in
             func names(_ row: String) -> String {
                 ["input", "output"].map { "CASE WHEN json_valid(\(row).payload) THEN json_extract(\(row).payload, '$.\($0)') END" }
                     .joined(separator: ", ")
@@ -108,6 +110,7 @@ public final class SQLiteJobQueue: JobQueue {
                 CREATE TRIGGER IF NOT EXISTS avatarize_jobs_names_removed AFTER DELETE ON avatarize_jobs BEGIN
                     INSERT INTO avatarize_job_names (avatarize_job_names, rowid, input, output) VALUES ('delete', old.id, \(names("old")));
                 END;
+                CREATE INDEX IF NOT EXISTS avatarize_jobs_waiting_retry ON avatarize_jobs (run_after) WHERE state = 'queued' AND attempts > 0;
                 """)
         }
         // Several processes may open a new queue file at once: their migrators can race to the same step.
