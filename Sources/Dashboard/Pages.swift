@@ -70,10 +70,11 @@ struct Pages {
             m += "<a class=\"card \(state.rawValue)\" href=\"/jobs?state=\(state.rawValue)\"><span class=\"n\" data-field=\"count-\(state.rawValue)\">\(o.status.counts[state.rawValue] ?? 0)</span>\(state.rawValue)</a>"
         }
         m += "</div><p class=\"muted\"><span data-field=\"waiting\">\(o.status.waitingRetry)</span> queued job(s) waiting out a retry backoff.</p>"
-        m += "<h2>Throughput, last hour</h2><div class=\"cards\">"
+        m += "<h2>Throughput since <span data-field=\"throughput-since\">\(Self.stamp(o.throughput.since))</span></h2>"
+        m += "<p class=\"muted\">The last hour, or since the first claim in it when work began later.</p><div class=\"cards\">"
         m += "<div class=\"card\"><span class=\"n\" data-field=\"jobs-per-minute\">\(String(format: "%.2f", o.throughput.jobsPerMinute))</span>jobs per minute</div>"
         m += "<div class=\"card\"><span class=\"n\" data-field=\"frames-per-minute\">\(String(format: "%.1f", o.throughput.framesPerMinute))</span>frames per minute</div>"
-        m += "<div class=\"card\"><span class=\"n\">\(o.throughput.jobs)</span>jobs finished</div></div>"
+        m += "<div class=\"card\"><span class=\"n\" data-field=\"jobs-finished\">\(o.throughput.jobs)</span>jobs finished</div></div>"
 
         m += "<h2>Running (<span data-field=\"running-count\">\(o.running.count)</span>)</h2>"
         m += "<table id=\"running\"><thead><tr><th>Job</th><th>Output</th><th>Worker</th><th>Progress</th><th>fps</th><th>ETA</th></tr></thead><tbody>"

@@ -58,6 +58,8 @@ enum StaticAssets {
             set("waiting", d.status.waitingRetry);
             set("jobs-per-minute", fmt(d.throughput.jobs / Math.max(d.throughput.minutes, 1e-9), 2));
             set("frames-per-minute", fmt(d.throughput.frames / Math.max(d.throughput.minutes, 1e-9), 1));
+            set("jobs-finished", d.throughput.jobs);
+            set("throughput-since", d.throughput.since);
             const table = document.getElementById("running");
             if (!table) return;
             const tbody = table.tBodies[0];

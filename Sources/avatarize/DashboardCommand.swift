@@ -38,7 +38,9 @@ struct DashboardCommand: AsyncParsableCommand {
         }
         let server = try await DashboardServer(app: app, host: host, port: port)
         let shown = host.contains(":") ? "[\(host)]" : host
-        print("dashboard for \(queue.displayLocation) at http://\(shown):\(server.port)/\(readOnly ? " (read-only)" : "")")
+        // Written at once, not when print's buffer fills: a script that started the dashboard with --port 0 reads it.
+        let line = "dashboard for \(queue.displayLocation) at http://\(shown):\(server.port)/\(readOnly ? " (read-only)" : "")\n"
+        FileHandle.standardOutput.write(Data(line.utf8))
         try await server.run()
         try await queue.close()
     }

@@ -31,7 +31,11 @@ extension PostgresJobQueue: QueueBrowsing {
                 WHERE state = 'succeeded' AND finished_at >= \(since)
                 """, logger: self.logger).collect()
             let (n, frames): (Int64, Int64) = try rows.first.map { try $0.decode((Int64, Int64).self) } ?? (0, 0)
-            return QueueThroughput(since: since, jobs: Int(n), frames: Int(frames), minutes: Date().timeIntervalSince(since) / 60)
+            let first = try await self.client.query("""
+                SELECT MIN(at) FROM avatarize_job_events WHERE at >= \(since) AND event = 'claimed'
+                """, logger: self.logger).collect()
+            let firstClaim = try first.first?.decode(Date?.self)
+            return QueueThroughput(since: since, firstClaim: firstClaim ?? nil, jobs: Int(n), frames: Int(frames))
         }
     }
 

@@ -56,12 +56,20 @@ public struct JobPage: Sendable, Equatable {
     }
 }
 
-/// Jobs that finished successfully in a window, for throughput.
+/// Jobs that finished successfully in a window, for throughput. The window is the last hour, or less when work
+/// began within it (from the first claim in it): a batch started a minute ago is not averaged over an hour.
 public struct QueueThroughput: Sendable, Equatable, Codable {
     public var since: Date
     public var jobs: Int
     public var frames: Int
     public var minutes: Double
+
+    /// The window from `since` (the hour's start) or from `firstClaim` in it, whichever is later, to `now`.
+    init(since: Date, firstClaim: Date?, jobs: Int, frames: Int, now: Date = Date()) {
+        self.since = max(since, firstClaim ?? since)
+        self.jobs = jobs; self.frames = frames
+        minutes = now.timeIntervalSince(self.since) / 60
+    }
 
     public var jobsPerMinute: Double { minutes > 0 ? Double(jobs) / minutes : 0 }
     public var framesPerMinute: Double { minutes > 0 ? Double(frames) / minutes : 0 }
@@ -77,17 +85,26 @@ public struct WorkerSighting: Sendable, Equatable, Codable {
         self.name = name; self.lastSeen = lastSeen; self.currentJob = currentJob
     }
 
-    /// Events since `since` (latest per worker) and the running jobs' lease holders (a heartbeat moves the
+    /// Events since `since` (latest per lease holder) and the running jobs' lease holders (a heartbeat moves the
     /// job's `updated_at`), merged: one sighting per worker, most recent first.
     static func merge(events: [(String, Date)], running: [(String, Date, Int64)]) -> [WorkerSighting] {
         var byName: [String: WorkerSighting] = [:]
-        for (name, at) in events {
+        for (owner, at) in events {
+            let name = workerName(owner)
             byName[name] = WorkerSighting(name: name, lastSeen: max(at, byName[name]?.lastSeen ?? .distantPast), currentJob: byName[name]?.currentJob)
         }
-        for (name, at, id) in running {
+        for (owner, at, id) in running {
+            let name = workerName(owner)
             byName[name] = WorkerSighting(name: name, lastSeen: max(at, byName[name]?.lastSeen ?? .distantPast), currentJob: id)
         }
         return byName.values.sorted { ($0.lastSeen, $0.name) > ($1.lastSeen, $1.name) }
+    }
+
+    /// A worker holds each lease as `WORKER/N`, a token per claim (Worker's claim loop): the worker is the name
+    /// before the claim number.
+    static func workerName(_ leaseOwner: String) -> String {
+        guard let slash = leaseOwner.lastIndex(of: "/"), Int(leaseOwner[leaseOwner.index(after: slash)...]) != nil else { return leaseOwner }
+        return String(leaseOwner[..<slash])
     }
 }
 

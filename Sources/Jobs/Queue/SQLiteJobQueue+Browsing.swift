@@ -38,8 +38,11 @@ extension SQLiteJobQueue: QueueBrowsing {
                 SELECT COUNT(*) AS n, COALESCE(SUM(progress_total), 0) AS frames FROM avatarize_jobs
                 WHERE state = 'succeeded' AND finished_at >= ?
                 """, arguments: [since.timeIntervalSince1970])
-            return QueueThroughput(since: since, jobs: row?["n"] ?? 0, frames: row?["frames"] ?? 0,
-                                   minutes: Date().timeIntervalSince(since) / 60)
+            let firstClaim = try Double.fetchOne(db, sql: """
+                SELECT MIN(at) FROM avatarize_job_events WHERE at >= ? AND event = 'claimed'
+                """, arguments: [since.timeIntervalSince1970])
+            return QueueThroughput(since: since, firstClaim: firstClaim.map(Date.init(timeIntervalSince1970:)),
+                                   jobs: row?["n"] ?? 0, frames: row?["frames"] ?? 0)
         }
     }
 
