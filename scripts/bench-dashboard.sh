@@ -3,7 +3,8 @@
 # an empty queue through the queue API, serves the dashboard and times HTTP requests (`avatarize bench dashboard`).
 # PostgreSQL is a throwaway cluster in a temporary folder (Debian's postgresql package).
 # Usage: swift build -c release --product avatarize && scripts/bench-dashboard.sh [path/to/avatarize]
-#   SIZES="1000 100000" REPEATS=15 BACKENDS="sqlite postgres" to change what is measured.
+#   SIZES="1000 100000" REPEATS=15 BACKENDS="sqlite postgres" SETTLE=75 to change what is measured (PostgreSQL is
+#   measured right after seeding and again after SETTLE idle seconds, once autovacuum has been by).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 AV=$(realpath "${1:-.build/release/avatarize}")
@@ -36,6 +37,11 @@ for n in $SIZES; do
     else
       as_pg "$pg_bin/createdb -h $T/pg -p $port -U postgres bench_$n"
       "$AV" bench dashboard --queue "postgres://postgres@127.0.0.1:$port/bench_$n?sslmode=disable" --jobs "$n" --repeats "$REPEATS"
+      # Again after autovacuum has been by (its naptime is a minute), as on a queue that has been up a while.
+      echo
+      as_pg "$pg_bin/createdb -h $T/pg -p $port -U postgres bench_${n}_settled"
+      "$AV" bench dashboard --queue "postgres://postgres@127.0.0.1:$port/bench_${n}_settled?sslmode=disable" --jobs "$n" \
+        --repeats "$REPEATS" --settle "${SETTLE:-75}"
     fi
     echo
   done

@@ -24,6 +24,8 @@ struct BenchDashboardCommand: AsyncParsableCommand {
     @Option(help: "Jobs to seed.") var jobs = 1000
     @Option(help: "Share of the jobs that have finished (claimed, then completed or, one in ten, failed).") var finished = 0.1
     @Option(help: "Timed requests per page (after 3 untimed ones).") var repeats = 15
+    @Option(help: "Seconds to wait after seeding before timing: PostgreSQL's autovacuum then does what it does on a queue that has been up a while (the visibility map lets counts read the index alone).")
+    var settle: Double = 0
     @Flag(help: "Print JSON.") var json = false
 
     struct PageTime: Codable {
@@ -38,13 +40,14 @@ struct BenchDashboardCommand: AsyncParsableCommand {
         var queue: String
         var jobs: Int
         var seedSeconds: Double
+        var settleSeconds: Double
         var pages: [PageTime]
     }
 
     func validate() throws {
         guard jobs >= 100 else { throw ValidationError("--jobs must be at least 100 (the pages look for jobs in several states)") }
         guard (0.01...0.9).contains(finished) else { throw ValidationError("--finished must be between 0.01 and 0.9") }
-        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        guard repeats >= 1, settle >= 0 else { throw ValidationError("--repeats must be at least 1 and --settle not negative") }
     }
 
     func run() async throws {
@@ -118,6 +121,7 @@ struct BenchDashboardCommand: AsyncParsableCommand {
             _ = try await queue.heartbeat(id: job.id, worker: "bench-worker-\(w)", lease: 600, progress: JobProgress(done: 40 + 30 * w, total: 250))
         }
         let seedSeconds = Self.milliseconds(clock.now - seedStart) / 1000
+        if settle > 0 { try await Task.sleep(nanoseconds: UInt64(settle * 1e9)) }
 
         let app = try DashboardApp(queue: queue, options: DashboardOptions())
         let server = try await DashboardServer(app: app, host: "127.0.0.1", port: 0)
@@ -125,7 +129,7 @@ struct BenchDashboardCommand: AsyncParsableCommand {
             let pages = try await timePages(queue, base: "http://127.0.0.1:\(server.port)", root: root, done: done,
                                             succeeded: aSucceeded, dead: aDead)
             await server.close()
-            return Result(queue: location.description, jobs: jobs, seedSeconds: seedSeconds, pages: pages)
+            return Result(queue: location.description, jobs: jobs, seedSeconds: seedSeconds, settleSeconds: settle, pages: pages)
         } catch {
             await server.close()
             throw error
@@ -184,7 +188,8 @@ struct BenchDashboardCommand: AsyncParsableCommand {
     }
 
     func printTable(_ r: Result) {
-        print("\(r.queue): \(r.jobs) jobs (seeded in \(String(format: "%.1f", r.seedSeconds)) s), \(repeats) requests per page")
+        let settled = r.settleSeconds > 0 ? ", then \(String(format: "%.0f", r.settleSeconds)) s idle" : ""
+        print("\(r.queue): \(r.jobs) jobs (seeded in \(String(format: "%.1f", r.seedSeconds)) s\(settled)), \(repeats) requests per page")
         for p in r.pages {
             let rows = p.rows.map { "\($0) rows" } ?? ""
             print("  " + p.page.padding(toLength: 40, withPad: " ", startingAt: 0)

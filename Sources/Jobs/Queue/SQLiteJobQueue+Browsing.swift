@@ -39,7 +39,7 @@ extension SQLiteJobQueue: QueueBrowsing {
                 WHERE state = 'succeeded' AND finished_at >= ?
                 """, arguments: [since.timeIntervalSince1970])
             let firstClaim = try Double.fetchOne(db, sql: """
-                SELECT MIN(at) FROM avatarize_job_events WHERE at >= ? AND event = 'claimed'
+                SELECT MIN(at) FROM avatarize_job_events INDEXED BY avatarize_job_events_claims WHERE at >= ? AND event = 'claimed'
                 """, arguments: [since.timeIntervalSince1970])
             return QueueThroughput(since: since, firstClaim: firstClaim.map(Date.init(timeIntervalSince1970:)),
                                    jobs: row?["n"] ?? 0, frames: row?["frames"] ?? 0)
