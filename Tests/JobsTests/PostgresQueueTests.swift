@@ -58,6 +58,35 @@ final class PostgresQueueTests: XCTestCase {
     func testCancellingARunningJobStopsItsWorker() async throws { try await workers.cancellingARunningJobStopsItsWorker() }
     func testSegmentedClipEqualsTheUnsplitRun() async throws { try await workers.segmentedClipEqualsTheUnsplitRun() }
 
+    /// A search whose matches are all older than the probe of recent jobs comes from the trigram indexes, in
+    /// keyset pages, with or without a state; a probe that runs out of jobs asks no further.
+    func testSearchReachesMatchesOlderThanTheProbe() async throws {
+        let directory = try TemporaryDirectory("search-probe")
+        let opened = try await backend.openQueue(try backend.makeQueueURL(in: directory))
+        let queue = try XCTUnwrap(opened as? PostgresJobQueue)
+        let names = ["needle-a", "needle-b", "needle-c", "hay-1", "hay-2", "hay-3", "hay-4", "hay-5"]
+        let ids = try await queue.enqueue(try names.map { name in
+            let payload = try JSONSerialization.data(withJSONObject: ["input": "/clips/\(name).mp4", "output": "/out/\(name).mp4"])
+            return JobSpec(key: name, kind: "avatar", payload: String(decoding: payload, as: UTF8.self))
+        }).inserted
+        func search(state: JobState? = nil, before: Int64? = nil) async throws -> JobPage {
+            try await queue.page(JobPageQuery(state: state, search: "NEEDLE", before: before, limit: 2), probe: 2)
+        }
+        let first = try await search()
+        XCTAssertEqual(first.jobs.map(\.id), [ids[2], ids[1]])
+        XCTAssertEqual(first.nextBefore, ids[1])
+        let second = try await search(before: first.nextBefore)
+        XCTAssertEqual(second.jobs.map(\.id), [ids[0]])
+        XCTAssertNil(second.nextBefore)
+        _ = try await queue.claim(worker: "w", lease: 30)
+        let running = try await search(state: .running)
+        XCTAssertEqual(running.jobs.map(\.id), [ids[0]], "the one running job, found by the probe alone")
+        let queued = try await search(state: .queued)
+        XCTAssertEqual(queued.jobs.map(\.id), [ids[2], ids[1]])
+        XCTAssertNil(queued.nextBefore)
+        try await queue.close()
+    }
+
     func testSchemaVersionIsRecordedAndNewerSchemaIsRefused() async throws {
         let directory = try TemporaryDirectory("schema")
         let url = try backend.makeQueueURL(in: directory)
