@@ -48,14 +48,9 @@ public final class IdentityFigure {
     private var seconds = 0.0
     private var described = 0
 
-    public convenience init(paths: FaceModelPaths) throws {
-        try self.init(recognizer: FaceRecognizer(contentsOf: paths.recognizer), predictor: ShapePredictor(contentsOf: paths.predictor))
-    }
-
-    /// With models already loaded (a face tracker's shape predictor, which takes a while to read).
-    public init(recognizer: FaceRecognizer, predictor: ShapePredictor) throws {
-        self.recognizer = recognizer
-        self.predictor = predictor
+    public init(paths: FaceModelPaths) throws {
+        recognizer = try FaceRecognizer(contentsOf: paths.recognizer)
+        predictor = try ShapePredictor(contentsOf: paths.predictor)
         hog = try HOGFaceDetector()
     }
 

@@ -51,17 +51,9 @@ struct BenchDashboardCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var scratch: URL?
-        let location: QueueLocation
-        if let queue {
-            location = try QueueLocation.parse(queue)
-        } else {
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("avatarize-bench-\(UUID().uuidString.prefix(8))")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            scratch = folder
-            location = .sqlite(path: folder.appendingPathComponent("queue.db").path)
-        }
-        defer { if let scratch { try? FileManager.default.removeItem(at: scratch) } }
+        let bench = try BenchQueueLocation(queue)
+        defer { bench.removeScratch() }
+        let location = bench.location
         let opened = try await QueueOpener.open(location, logger: makeLogger("avatarize.queue"))
         guard let browsing = opened as? any QueueBrowsing else {
             try await opened.close()
@@ -120,7 +112,7 @@ struct BenchDashboardCommand: AsyncParsableCommand {
             guard let job = try await queue.claim(worker: "bench-worker-\(w)", lease: 600) else { break }
             _ = try await queue.heartbeat(id: job.id, worker: "bench-worker-\(w)", lease: 600, progress: JobProgress(done: 40 + 30 * w, total: 250))
         }
-        let seedSeconds = Self.milliseconds(clock.now - seedStart) / 1000
+        let seedSeconds = BenchQueueLocation.milliseconds(clock.now - seedStart) / 1000
         if settle > 0 { try await Task.sleep(nanoseconds: UInt64(settle * 1e9)) }
 
         let app = try DashboardApp(queue: queue, options: DashboardOptions())
@@ -167,7 +159,7 @@ struct BenchDashboardCommand: AsyncParsableCommand {
             for round in 0..<(3 + repeats) {
                 let began = clock.now
                 let (data, response) = try await session.data(from: URL(string: base + path)!)
-                let ms = Self.milliseconds(clock.now - began)
+                let ms = BenchQueueLocation.milliseconds(clock.now - began)
                 guard (response as? HTTPURLResponse)?.statusCode == 200 else {
                     throw ValidationError("\(path): HTTP \((response as? HTTPURLResponse)?.statusCode ?? 0): \(String(decoding: data.prefix(300), as: UTF8.self))")
                 }
@@ -182,10 +174,6 @@ struct BenchDashboardCommand: AsyncParsableCommand {
         }
         session.invalidateAndCancel()
         return times
-    }
-
-    static func milliseconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
     }
 
     func printTable(_ r: Result) {

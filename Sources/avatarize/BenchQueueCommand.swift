@@ -41,25 +41,15 @@ struct BenchQueueCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var scratch: URL?
-        let location: QueueLocation
-        if let queue {
-            location = try QueueLocation.parse(queue)
-        } else {
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("avatarize-bench-\(UUID().uuidString.prefix(8))")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            scratch = folder
-            location = .sqlite(path: folder.appendingPathComponent("queue.db").path)
-        }
-        defer { if let scratch { try? FileManager.default.removeItem(at: scratch) } }
+        let bench = try BenchQueueLocation(queue)
+        defer { bench.removeScratch() }
+        let location = bench.location
         let jobQueue = try await QueueOpener.open(location, logger: makeLogger("avatarize.queue"))
         let worker = "bench-\(ProcessInfo.processInfo.processIdentifier)"
         let run = UUID().uuidString
         var cycle: [Double] = [], enqueue: [Double] = [], claim: [Double] = [], complete: [Double] = []
         let clock = ContinuousClock()
-        func ms(_ duration: Duration) -> Double {
-            Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-        }
+        let ms = BenchQueueLocation.milliseconds
         var pendingEnqueue = 0.0
         var buffered = 0
         for index in 0..<(warmup + jobs) {
