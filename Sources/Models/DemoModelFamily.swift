@@ -9,7 +9,7 @@ import Tensors
 
 public enum DemoModelFamily {
     /// Bump when the fitted bundles change, so caches keyed on it (latent tracks) are not reused.
-    public static let version = "demo-v3-fitted"
+    public static let version = "demo-v4-fitted"
     public static let notice = """
         using the built-in demo models: a cartoon head fitted by tools/fit_demo (not a GAN trained on \
         faces), so the avatar is a cartoon that follows the speaker's pose, mouth, eyes and brows. For real \
@@ -50,7 +50,7 @@ public enum DemoModelFamily {
     }
 
     /// The demo generator: the EG3D layout (mapping, StyleGAN2 backbone to 96-channel tri-planes, OSG
-    /// decoder, 8XDC-shaped super-resolution) with w 32, channels 32, 64² planes and 64² rays with 16 + 16
+    /// decoder, 8XDC-shaped super-resolution) with w 32, channels 32, 64² planes and 128² rays with 16 + 16
     /// samples each → 256² images.
     public static func generatorArchitecture() -> GeneratorArchitecture {
         var blocks: [BlockSpec] = []
@@ -72,7 +72,7 @@ public enum DemoModelFamily {
 
     public static func generatorOptions() -> GeneratorOptions {
         var o = GeneratorOptions()
-        o.neuralRenderingResolution = 64
+        o.neuralRenderingResolution = 128
         o.rendering.depthResolution = 16
         o.rendering.depthResolutionImportance = 16
         return o

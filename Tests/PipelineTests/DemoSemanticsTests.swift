@@ -139,9 +139,9 @@ final class DemoSemanticsTests: XCTestCase {
         print(String(format: "avatar vs source: yaw r = %.3f, pitch r = %.3f, mouth r = %.3f", cy, cp, cm))
         XCTAssertGreaterThanOrEqual(cy, 0.9, "the avatar should turn with the source's head")
         XCTAssertGreaterThanOrEqual(cp, 0.9, "the avatar should nod with the source's head")
-        // Issue 11 asks for 0.7; the fitted demo encoder reaches about 0.5 on this clip (0.52 measured), so the
-        // test holds what the models do today, well above chance (about 0), and the issue stays open.
-        XCTAssertGreaterThanOrEqual(cm, 0.4, "the avatar's mouth should open with the speaker's")
+        // Issue 11 asks for 0.7; with the two-stage generator fit the demo encoder reaches 0.65 on this clip
+        // (it was 0.52 with the softer head), so the test holds what the models do today, well above chance.
+        XCTAssertGreaterThanOrEqual(cm, 0.6, "the avatar's mouth should open with the speaker's")
     }
 
     func testDirectionsMoveWhatTheyName() throws {
@@ -185,16 +185,31 @@ final class DemoSemanticsTests: XCTestCase {
         }
     }
 
-    /// Share of the head's pixels that are hair (brown: red over blue, not bright).
-    static func hairShare(_ img: RGBImage) -> Double {
-        var head = 0, hair = 0
-        for i in stride(from: 0, to: img.pixels.count, by: 3) {
-            let r = Double(img.pixels[i]), g = Double(img.pixels[i + 1]), b = Double(img.pixels[i + 2])
-            guard max(r, g, b) > 40 else { continue }
-            head += 1
-            if r - b > 40 && (r + g + b) / 3 < 140 { hair += 1 }
+    /// The hair's colour: a few pixels below the top of the head, in the middle (the crown is hair from any side).
+    static func crownColour(_ img: RGBImage) -> (Double, Double, Double) {
+        let x = img.width / 2
+        var top = 0
+        while top < img.height - 1 {
+            let i = 3 * (top * img.width + x)
+            if max(img.pixels[i], img.pixels[i + 1], img.pixels[i + 2]) > 40 { break }
+            top += 1
         }
-        return Double(hair) / Double(max(head, 1))
+        let i = 3 * (min(top + img.height / 32, img.height - 1) * img.width + x)
+        return (Double(img.pixels[i]), Double(img.pixels[i + 1]), Double(img.pixels[i + 2]))
+    }
+
+    /// Share of the head's pixels (not the black background) whose colour is near `hair`.
+    static func hairShare(_ img: RGBImage, hair: (Double, Double, Double)) -> Double {
+        var head = 0, near = 0
+        img.pixels.withUnsafeBufferPointer { p in
+            for i in stride(from: 0, to: p.count, by: 3) {
+                let r = Double(p[i]), g = Double(p[i + 1]), b = Double(p[i + 2])
+                guard max(r, g, b) > 40 else { continue }
+                head += 1
+                if abs(r - hair.0) + abs(g - hair.1) + abs(b - hair.2) < 75 { near += 1 }
+            }
+        }
+        return Double(near) / Double(max(head, 1))
     }
 
     func testTheBackOfTheHeadIsHair() throws {
@@ -203,7 +218,9 @@ final class DemoSemanticsTests: XCTestCase {
         let back = try frames(s, frames: 0..<1)[0].avatar
         s.camera = .frontal
         let front = try frames(s, frames: 0..<1)[0].avatar
-        print(String(format: "hair share of the head: front %.2f, back %.2f", Self.hairShare(front), Self.hairShare(back)))
-        XCTAssertGreaterThan(Self.hairShare(back), Self.hairShare(front) + 0.1, "from behind the head is mostly hair")
+        let hair = Self.crownColour(front)
+        let shareBack = Self.hairShare(back, hair: hair), shareFront = Self.hairShare(front, hair: hair)
+        print(String(format: "hair share of the head: front %.2f, back %.2f", shareFront, shareBack))
+        XCTAssertGreaterThan(shareBack, shareFront + 0.1, "from behind the head is mostly hair")
     }
 }

@@ -12,7 +12,7 @@ import demo_family as D
 import head_field as H
 import st_io
 
-ARCH = {"neural_rendering_resolution": 64, "superresolution_noise_mode": "none", "backbone_noise_mode": "const",
+ARCH = {"neural_rendering_resolution": 128, "superresolution_noise_mode": "none", "backbone_noise_mode": "const",
         "rendering": {"depth_resolution": 16, "depth_resolution_importance": 16, "ray_start": 2.25, "ray_end": 3.3, "box_warp": 1}}
 LICENSE = "fitted by avatarize's tools/fit_demo to a procedural head; no third-party material"
 STYLES = {"caricature": "exaggerated nose and chin (early-layer styles), warmer skin",
@@ -34,7 +34,7 @@ def write_bundle(folder, manifest, tensors):
     with open(os.path.join(folder, "model.json"), "w") as f:
         json.dump(manifest, f, indent=2, sort_keys=True)
         f.write("\n")
-    st_io.save(tensors, os.path.join(folder, "weights.safetensors"), {"format": "pt", "avatarize": "demo-v3-fitted"})
+    st_io.save(tensors, os.path.join(folder, "weights.safetensors"), {"format": "pt", "avatarize": "demo-v4-fitted"})
 
 
 def save_npy(path, a):
@@ -59,7 +59,7 @@ def main():
     m = dict(base, name="demo-source", role="source-generator", style="cartoon",
              description="avatarize demo source generator: a cartoon head fitted to tools/fit_demo/head_field.py "
                          "(not trained on faces); W = w_avg + S·A·p, see directions/demo",
-             provenance=f"tools/fit_demo/fit_generator.py, {src['iter']} iterations")
+             provenance="tools/fit_demo: fit_planes.py (tri-plane features and decoder, %d iterations), fit_backbone.py (the conv stack reproduces them)" % src["iter"])
     write_bundle(os.path.join(root, "source"), m, generator_tensors(P))
     for name, desc in STYLES.items():
         path = os.path.join(a.work, f"{name}.pt")
@@ -86,7 +86,7 @@ def main():
         json.dump(manifest, f, indent=2, sort_keys=True)
         f.write("\n")
     st_io.save({k: v.detach().numpy() for k, v in enc["P"].items()}, os.path.join(root, "encoder", "weights.safetensors"),
-               {"format": "pt", "avatarize": "demo-v3-fitted"})
+               {"format": "pt", "avatarize": "demo-v4-fitted"})
     ddir = os.path.join(a.repo, "directions", "demo")
     os.makedirs(ddir, exist_ok=True)
     _, AS = D.w_layout()

@@ -22,8 +22,22 @@ def sample_points(p, n, style, g):
     wgt = torch.exp(-sdf.abs() / 0.02) * (1 + 3 * (cand[:, 2] > 0.08).float() * (cand[:, 1] > -0.3).float() + 8 * face)
     idx = torch.multinomial(wgt, n // 2, replacement=False, generator=g)
     near = cand[idx] + torch.randn(n // 2, 3, generator=g) * 0.004
-    far = torch.rand(n - n // 2, 3, generator=g) - 0.5
+    # Rays reach a little past the box at its corners (ray_start 2.25 … ray_end 3.3 from radius 2.7), where the planes
+    # read zeros: the decoder must give empty space there too.
+    far = (torch.rand(n - n // 2, 3, generator=g) - 0.5) * 1.3
     return torch.cat([near, far], 0)
+
+
+def field_losses(sig, rgb, sdf, col):
+    """Density (weighted near the surface), colour and SR-feature errors of decoded points against the procedural head."""
+    tgt = H.raw_density(sdf)
+    wd = 1 + 4 * torch.exp(-sdf.abs() / 0.02)
+    ld = (wd * torch.nn.functional.smooth_l1_loss(sig[..., 0] / 10, tgt / 10, reduction="none")).mean()
+    wc = torch.exp(-sdf.abs() / 0.015)
+    lc = (wc[..., None] * (rgb[..., :3] - col).abs()).sum() / wc.sum() / 3
+    # The 29 features the super-resolution could use repeat the colour (the demo SR does not read them).
+    lf = (wc[..., None] * (rgb[..., 3:] - col.repeat(1, 1, 10)[..., :29]).abs()).sum() / wc.sum() / 29
+    return ld, lc, lf
 
 
 def random_p(b, g):
@@ -106,13 +120,7 @@ def main():
                 planes = D.planes_batch(P, ws)
         feat = E.sample_planes(planes.view(a.batch, 3, D.CH, D.RES, D.RES), pts * 2)
         sig, rgb = E.decoder(P, feat)
-        tgt = H.raw_density(sdf)
-        wd = 1 + 4 * torch.exp(-sdf.abs() / 0.02)
-        ld = (wd * torch.nn.functional.smooth_l1_loss(sig[..., 0] / 10, tgt / 10, reduction="none")).mean()
-        wc = torch.exp(-sdf.abs() / 0.015)
-        lc = (wc[..., None] * (rgb[..., :3] - col).abs()).sum() / wc.sum() / 3
-        # The 29 features the super-resolution could use repeat the colour (the demo SR does not read them).
-        lf = (wc[..., None] * (rgb[..., 3:] - col.repeat(1, 1, 10)[..., :29]).abs()).sum() / wc.sum() / 29
+        ld, lc, lf = field_losses(sig, rgb, sdf, col)
         loss = ld + 10 * lc + 0.2 * lf
         opt.zero_grad()
         loss.backward()
