@@ -21,7 +21,7 @@ tile docs/images/styles.jpg -i "$T/style-source.mp4" -i "$T/style-caricature.mp4
 "$AV" render "$T/clip.track" --source "$CLIP" --layout paste-back -o "$T/paste.mp4" --preset ultrafast
 "$AV" render "$T/clip.track" --source "$CLIP" --camera 3.1416,0 -o "$T/back.mp4" --preset ultrafast
 tile docs/images/layouts.jpg -i "$T/paste.mp4" -i "$T/back.mp4" \
-  -filter_complex "[0]select='eq(n\,55)'[a];[1]select='eq(n\,55)'[b];[a][b]hstack=2" -frames:v 1 -q:v 3
+  -filter_complex "[0]select='eq(n\,55)',scale=-2:256[a];[1]select='eq(n\,55)',scale=-2:256[b];[a][b]hstack=2" -frames:v 1 -q:v 3
 # 4. Edits: smile, mouth_open, blink, brows at +1.5 beside the plain frontal avatar.
 for e in none smile mouth_open blink brows; do
   if [ $e = none ]; then extra=(); else extra=(--directions directions/demo --edit "$e=1.5"); fi
