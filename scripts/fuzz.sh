@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ ${#names[@]} -eq 0 ]; then
-  # Fuzz targets are the folders whose file defines the fuzzer's entry (FuzzDriver is a library).
+  # Fuzz targets are the Fuzz*/ folders whose file defines the fuzzer's entry.
   for d in Sources/Fuzz*/; do
     n=$(basename "$d")
     grep -qs LLVMFuzzerTestOneInput "$d$n.swift" && names+=("$n")

@@ -33,6 +33,12 @@ public struct EG3DSnapshot {
             guard let v = d[key]?.asDouble else { throw invalid("\(what) '\(key)' is missing or not a number") }
             return v
         }
+        // Sample counts become loop bounds, and Int(Double) traps on NaN, infinities and values past Int's range.
+        func count(_ d: PickleDict, _ key: String, _ what: String) throws -> Int {
+            let v = try number(d, key, what)
+            guard v.rounded() == v, abs(v) <= 1_000_000 else { throw invalid("\(what) '\(key)' is \(v), not a sample count") }
+            return Int(v)
+        }
         superresolutionModule = rk["superresolution_module"]?.asString ?? "?"
         guard superresolutionModule == Self.supportedSuperresolution else {
             let short = superresolutionModule.split(separator: ".").last.map(String.init) ?? superresolutionModule
@@ -60,8 +66,8 @@ public struct EG3DSnapshot {
         o.backboneNoiseMode = "const"
         o.rendering.rayStart = Float(try number(rk, "ray_start", "rendering_kwargs"))
         o.rendering.rayEnd = Float(try number(rk, "ray_end", "rendering_kwargs"))
-        o.rendering.depthResolution = Int(try number(rk, "depth_resolution", "rendering_kwargs"))
-        o.rendering.depthResolutionImportance = Int(try number(rk, "depth_resolution_importance", "rendering_kwargs"))
+        o.rendering.depthResolution = try count(rk, "depth_resolution", "rendering_kwargs")
+        o.rendering.depthResolutionImportance = try count(rk, "depth_resolution_importance", "rendering_kwargs")
         o.rendering.boxWarp = Float(try number(rk, "box_warp", "rendering_kwargs"))
         o.rendering.whiteBack = rk["white_back"]?.asBool ?? false
         o.superresolutionAntialias = rk["sr_antialias"]?.asBool ?? true

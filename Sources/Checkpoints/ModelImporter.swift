@@ -89,6 +89,10 @@ public enum ModelImporter {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         let json = try enc.encode(m)
+        // The bundle must open again: its settings pass the loader's range checks (ModelBundle.decodeManifest).
+        do { _ = try ModelBundle.decodeManifest(json, path: file) } catch let ModelError.badManifest(_, reason) {
+            throw CheckpointError.unsupportedModel(file: file, reason: "its settings are outside what avatarize renders: \(reason)")
+        }
         try BundleWriter.write(tensors: tensors, manifest: json, to: output, metadata: ["source": request.file.lastPathComponent])
         let a = g.architecture
         return ImportResult(bundle: output, kind: GeneratorManifest.kind, summary: [

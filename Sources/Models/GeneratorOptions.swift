@@ -16,14 +16,20 @@ public struct RenderingOptions: Codable, Sendable, Equatable {
         case depthResolutionImportance = "depth_resolution_importance", boxWarp = "box_warp", whiteBack = "white_back"
     }
 
+    /// Ranges: the ray runs forward from the camera (0 < ray_start < ray_end), the coarse pass needs at
+    /// least 4 samples (its importance weights drop the two end bins and smooth over a third), the fine
+    /// pass always runs, and the tri-plane box has a size.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = RenderingOptions()
-        rayStart = try c.decodeIfPresent(Float.self, forKey: .rayStart) ?? d.rayStart
-        rayEnd = try c.decodeIfPresent(Float.self, forKey: .rayEnd) ?? d.rayEnd
-        depthResolution = try c.decodeIfPresent(Int.self, forKey: .depthResolution) ?? d.depthResolution
-        depthResolutionImportance = try c.decodeIfPresent(Int.self, forKey: .depthResolutionImportance) ?? d.depthResolutionImportance
-        boxWarp = try c.decodeIfPresent(Float.self, forKey: .boxWarp) ?? d.boxWarp
+        rayStart = Float(try c.number(.rayStart, in: 0.001...100, or: Double(d.rayStart)))
+        rayEnd = Float(try c.number(.rayEnd, in: 0.001...100, or: Double(d.rayEnd)))
+        guard rayEnd > rayStart else {
+            throw ManifestValueError(key: c.path(.rayEnd), problem: "is \(Double(rayEnd).manifestText); it must be greater than ray_start (\(Double(rayStart).manifestText))")
+        }
+        depthResolution = try c.count(.depthResolution, in: 4...1024, or: d.depthResolution)!
+        depthResolutionImportance = try c.count(.depthResolutionImportance, in: 1...1024, or: d.depthResolutionImportance)!
+        boxWarp = Float(try c.number(.boxWarp, in: 0.001...100, or: Double(d.boxWarp)))
         whiteBack = try c.decodeIfPresent(Bool.self, forKey: .whiteBack) ?? d.whiteBack
     }
 }
@@ -63,20 +69,27 @@ public struct GeneratorOptions: Codable, Sendable, Equatable {
         case superresolutionAntialias = "superresolution_antialias"
     }
 
+    /// Ranges: learning-rate multipliers are positive, conv_clamp bounds fp16 activations (StyleGAN2-ADA
+    /// uses 256), noise is "const" or "none" (random noise would not be deterministic), and the render is
+    /// at most 1024² (as the importer allows).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = GeneratorOptions()
-        mappingLrMultiplier = try c.decodeIfPresent(Float.self, forKey: .mappingLrMultiplier) ?? d.mappingLrMultiplier
-        cScale = try c.decodeIfPresent(Float.self, forKey: .cScale) ?? d.cScale
-        decoderLrMultiplier = try c.decodeIfPresent(Float.self, forKey: .decoderLrMultiplier) ?? d.decoderLrMultiplier
-        neuralRenderingResolution = try c.decodeIfPresent(Int.self, forKey: .neuralRenderingResolution) ?? d.neuralRenderingResolution
-        backboneConvClamp = c.contains(.backboneConvClamp) ? try c.decodeIfPresent(Float.self, forKey: .backboneConvClamp) : d.backboneConvClamp
-        superresolutionConvClamp = c.contains(.superresolutionConvClamp)
-            ? try c.decodeIfPresent(Float.self, forKey: .superresolutionConvClamp) : d.superresolutionConvClamp
-        backboneNoiseMode = try c.decodeIfPresent(String.self, forKey: .backboneNoiseMode) ?? d.backboneNoiseMode
-        superresolutionNoiseMode = try c.decodeIfPresent(String.self, forKey: .superresolutionNoiseMode) ?? d.superresolutionNoiseMode
+        mappingLrMultiplier = Float(try c.number(.mappingLrMultiplier, in: 1e-6...100, or: Double(d.mappingLrMultiplier)))
+        cScale = Float(try c.number(.cScale, in: 0...100, or: Double(d.cScale)))
+        decoderLrMultiplier = Float(try c.number(.decoderLrMultiplier, in: 1e-6...100, or: Double(d.decoderLrMultiplier)))
+        neuralRenderingResolution = try c.count(.neuralRenderingResolution, in: 1...1024, or: d.neuralRenderingResolution)!
+        // An explicit null means no clamp; an absent key means the released models' value.
+        func clamp(_ key: CodingKeys, _ fallback: Float?) throws -> Float? {
+            guard c.contains(key) else { return fallback }
+            return try c.decodeNil(forKey: key) ? nil : Float(try c.number(key, in: 1...65504, or: 0))
+        }
+        backboneConvClamp = try clamp(.backboneConvClamp, d.backboneConvClamp)
+        superresolutionConvClamp = try clamp(.superresolutionConvClamp, d.superresolutionConvClamp)
+        backboneNoiseMode = try c.choice(.backboneNoiseMode, of: ["const", "none"], or: d.backboneNoiseMode)
+        superresolutionNoiseMode = try c.choice(.superresolutionNoiseMode, of: ["const", "none"], or: d.superresolutionNoiseMode)
         rendering = try c.decodeIfPresent(RenderingOptions.self, forKey: .rendering) ?? d.rendering
-        superresolutionInputResolution = try c.decodeIfPresent(Int.self, forKey: .superresolutionInputResolution)
+        superresolutionInputResolution = try c.count(.superresolutionInputResolution, in: 1...1024, or: nil)
         superresolutionAntialias = try c.decodeIfPresent(Bool.self, forKey: .superresolutionAntialias) ?? d.superresolutionAntialias
     }
 }

@@ -10,11 +10,17 @@ public struct CameraDefaults: Codable, Sendable, Equatable {
     public var pivot: [Double] = [0, 0, 0.2]
     public init() {}
 
+    /// Ranges: a positive focal length (normalised by the image side; 4.2647 is an 18.8° field of view), a
+    /// camera outside the head, and a pivot of three coordinates near the origin.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        focal = try c.decodeIfPresent(Double.self, forKey: .focal) ?? 4.2647
-        radius = try c.decodeIfPresent(Double.self, forKey: .radius) ?? 2.7
-        pivot = try c.decodeIfPresent([Double].self, forKey: .pivot) ?? [0, 0, 0.2]
+        let d = CameraDefaults()
+        focal = try c.number(.focal, in: 0.1...100, or: d.focal)
+        radius = try c.number(.radius, in: 0.1...100, or: d.radius)
+        pivot = try c.decodeIfPresent([Double].self, forKey: .pivot) ?? d.pivot
+        guard pivot.count == 3, pivot.allSatisfy({ abs($0) <= 10 }) else {
+            throw ManifestValueError(key: c.path(.pivot), problem: "is [\(pivot.map(\.manifestText).joined(separator: ", "))]; it must be three coordinates (x, y, z) between -10 and 10")
+        }
     }
 
     /// The frontal camera the mapping network is conditioned on.
@@ -63,8 +69,10 @@ public struct GeneratorManifest: Codable, Sendable, Equatable {
         description = try c.decodeIfPresent(String.self, forKey: .description)
         architecture = try c.decodeIfPresent(GeneratorOptions.self, forKey: .architecture) ?? GeneratorOptions()
         camera = try c.decodeIfPresent(CameraDefaults.self, forKey: .camera) ?? CameraDefaults()
-        truncationPsi = try c.decodeIfPresent(Float.self, forKey: .truncationPsi) ?? 0.7
-        truncationCutoff = try c.decodeIfPresent(Int.self, forKey: .truncationCutoff) ?? 14
+        // ψ 0 is the average face, 1 no truncation; the cutoff counts ws from the first (more than the
+        // generator has truncates them all).
+        truncationPsi = Float(try c.number(.truncationPsi, in: 0...1, or: 0.7))
+        truncationCutoff = try c.count(.truncationCutoff, in: 0...1024, or: 14)!
         provenance = try c.decodeIfPresent(String.self, forKey: .provenance)
         license = try c.decodeIfPresent(String.self, forKey: .license)
     }
@@ -110,8 +118,13 @@ public struct ModelBundle: Sendable {
     /// Parses and checks the bytes of a generator's model.json; `path` names it in errors.
     public static func decodeManifest(_ data: Data, path: String) throws -> GeneratorManifest {
         let m: GeneratorManifest
-        do { m = try JSONDecoder().decode(GeneratorManifest.self, from: data) } catch let DecodingError.typeMismatch(_, ctx) {
-            throw ModelError.badManifest(file: path, reason: "wrong type at \(ctx.codingPath.map(\.stringValue).joined(separator: "."))")
+        do { m = try JSONDecoder().decode(GeneratorManifest.self, from: data) } catch let e as ManifestValueError {
+            throw ModelError.badManifest(file: path, reason: e.reason)
+        } catch let DecodingError.typeMismatch(type, ctx) {
+            let key = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+            let expected = type == String.self ? "a string" : type == Bool.self ? "true or false"
+                : type == Double.self || type == Float.self || type == Int.self ? "a number" : "\(type)"
+            throw ModelError.badManifest(file: path, reason: key.isEmpty ? "not a JSON object" : "\(key) must be \(expected)")
         } catch {
             throw ModelError.badManifest(file: path, reason: "not valid JSON for a generator manifest")
         }

@@ -109,12 +109,18 @@ public final class SafeTensorsFile: @unchecked Sendable {
             guard let shapeAny = info["shape"] as? [Any], let offsAny = info["data_offsets"] as? [Any], offsAny.count == 2 else {
                 throw SafeTensorsError.badEntry(file: path, tensor: name, reason: "missing shape or data_offsets")
             }
-            let shape = shapeAny.compactMap { ($0 as? NSNumber)?.intValue }
-            let offs = offsAny.compactMap { ($0 as? NSNumber)?.intValue }
-            guard shape.count == shapeAny.count, offs.count == 2, shape.allSatisfy({ $0 >= 0 }) else {
-                throw SafeTensorsError.badEntry(file: path, tensor: name, reason: "shape and offsets must be non-negative integers")
+            func counts(_ list: [Any], _ what: String) throws -> [Int] {
+                try list.map { value in
+                    switch JSONCount(value) {
+                    case let .count(n): return n
+                    case let .refused(reason):
+                        throw SafeTensorsError.badEntry(file: path, tensor: name, reason: "\(what) entry \(reason)")
+                    }
+                }
             }
-            guard offs[0] >= 0, offs[0] <= offs[1], offs[1] <= dataLength else {
+            let shape = try counts(shapeAny, "shape")
+            let offs = try counts(offsAny, "data_offsets")
+            guard offs[0] <= offs[1], offs[1] <= dataLength else {
                 throw SafeTensorsError.badEntry(file: path, tensor: name,
                     reason: "data_offsets \(offs) outside the data section (\(dataLength) bytes)")
             }
@@ -174,6 +180,42 @@ public final class SafeTensorsFile: @unchecked Sendable {
         var out: [String: Tensor] = [:]
         for name in entries.keys { out[name] = try tensor(name) }
         return out
+    }
+}
+
+/// A size, offset or count from a JSON header (safetensors, model.json): a JSON integer literal, at
+/// least 0, that fits in Int.
+/// JSONSerialization hands out an NSNumber for `true`, `2.5` and `1e30` alike, and `intValue` would turn
+/// them into 1, 2 and Int.min, so the number's stored type is checked before its value is used.
+public enum JSONCount: Equatable, Sendable {
+    case count(Int)
+    case refused(String)
+
+    public init(_ value: Any) {
+        guard let number = value as? NSNumber else {
+            self = .refused(value is NSNull ? "null is not a number" : "\"\(value)\" is not a number")
+            return
+        }
+        // Booleans and fractions come back as NSNumber too: "c" is the boolean type, "d" a double.
+        switch String(cString: number.objCType) {
+        case "c":
+            self = .refused("\(number.boolValue) is a boolean, not an integer")
+        case "d", "f":
+            let d = number.doubleValue
+            if d.isFinite && d.rounded() != d {
+                self = .refused("\(number) is not a whole number")
+            } else if !(abs(d) < 0x1p63) {
+                self = .refused("\(number) does not fit in a 64-bit integer")
+            } else {
+                self = .refused("\(number) is written as a decimal, not an integer")
+            }
+        default:
+            guard let n = value as? Int else {
+                self = .refused("\(number) does not fit in a 64-bit integer")
+                return
+            }
+            self = n < 0 ? .refused("\(n) is negative") : .count(n)
+        }
     }
 }
 

@@ -161,6 +161,16 @@ final class EncoderParityTests: XCTestCase {
         }
         try manifest(#"{"kind": "eg3d-generator"}"#)
         XCTAssertThrowsError(try Encoder4Editing(contentsOf: dir))
+        // Counts are integers: a fraction, a boolean or a number past Int is named, not truncated or wrapped.
+        for (json, problem) in [(#""w_dim": 32.5"#, "'w_dim' 32.5 is not a whole number"),
+                                (#""style_count": true"#, "'style_count' true is a boolean, not an integer"),
+                                (#""input_size": 1e30"#, "'input_size' 1e+30 does not fit in a 64-bit integer")] {
+            try manifest(#"{"kind": "e4e-encoder", "# + json + "}")
+            XCTAssertThrowsError(try Encoder4Editing(contentsOf: dir)) { error in
+                guard case let EncoderLoadError.badManifest(_, reason) = error else { return XCTFail("\(error)") }
+                XCTAssertEqual(reason, problem)
+            }
+        }
 
         try FileManager.default.removeItem(at: dir.appendingPathComponent("model.json"))
         XCTAssertThrowsError(try Encoder4Editing(contentsOf: dir)) { error in

@@ -74,4 +74,45 @@ final class SafeTensorsTests: XCTestCase {
             XCTAssertEqual(e as? SafeTensorsError, .missingTensor(file: "t", tensor: "nope"))
         }
     }
+
+    /// JSONSerialization gives NSNumber for booleans, fractions and huge numbers alike; each must be
+    /// refused with the value named, not truncated or wrapped into a plausible count.
+    func testRefusesShapeAndOffsetEntriesThatAreNotCounts() throws {
+        func refusal(_ shape: String, offsets: String = "[0, 8]") -> String? {
+            var json = Data(#"{"x": {"dtype": "F32", "shape": \#(shape), "data_offsets": \#(offsets)}}"#.utf8)
+            while json.count % 8 != 0 { json.append(0x20) }
+            var d = Data()
+            var n = UInt64(json.count).littleEndian
+            withUnsafeBytes(of: &n) { d.append(contentsOf: $0) }
+            d.append(json)
+            d.append(contentsOf: [UInt8](repeating: 0, count: 8))
+            do {
+                _ = try SafeTensorsFile(data: d, path: "bad.safetensors")
+                return nil
+            } catch let e as SafeTensorsError {
+                guard case .badEntry("bad.safetensors", "x", _) = e else { return "wrong case: \(e)" }
+                return e.description
+            } catch { return "wrong error: \(error)" }
+        }
+        XCTAssertEqual(refusal("[2.5]"), "bad.safetensors: tensor 'x': shape entry 2.5 is not a whole number")
+        XCTAssertEqual(refusal("[-2]"), "bad.safetensors: tensor 'x': shape entry -2 is negative")
+        XCTAssertEqual(refusal("[true, 2]"), "bad.safetensors: tensor 'x': shape entry true is a boolean, not an integer")
+        XCTAssertEqual(refusal("[false]"), "bad.safetensors: tensor 'x': shape entry false is a boolean, not an integer")
+        XCTAssertEqual(refusal("[2.0]"), "bad.safetensors: tensor 'x': shape entry 2.0 is written as a decimal, not an integer")
+        XCTAssertEqual(refusal("[1e30]"), "bad.safetensors: tensor 'x': shape entry 1e+30 does not fit in a 64-bit integer")
+        XCTAssertEqual(refusal("[9223372036854775808]"),
+                       "bad.safetensors: tensor 'x': shape entry 9223372036854775808 does not fit in a 64-bit integer")
+        XCTAssertEqual(refusal("[99999999999999999999]"),
+                       "bad.safetensors: tensor 'x': shape entry 99999999999999999999 does not fit in a 64-bit integer")
+        XCTAssertEqual(refusal(#"["2"]"#), #"bad.safetensors: tensor 'x': shape entry "2" is not a number"#)
+        XCTAssertEqual(refusal("[null]"), "bad.safetensors: tensor 'x': shape entry null is not a number")
+        XCTAssertEqual(refusal("[2]", offsets: "[0, 8.5]"), "bad.safetensors: tensor 'x': data_offsets entry 8.5 is not a whole number")
+        XCTAssertEqual(refusal("[2]", offsets: "[true, 8]"),
+                       "bad.safetensors: tensor 'x': data_offsets entry true is a boolean, not an integer")
+        // Products that overflow Int are refused too (each factor alone fits).
+        XCTAssertEqual(refusal("[4294967296, 4294967296]"),
+                       "bad.safetensors: tensor 'x': shape [4294967296, 4294967296] is too large for the file")
+        // The well-formed file the helper builds reads.
+        XCTAssertNil(refusal("[2]"))
+    }
 }

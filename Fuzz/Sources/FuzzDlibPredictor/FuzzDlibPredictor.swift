@@ -14,3 +14,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     precondition(points.count == predictor.landmarkCount)
     return 0
 }
+
+/// libFuzzer's entry (see Harness/FuzzerEntry.swift).
+@_cdecl("FuzzDlibPredictor_main")
+public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    runFuzzer(argc, argv, fuzz)
+}

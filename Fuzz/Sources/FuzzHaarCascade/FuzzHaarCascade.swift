@@ -15,3 +15,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     _ = HaarDetector(cascade: cascade).candidates(image)
     return 0
 }
+
+/// libFuzzer's entry (see Harness/FuzzerEntry.swift).
+@_cdecl("FuzzHaarCascade_main")
+public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    runFuzzer(argc, argv, fuzz)
+}

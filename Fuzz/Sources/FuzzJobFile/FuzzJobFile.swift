@@ -1,3 +1,4 @@
+import Harness
 import Jobs
 
 /// A job file, read both as YAML and as JSON (the parser treats the two alike but for tabs):
@@ -9,4 +10,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     _ = try? parser.parse(text: text, path: "jobs.yaml")
     _ = try? parser.parse(text: text, path: "jobs.json")
     return 0
+}
+
+/// libFuzzer's entry (see Harness/FuzzerEntry.swift).
+@_cdecl("FuzzJobFile_main")
+public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    runFuzzer(argc, argv, fuzz)
 }

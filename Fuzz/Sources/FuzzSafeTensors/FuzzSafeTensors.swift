@@ -1,4 +1,5 @@
 import Foundation
+import Harness
 import Tensors
 
 /// safetensors: the header must be refused or every tensor it admits must read back whole.
@@ -10,4 +11,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         precondition(t.shape == file.shape(of: name), "tensor \(name) read with another shape")
     }
     return 0
+}
+
+/// libFuzzer's entry (see Harness/FuzzerEntry.swift).
+@_cdecl("FuzzSafeTensors_main")
+public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    runFuzzer(argc, argv, fuzz)
 }

@@ -3,6 +3,7 @@
 //  "w_dim": 512, "input_size": 256, "source": "<checkpoint file name>", "latent_avg": "<where it came from>"}
 // The weights are the authority on shapes; the manifest is checked against them.
 import Foundation
+import Tensors
 
 public struct EncoderManifest: Sendable, Equatable {
     public static let kind = "e4e-encoder"
@@ -25,10 +26,10 @@ public struct EncoderManifest: Sendable, Equatable {
         }
         func int(_ key: String) throws -> Int? {
             guard let v = obj[key] else { return nil }
-            guard let n = v as? NSNumber, !(v is Bool), n.doubleValue == n.doubleValue.rounded() else {
-                throw EncoderLoadError.badManifest(file: url.path, reason: "'\(key)' must be an integer")
+            switch JSONCount(v) {
+            case let .count(n): return n
+            case let .refused(problem): throw EncoderLoadError.badManifest(file: url.path, reason: "'\(key)' \(problem)")
             }
-            return n.intValue
         }
         guard let kind = obj["kind"] as? String, kind == Self.kind else {
             throw EncoderLoadError.badManifest(file: url.path, reason: "'kind' must be \"\(Self.kind)\" (found \(obj["kind"].map { "\($0)" } ?? "nothing"))")
