@@ -115,7 +115,7 @@ let package = Package(
         // Runs the built executable as a user would: exit codes, messages, files left behind.
         .testTarget(name: "avatarizeTests", dependencies: ["avatarize", "Video"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Faces", "Video", "Tensors"]),
-        .testTarget(name: "JobsTests", dependencies: ["Jobs", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Pipeline", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Pipeline", "Models", "Faces", "Video"]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Jobs", "Reports", "Video", "Pipeline", "Models"]),
     ]

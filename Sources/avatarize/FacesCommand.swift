@@ -133,6 +133,9 @@ struct FacesCommand: ParsableCommand {
         print(String(format: "  verification %.2f ms/frame (%d candidates rejected), %d shot cuts, %d re-acquisitions, subjects %d",
                      1000 * stats.verificationSeconds / Double(n), stats.candidatesRejected, stats.shotCuts, stats.reacquired,
                      Set(frames.compactMap { $0.subject }).count))
+        if stats.turnedFramings + stats.turnedLost > 0 {
+            print("  turned faces: \(stats.turnedFramings) frames framed by HOG, \(stats.turnedLost) lost beyond HOG's reach")
+        }
         let confidences = frames.compactMap { $0.confidence }
         if !confidences.isEmpty {
             print(String(format: "  confidence: mean %.2f, lowest %.2f", confidences.reduce(0, +) / Double(confidences.count), confidences.min()!))

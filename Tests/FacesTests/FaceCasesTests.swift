@@ -14,6 +14,10 @@ final class FaceCasesTests: XCTestCase {
         let subject: [Int]?
         let landmarks: [[Double]]?
         let descriptor: [Float]?
+        /// profile_turn only: the turn's yaw in degrees and where dlib's landmarks on the unturned frame
+        /// are after the turn ([x, y, 1 if still facing the camera]).
+        let yaw: Double?
+        let turned: [[Double]]?
     }
     struct Cases: Decodable {
         let dlib: String
@@ -22,7 +26,7 @@ final class FaceCasesTests: XCTestCase {
 
     static let sizes: [String: (Int, Int)] = [
         "tall_small_face": (288, 512), "two_people": (480, 256), "shot_cut": (256, 256),
-        "leave_return": (384, 256), "occlusion": (256, 256),
+        "leave_return": (384, 256), "occlusion": (256, 256), "profile_turn": (256, 256),
     ]
 
     static func load() throws -> Cases {
@@ -88,7 +92,8 @@ final class FaceCasesTests: XCTestCase {
 
     func testTheSubjectIsTrackedInEveryCaseWithinNMEOfDlib() throws {
         let cases = try Self.load()
-        for name in Self.sizes.keys.sorted() {
+        // profile_turn has its own test: at strong yaw dlib's own landmarks are not always on the face.
+        for name in Self.sizes.keys.sorted() where name != "profile_turn" {
             let (_, o) = try Self.run(name, cases.cases[name]!, try Self.tracker())
             XCTAssertEqual(o.wrong, 0, "\(name): frames whose face is not the subject")
             XCTAssertGreaterThanOrEqual(Double(o.found), 0.95 * Double(o.dlibFrames), "\(name): recall against dlib")
@@ -152,6 +157,59 @@ final class FaceCasesTests: XCTestCase {
         XCTAssertFalse(back.isEmpty)
         XCTAssertTrue(back.allSatisfy { $0.subject == 1 }, "re-acquired as subject 1")
         XCTAssertEqual(back.first?.choice, "identity")
+    }
+
+    /// The turn's truth error: mean distance of the tracker's inner landmarks (27–67: nose, eyes, mouth,
+    /// points on the head's surface) that still face the camera to where the turn put them, over the
+    /// unturned face's outer-eye-corner distance. The jaw line (0–16) is left out: on a turned head it
+    /// is the silhouette, not points of the surface.
+    static func turnError(_ lm: [Point2], _ truth: [[Double]], eyeDistance: Double) -> Double {
+        let visible = (27..<68).filter { truth[$0][2] == 1 }
+        return visible.map { hypot(lm[$0].x - truth[$0][0], lm[$0].y - truth[$0][1]) }.reduce(0, +)
+            / Double(visible.count) / eyeDistance
+    }
+
+    /// A head turning to near-profile (yaw 0 → 80° → 0; a synthetic turn of the sample clip, see
+    /// tools/make_face_cases.py), where dlib's HOG loses the face beyond about 55°. The tracker follows
+    /// it as long as dlib finds it, reports it lost — never a face somewhere else, never landmarks off
+    /// the face — while dlib cannot find it, and has it again as the same subject on the way back.
+    /// At strong yaw dlib's own landmarks depend on its box: in two frames they are off the face (0.33
+    /// and 0.10 of the eye distance from the turn's geometry), so the reference there is the geometry;
+    /// elsewhere it is dlib's landmarks, NME ≤ 0.05 as in the other cases.
+    func testAHeadTurningToProfileStaysTheSubject() throws {
+        let golden = try Self.load().cases["profile_turn"]!
+        let tracker = try Self.tracker()
+        let (measured, o) = try Self.run("profile_turn", golden, tracker)
+        XCTAssertEqual(o.wrong, 0, "a face that is not the subject")
+        let t0 = golden[0].turned!
+        let eyes = hypot(t0[36][0] - t0[45][0], t0[36][1] - t0[45][1])
+        var dlibRight = 0, worstNME = 0.0, worstTurn = 0.0
+        for (g, m) in zip(golden, measured) {
+            let truth = g.turned!
+            let dlibOnFace = g.landmarks.map {
+                Self.turnError($0.map { Point2(x: $0[0], y: $0[1]) }, truth, eyeDistance: eyes) <= 0.05
+            } ?? false
+            guard let m else {
+                XCTAssertFalse(dlibOnFace, "frame \(g.index) (yaw \(g.yaw!)°): lost where dlib finds the face")
+                continue
+            }
+            XCTAssertEqual(m.subject, 1, "frame \(g.index)")
+            worstTurn = max(worstTurn, Self.turnError(m.landmarks, truth, eyeDistance: eyes))
+            if dlibOnFace, let lm = g.landmarks {
+                dlibRight += 1
+                worstNME = max(worstNME, Self.nme(m.landmarks, lm))
+            }
+        }
+        let lost = measured.indices.filter { measured[$0] == nil }
+        print(String(format: "profile_turn: dlib's landmarks on the face in %d frames, worst NME to them %.4f; worst distance to the turn's geometry %.4f; lost in frames %d…%d",
+                     dlibRight, worstNME, worstTurn, lost.first ?? -1, lost.last ?? -1))
+        XCTAssertGreaterThanOrEqual(dlibRight, 35)
+        XCTAssertLessThanOrEqual(worstNME, 0.05)
+        XCTAssertLessThanOrEqual(worstTurn, 0.05)
+        XCTAssertTrue(measured[..<16].allSatisfy { $0 != nil } && measured[42...].allSatisfy { $0 != nil },
+                      "tracked up to 30° and from 40° back")
+        XCTAssertGreaterThan(tracker.statistics.turnedFramings, 0)
+        XCTAssertGreaterThan(tracker.statistics.turnedLost, 0)
     }
 
     func testDescriptorsMatchDlibsOwn() throws {

@@ -46,6 +46,7 @@ final class PostgresQueueTests: XCTestCase {
     func testFinishingJobIsNeverDeadByExpiry() async throws { try await queue.finishingJobIsNeverDeadByExpiry() }
     func testPermanentFailureIsDeadAtOnceAndAwaitsCleanup() async throws { try await queue.permanentFailureIsDeadAtOnceAndAwaitsCleanup() }
     func testSearchFindsJobsByInputOrOutputName() async throws { try await queue.searchFindsJobsByInputOrOutputName() }
+    func testIdentityFigureIsKeptWithTheFinishedOutput() async throws { try await queue.identityFigureIsKeptWithTheFinishedOutput() }
 
     func testTwoHundredJobsOverFourWorkersFinishExactlyOnce() async throws {
         try await workers.twoHundredJobsOverFourWorkersFinishExactlyOnce()
@@ -87,20 +88,23 @@ final class PostgresQueueTests: XCTestCase {
         try await queue.close()
     }
 
+    /// Runs `sql` with psql in the database of queue URL `url`; its output, trimmed.
+    private func psql(_ sql: String, in url: String) throws -> String {
+        let cluster = try XCTUnwrap(Self.cluster)
+        let database = try XCTUnwrap(URL(string: url)?.path.dropFirst())
+        let output = try ProcessRunner.run("/usr/bin/env", ["psql", "-h", "127.0.0.1", "-p", "\(cluster.port)", "-U", "postgres",
+                                                            "-d", String(database), "-tA", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                                           environment: ["PGPASSWORD": cluster.password, "PATH": "/usr/bin:/bin"])
+        XCTAssertEqual(output.status, 0, output.stderr)
+        return output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     func testSchemaVersionIsRecordedAndNewerSchemaIsRefused() async throws {
         let directory = try TemporaryDirectory("schema")
         let url = try backend.makeQueueURL(in: directory)
         let queue = try await backend.openQueue(url)
         try await queue.close()
-        let cluster = try XCTUnwrap(Self.cluster)
-        let database = try XCTUnwrap(URL(string: url)?.path.dropFirst())
-        func psql(_ sql: String) throws -> String {
-            let output = try ProcessRunner.run("/usr/bin/env", ["psql", "-h", "127.0.0.1", "-p", "\(cluster.port)", "-U", "postgres",
-                                                                "-d", String(database), "-tA", "-v", "ON_ERROR_STOP=1", "-c", sql],
-                                               environment: ["PGPASSWORD": cluster.password, "PATH": "/usr/bin:/bin"])
-            XCTAssertEqual(output.status, 0, output.stderr)
-            return output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        func psql(_ sql: String) throws -> String { try self.psql(sql, in: url) }
         XCTAssertEqual(try psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM avatarize_schema_migrations"),
                        PostgresMigrations.all.map { "\($0.version)" }.joined(separator: ","))
         _ = try psql("INSERT INTO avatarize_schema_migrations (version, name) VALUES (99, 'from the future')")
@@ -110,6 +114,30 @@ final class PostgresQueueTests: XCTestCase {
         } catch let error as QueueError {
             XCTAssertEqual(error, .schemaTooNew(found: 99, known: PostgresMigrations.latestVersion))
         }
+    }
+
+    /// A queue made before the identity figure (schema version 4, with jobs in it) gains the column on the next
+    /// migrate; its jobs read back without a figure and can record one.
+    func testADatabaseFromBeforeTheIdentityFigureIsMigrated() async throws {
+        let directory = try TemporaryDirectory("schema-v4")
+        let url = try backend.makeQueueURL(in: directory)
+        let made = try await backend.openQueue(url)
+        let ids = try await made.enqueue([JobSpec(key: "old", kind: "transcode", payload: "{}")]).inserted
+        try await made.close()
+        _ = try psql("ALTER TABLE avatarize_jobs DROP COLUMN identity_figure", in: url)
+        _ = try psql("DELETE FROM avatarize_schema_migrations WHERE version = 5", in: url)
+        XCTAssertEqual(try psql("SELECT count(*) FROM information_schema.columns WHERE column_name = 'identity_figure'", in: url), "0")
+
+        let queue = try await backend.openQueue(url)
+        XCTAssertEqual(try psql("SELECT max(version) FROM avatarize_schema_migrations", in: url), "\(PostgresMigrations.latestVersion)")
+        let old = try await queue.job(id: ids[0])
+        XCTAssertEqual(old?.key, "old")
+        XCTAssertNil(old?.identity)
+        _ = try await queue.claim(worker: "w/1", lease: 30)
+        _ = try await queue.markFinishing(id: ids[0], worker: "w/1", staged: "/out/x", identity: QueueScenarios.figure)
+        let updated = try await queue.job(id: ids[0])
+        XCTAssertEqual(updated?.identity, QueueScenarios.figure)
+        try await queue.close()
     }
 
     func testWrongPasswordErrorDoesNotShowThePassword() async throws {

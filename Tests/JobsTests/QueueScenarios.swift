@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Jobs
+import Pipeline
 
 /// Queue semantics every backend must share, run once per backend by `SQLiteQueueTests` and
 /// `PostgresQueueTests`. These drive the queue in-process; `WorkerScenarios` drives real worker processes.
@@ -301,6 +302,66 @@ struct QueueScenarios {
             let record = try XCTUnwrap(awaited3)
             XCTAssertEqual(record.state, .succeeded)
             XCTAssertNil(record.finishing)
+        }
+    }
+
+    /// An identity figure as an avatar job makes one, every field set.
+    static var figure: IdentityFigure.Summary {
+        var s = IdentityFigure.Summary(outcomes: [.compared(similarity: 0.93, distance: 0.41), .compared(similarity: 0.71, distance: 0.66),
+                                                  .noAvatarFace, .noSourceFace, .compared(similarity: 0.88, distance: 0.5)])
+        s.millisecondsPerFace = 12.5
+        return s
+    }
+
+    /// The identity figure stays with the output it was measured on: recorded with the finished output, kept
+    /// through a crash between "finishing" and "succeeded" (the next claim only finishes the move), and cleared
+    /// by a failed attempt, a new attempt and a retry, whose output it would not describe.
+    func identityFigureIsKeptWithTheFinishedOutput() async throws {
+        try await withQueue { queue in
+            var ids = try await queue.enqueue([spec("a"), spec("b")]).inserted
+            let figure = Self.figure
+            // a: finished by the worker that measured it.
+            let a = try await queue.claim(worker: "A/1", lease: 30)
+            XCTAssertNil(a?.identity)
+            let markedA = try await queue.markFinishing(id: ids[0], worker: "A/1", staged: "/out/a", identity: figure)
+            XCTAssertEqual(markedA, .held)
+            _ = try await queue.complete(id: ids[0], worker: "A/1", progress: nil) {}
+            let doneA = try await queue.job(id: ids[0])
+            XCTAssertEqual(doneA?.state, .succeeded)
+            XCTAssertEqual(doneA?.identity, figure, "every field, the optional ones included, comes back")
+            let listed = try await queue.jobs(state: .succeeded, limit: 10)
+            XCTAssertEqual(listed.first?.identity, figure)
+
+            // b: its worker dies between markFinishing and complete; the next claim finishes the move and keeps it.
+            let b = try await queue.claim(worker: "B/1", lease: 0.3)
+            XCTAssertEqual(b?.id, ids[1])
+            _ = try await queue.markFinishing(id: ids[1], worker: "B/1", staged: "/out/b", identity: figure)
+            try await Task.sleep(nanoseconds: 600_000_000)
+            let resumed = try await queue.claim(worker: "C/1", lease: 30)
+            XCTAssertEqual(resumed?.id, ids[1])
+            XCTAssertEqual(resumed?.finishing, "/out/b")
+            XCTAssertEqual(resumed?.identity, figure, "finishing the move keeps the figure of the output being moved")
+            _ = try await queue.complete(id: ids[1], worker: "C/1", progress: nil) {}
+            let doneB = try await queue.job(id: ids[1])
+            XCTAssertEqual(doneB?.identity, figure)
+
+            // c: the output is staged with a figure but the move fails: the retried attempt starts without it.
+            ids += try await queue.enqueue([spec("c")]).inserted
+            let c = try await queue.claim(worker: "D/1", lease: 30)
+            XCTAssertEqual(c?.id, ids[2])
+            _ = try await queue.markFinishing(id: ids[2], worker: "D/1", staged: "/out/c", identity: figure)
+            let failed = try await queue.fail(id: ids[2], worker: "D/1", error: "rename: no space", policy: RetryPolicy(baseDelay: 0, maxDelay: 0))
+            XCTAssertEqual(failed, .queued)
+            let queuedC = try await queue.job(id: ids[2])
+            XCTAssertNil(queuedC?.identity, "a failed attempt's figure describes no output")
+            // A job without a figure (another kind, or no recognition model) records none.
+            let again = try await queue.claim(worker: "E/1", lease: 30)
+            XCTAssertEqual(again?.id, ids[2])
+            _ = try await queue.markFinishing(id: ids[2], worker: "E/1", staged: "/out/c2")
+            _ = try await queue.complete(id: ids[2], worker: "E/1", progress: nil) {}
+            let doneC = try await queue.job(id: ids[2])
+            XCTAssertEqual(doneC?.state, .succeeded)
+            XCTAssertNil(doneC?.identity)
         }
     }
 

@@ -20,6 +20,7 @@ final class SQLiteQueueTests: XCTestCase {
     func testFinishingJobIsNeverDeadByExpiry() async throws { try await queue.finishingJobIsNeverDeadByExpiry() }
     func testPermanentFailureIsDeadAtOnceAndAwaitsCleanup() async throws { try await queue.permanentFailureIsDeadAtOnceAndAwaitsCleanup() }
     func testSearchFindsJobsByInputOrOutputName() async throws { try await queue.searchFindsJobsByInputOrOutputName() }
+    func testIdentityFigureIsKeptWithTheFinishedOutput() async throws { try await queue.identityFigureIsKeptWithTheFinishedOutput() }
 
     func testTwoHundredJobsOverFourWorkersFinishExactlyOnce() async throws {
         try await workers.twoHundredJobsOverFourWorkersFinishExactlyOnce()
@@ -31,6 +32,32 @@ final class SQLiteQueueTests: XCTestCase {
     func testSigtermLetsRunningJobFinish() async throws { try await workers.sigtermLetsRunningJobFinish() }
     func testCancellingARunningJobStopsItsWorker() async throws { try await workers.cancellingARunningJobStopsItsWorker() }
     func testSegmentedClipEqualsTheUnsplitRun() async throws { try await workers.segmentedClipEqualsTheUnsplitRun() }
+
+    /// A queue file made before the identity figure (migrations up to v4, with jobs in it) gains the column on the
+    /// next open; its jobs read back without a figure and can record one.
+    func testAQueueFileFromBeforeTheIdentityFigureIsMigrated() async throws {
+        let directory = try TemporaryDirectory("schema-v4")
+        let path = directory.path + "/queue.db"
+        let made = try SQLiteJobQueue(path: path)
+        try await made.migrate()
+        let ids = try await made.enqueue([JobSpec(key: "old", kind: "transcode", payload: "{}")]).inserted
+        // Back to the schema of the version before: the column and its migration's record gone.
+        try await made.write { db in
+            try db.execute(sql: "ALTER TABLE avatarize_jobs DROP COLUMN identity_figure")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v5-identity-figure'")
+        }
+        try await made.close()
+
+        let queue = try await QueueOpener.open(.sqlite(path: path))
+        let old = try await queue.job(id: ids[0])
+        XCTAssertEqual(old?.key, "old")
+        XCTAssertNil(old?.identity)
+        _ = try await queue.claim(worker: "w/1", lease: 30)
+        _ = try await queue.markFinishing(id: ids[0], worker: "w/1", staged: "/out/x", identity: QueueScenarios.figure)
+        let updated = try await queue.job(id: ids[0])
+        XCTAssertEqual(updated?.identity, QueueScenarios.figure)
+        try await queue.close()
+    }
 
     func testDatabaseIsInWALMode() async throws {
         let directory = try TemporaryDirectory("wal")

@@ -13,9 +13,10 @@ final class WorkerAttemptTests: XCTestCase {
         let runs = Locked(0)
         let behaviour: @Sendable (URL) throws -> Void
 
-        func run(_ payload: JobPayload, output: URL, progress: @escaping @Sendable (JobProgress) -> Void) async throws {
+        func run(_ payload: JobPayload, output: URL, progress: @escaping @Sendable (JobProgress) -> Void) async throws -> JobOutcome {
             runs.mutate { $0 += 1 }
             try behaviour(output)
+            return JobOutcome()
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Jobs
+import Pipeline
 
 /// Behaviour of real worker processes against a real queue, run once per backend.
 struct WorkerScenarios {
@@ -366,6 +367,7 @@ struct WorkerScenarios {
         }
         XCTAssertGreaterThanOrEqual(owners.count, 2, "the segments were shared between workers")
         try await queue.close()
+        try checkIdentityFigures(jobs, batch: batch)
 
         let split = try Data(contentsOf: batch.url("out/talk-split.mp4"))
         XCTAssertEqual(split, try Data(contentsOf: batch.url("out/talk-whole.mp4")), "segmented and whole runs must give the same video")
@@ -390,6 +392,42 @@ struct WorkerScenarios {
         XCTAssertEqual(splitJitter.count, wholeJitter.count)
         XCTAssertFalse(wholeJitter.isEmpty)
         for (a, b) in zip(splitJitter, wholeJitter) { XCTAssertEqual(a, b, accuracy: 1e-9 * max(1, abs(b))) }
+    }
+
+    /// Every avatar job records its identity figure (the face recognition model comes with scripts/install-deps.sh):
+    /// the whole-clip job and the join job the same figure of the clip's 100 frames, a segment job that of the
+    /// segment it rendered; `jobs show` prints it, and `jobs show --json` has it beside the job.
+    func checkIdentityFigures(_ jobs: [JobRecord], batch: Batch) throws {
+        let payloads = try jobs.map { ($0, try $0.decodedPayload()) }
+        let whole = try XCTUnwrap(payloads.first { $0.1.segment == nil })
+        let join = try XCTUnwrap(payloads.first { $0.1.segment != nil && $0.1.segment?.index == nil })
+        var clip = try XCTUnwrap(whole.0.identity, "the whole-clip job has no identity figure (face recognition model: scripts/install-deps.sh)")
+        XCTAssertEqual(clip.frames, 100)
+        XCTAssertEqual(clip.frames, clip.compared + clip.avatarWithoutFace + clip.sourceWithoutFace)
+        var joined = try XCTUnwrap(join.0.identity, "the join job has no identity figure")
+        // Only the time per face differs: the join measured no faces itself.
+        clip.millisecondsPerFace = nil
+        joined.millisecondsPerFace = nil
+        XCTAssertEqual(joined, clip, "the segmented clip's figure is the whole run's")
+        var segmentsWithFigure = 0
+        for (job, payload) in payloads {
+            guard let segment = payload.segment, let k = segment.index, let figure = job.identity else { continue }
+            XCTAssertEqual(figure.frames, segment.range(k, total: 100).count, "segment \(k)")
+            segmentsWithFigure += 1
+        }
+        XCTAssertGreaterThan(segmentsWithFigure, 0, "the first segment job to finish rendered its own segment")
+
+        let text = try batch.avatarize(["jobs", "show", "\(join.0.id)", "--queue", batch.queueURL])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("  identity: \(joined.compared) of 100 frames compared"), text.stdout)
+        let json = try batch.avatarize(["jobs", "show", "\(join.0.id)", "--json", "--queue", batch.queueURL])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual((object["job"] as? [String: Any])?["id"] as? Int, Int(join.0.id))
+        XCTAssertNotNil(object["events"])
+        let printed = try JSONDecoder().decode(IdentityFigure.Summary.self,
+                                               from: JSONSerialization.data(withJSONObject: try XCTUnwrap(object["identity"])))
+        XCTAssertEqual(printed, join.0.identity)
     }
 
     /// A clip report's sections by title, those that depend on the frames only (not on times taken or dates).

@@ -102,15 +102,15 @@ public struct AvatarJobKind: JobKind {
         return resolved
     }
 
-    public func run(_ payload: JobPayload, output: URL, progress: @escaping @Sendable (JobProgress) -> Void) async throws {
+    public func run(_ payload: JobPayload, output: URL, progress: @escaping @Sendable (JobProgress) -> Void) async throws -> JobOutcome {
         let kind = self
-        try await runOnOwnThread(named: "avatarize-avatar-job") { cancellation in
+        return try await runOnOwnThread(named: "avatarize-avatar-job") { cancellation in
             try kind.runSynchronously(payload, output: output, progress: progress, cancellation: cancellation)
         }
     }
 
     func runSynchronously(_ payload: JobPayload, output: URL, progress: @escaping @Sendable (JobProgress) -> Void,
-                          cancellation: CancellationFlag) throws {
+                          cancellation: CancellationFlag) throws -> JobOutcome {
         let logger = Logger(label: "avatarize.jobs.avatar")
         let input = URL(fileURLWithPath: payload.input)
         let settings = try renderSettings(payload.settings)
@@ -125,11 +125,11 @@ public struct AvatarJobKind: JobKind {
         let cached = Self.trackCache(environment: environment).appendingPathComponent("\(hash.prefix(16))-\(key.prefix(16)).track")
         try FileManager.default.createDirectory(at: cached.deletingLastPathComponent(), withIntermediateDirectories: true)
         if let segment = payload.segment {
-            try runSegmented(segment, input: input, output: output, finalOutput: URL(fileURLWithPath: payload.output), models: models,
+            return try runSegmented(segment, input: input, output: output, finalOutput: URL(fileURLWithPath: payload.output), models: models,
                              settings: settings, cachedTrack: cached, logger: logger, progress: progress, cancellation: cancellation)
-            return
         }
-        // The identity figure goes to the job's log and its report; the models being absent only costs the figure.
+        // The identity figure goes to the job's log, its record and its report; the models being absent only costs
+        // the figure.
         let identity = try? IdentityFigure(paths: FaceModelPaths())
         // Every avatar job leaves NAME.report.html beside its output; the dashboard links it from the job's page.
         let recorder = ClipReportRecorder(numWs: models.style.architecture.numWs, settings: settings)
@@ -147,6 +147,7 @@ public struct AvatarJobKind: JobKind {
         try ReportPage.write(try recorder.report(input: input, output: final, encode: run.encode, render: run.render,
                                                  seconds: run.seconds, identity: identity.map(ClipReport.Identity.init)),
                              to: ReportLocation.forOutput(payload.output))
+        return JobOutcome(identity: identity?.summary)
     }
 
     /// The job file's settings entry as render settings; values are the same forms as the command line's.

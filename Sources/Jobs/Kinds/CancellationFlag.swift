@@ -13,14 +13,13 @@ final class CancellationFlag: @unchecked Sendable {
 /// Runs synchronous, CPU-bound pipeline work on a thread of its own (so it does not hold one of the
 /// cooperative pool's few threads) and sets the flag it is given when the task is cancelled; the work polls
 /// the flag through its progress callback.
-func runOnOwnThread(named name: String, _ work: @escaping @Sendable (CancellationFlag) throws -> Void) async throws {
+func runOnOwnThread<T: Sendable>(named name: String, _ work: @escaping @Sendable (CancellationFlag) throws -> T) async throws -> T {
     let cancellation = CancellationFlag()
-    try await withTaskCancellationHandler {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let thread = Thread {
                 do {
-                    try work(cancellation)
-                    continuation.resume()
+                    continuation.resume(returning: try work(cancellation))
                 } catch {
                     continuation.resume(throwing: error)
                 }

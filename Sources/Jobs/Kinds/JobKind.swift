@@ -17,8 +17,9 @@ public protocol JobKind: Sendable {
     func resolve(_ settings: JobSettings, relativeTo base: URL) throws(SettingsProblems) -> ResolvedSettings
 
     /// Produces the output for `payload` at `output` (a temporary path the worker renames on success),
-    /// reporting frames done / total as it goes. Throwing fails this attempt.
-    func run(_ payload: JobPayload, output: URL, progress: @escaping @Sendable (JobProgress) -> Void) async throws
+    /// reporting frames done / total as it goes, and returns what the job's record keeps of it. Throwing fails
+    /// this attempt.
+    func run(_ payload: JobPayload, output: URL, progress: @escaping @Sendable (JobProgress) -> Void) async throws -> JobOutcome
 }
 
 /// The kinds this build knows, by name.

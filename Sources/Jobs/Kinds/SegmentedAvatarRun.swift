@@ -13,10 +13,11 @@ import Video
 /// The joined video equals a whole-clip run: the face pass and smoothing always see the whole clip.
 extension AvatarJobKind {
     /// `finalOutput` is where the job's output ends up (`output` may be its staged sibling); the join job writes the
-    /// clip's report beside it.
+    /// clip's report beside it. The outcome's identity figure is the whole clip's for the join job, and for a segment
+    /// job that of its segment when it rendered the segment itself (nil when another job had rendered it).
     func runSegmented(_ segment: JobSegment, input: URL, output: URL, finalOutput: URL, models: AvatarModels,
                       settings: Pipeline.RenderSettings, cachedTrack: URL, logger: Logger,
-                      progress: @escaping @Sendable (JobProgress) -> Void, cancellation: CancellationFlag) throws {
+                      progress: @escaping @Sendable (JobProgress) -> Void, cancellation: CancellationFlag) throws -> JobOutcome {
         let track = try segmentedTrack(segment, input: input, models: models, cachedTrack: cachedTrack,
                                        progress: progress, cancellation: cancellation)
         var renderer = AvatarRenderer(models: models, settings: settings)
@@ -32,6 +33,8 @@ extension AvatarJobKind {
             if identityModels == nil { identityModels = .some(try? IdentityFigure(paths: FaceModelPaths())) }
             return identityModels ?? nil
         }
+        // The identity outcomes of the segments this job rendered, by segment.
+        var rendered: [Int: [IdentityFigure.FrameOutcome]] = [:]
         // Renders segment k unless it is there; false for an empty segment (the clip was shorter than planned).
         func renderSegment(_ k: Int) throws -> Bool {
             let range = segment.range(k, total: track.count)
@@ -50,8 +53,9 @@ extension AvatarJobKind {
                     progress(JobProgress(done: done, total: total))
                     return !cancellation.isSet
                 }
-                let part = recorder.part(render: render, seconds: Date().timeIntervalSince(began),
-                                         identity: identity.map { Array($0.outcomes[seen...]) })
+                let outcomes = identity.map { Array($0.outcomes[seen...]) }
+                rendered[k] = outcomes
+                let part = recorder.part(render: render, seconds: Date().timeIntervalSince(began), identity: outcomes)
                 try writeAtomically(try JSONEncoder().encode(part), to: reportPart(k))
             }
             return true
@@ -62,13 +66,16 @@ extension AvatarJobKind {
             let receipt: [String: Any] = ["segment": k, "of": segment.count, "frames": segment.range(k, total: track.count).count,
                                           "video": made ? video(k).lastPathComponent : NSNull()]
             try JSONSerialization.data(withJSONObject: receipt, options: [.sortedKeys]).write(to: output)
+            let summary = rendered[k].map(IdentityFigure.Summary.init(outcomes:))
+            if let summary { logger.info("\(finalOutput.lastPathComponent), segment \(k): \(summary.line)") }
+            return JobOutcome(identity: summary)
         } else {
             var made: [Int] = []
             for k in 0..<segment.count where try renderSegment(k) { made.append(k) }
             let began = Date()
             try renderer.join(segments: made.map(video), track: track, source: input, output: output, logger: logger)
-            try writeJoinedReport(parts: made.map(reportPart), input: input, finalOutput: finalOutput, models: models, settings: settings,
-                                  joinSeconds: Date().timeIntervalSince(began), logger: logger)
+            let identity = try writeJoinedReport(parts: made.map(reportPart), input: input, finalOutput: finalOutput, models: models,
+                                                 settings: settings, joinSeconds: Date().timeIntervalSince(began), logger: logger)
             // The frames are in the output now; a join that fails to commit makes them again. The locks
             // only spare duplicate work (every piece is the same whoever makes it), so they can go too.
             for k in made {
@@ -76,25 +83,29 @@ extension AvatarJobKind {
                 try? FileManager.default.removeItem(atPath: video(k).path + ".lock")
                 try? FileManager.default.removeItem(at: reportPart(k))
             }
+            if let identity { logger.info("\(finalOutput.lastPathComponent): \(identity.line)") }
+            return JobOutcome(identity: identity)
         }
     }
 
-    /// The clip's report from its segments' parts, beside the final output as a whole-clip job leaves it. A
-    /// segment rendered by an avatarize from before segment reports has no part: the job then leaves no report
-    /// and says so in its log, rather than a report of part of the clip.
+    /// The clip's report from its segments' parts, beside the final output as a whole-clip job leaves it, and the
+    /// clip's identity figure from it. A segment rendered by an avatarize from before segment reports has no part:
+    /// the job then leaves no report (nor figure) and says so in its log, rather than a report of part of the clip.
+    @discardableResult
     func writeJoinedReport(parts: [URL], input: URL, finalOutput: URL, models: AvatarModels, settings: Pipeline.RenderSettings,
-                           joinSeconds: Double, logger: Logger) throws {
+                           joinSeconds: Double, logger: Logger) throws -> IdentityFigure.Summary? {
         var loaded: [ClipReportRecorder.Part] = []
         for url in parts {
             guard let data = try? Data(contentsOf: url), let part = try? JSONDecoder().decode(ClipReportRecorder.Part.self, from: data) else {
                 logger.warning("\(finalOutput.lastPathComponent): no clip report, the segment \(url.lastPathComponent) was rendered without its report part")
-                return
+                return nil
             }
             loaded.append(part)
         }
         let recorder = ClipReportRecorder(numWs: models.style.architecture.numWs, settings: settings)
         let report = try recorder.report(joining: loaded, input: input, output: finalOutput, joinSeconds: joinSeconds)
         try ReportPage.write(report, to: ReportLocation.forOutput(finalOutput.path))
+        return report.identity?.summary
     }
 
     /// The whole clip's latent track: from the cache when a job made it before, else joined from the

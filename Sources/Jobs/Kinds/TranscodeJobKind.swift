@@ -13,7 +13,7 @@ public struct TranscodeJobKind: JobKind {
 
     public init() {}
 
-    public func run(_ payload: JobPayload, output: URL, progress: @escaping @Sendable (JobProgress) -> Void) async throws {
+    public func run(_ payload: JobPayload, output: URL, progress: @escaping @Sendable (JobProgress) -> Void) async throws -> JobOutcome {
         let request = TranscodeRequest(input: URL(fileURLWithPath: payload.input), output: output)
         // The pipeline is synchronous; it stops through the progress callback when the task is cancelled.
         try await runOnOwnThread(named: "avatarize-transcode") { cancellation in
@@ -22,5 +22,6 @@ public struct TranscodeJobKind: JobKind {
                 return !cancellation.isSet
             }
         }
+        return JobOutcome()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 
 /// One row of the jobs table, as both backends return it.
 public struct JobRecord: Codable, Sendable, Equatable {
@@ -26,12 +27,15 @@ public struct JobRecord: Codable, Sendable, Equatable {
     public var finishedAt: Date?
     /// Set while a finished output is being moved into place: the staged file's path (see `JobQueue.markFinishing`).
     public var finishing: String?
+    /// An avatar job's identity figure, recorded with its finished output (`JobQueue.markFinishing`); nil for other
+    /// kinds, before the output is finished, and when the face recognition model was not installed.
+    public var identity: IdentityFigure.Summary?
 
     public init(
         id: Int64, key: String, kind: String, payload: String, priority: Int, state: JobState,
         attempts: Int, maxAttempts: Int, runAfter: Date, leaseOwner: String?, leaseExpiresAt: Date?,
         lastError: String?, progressDone: Int, progressTotal: Int, createdAt: Date, updatedAt: Date,
-        finishedAt: Date?, finishing: String? = nil
+        finishedAt: Date?, finishing: String? = nil, identity: IdentityFigure.Summary? = nil
     ) {
         self.id = id
         self.key = key
@@ -51,6 +55,7 @@ public struct JobRecord: Codable, Sendable, Equatable {
         self.updatedAt = updatedAt
         self.finishedAt = finishedAt
         self.finishing = finishing
+        self.identity = identity
     }
 
     /// The payload decoded as the built-in kinds' parameters.
@@ -59,6 +64,23 @@ public struct JobRecord: Codable, Sendable, Equatable {
             return try JSONDecoder().decode(JobPayload.self, from: Data(payload.utf8))
         } catch {
             throw QueueError.corruptPayload(id: id, reason: "\(error)")
+        }
+    }
+
+    /// The identity figure as the queue stores it: JSON text in the `identity_figure` column.
+    static func encodeIdentity(_ figure: IdentityFigure.Summary?) throws -> String? {
+        guard let figure else { return nil }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(figure), as: UTF8.self)
+    }
+
+    static func decodeIdentity(_ text: String?, id: Int64) throws -> IdentityFigure.Summary? {
+        guard let text else { return nil }
+        do {
+            return try JSONDecoder().decode(IdentityFigure.Summary.self, from: Data(text.utf8))
+        } catch {
+            throw QueueError.corruptRow("job \(id): identity_figure is not an identity figure (\(error))")
         }
     }
 }

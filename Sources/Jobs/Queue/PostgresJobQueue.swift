@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOSSL
+import Pipeline
 import PostgresNIO
 
 /// The shared queue for workers on many machines. Claims use `FOR UPDATE SKIP LOCKED`, so concurrent workers
@@ -230,6 +231,7 @@ public final class PostgresJobQueue: JobQueue {
                 ), claimed AS (
                     UPDATE avatarize_jobs j
                     SET state = 'running', attempts = j.attempts + (CASE WHEN j.finishing IS NULL THEN 1 ELSE 0 END),
+                        identity_figure = (CASE WHEN j.finishing IS NULL THEN NULL ELSE j.identity_figure END),
                         lease_owner = \(worker),
                         lease_expires_at = now() + make_interval(secs => \(lease)), updated_at = now(),
                         progress_done = 0, progress_total = 0
@@ -288,10 +290,11 @@ public final class PostgresJobQueue: JobQueue {
         return held ? .held : try await run { try await self.lossReason(id: id) }
     }
 
-    public func markFinishing(id: Int64, worker: String, staged: String) async throws -> LeaseStatus {
-        try await run {
+    public func markFinishing(id: Int64, worker: String, staged: String, identity: IdentityFigure.Summary?) async throws -> LeaseStatus {
+        let figure = try JobRecord.encodeIdentity(identity)
+        return try await run {
             let rows = try await self.client.query("""
-                UPDATE avatarize_jobs SET finishing = \(staged), updated_at = now()
+                UPDATE avatarize_jobs SET finishing = \(staged), identity_figure = \(figure), updated_at = now()
                 WHERE id = \(id) AND state = 'running' AND lease_owner = \(worker)
                 RETURNING id
                 """, logger: self.logger).collect()
@@ -313,7 +316,7 @@ public final class PostgresJobQueue: JobQueue {
                 try await connection.query("""
                     UPDATE avatarize_jobs
                     SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = \(error), updated_at = now(),
-                        finished_at = now(), finishing = NULL, cleanup_pending = true
+                        finished_at = now(), finishing = NULL, identity_figure = NULL, cleanup_pending = true
                     WHERE id = \(id)
                     """, logger: self.logger)
                 try await self.record(connection, id, .dead, worker: worker, detail: permanent ? "permanent: \(error)" : error)
@@ -323,7 +326,8 @@ public final class PostgresJobQueue: JobQueue {
             try await connection.query("""
                 UPDATE avatarize_jobs
                 SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, last_error = \(error),
-                    run_after = now() + make_interval(secs => \(delay)), updated_at = now(), finishing = NULL
+                    run_after = now() + make_interval(secs => \(delay)), updated_at = now(), finishing = NULL,
+                    identity_figure = NULL
                 WHERE id = \(id)
                 """, logger: self.logger)
             try await self.record(connection, id, .retryScheduled, worker: worker,
@@ -376,7 +380,7 @@ public final class PostgresJobQueue: JobQueue {
             try await connection.query("""
                 UPDATE avatarize_jobs
                 SET state = 'queued', attempts = 0, run_after = now(), updated_at = now(), finished_at = NULL,
-                    progress_done = 0, progress_total = 0, cleanup_pending = false
+                    progress_done = 0, progress_total = 0, cleanup_pending = false, identity_figure = NULL
                 WHERE id = \(id)
                 """, logger: self.logger)
             try await self.record(connection, id, .requeued, worker: nil, detail: "was \(current.state.rawValue)")
@@ -540,7 +544,8 @@ public final class PostgresJobQueue: JobQueue {
             leaseExpiresAt: try value("lease_expires_at", Date?.self), lastError: try value("last_error", String?.self),
             progressDone: Int(try value("progress_done", Int64.self)), progressTotal: Int(try value("progress_total", Int64.self)),
             createdAt: try value("created_at", Date.self), updatedAt: try value("updated_at", Date.self),
-            finishedAt: try value("finished_at", Date?.self), finishing: try value("finishing", String?.self))
+            finishedAt: try value("finished_at", Date?.self), finishing: try value("finishing", String?.self),
+            identity: try JobRecord.decodeIdentity(try value("identity_figure", String?.self), id: try value("id", Int64.self)))
     }
 }
 

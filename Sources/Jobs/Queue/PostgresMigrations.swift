@@ -76,6 +76,11 @@ enum PostgresMigrations {
             "CREATE INDEX avatarize_jobs_waiting_retry ON avatarize_jobs (run_after) WHERE state = 'queued' AND attempts > 0",
             "CREATE INDEX avatarize_job_events_claims ON avatarize_job_events (at) WHERE event = 'claimed'",
         ], hint: "the dashboard's name search needs PostgreSQL's pg_trgm extension: install PostgreSQL's contrib modules, or have the database owner run CREATE EXTENSION pg_trgm"),
+        // An avatar job's identity figure (JobRecord.identity), JSON, kept with its finished output. Nullable and
+        // without a default, so adding it to a table of any size rewrites nothing.
+        Migration(version: 5, name: "identity figure", statements: [
+            "ALTER TABLE avatarize_jobs ADD COLUMN identity_figure TEXT",
+        ]),
     ]
 
     static var latestVersion: Int { all.map(\.version).max() ?? 0 }

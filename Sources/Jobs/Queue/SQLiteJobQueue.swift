@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Pipeline
 
 /// The embedded queue: one SQLite file in WAL mode, shared by any number of worker processes on one machine.
 /// Every state change is an IMMEDIATE transaction (GRDB's default for writes), which takes SQLite's single write
@@ -115,6 +116,10 @@ public final class SQLiteJobQueue: JobQueue {
                 CREATE INDEX IF NOT EXISTS avatarize_job_events_claims ON avatarize_job_events (at) WHERE event = 'claimed';
                 """)
         }
+        // An avatar job's identity figure (JobRecord.identity), JSON, kept with its finished output.
+        migrator.registerMigration("v5-identity-figure") { db in
+            try db.execute(sql: "ALTER TABLE avatarize_jobs ADD COLUMN identity_figure TEXT")
+        }
         // Several processes may open a new queue file at once: their migrators can race to the same step.
         // The DDL is idempotent, and a loser succeeds once it sees the winner's migration recorded.
         let finished = migrator
@@ -168,6 +173,7 @@ public final class SQLiteJobQueue: JobQueue {
             try db.execute(sql: """
                 UPDATE avatarize_jobs
                 SET state = 'running', attempts = attempts + (CASE WHEN finishing IS NULL THEN 1 ELSE 0 END),
+                    identity_figure = (CASE WHEN finishing IS NULL THEN NULL ELSE identity_figure END),
                     lease_owner = ?, lease_expires_at = ?, updated_at = ?,
                     progress_done = 0, progress_total = 0
                 WHERE id = ?
@@ -243,12 +249,13 @@ public final class SQLiteJobQueue: JobQueue {
         }
     }
 
-    public func markFinishing(id: Int64, worker: String, staged: String) async throws -> LeaseStatus {
-        try await write { db in
+    public func markFinishing(id: Int64, worker: String, staged: String, identity: IdentityFigure.Summary?) async throws -> LeaseStatus {
+        let figure = try JobRecord.encodeIdentity(identity)
+        return try await write { db in
             try db.execute(sql: """
-                UPDATE avatarize_jobs SET finishing = ?, updated_at = ?
+                UPDATE avatarize_jobs SET finishing = ?, identity_figure = ?, updated_at = ?
                 WHERE id = ? AND state = 'running' AND lease_owner = ?
-                """, arguments: [staged, Self.now(), id, worker])
+                """, arguments: [staged, figure, Self.now(), id, worker])
             if db.changesCount == 1 { return .held }
             return try Self.lossReason(db, id: id)
         }
@@ -266,7 +273,7 @@ public final class SQLiteJobQueue: JobQueue {
                 try db.execute(sql: """
                     UPDATE avatarize_jobs
                     SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = ?, updated_at = ?, finished_at = ?,
-                        finishing = NULL, cleanup_pending = 1
+                        finishing = NULL, identity_figure = NULL, cleanup_pending = 1
                     WHERE id = ?
                     """, arguments: [error, now, now, id])
                 try Self.record(db, id, .dead, worker: worker, detail: permanent ? "permanent: \(error)" : error, at: now)
@@ -276,7 +283,7 @@ public final class SQLiteJobQueue: JobQueue {
             try db.execute(sql: """
                 UPDATE avatarize_jobs
                 SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, last_error = ?, run_after = ?, updated_at = ?,
-                    finishing = NULL
+                    finishing = NULL, identity_figure = NULL
                 WHERE id = ?
                 """, arguments: [error, now + delay, now, id])
             try Self.record(db, id, .retryScheduled, worker: worker, detail: "in \(Self.seconds(delay)): \(error)", at: now)
@@ -327,7 +334,7 @@ public final class SQLiteJobQueue: JobQueue {
             try db.execute(sql: """
                 UPDATE avatarize_jobs
                 SET state = 'queued', attempts = 0, run_after = ?, updated_at = ?, finished_at = NULL,
-                    progress_done = 0, progress_total = 0, cleanup_pending = 0
+                    progress_done = 0, progress_total = 0, cleanup_pending = 0, identity_figure = NULL
                 WHERE id = ?
                 """, arguments: [now, now, id])
             try Self.record(db, id, .requeued, worker: nil, detail: "was \(current.state.rawValue)", at: now)
@@ -450,6 +457,6 @@ public final class SQLiteJobQueue: JobQueue {
             progressDone: row["progress_done"], progressTotal: row["progress_total"],
             createdAt: date("created_at") ?? Date(timeIntervalSince1970: 0),
             updatedAt: date("updated_at") ?? Date(timeIntervalSince1970: 0), finishedAt: date("finished_at"),
-            finishing: row["finishing"])
+            finishing: row["finishing"], identity: try JobRecord.decodeIdentity(row["identity_figure"], id: row["id"]))
     }
 }

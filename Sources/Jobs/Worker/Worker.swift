@@ -208,8 +208,8 @@ public final class Worker: Sendable {
         let lease = await heartbeat.value
 
         switch (result, lease) {
-        case (.success, .held):
-            await finish(job, claim: claim, staged: staged, progress: progress.value, logger: logger)
+        case (.success(let outcome), .held):
+            await finish(job, claim: claim, staged: staged, progress: progress.value, outcome: outcome, logger: logger)
         case (.success, _), (.failure, .cancelled), (.failure, .lost):
             staged.discard()
             stats.mutate { $0.abandoned += 1 }
@@ -234,11 +234,12 @@ public final class Worker: Sendable {
     /// Success in three steps, each safe to interrupt: record where the finished file waits, rename it into place,
     /// record success. After a crash between them the job's lease expires with `finishing` set, and whoever claims
     /// it next completes the move (`finishMove`) instead of running the job again.
-    private func finish(_ job: JobRecord, claim: String, staged: StagedOutput, progress: JobProgress?, logger: Logger) async {
+    private func finish(_ job: JobRecord, claim: String, staged: StagedOutput, progress: JobProgress?, outcome: JobOutcome,
+                        logger: Logger) async {
         do {
             // A symlink planted during the run must not redirect the rename: check the output's folder again.
             try confine(try job.decodedPayload())
-            let marked = try await queue.markFinishing(id: job.id, worker: claim, staged: staged.file.path)
+            let marked = try await queue.markFinishing(id: job.id, worker: claim, staged: staged.file.path, identity: outcome.identity)
             guard marked == .held else {
                 staged.discard()
                 stats.mutate { $0.abandoned += 1 }
@@ -322,7 +323,7 @@ public final class Worker: Sendable {
     /// Renews the lease until the job task ends; cancels the job when the lease is lost, the job is cancelled, or
     /// shutdown reaches `abort`. Returns the last lease status seen.
     private func heartbeatLoop(job: JobRecord, claim: String, progress: Locked<JobProgress?>, stop: StopSignal,
-                               work: Task<Void, any Error>) async -> LeaseStatus {
+                               work: Task<JobOutcome, any Error>) async -> LeaseStatus {
         var status = LeaseStatus.held
         var lastBeat = Date()
         while !Task.isCancelled {
