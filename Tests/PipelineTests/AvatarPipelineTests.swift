@@ -148,8 +148,9 @@ final class AvatarPipelineTests: XCTestCase {
         XCTAssertNotEqual(try render(semantic, name: "semantic.mp4"), plain)
 
         var styleSpace = base
-        // A ToRGB layer: in the fitted demo generator only those styles vary with w (its conv styles are constant).
-        styleSpace.styleEdits = [StyleChannelEdit(layer: "b8.torgb", channel: 3, value: EditValue(constant: 10))]
+        // The last ToRGB layer: in the fitted demo generator only the ToRGB styles vary with w (its conv styles are
+        // constant), and only the last block's ToRGB reaches the tri-planes (the earlier ones are zero).
+        styleSpace.styleEdits = [StyleChannelEdit(layer: "b64.torgb", channel: 3, value: EditValue(constant: 10))]
         XCTAssertNotEqual(try render(styleSpace, name: "s.mp4"), plain)
 
         var warp = base
