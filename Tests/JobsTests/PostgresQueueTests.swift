@@ -130,14 +130,7 @@ final class PostgresQueueTests: XCTestCase {
 
         let queue = try await backend.openQueue(url)
         XCTAssertEqual(try psql("SELECT max(version) FROM avatarize_schema_migrations", in: url), "\(PostgresMigrations.latestVersion)")
-        let old = try await queue.job(id: ids[0])
-        XCTAssertEqual(old?.key, "old")
-        XCTAssertNil(old?.identity)
-        _ = try await queue.claim(worker: "w/1", lease: 30)
-        _ = try await queue.markFinishing(id: ids[0], worker: "w/1", staged: "/out/x", identity: QueueScenarios.figure)
-        let updated = try await queue.job(id: ids[0])
-        XCTAssertEqual(updated?.identity, QueueScenarios.figure)
-        try await queue.close()
+        try await QueueScenarios.migratedJobTakesAFigure(queue, id: ids[0])
     }
 
     func testWrongPasswordErrorDoesNotShowThePassword() async throws {

@@ -313,6 +313,19 @@ struct QueueScenarios {
         return s
     }
 
+    /// A job enqueued before the identity-figure migration reads back without a figure, and records one
+    /// afterwards (the queue is closed at the end).
+    static func migratedJobTakesAFigure(_ queue: any JobQueue, id: Int64) async throws {
+        let old = try await queue.job(id: id)
+        XCTAssertEqual(old?.key, "old")
+        XCTAssertNil(old?.identity)
+        _ = try await queue.claim(worker: "w/1", lease: 30)
+        _ = try await queue.markFinishing(id: id, worker: "w/1", staged: "/out/x", identity: figure)
+        let updated = try await queue.job(id: id)
+        XCTAssertEqual(updated?.identity, figure)
+        try await queue.close()
+    }
+
     /// The identity figure stays with the output it was measured on: recorded with the finished output, kept
     /// through a crash between "finishing" and "succeeded" (the next claim only finishes the move), and cleared
     /// by a failed attempt, a new attempt and a retry, whose output it would not describe.

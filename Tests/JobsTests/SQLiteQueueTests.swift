@@ -49,14 +49,7 @@ final class SQLiteQueueTests: XCTestCase {
         try await made.close()
 
         let queue = try await QueueOpener.open(.sqlite(path: path))
-        let old = try await queue.job(id: ids[0])
-        XCTAssertEqual(old?.key, "old")
-        XCTAssertNil(old?.identity)
-        _ = try await queue.claim(worker: "w/1", lease: 30)
-        _ = try await queue.markFinishing(id: ids[0], worker: "w/1", staged: "/out/x", identity: QueueScenarios.figure)
-        let updated = try await queue.job(id: ids[0])
-        XCTAssertEqual(updated?.identity, QueueScenarios.figure)
-        try await queue.close()
+        try await QueueScenarios.migratedJobTakesAFigure(queue, id: ids[0])
     }
 
     func testDatabaseIsInWALMode() async throws {
