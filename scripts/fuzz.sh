@@ -36,8 +36,8 @@ for n in "${names[@]}"; do
   [ -f "Sources/$n/$n.swift" ] || { echo "fuzz.sh: no fuzz target $n (Fuzz/Sources/$n/$n.swift)" >&2; exit 2; }
 done
 if [ "$build" = 1 ]; then
-  # -O after the package's release -Ounchecked (the last one wins): the fuzzed code keeps its bounds and
-  # overflow checks, and AddressSanitizer catches what unsafe pointers read past their buffers.
+  # -O last (the last optimisation flag wins): the fuzzed code keeps its bounds and overflow checks even if
+  # a package asks for -Ounchecked, and AddressSanitizer catches what unsafe pointers read past their buffers.
   # Targets named on the command line are built alone: FuzzJobFile needs the Jobs module and so its whole
   # graph (swift-nio, two BoringSSL copies, GRDB, PostgresNIO: about 870 build steps, 20 minutes on two
   # busy cores from clean), which the parsers in Tensors, Faces or Models do not.
