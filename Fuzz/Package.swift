@@ -2,7 +2,7 @@
 // Fuzz targets for every parser of outside data, run by libFuzzer. A package of its own so that the
 // `-sanitize=fuzzer` build never touches the main one; scripts/fuzz.sh builds and runs them:
 //     swift build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -O --scratch-path .build
-// (-O overrides the main package's release-only -Ounchecked, so the fuzzed code keeps its checks).
+// (-O comes last, so that no -Ounchecked a package might add could take the fuzzed code's checks away).
 //
 // Convention: one executable target a parser, Sources/Fuzz<Name>/Fuzz<Name>.swift, which defines
 //     @_cdecl("LLVMFuzzerTestOneInput") public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt

@@ -162,6 +162,17 @@ final class JobFileTests: XCTestCase {
         XCTAssertTrue(syntax.first?.message.hasPrefix("syntax error") == true, "\(syntax)")
     }
 
+    /// Inputs that crashed FuzzJobFile (Fuzz/Sources/FuzzJobFile) are located diagnostics now.
+    func testFuzzerCrashersAreDiagnostics() {
+        // YAML 1.1 reads 1:1:… as a base-60 integer; Yams multiplied its digits past Int's range and trapped.
+        for (field, value) in [("priority", "1:1:1:1:1:1:1:1:1:1:1:1"), ("max_attempts", "-9:0:0:0:0:0:0:0:0:0:0:0")] {
+            let found = diagnostics("p.yaml", "inputs: [clips/one.mp4]\noutput: out/{clip}.mp4\n\(field): \(value)\nsettings: [{style: a}]\n")
+            XCTAssertEqual(found.map(\.field), [field])
+            XCTAssertEqual(found.first?.message, "must be a whole number")
+            XCTAssertEqual(found.first?.line, 3)
+        }
+    }
+
     func testLongClipsBecomeSegmentJobsAndAJoinJob() throws {
         let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("samples/talking-head.mp4")
