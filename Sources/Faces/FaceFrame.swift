@@ -26,7 +26,7 @@ public struct FaceFrame: Sendable, Equatable, Codable {
     public var pose: HeadPose
     /// How the subject was found in this frame: "auto", "largest", "center", "index", "point" (chosen
     /// among verified candidates by that rule), "identity" or "position" (re-acquired after it was lost),
-    /// "continued" (an unverified profile box where the subject just was), "tracked"; nil when filled.
+    /// "tracked"; nil when filled.
     public var choice: String?
     /// 0…1: how sure the detector is that this is a face (from dlib's HOG score at the last check).
     public var confidence: Double?

@@ -43,7 +43,7 @@ public struct FaceTrackReport: Sendable, Codable {
         public var cameraRaw: [Double]
         public var camera: [Double]
         /// How the subject was found ("auto", "largest", "center", "index", "point", "identity",
-        /// "position", "continued", "tracked"); absent on filled frames.
+        /// "position", "tracked"); absent on filled frames.
         public var choice: String?
         /// 0…1, from dlib's HOG score at the subject's last check; absent on filled frames.
         public var confidence: Double?

@@ -7,7 +7,9 @@ import Foundation
 /// candidates (`SubjectChoice`) and later frames seed the landmark box from the previous frame's
 /// landmarks without detection. Every `verifyInterval` frames, whenever the landmarks jump and whenever
 /// the face region's appearance changes abruptly (an occlusion, the face leaving), the tracker checks the
-/// region around the face and falls back to full detection if the face is not there. A subject that was
+/// region around the face and falls back to full detection if the face is not there. A strongly turned
+/// face is kept only while dlib's HOG detector finds it, and framed by HOG's box (`Options.turnedYaw`);
+/// beyond that, as on a profile, the frame has no face rather than landmarks off it. A subject that was
 /// lost is re-acquired by its identity descriptor (dlib's face recognition network, when its model is
 /// installed) or, within the same shot, by its last position.
 public final class FaceTracker {
@@ -37,9 +39,6 @@ public final class FaceTracker {
         public var cutThreshold = 30.0
         /// Use the identity descriptor to re-acquire a lost subject (when the model is installed).
         public var useIdentity = true
-        /// Frames after losing the subject during which an unverified profile box at its place
-        /// continues the track.
-        public var profileContinuation = 15
         /// Head yaw (radians, as estimated from the landmarks; 0.35 is about 28° of real turn) beyond
         /// which a face is kept only where dlib's HOG detector finds it, and its landmarks are predicted
         /// in HOG's box rather than in the box the previous landmarks imply: the 68-point predictor was
@@ -98,7 +97,6 @@ public final class FaceTracker {
     private var subjectDescriptor: [Float]?
     private var subjectBox: FaceRect?
     private var subjectID = 0
-    private var lostAt: Int?
     private var shotOfLastSight = 0
     private var shot = 0
 
@@ -141,7 +139,6 @@ public final class FaceTracker {
             statistics.shotCuts += 1
             shotStarts.append(index)
             shot += 1
-            if lastLandmarks != nil { lostAt = index }
             reset()
         }
         let intensity = frame.meanIntensity()
@@ -190,8 +187,6 @@ public final class FaceTracker {
                     } else {
                         result = (lm, seed, .tracked, "tracked")
                     }
-                } else {
-                    lostAt = index
                 }
             } else {
                 result = (lm, seed, .tracked, "tracked")
@@ -225,7 +220,6 @@ public final class FaceTracker {
                 // Turned beyond what dlib's detector finds: the predictor's landmarks are no longer on
                 // the face (on Fixtures/cases/profile_turn they mirror and the yaw flips sign), so the
                 // face is reported lost rather than measured wrongly.
-                lostAt = index
                 lastLandmarks = nil
                 lastThumbnail = nil
                 velocity = (0, 0)
@@ -248,7 +242,6 @@ public final class FaceTracker {
         lastLandmarks = r.landmarks
         subjectBox = FaceRect(r.box)
         shotOfLastSight = shot
-        lostAt = nil
         var face = FaceFrame(index: index, time: time, source: r.source, box: r.box, landmarks: r.landmarks,
                              rawQuad: quad, rawPose: pose)
         face.choice = r.choice
@@ -290,19 +283,11 @@ public final class FaceTracker {
         let candidates = verifiedCandidates(frame)
         let rejected = candidates.filter { !$0.accepted }.map(\.box)
         statistics.candidatesRejected += rejected.count
-        var accepted = candidates.filter(\.accepted)
-        var continued = false
-        if accepted.isEmpty, let last = subjectBox, let lost = lostAt, shot == shotOfLastSight,
-           index - lost <= options.profileContinuation {
-            // Temporal consistency: a rejected box (typically a profile the HOG model does not cover)
-            // right where the subject just was, at its size, continues the track.
-            accepted = candidates.filter { c in
-                let ratio = Double(c.box.width) / Double(max(last.width, 1))
-                return hypot(c.box.centerX - last.centerX, c.box.centerY - last.centerY) < 0.75 * Double(last.width)
-                    && ratio > 0.6 && ratio < 1.6
-            }
-            continued = !accepted.isEmpty
-        }
+        // Rejected candidates stay rejected even right where the subject was just lost: they are mostly
+        // profiles the HOG model does not cover, and the 68-point predictor's landmarks on a profile box are
+        // off the face (0.3–0.5 of the eye distance from the turn's truth on the profile-turn cases of
+        // tools/make_face_cases.py), so such frames are reported without a face.
+        let accepted = candidates.filter(\.accepted)
         guard !accepted.isEmpty else { return (nil, rejected) }
         let landmarks = accepted.map { c -> [Point2] in
             let t0 = DispatchTime.now().uptimeNanoseconds
@@ -312,10 +297,7 @@ public final class FaceTracker {
         var pick: Int?
         var choice = "\(options.subject)"
         var newSubject = subjectID == 0
-        if continued {
-            pick = 0
-            choice = "continued"
-        } else if let known = subjectDescriptor, let recognizer {
+        if let known = subjectDescriptor, let recognizer {
             // Re-acquire the subject by identity, wherever it is now.
             let t0 = DispatchTime.now().uptimeNanoseconds
             let descriptors = (try? recognizer.describe(accepted.indices.map { (frame, landmarks[$0]) })) ?? []
