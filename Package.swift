@@ -95,7 +95,7 @@ let package = Package(
         .target(
             name: "Dashboard",
             dependencies: [
-                "Jobs", "Reports", "Video", "Faces", .product(name: "Logging", package: "swift-log"),
+                "Jobs", "Pipeline", "Reports", "Video", "Faces", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

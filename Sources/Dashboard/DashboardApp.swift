@@ -211,7 +211,7 @@ public final class DashboardApp: Sendable {
             return response
         case 2 where parts[0] == "jobs":
             let job = try await job(parts[1])
-            return .json(try APIJSON.encode(JobDetailView(job: JobView(job), events: try await queue.events(jobID: job.id))))
+            return .json(try APIJSON.encode(JobDetailView(job, events: try await queue.events(jobID: job.id))))
         default:
             return .json(try APIJSON.encode(["error": "no API at \(request.path)"]), status: 404)
         }

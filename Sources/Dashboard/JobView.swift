@@ -1,5 +1,6 @@
 import Foundation
 import Jobs
+import Pipeline
 
 /// A job as `avatarize jobs list --json` prints it and `/api/jobs` serves it: one definition for both, so the
 /// shapes cannot drift apart.
@@ -46,11 +47,17 @@ public struct JobView: Codable, Sendable {
     }
 }
 
-/// `avatarize jobs show --json` and `/api/jobs/ID`.
+/// `avatarize jobs show --json` and `/api/jobs/ID`: the job, its history, and an avatar job's identity figure
+/// (absent until the job has finished an output).
 public struct JobDetailView: Codable, Sendable {
     public var job: JobView
     public var events: [JobEvent]
-    public init(job: JobView, events: [JobEvent]) { self.job = job; self.events = events }
+    public var identity: IdentityFigure.Summary?
+    public init(_ record: JobRecord, events: [JobEvent]) {
+        job = JobView(record)
+        self.events = events
+        identity = record.identity
+    }
 }
 
 /// `avatarize status --json` and `/api/status`.

@@ -1,5 +1,6 @@
 import Foundation
 import Jobs
+import Pipeline
 import Reports
 
 /// The dashboard's HTML pages, written server-side; every string that comes from the queue (paths, errors,
@@ -157,6 +158,7 @@ struct Pages {
         m += "<tr><th>progress</th><td data-field=\"progress-\(j.id)\">\(j.progressTotal > 0 ? "\(j.progressDone)/\(j.progressTotal)" : "–")</td></tr>"
         if let e = j.lastError { m += "<tr><th>last error</th><td class=\"error\">\(h(e))</td></tr>" }
         m += "</table>"
+        if let figure = record.identity { m += identity(figure) }
 
         let inputExists = j.input.map { FileManager.default.fileExists(atPath: $0) } ?? false
         let outputExists = j.output.map { FileManager.default.fileExists(atPath: $0) } ?? false
@@ -178,6 +180,22 @@ struct Pages {
         }
         m += "</tbody></table>"
         return shell(title: "Job \(j.id)", page: "job", live: "/api/jobs/\(j.id)", extra: ["state": j.state.rawValue], m)
+    }
+
+    /// The output's identity figure (dlib descriptors of source and avatar faces), as the run summary gives it.
+    func identity(_ s: IdentityFigure.Summary) -> String {
+        func fixed(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "–" }
+        let rows: [(String, String, String)] = [
+            ("compared", "identity-compared", "\(s.compared) of \(s.frames) frames"),
+            ("similarity, mean", "identity-mean", fixed(s.meanSimilarity)),
+            ("similarity, 10th percentile", "identity-p10", fixed(s.similarityP10)),
+            ("distance, mean", "identity-distance", fixed(s.meanDistance)),
+            ("under dlib's same-person distance 0.6", "identity-share", s.shareSamePerson.map { String(format: "%.0f %%", 100 * $0) } ?? "–"),
+            ("no plausible face on the avatar", "identity-avatar-missing", "\(s.avatarWithoutFace) frames"),
+            ("no face in the source", "identity-source-missing", "\(s.sourceWithoutFace) frames"),
+        ]
+        return "<h2>Identity</h2><table class=\"facts\" id=\"identity\">"
+            + rows.map { "<tr><th>\(h($0.0))</th><td data-field=\"\($0.1)\">\(h($0.2))</td></tr>" }.joined() + "</table>"
     }
 
     func login(failed: Bool) -> String {

@@ -88,7 +88,7 @@ struct JobsCommand: AsyncParsableCommand {
             let events = try await queue.events(jobID: id)
             try await queue.close()
             if json {
-                print(try JobsOutput.json(JobsOutput.ShowView(job: job, events: events)))
+                print(try JobsOutput.json(JobDetailView(job, events: events)))
                 return
             }
             print(JobsOutput.detail(job, events: events))
@@ -126,28 +126,6 @@ struct JobsCommand: AsyncParsableCommand {
 enum JobsOutput {
     // One definition with the dashboard's API, so `--json` and `/api/jobs` keep the same shape.
     typealias JobView = Dashboard.JobView
-    typealias Detail = JobDetailView
-
-    /// `jobs show --json`: the dashboard's job detail (`job`, `events`) and the job's identity figure beside them
-    /// (absent when the job has none).
-    struct ShowView: Encodable {
-        var detail: Detail
-        var identity: IdentityFigure.Summary?
-
-        init(job: JobRecord, events: [JobEvent]) {
-            detail = Detail(job: JobView(job), events: events)
-            identity = job.identity
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            try detail.encode(to: encoder)
-            var container = encoder.container(keyedBy: Key.self)
-            try container.encodeIfPresent(identity, forKey: .identity)
-        }
-
-        private enum Key: String, CodingKey { case identity }
-    }
-
     static func json<T: Encodable>(_ value: T) throws -> String {
         String(decoding: try APIJSON.encode(value), as: UTF8.self)
     }
@@ -178,7 +156,7 @@ enum JobsOutput {
         if let owner = job.leaseOwner { lines.append("  worker:   \(owner) (lease until \(stamp(job.leaseExpiresAt)))") }
         if job.state == .queued, job.runAfter > Date() { lines.append("  waiting:  until \(stamp(job.runAfter)) (retry backoff)") }
         if let error = job.lastError { lines.append("  error:    \(error)") }
-        if let figure = job.identity { lines.append("  identity: " + identityLine(figure)) }
+        if let figure = job.identity { lines.append("  " + figure.line) }
         lines.append("  history:")
         for event in events {
             var line = "    \(stamp(event.at))  \(event.kind.rawValue)"
@@ -187,16 +165,6 @@ enum JobsOutput {
             lines.append(line)
         }
         return lines.joined(separator: "\n")
-    }
-
-    /// The identity figure in a line: similarity mean and 10th percentile, the share under dlib's same-person
-    /// distance, and the frames left out for want of a face.
-    static func identityLine(_ s: IdentityFigure.Summary) -> String {
-        var text = "\(s.compared) of \(s.frames) frames compared"
-        if let mean = s.meanSimilarity, let p10 = s.similarityP10, let share = s.shareSamePerson {
-            text += String(format: "; similarity mean %.3f, 10th percentile %.3f; %.0f%% under distance 0.6", mean, p10, 100 * share)
-        }
-        return text + "; no plausible face on the avatar in \(s.avatarWithoutFace), no source face in \(s.sourceWithoutFace)"
     }
 
     static func stamp(_ date: Date?) -> String {

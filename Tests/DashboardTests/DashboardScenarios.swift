@@ -72,6 +72,9 @@ class DashboardScenarios: XCTestCase {
         try browser.evaluate("document.querySelector('a[rel=next]').click()")
         try browser.waitFor("the next page") { (try browser.evaluate("location.search") as? String ?? "").contains("before=") }
         try browser.waitFor("the next page's rows") { (try browser.evaluate("document.readyState") as? String) == "complete" }
+        try browser.open(base + "/jobs/\(seeded.succeeded)")
+        let identity = try browser.evaluate("['compared', 'mean', 'p10', 'share', 'avatar-missing'].map(f => document.querySelector('[data-field=identity-' + f + ']').textContent)") as? [String]
+        XCTAssertEqual(identity, ["36 of 40 frames", "0.913", "0.871", "75 %", "3 frames"])
         XCTAssertEqual(browser.problems, [], "the pages must load without console errors")
     }
 
@@ -148,6 +151,14 @@ class DashboardScenarios: XCTestCase {
         let cli = try ProcessRunner.run(try AvatarizeExecutable.path(), ["jobs", "show", "\(seeded.dead)", "--json", "--queue", try queueURLForCLI()])
         XCTAssertEqual(cli.status, 0, cli.stderr)
         XCTAssertEqual(detail.trimmingCharacters(in: .whitespacesAndNewlines), cli.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        // A finished avatar job's identity figure is in its detail, the same in both.
+        let (_, finished) = try await get("/api/jobs/\(seeded.succeeded)")
+        let cliFinished = try ProcessRunner.run(try AvatarizeExecutable.path(), ["jobs", "show", "\(seeded.succeeded)", "--json", "--queue", try queueURLForCLI()])
+        XCTAssertEqual(finished.trimmingCharacters(in: .whitespacesAndNewlines), cliFinished.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        XCTAssertEqual(try decoder.decode(JobDetailView.self, from: Data(finished.utf8)).identity, SeededQueue.identity)
+        XCTAssertNil(try decoder.decode(JobDetailView.self, from: Data(detail.utf8)).identity, "a dead job has no identity figure")
         let (_, list) = try await get("/api/jobs?state=queued")
         let jobs = try JSONSerialization.jsonObject(with: Data(list.utf8)) as? [[String: Any]]
         XCTAssertEqual(jobs?.count, 3)

@@ -419,7 +419,7 @@ struct WorkerScenarios {
 
         let text = try batch.avatarize(["jobs", "show", "\(join.0.id)", "--queue", batch.queueURL])
         XCTAssertEqual(text.status, 0, text.stderr)
-        XCTAssertTrue(text.stdout.contains("  identity: \(joined.compared) of 100 frames compared"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("  identity (dlib descriptors, source vs avatar): \(joined.compared) of 100 frames compared"), text.stdout)
         let json = try batch.avatarize(["jobs", "show", "\(join.0.id)", "--json", "--queue", batch.queueURL])
         XCTAssertEqual(json.status, 0, json.stderr)
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
