@@ -92,6 +92,14 @@ public struct AvatarRenderer {
         var depthWriter: VideoWriter?
         var sourceFrames: FramePrefetcher?
         defer { sourceFrames?.stop() }
+        // The behind stage's own state and stage times (only its thread touches them until `finish`).
+        let continuity = Continuity()
+        var behindStages: [String: Double] = [:]
+        func behindTimed<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+            let t = Date(); defer { behindStages[name, default: 0] += Date().timeIntervalSince(t) }
+            return try body()
+        }
+        let behind = BehindStage(name: "avatarize.behind", depth: settings.framesInFlight)
         do {
             if let d = settings.depthOutput, segment == nil {
                 var o = wopts; o.audio = nil
@@ -102,8 +110,6 @@ public struct AvatarRenderer {
                 sourceFrames = FramePrefetcher(reader: try VideoReader(url: source, options: .init(start: track.source.start, duration: track.source.duration)))
                 for _ in 0..<frames.lowerBound { _ = try sourceFrames?.next() }
             }
-            var previous: [UInt8]? = nil
-            var jitter = 0.0
             let firstPts = try track.pts(0), segmentPts = frames.isEmpty ? firstPts : try track.pts(frames.lowerBound)
             let clipSeconds = try track.seconds(n - 1) - track.seconds(0)
             try timed("smoothing") { try smoother.skip(to: frames.lowerBound) }
@@ -138,54 +144,69 @@ public struct AvatarRenderer {
                     })
                 }
                 for (stage, s) in out.timings { stages["  " + stage, default: 0] += s }
-                let avatar = rgbImage(out.image)
                 var sourceImage: RGBImage? = nil
                 if sourceFrames != nil {
                     guard let vf = try sourceFrames?.next() else { throw TrackError.sourceMismatch(track: "track", source: source.path, reason: "the source has fewer frames than the track") }
                     sourceImage = RGBImage(width: vf.width, height: vf.height, pixels: vf.rgb)
                 }
-                let frame: RGBImage = try timed("composite") {
-                    switch settings.layout {
-                    case .avatar: return avatar
-                    case .sideBySide, .pasteBack:
-                        let img = sourceImage!
-                        let quad = Self.quad(smoothed.quad)
-                        if settings.layout == .pasteBack {
-                            let lm = Self.points(smoothed.landmarks)
-                            return PasteBack().composite(frame: img, rendered: avatar, quad: quad, landmarks: lm)
+                let raw = onFrame == nil ? nil : try track.frame(i)
+                // Frames in flight: the rest of this frame (picture, composite, observers, video) runs behind,
+                // while the loop goes on to the next frame's generator.
+                try behind.submit {
+                    let avatar = rgbImage(out.image)
+                    let frame: RGBImage = behindTimed("composite") {
+                        switch self.settings.layout {
+                        case .avatar: return avatar
+                        case .sideBySide, .pasteBack:
+                            let img = sourceImage!
+                            let quad = Self.quad(smoothed.quad)
+                            if self.settings.layout == .pasteBack {
+                                let lm = Self.points(smoothed.landmarks)
+                                return PasteBack().composite(frame: img, rendered: avatar, quad: quad, landmarks: lm)
+                            }
+                            let crop = AlignedCrop.crop(img, transform: quad.transform, size: res)
+                            return Self.sideBySide(crop, avatar)
                         }
-                        let crop = AlignedCrop.crop(img, transform: quad.transform, size: res)
-                        return Self.sideBySide(crop, avatar)
                     }
-                }
-                if let onFrame {
-                    try onFrame(RenderedFrame(index: i, seconds: t, raw: try track.frame(i), smoothed: smoothed,
-                                              camera: cam, avatar: avatar, source: sourceImage))
-                }
-                if let p = previous { jitter += Self.meanAbsDifference(p, frame.pixels) }
-                previous = frame.pixels
-                // A segment file starts at 0 of its own; join stamps the clip's times again.
-                let vf = VideoFrame(width: outW, height: outH, rgb: frame.pixels, pts: smoothed.pts - segmentPts,
-                                    timeBase: track.source.timeBase, index: i)
-                try timed("video encode") { try writer.write(vf) }
-                if let dw = depthWriter {
-                    let r = out.imageDepth.shape[1]
-                    let grey = Self.depthPicture(out.imageDepth, near: models.style.options.rendering.rayStart, far: models.style.options.rendering.rayEnd)
-                    try dw.write(VideoFrame(width: r, height: r, rgb: grey, pts: vf.pts, timeBase: vf.timeBase, index: i))
+                    if let onFrame = self.onFrame, let raw {
+                        try onFrame(RenderedFrame(index: i, seconds: t, raw: raw, smoothed: smoothed,
+                                                  camera: cam, avatar: avatar, source: sourceImage))
+                    }
+                    if let p = continuity.previous { continuity.jitter += Self.meanAbsDifference(p, frame.pixels) }
+                    continuity.previous = frame.pixels
+                    // A segment file starts at 0 of its own; join stamps the clip's times again.
+                    let vf = VideoFrame(width: outW, height: outH, rgb: frame.pixels, pts: smoothed.pts - segmentPts,
+                                        timeBase: track.source.timeBase, index: i)
+                    try behindTimed("video encode") { try writer.write(vf) }
+                    if let dw = depthWriter {
+                        let r = out.imageDepth.shape[1]
+                        let grey = Self.depthPicture(out.imageDepth, near: self.models.style.options.rendering.rayStart, far: self.models.style.options.rendering.rayEnd)
+                        try dw.write(VideoFrame(width: r, height: r, rgb: grey, pts: vf.pts, timeBase: vf.timeBase, index: i))
+                    }
                 }
                 if progress?(i + 1 - frames.lowerBound, frames.count) == false { throw PipelineError.cancelled(output: output.path) }
             }
+            try timed("frames in flight") { try behind.finish() }
+            for (k, v) in behindStages { stages[k, default: 0] += v }
             try timed("video encode") { try writer.finish() }
             try depthWriter?.finish()
-            let order = ["smoothing", "edits", "styles", "generator", "  styles", "  backbone", "  rendering", "  superresolution", "composite", "video encode"]
+            let order = ["smoothing", "edits", "styles", "generator", "  styles", "  backbone", "  rendering", "  superresolution",
+                         "frames in flight", "composite", "video encode"]
             return RenderReport(frames: frames.count, width: writer.width, height: writer.height, smoothing: smoother.report,
-                                frameJitter: frames.count > 1 ? jitter / Double(frames.count - 1) : 0,
+                                frameJitter: frames.count > 1 ? continuity.jitter / Double(frames.count - 1) : 0,
                                 stageSeconds: order.compactMap { k in stages[k].map { (k, $0) } }, notes: writer.notes)
         } catch {
+            behind.cancel()
             writer.cancel()
             depthWriter?.cancel()
             throw error
         }
+    }
+
+    /// The previous output frame and the summed frame-to-frame difference (the report's jitter figure).
+    final class Continuity {
+        var previous: [UInt8]?
+        var jitter = 0.0
     }
 
     /// The final video's encoder settings: the source's frame rate, time base and audio.

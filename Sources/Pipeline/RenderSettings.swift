@@ -74,6 +74,9 @@ public struct RenderSettings: Sendable {
     public var crf = 18
     public var preset = "medium"
     public var keepAudio = true
+    /// Rendered frames that may wait behind the generator for compositing, observers and video encoding
+    /// (`BehindStage`); 0 does that work in the frame loop itself.
+    public var framesInFlight = 2
 
     public init() {}
 }

@@ -28,6 +28,8 @@ struct BenchPipelineCommand: ParsableCommand {
     @Option(help: "Layout: avatar, side-by-side or paste-back.") var layout = "paste-back"
     @Option(help: "fp32, bf16 or auto.") var precision: PrecisionChoice = .fp32
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(help: "Rendered frames that may wait for compositing and video encoding while the next is generated (0: none, all in the frame loop).")
+    var framesInFlight = 2
 
     func run() throws {
         Parallel.configure(threads: threads)
@@ -47,13 +49,14 @@ struct BenchPipelineCommand: ParsableCommand {
             print(String(format: "full-size random bundles ready in %.1f s (%@)", Clock.now() - t, source.deletingLastPathComponent().path))
         }
         selection.precision = try precision.resolve()
-        print("precision: \(selection.precision), threads: \(threads ?? Parallel.workers)")
+        print("precision: \(selection.precision), threads: \(threads ?? Parallel.workers), frames in flight: \(framesInFlight)")
         let models = try AvatarModels.load(selection, logger: logger)
         var encoder = ClipEncoder()
         // Half a frame less than n frames, so exactly n start inside the range.
         encoder.duration = (Double(n) - 0.5) / rate
         var settings = RenderSettings()
         settings.layout = layout
+        settings.framesInFlight = framesInFlight
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("avatarize-bench-\(getpid()).mp4")
         defer { try? FileManager.default.removeItem(at: out) }
         let report = try runAvatar(input: url, output: out, models: models, encoder: encoder, settings: settings, logger: logger)
