@@ -54,12 +54,6 @@ public final class IdentityFigure {
         hog = try HOGFaceDetector()
     }
 
-    /// Makes `renderer` hand every frame, with its source frame, to `observe`.
-    public func attach(to renderer: inout AvatarRenderer) {
-        renderer.onFrame = { [self] in try observe($0) }
-        renderer.observerNeedsSource = true
-    }
-
     /// Takes one rendered frame (needs its source frame).
     public func observe(_ frame: RenderedFrame) throws {
         guard frame.raw.faceFound, let source = frame.source else {

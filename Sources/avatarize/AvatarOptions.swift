@@ -56,7 +56,7 @@ struct RenderOptions: ParsableArguments {
     var edits: [String] = []
     @Option(help: "Folder of direction files (.npy/.safetensors; name = file name): directions/demo for the demo models, InterFaceGAN's for real ones.")
     var directions: String?
-    @Option(name: .customLong("style-edit"), help: ArgumentHelp("StyleSpace edit LAYER:CHANNEL=VALUE in units of the channel's std (e.g. b16.conv0:12=3); repeatable.", valueName: "layer:channel=value"))
+    @Option(name: .customLong("style-edit"), help: ArgumentHelp("StyleSpace edit LAYER:CHANNEL=VALUE in units of the channel's std (e.g. b64.torgb:3=10; in the demo models only the last ToRGB layer's styles vary with the code, so other layers' edits show little); repeatable.", valueName: "layer:channel=value"))
     var styleEdits: [String] = []
     @Option(help: ArgumentHelp("Geometry strength α between the source's and the style's early-layer styles (0 = source shape, 1 = style shape; keyframes allowed).", valueName: "alpha"))
     var geometry: String?
