@@ -68,6 +68,12 @@ final class PostgresCluster: @unchecked Sendable {
         let data = folder.appendingPathComponent("data").path
         try Self.check(run("initdb", ["-D", data, "-U", "postgres", "--pwfile", folder.appendingPathComponent("pwfile").path,
                                      "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync"]), "initdb")
+        try startServer()
+    }
+
+    /// `pg_ctl start` on the cluster's folder and port, waiting until it accepts connections.
+    private func startServer() throws {
+        let data = folder.appendingPathComponent("data").path
         let options = "-p \(port) -k \(folder.path) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
             + "-c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB"
         let startLog = folder.appendingPathComponent("pg_ctl.log")
@@ -85,6 +91,14 @@ final class PostgresCluster: @unchecked Sendable {
             let server = (try? String(contentsOf: folder.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""
             throw ClusterError.command("pg_ctl start", log + server)
         }
+    }
+
+    /// Stops the server the way a crash or power loss would (`-m immediate`: no checkpoint, every connection cut),
+    /// waits `down` seconds, and starts it again on the same port; the server recovers from its WAL.
+    func crashAndRestart(down: TimeInterval = 0.5) throws {
+        try Self.check(run("pg_ctl", ["-D", folder.appendingPathComponent("data").path, "-m", "immediate", "-w", "stop"]), "pg_ctl stop")
+        Thread.sleep(forTimeInterval: down)
+        try startServer()
     }
 
     /// A new empty database; tests never share one.
