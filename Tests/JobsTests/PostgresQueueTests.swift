@@ -47,6 +47,7 @@ final class PostgresQueueTests: XCTestCase {
     func testPermanentFailureIsDeadAtOnceAndAwaitsCleanup() async throws { try await queue.permanentFailureIsDeadAtOnceAndAwaitsCleanup() }
     func testSearchFindsJobsByInputOrOutputName() async throws { try await queue.searchFindsJobsByInputOrOutputName() }
     func testIdentityFigureIsKeptWithTheFinishedOutput() async throws { try await queue.identityFigureIsKeptWithTheFinishedOutput() }
+    func testPiecesAreMadeOnceUnderLeases() async throws { try await queue.piecesAreMadeOnceUnderLeases() }
 
     func testTwoHundredJobsOverFourWorkersFinishExactlyOnce() async throws {
         try await workers.twoHundredJobsOverFourWorkersFinishExactlyOnce()
@@ -58,6 +59,7 @@ final class PostgresQueueTests: XCTestCase {
     func testSigtermLetsRunningJobFinish() async throws { try await workers.sigtermLetsRunningJobFinish() }
     func testCancellingARunningJobStopsItsWorker() async throws { try await workers.cancellingARunningJobStopsItsWorker() }
     func testSegmentedClipEqualsTheUnsplitRun() async throws { try await workers.segmentedClipEqualsTheUnsplitRun() }
+    func testSegmentPiecesAreMadeOnceAcrossMachines() async throws { try await workers.segmentPiecesAreMadeOnceAcrossMachines() }
 
     /// A search whose matches are all older than the probe of recent jobs comes from the trigram indexes, in
     /// keyset pages, with or without a state; a probe that runs out of jobs asks no further.

@@ -32,10 +32,8 @@ struct SegmentedClip: Sendable {
     /// What a rendered segment depends on besides the whole clip's track: the style's weights, the settings and the
     /// segment plan (frames per segment and count), and the format of these files (the version tag).
     static func renderKey(trackKey: String, styleDigest: String, settings: JobSettings, segment: JobSegment) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let text = String(decoding: try encoder.encode(settings), as: UTF8.self)
-        return InputFingerprint.sha256(of: ["segment-video/1", trackKey, styleDigest, text, "\(segment.count)x\(segment.frames)"]
+        InputFingerprint.sha256(of: ["segment-video/1", trackKey, styleDigest, try JobPayload.canonicalJSON(settings),
+                                     "\(segment.count)x\(segment.frames)"]
             .joined(separator: "\n"))
     }
 }

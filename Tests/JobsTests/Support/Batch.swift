@@ -31,9 +31,10 @@ final class Batch {
     }
 
     /// Starts a worker process; output goes to files in the batch folder, read back by `WorkerProcess.output`.
-    func startWorker(_ extra: [String]) throws -> WorkerProcess {
-        try WorkerProcess(executable: executable, arguments: ["worker", "--queue", queueURL] + extra,
-                          logFolder: directory.url, environment: Self.environment.merging(extraEnvironment) { $1 })
+    /// `environment` is added to this worker's only (a "machine" of its own: its cache and temporary folder).
+    func startWorker(_ extra: [String], environment: [String: String] = [:]) throws -> WorkerProcess {
+        try WorkerProcess(executable: executable, arguments: ["worker", "--queue", queueURL] + extra, logFolder: directory.url,
+                          environment: Self.environment.merging(extraEnvironment) { $1 }.merging(environment) { $1 })
     }
 
     func openQueue() async throws -> any JobQueue {
