@@ -43,10 +43,11 @@ final class PieceMakerTests: XCTestCase {
         XCTAssertEqual(TrackCache(folder: work).entries(inUse: []).map(\.name), ["clip.faces"],
                        "the folder's identity file is not a cache entry, so it is never evicted")
         try await queue.close()
+        withExtendedLifetime(directory) {}
     }
 
     func testAPieceWhoseMakerDiedIsTakenOverAndItsPartialFileRemoved() async throws {
-        let (_, queue, work) = try await open("pieces-takeover")
+        let (directory, queue, work) = try await open("pieces-takeover")
         let a = PieceMaker(folder: work, queue: queue, worker: "a-1", lease: 30, pollInterval: 0.05)
         // A maker on another machine claimed the piece, wrote half of it and died.
         let key = try a.key("clip.segment-0-of-2x8.track")
@@ -74,10 +75,11 @@ final class PieceMakerTests: XCTestCase {
         XCTAssertEqual(rows.first?.attempts, 3)
         XCTAssertEqual(text(url), "a whole track")
         try await queue.close()
+        withExtendedLifetime(directory) {}
     }
 
     func testAFailedMakeLeavesNoFileAndGivesThePieceUp() async throws {
-        let (_, queue, work) = try await open("pieces-failure")
+        let (directory, queue, work) = try await open("pieces-failure")
         let a = PieceMaker(folder: work, queue: queue, worker: "a-1", lease: 30, pollInterval: 0.05)
         struct Broken: Error {}
         do {
@@ -133,5 +135,6 @@ final class PieceMakerTests: XCTestCase {
         }
         _ = try await stopper.value
         try await queue.close()
+        withExtendedLifetime(directory) {}
     }
 }
