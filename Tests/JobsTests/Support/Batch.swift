@@ -58,6 +58,8 @@ final class Batch {
         var environment = ProcessInfo.processInfo.environment
         // Tests pass --queue explicitly; an inherited DATABASE_URL must not redirect anything.
         environment.removeValue(forKey: "DATABASE_URL")
+        // Likewise --work-dir: an inherited shared work folder must not join a test's workers to others.
+        environment.removeValue(forKey: "AVATARIZE_WORK_DIR")
         environment["AVATARIZE_LOG"] = "info"
         return environment
     }
