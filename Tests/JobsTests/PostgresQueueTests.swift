@@ -127,7 +127,8 @@ final class PostgresQueueTests: XCTestCase {
         let ids = try await made.enqueue([JobSpec(key: "old", kind: "transcode", payload: "{}")]).inserted
         try await made.close()
         _ = try psql("ALTER TABLE avatarize_jobs DROP COLUMN identity_figure", in: url)
-        _ = try psql("DELETE FROM avatarize_schema_migrations WHERE version = 5", in: url)
+        _ = try psql("DROP TABLE avatarize_pieces", in: url)
+        _ = try psql("DELETE FROM avatarize_schema_migrations WHERE version >= 5", in: url)
         XCTAssertEqual(try psql("SELECT count(*) FROM information_schema.columns WHERE column_name = 'identity_figure'", in: url), "0")
 
         let queue = try await backend.openQueue(url)
