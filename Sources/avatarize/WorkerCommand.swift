@@ -36,6 +36,8 @@ struct WorkerCommand: AsyncParsableCommand {
     var diskFullPauseSeconds: Double = 30
     @Option(help: ArgumentHelp("Keep the track cache under this size, evicting least recently used tracks and pieces no queued or running job needs (e.g. 2G, 500M).", valueName: "size"))
     var cacheMax = "2G"
+    @Option(help: ArgumentHelp("A folder every worker can reach (NFS, a mounted bucket) for latent tracks and a segmented clip's pieces, each made once among all workers through the queue (default: AVATARIZE_WORK_DIR, else this machine's jobs cache).", valueName: "dir"))
+    var workDir: String?
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
@@ -64,7 +66,11 @@ struct WorkerCommand: AsyncParsableCommand {
         if let name { options.identity = name }
         if let outputRoot { options.outputRoot = URL(fileURLWithPath: outputRoot).standardizedFileURL.path }
         options.diskFullPause = diskFullPauseSeconds
-        options.trackCache = AvatarJobKind.trackCacheFolder()
+        // The work folder is the jobs' cache: --cache-max keeps it within bounds.
+        let workFolder = AvatarJobKind.workFolder(explicit: workDir)
+        options.workFolder = workFolder
+        options.trackCache = workFolder
+        logger.info("work folder", metadata: ["path": "\(workFolder.path)"])
         options.cacheMax = TrackCache.parseSize(cacheMax) ?? options.cacheMax
         // Per-job progress on a terminal only; logs and CI output stay line-based.
         let display = isatty(STDERR_FILENO) == 1 ? WorkerProgressLine() : nil

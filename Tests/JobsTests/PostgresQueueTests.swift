@@ -47,6 +47,7 @@ final class PostgresQueueTests: XCTestCase {
     func testPermanentFailureIsDeadAtOnceAndAwaitsCleanup() async throws { try await queue.permanentFailureIsDeadAtOnceAndAwaitsCleanup() }
     func testSearchFindsJobsByInputOrOutputName() async throws { try await queue.searchFindsJobsByInputOrOutputName() }
     func testIdentityFigureIsKeptWithTheFinishedOutput() async throws { try await queue.identityFigureIsKeptWithTheFinishedOutput() }
+    func testPiecesAreMadeOnceUnderLeases() async throws { try await queue.piecesAreMadeOnceUnderLeases() }
 
     func testTwoHundredJobsOverFourWorkersFinishExactlyOnce() async throws {
         try await workers.twoHundredJobsOverFourWorkersFinishExactlyOnce()
@@ -58,6 +59,7 @@ final class PostgresQueueTests: XCTestCase {
     func testSigtermLetsRunningJobFinish() async throws { try await workers.sigtermLetsRunningJobFinish() }
     func testCancellingARunningJobStopsItsWorker() async throws { try await workers.cancellingARunningJobStopsItsWorker() }
     func testSegmentedClipEqualsTheUnsplitRun() async throws { try await workers.segmentedClipEqualsTheUnsplitRun() }
+    func testSegmentPiecesAreMadeOnceAcrossMachines() async throws { try await workers.segmentPiecesAreMadeOnceAcrossMachines() }
 
     /// A search whose matches are all older than the probe of recent jobs comes from the trigram indexes, in
     /// keyset pages, with or without a state; a probe that runs out of jobs asks no further.
@@ -125,7 +127,8 @@ final class PostgresQueueTests: XCTestCase {
         let ids = try await made.enqueue([JobSpec(key: "old", kind: "transcode", payload: "{}")]).inserted
         try await made.close()
         _ = try psql("ALTER TABLE avatarize_jobs DROP COLUMN identity_figure", in: url)
-        _ = try psql("DELETE FROM avatarize_schema_migrations WHERE version = 5", in: url)
+        _ = try psql("DROP TABLE avatarize_pieces", in: url)
+        _ = try psql("DELETE FROM avatarize_schema_migrations WHERE version >= 5", in: url)
         XCTAssertEqual(try psql("SELECT count(*) FROM information_schema.columns WHERE column_name = 'identity_figure'", in: url), "0")
 
         let queue = try await backend.openQueue(url)

@@ -445,4 +445,56 @@ struct QueueScenarios {
             }
         }
     }
+
+    /// The piece ledger: the first claimer makes a piece and others find it busy while its lease holds; once the lease
+    /// runs out (its maker died) the next claimer takes it over, and the stale maker can neither renew nor finish it; a
+    /// done piece is made again only when its file is gone; a piece given up is claimable at once; attempts count
+    /// every make.
+    func piecesAreMadeOnceUnderLeases() async throws {
+        try await withQueue { queue in
+            func claim(_ owner: String, lease: TimeInterval = 30, missing: Bool = true) async throws -> PieceClaim {
+                try await queue.claimPiece("work-1/clip.faces", owner: owner, lease: lease, fileMissing: missing)
+            }
+            let first = try await claim("A/piece-1", lease: 30)
+            XCTAssertEqual(first, .make(attempt: 1))
+            let waiting = try await claim("B/piece-1")
+            XCTAssertEqual(waiting, .busy(owner: "A/piece-1"))
+            let renewedByMaker = try await queue.renewPiece("work-1/clip.faces", owner: "A/piece-1", lease: 0.3)
+            XCTAssertTrue(renewedByMaker)
+            let renewedByOther = try await queue.renewPiece("work-1/clip.faces", owner: "B/piece-1", lease: 30)
+            XCTAssertFalse(renewedByOther, "only the maker renews")
+            let finishedByOther = try await queue.finishPiece("work-1/clip.faces", owner: "B/piece-1")
+            XCTAssertFalse(finishedByOther, "only the maker finishes")
+
+            // A stops renewing: once its lease (now 0.3 s) has run out, B takes the piece over.
+            try await Task.sleep(nanoseconds: 700_000_000)
+            let takeover = try await claim("B/piece-1")
+            XCTAssertEqual(takeover, .make(attempt: 2))
+            let staleRenewal = try await queue.renewPiece("work-1/clip.faces", owner: "A/piece-1", lease: 30)
+            let staleFinish = try await queue.finishPiece("work-1/clip.faces", owner: "A/piece-1")
+            XCTAssertFalse(staleRenewal || staleFinish, "the maker presumed dead can record nothing")
+            let third = try await claim("C/piece-1")
+            XCTAssertEqual(third, .busy(owner: "B/piece-1"))
+            let finished = try await queue.finishPiece("work-1/clip.faces", owner: "B/piece-1")
+            XCTAssertTrue(finished)
+
+            let found = try await claim("C/piece-1", missing: false)
+            XCTAssertEqual(found, .done)
+            let remade = try await claim("C/piece-1", missing: true)
+            XCTAssertEqual(remade, .make(attempt: 3), "done, but its file is gone: made again")
+            try await queue.abandonPiece("work-1/clip.faces", owner: "C/piece-1")
+            let afterGivingUp = try await claim("D/piece-1", lease: 30)
+            XCTAssertEqual(afterGivingUp, .make(attempt: 4), "a piece given up is claimable at once")
+
+            let other = try await queue.claimPiece("work-2/clip.faces", owner: "E/piece-1", lease: 30, fileMissing: true)
+            XCTAssertEqual(other, .make(attempt: 1), "another work folder's piece is another row")
+            let rows = try await queue.pieces(prefix: "work-1/")
+            XCTAssertEqual(rows.map(\.key), ["work-1/clip.faces"])
+            XCTAssertEqual(rows.first?.state, .making)
+            XCTAssertEqual(rows.first?.owner, "D/piece-1")
+            XCTAssertEqual(rows.first?.attempts, 4)
+            let all = try await queue.pieces(prefix: "")
+            XCTAssertEqual(all.count, 2)
+        }
+    }
 }

@@ -21,6 +21,7 @@ final class SQLiteQueueTests: XCTestCase {
     func testPermanentFailureIsDeadAtOnceAndAwaitsCleanup() async throws { try await queue.permanentFailureIsDeadAtOnceAndAwaitsCleanup() }
     func testSearchFindsJobsByInputOrOutputName() async throws { try await queue.searchFindsJobsByInputOrOutputName() }
     func testIdentityFigureIsKeptWithTheFinishedOutput() async throws { try await queue.identityFigureIsKeptWithTheFinishedOutput() }
+    func testPiecesAreMadeOnceUnderLeases() async throws { try await queue.piecesAreMadeOnceUnderLeases() }
 
     func testTwoHundredJobsOverFourWorkersFinishExactlyOnce() async throws {
         try await workers.twoHundredJobsOverFourWorkersFinishExactlyOnce()

@@ -366,6 +366,12 @@ struct WorkerScenarios {
             }
         }
         XCTAssertGreaterThanOrEqual(owners.count, 2, "the segments were shared between workers")
+        // Without --work-dir the pieces live in this machine's jobs cache, and are made once each through the queue.
+        let work = AvatarJobKind.workFolder(environment: Batch.environment.merging(batch.extraEnvironment) { $1 })
+        let identity = try String(contentsOf: work.appendingPathComponent(PieceMaker.identityFileName), encoding: .utf8)
+        let pieces = try await queue.pieces(prefix: identity.trimmingCharacters(in: .whitespacesAndNewlines) + "/")
+        XCTAssertEqual(pieces.filter { $0.key.hasSuffix(".mkv") }.count, 3, "\(pieces.map(\.key))")
+        XCTAssertTrue(pieces.allSatisfy { $0.state == .done && $0.attempts == 1 }, "\(pieces.map { ($0.key, $0.attempts) })")
         try await queue.close()
         try checkIdentityFigures(jobs, batch: batch)
 
@@ -376,7 +382,10 @@ struct WorkerScenarios {
         XCTAssertTrue(probe.hasAudio)
         XCTAssertEqual(batch.stagingLeftovers(under: "out"), [])
         let kept = try FileManager.default.contentsOfDirectory(atPath: batch.url("out/.talk-split.mp4.segments").path)
-        XCTAssertEqual(kept.filter { $0.hasSuffix(".mkv") || $0.hasSuffix(".report.json") }, [], "joined segments and their report parts are removed")
+        XCTAssertEqual(kept.filter { $0.hasSuffix(".mkv") || $0.hasSuffix(".report.json") }, [], "segments are pieces in the work folder")
+        let inWork = try FileManager.default.contentsOfDirectory(atPath: work.path)
+        XCTAssertEqual(inWork.filter { $0.hasSuffix(".mkv") }.count, 3)
+        XCTAssertEqual(inWork.filter { $0.hasSuffix(".report.json") }.count, 3, "each segment video keeps its report part")
 
         // Both leave a clip report beside their video; the segmented one, put together by the join job from its
         // segments' parts, draws what the whole run's draws (the frame steps across segment boundaries included).

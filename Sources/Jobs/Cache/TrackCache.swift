@@ -24,7 +24,8 @@ public struct TrackCache: Sendable {
     public func entries(inUse: Set<String>) -> [Entry] {
         let manager = FileManager.default
         guard let names = try? manager.contentsOfDirectory(atPath: folder.path) else { return [] }
-        return names.compactMap { name -> Entry? in
+        // The work folder's identity stays: its pieces' ledger rows are keyed by it.
+        return names.filter { $0 != PieceMaker.identityFileName }.compactMap { name -> Entry? in
             var status = stat()
             guard stat(folder.appendingPathComponent(name).path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return nil }
             return Entry(name: name, bytes: Int64(status.st_size),

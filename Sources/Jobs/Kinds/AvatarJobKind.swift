@@ -61,6 +61,16 @@ public struct AvatarJobKind: JobKind {
         trackCache(environment: environment)
     }
 
+    /// Where jobs keep tracks and segment pieces: `explicit` (`--work-dir`), else AVATARIZE_WORK_DIR, else this machine's
+    /// jobs cache (`trackCacheFolder`). A work folder shared by every worker is what lets machines share the pieces.
+    public static func workFolder(explicit: String? = nil,
+                                  environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        for candidate in [explicit, environment["AVATARIZE_WORK_DIR"]] {
+            if let candidate, !candidate.isEmpty { return URL(fileURLWithPath: candidate).standardizedFileURL }
+        }
+        return trackCache(environment: environment)
+    }
+
     static func trackCache(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
         if let explicit = environment["AVATARIZE_JOB_CACHE"], !explicit.isEmpty {
             return URL(fileURLWithPath: explicit).appendingPathComponent("tracks")
@@ -102,14 +112,25 @@ public struct AvatarJobKind: JobKind {
         return resolved
     }
 
+    /// Outside a worker: a whole clip only, its track kept in this machine's jobs cache. A segment job needs the
+    /// worker's `PieceMaker`, since its pieces are made once through the queue.
     public func run(_ payload: JobPayload, output: URL, progress: @escaping @Sendable (JobProgress) -> Void) async throws -> JobOutcome {
         let kind = self
         return try await runOnOwnThread(named: "avatarize-avatar-job") { cancellation in
-            try kind.runSynchronously(payload, output: output, progress: progress, cancellation: cancellation)
+            try kind.runSynchronously(payload, output: output, pieces: nil, progress: progress, cancellation: cancellation)
         }
     }
 
-    func runSynchronously(_ payload: JobPayload, output: URL, progress: @escaping @Sendable (JobProgress) -> Void,
+    public func run(_ payload: JobPayload, output: URL, pieces: PieceMaker,
+                    progress: @escaping @Sendable (JobProgress) -> Void) async throws -> JobOutcome {
+        let kind = self
+        return try await runOnOwnThread(named: "avatarize-avatar-job") { cancellation in
+            try kind.runSynchronously(payload, output: output, pieces: pieces, progress: progress, cancellation: cancellation)
+        }
+    }
+
+    /// Tracks (and a segmented clip's pieces) go to the pieces' work folder, else to this machine's jobs cache.
+    func runSynchronously(_ payload: JobPayload, output: URL, pieces: PieceMaker?, progress: @escaping @Sendable (JobProgress) -> Void,
                           cancellation: CancellationFlag) throws -> JobOutcome {
         let logger = Logger(label: "avatarize.jobs.avatar")
         let input = URL(fileURLWithPath: payload.input)
@@ -122,11 +143,16 @@ public struct AvatarJobKind: JobKind {
         // Reuse a track another job made from the same bytes with the same models.
         let hash = try contentHash(of: input)
         let key = InputFingerprint.sha256(of: models.trackIdentity + "\n" + hash)
-        let cached = Self.trackCache(environment: environment).appendingPathComponent("\(hash.prefix(16))-\(key.prefix(16)).track")
+        let folder = pieces?.folder ?? Self.trackCache(environment: environment)
+        let cached = folder.appendingPathComponent("\(hash.prefix(16))-\(key.prefix(16)).track")
         try FileManager.default.createDirectory(at: cached.deletingLastPathComponent(), withIntermediateDirectories: true)
         if let segment = payload.segment {
-            return try runSegmented(segment, input: input, output: output, finalOutput: URL(fileURLWithPath: payload.output), models: models,
-                             settings: settings, cachedTrack: cached, logger: logger, progress: progress, cancellation: cancellation)
+            guard let pieces else { throw JobRunError.segmentOutsideWorker(payload.output) }
+            let clip = SegmentedClip(input: input, clipDigest: hash, trackKey: key,
+                                     renderKey: try SegmentedClip.renderKey(trackKey: key, styleDigest: Self.digest(models.styleBundle.weightsURL),
+                                                                            settings: payload.settings, segment: segment))
+            return try runSegmented(segment, clip: clip, output: output, finalOutput: URL(fileURLWithPath: payload.output), models: models,
+                                    settings: settings, pieces: pieces, logger: logger, progress: progress, cancellation: cancellation)
         }
         // The identity figure goes to the job's log, its record and its report; the models being absent only costs
         // the figure.

@@ -20,6 +20,11 @@ public protocol JobKind: Sendable {
     /// reporting frames done / total as it goes, and returns what the job's record keeps of it. Throwing fails
     /// this attempt.
     func run(_ payload: JobPayload, output: URL, progress: @escaping @Sendable (JobProgress) -> Void) async throws -> JobOutcome
+
+    /// `run` for a worker, which hands over its `PieceMaker`: the work folder for files several jobs share and the
+    /// queue's ledger that has each made once. Kinds that share nothing keep the default, which is `run`.
+    func run(_ payload: JobPayload, output: URL, pieces: PieceMaker,
+             progress: @escaping @Sendable (JobProgress) -> Void) async throws -> JobOutcome
 }
 
 /// The kinds this build knows, by name.
@@ -64,6 +69,11 @@ public struct SettingsProblems: Error, Sendable, Equatable {
 }
 
 extension JobKind {
+    public func run(_ payload: JobPayload, output: URL, pieces: PieceMaker,
+                    progress: @escaping @Sendable (JobProgress) -> Void) async throws -> JobOutcome {
+        try await run(payload, output: output, progress: progress)
+    }
+
     /// Kinds whose settings are names only have nothing to check or resolve.
     public func resolve(_ settings: JobSettings, relativeTo base: URL) throws(SettingsProblems) -> ResolvedSettings {
         ResolvedSettings()

@@ -5,28 +5,28 @@ import Pipeline
 import Reports
 import Video
 
-/// A clip shared by several jobs (job files' segment_seconds). Each piece of work is a file made once:
-/// the face pass of the whole clip and each segment's latent track in the track cache, each segment's
-/// rendered video (lossless) in the job's segment folder. A job makes its own piece first and then
-/// whatever else is still missing, waiting on a piece another worker is making rather than making it
-/// twice; so no job depends on another being claimed, and a crashed worker's piece is made by the next.
-/// The joined video equals a whole-clip run: the face pass and smoothing always see the whole clip.
+/// A clip shared by several jobs (job files' segment_seconds). Each piece of work is a file in the work folder made
+/// once among all workers through the queue's piece ledger (`PieceMaker`): the face pass of the whole clip, each
+/// segment's latent track, the whole clip's track, and each segment's rendered video (lossless) with its share of
+/// the clip report. A job makes its own piece first and then whatever else is still missing, waiting on a piece
+/// another worker is making rather than making it twice; so no job depends on another being claimed, and a dead
+/// worker's piece is made by the next once its lease runs out. The joined video equals a whole-clip run: the face
+/// pass and smoothing always see the whole clip. Pieces stay in the work folder, named by content, until the cache
+/// limit evicts them (never while a queued or running job needs the clip).
 extension AvatarJobKind {
     /// `finalOutput` is where the job's output ends up (`output` may be its staged sibling); the join job writes the
     /// clip's report beside it. The outcome's identity figure is the whole clip's for the join job, and for a segment
     /// job that of its segment when it rendered the segment itself (nil when another job had rendered it).
-    func runSegmented(_ segment: JobSegment, input: URL, output: URL, finalOutput: URL, models: AvatarModels,
-                      settings: Pipeline.RenderSettings, cachedTrack: URL, logger: Logger,
+    func runSegmented(_ segment: JobSegment, clip: SegmentedClip, output: URL, finalOutput: URL, models: AvatarModels,
+                      settings: Pipeline.RenderSettings, pieces: PieceMaker, logger: Logger,
                       progress: @escaping @Sendable (JobProgress) -> Void, cancellation: CancellationFlag) throws -> JobOutcome {
-        let track = try segmentedTrack(segment, input: input, models: models, cachedTrack: cachedTrack,
-                                       progress: progress, cancellation: cancellation)
+        let input = clip.input
+        let track = try segmentedTrack(segment, clip: clip, models: models, pieces: pieces, progress: progress, cancellation: cancellation)
         var renderer = AvatarRenderer(models: models, settings: settings)
-        let folder = URL(fileURLWithPath: segment.folder)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        func video(_ k: Int) -> URL { folder.appendingPathComponent(String(format: "part-%03d.mkv", k)) }
+        func video(_ k: Int) -> URL { pieces.folder.appendingPathComponent(clip.segmentVideo(k, of: segment)) }
         // Each segment's share of the clip report, written before its video is in place, so that a segment video
         // always has its part beside it.
-        func reportPart(_ k: Int) -> URL { folder.appendingPathComponent(String(format: "part-%03d.report.json", k)) }
+        func reportPart(_ k: Int) -> URL { pieces.folder.appendingPathComponent(clip.reportPart(k, of: segment)) }
         // The identity figure's models are read only when this job renders a segment (a join often renders none).
         var identityModels: IdentityFigure?? = nil
         func identityFigure() -> IdentityFigure? {
@@ -39,7 +39,8 @@ extension AvatarJobKind {
         func renderSegment(_ k: Int) throws -> Bool {
             let range = segment.range(k, total: track.count)
             guard !range.isEmpty else { return false }
-            try makeOnce(video(k)) { tmp in
+            _ = try pieces.piece(clip.segmentVideo(k, of: segment), companions: [clip.reportPart(k, of: segment)],
+                                 cancellation: cancellation) { tmp in
                 let recorder = ClipReportRecorder(numWs: models.style.architecture.numWs, settings: settings)
                 let identity = identityFigure()
                 let seen = identity?.outcomes.count ?? 0
@@ -62,7 +63,7 @@ extension AvatarJobKind {
         }
         if let k = segment.index {
             let made = try renderSegment(k)
-            // The job's own output is a receipt; the segment itself waits in the folder for the join job.
+            // The job's own output is a receipt; the segment itself waits in the work folder for the join job.
             let receipt: [String: Any] = ["segment": k, "of": segment.count, "frames": segment.range(k, total: track.count).count,
                                           "video": made ? video(k).lastPathComponent : NSNull()]
             try JSONSerialization.data(withJSONObject: receipt, options: [.sortedKeys]).write(to: output)
@@ -76,13 +77,6 @@ extension AvatarJobKind {
             try renderer.join(segments: made.map(video), track: track, source: input, output: output, logger: logger)
             let identity = try writeJoinedReport(parts: made.map(reportPart), input: input, finalOutput: finalOutput, models: models,
                                                  settings: settings, joinSeconds: Date().timeIntervalSince(began), logger: logger)
-            // The frames are in the output now; a join that fails to commit makes them again. The locks
-            // only spare duplicate work (every piece is the same whoever makes it), so they can go too.
-            for k in made {
-                try? FileManager.default.removeItem(at: video(k))
-                try? FileManager.default.removeItem(atPath: video(k).path + ".lock")
-                try? FileManager.default.removeItem(at: reportPart(k))
-            }
             if let identity { logger.info("\(finalOutput.lastPathComponent): \(identity.line)") }
             return JobOutcome(identity: identity)
         }
@@ -108,28 +102,26 @@ extension AvatarJobKind {
         return report.identity?.summary
     }
 
-    /// The whole clip's latent track: from the cache when a job made it before, else joined from the
-    /// segments' tracks, encoding the missing ones (this job's segment first).
-    func segmentedTrack(_ segment: JobSegment, input: URL, models: AvatarModels, cachedTrack: URL,
+    /// The whole clip's latent track: from the work folder when a job made it before, else joined from the segments'
+    /// tracks, encoding the missing ones (this job's segment first).
+    func segmentedTrack(_ segment: JobSegment, clip: SegmentedClip, models: AvatarModels, pieces: PieceMaker,
                         progress: @escaping @Sendable (JobProgress) -> Void, cancellation: CancellationFlag) throws -> LatentTrack {
-        if let t = Self.validTrack(at: cachedTrack, input: input, models: models) { return t }
-        try FileManager.default.createDirectory(at: cachedTrack.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let base = cachedTrack.deletingPathExtension().path
+        let input = clip.input
+        // A whole-clip job keeps its track here too (renamed into place whole, by the track writer).
+        if let t = Self.validTrack(at: pieces.folder.appendingPathComponent(clip.track), input: input, models: models) { return t }
         let encoder = ClipEncoder()
-        let facesURL = URL(fileURLWithPath: base + ".faces")
-        try makeOnce(facesURL) { tmp in
+        let facesURL = try pieces.piece(clip.faces, cancellation: cancellation) { tmp in
             _ = try encoder.facePass(input, measurements: tmp) { _, _, _ in !cancellation.isSet }
         }
         let faces = try FacePass(measurements: facesURL, smoothing: encoder.faceSmoothing)
         let total = faces.faces.count
-        func partURL(_ k: Int) -> URL { URL(fileURLWithPath: base + ".segment-\(k)-of-\(segment.count)x\(segment.frames).track") }
         let first = segment.index ?? 0
+        var parts: [Int: URL] = [:]
         for step in 0..<segment.count {
             let k = (first + step) % segment.count
             let range = segment.range(k, total: total)
             guard !range.isEmpty else { continue }
-            let url = partURL(k)
-            try makeOnce(url) { tmp in
+            parts[k] = try pieces.piece(clip.segmentTrack(k, of: segment), cancellation: cancellation) { tmp in
                 _ = try encoder.encodePass(input, faces: faces, frames: range, models: models, to: tmp) { _, done, count in
                     progress(JobProgress(done: done, total: count ?? 0))
                     return !cancellation.isSet
@@ -137,17 +129,17 @@ extension AvatarJobKind {
             }
         }
         // The segments' tracks, in order, copied frame by frame into the whole clip's.
-        try makeOnce(cachedTrack) { tmp in
-            let parts = try (0..<segment.count).filter { !segment.range($0, total: total).isEmpty }.map { try LatentTrack.load(from: partURL($0)) }
-            let frames = parts.reduce(0) { $0 + $1.count }
-            guard let first = parts.first, frames == total else {
+        let whole = try pieces.piece(clip.track, cancellation: cancellation) { tmp in
+            let loaded = try parts.keys.sorted().map { try LatentTrack.load(from: parts[$0]!) }
+            let frames = loaded.reduce(0) { $0 + $1.count }
+            guard let first = loaded.first, frames == total else {
                 throw RenderError.segmentsDoNotMatch(input.path, reason: "the segments' tracks hold \(frames) of \(total) frames")
             }
             let writer = try LatentTrackWriter(url: tmp, source: first.source, model: first.model, numWs: first.numWs, wDim: first.wDim)
-            for part in parts { try writer.append(contentsOf: part) }
+            for part in loaded { try writer.append(contentsOf: part) }
             try writer.finish()
         }
-        return try LatentTrack.load(from: cachedTrack)
+        return try LatentTrack.load(from: whole)
     }
 
     /// A cached track that matches this clip and these models, if there is one.
@@ -175,36 +167,17 @@ func writeAtomically(_ data: Data, to url: URL) throws {
     }
 }
 
-/// Makes `target` once among processes that share its folder: the first to take its lock makes it into a
-/// temporary sibling and renames that into place; the others wait for the lock and then find it made.
-/// A maker that dies releases the lock with its process, and the next one makes the file.
-func makeOnce(_ target: URL, _ make: (URL) throws -> Void) throws {
-    let fm = FileManager.default
-    if fm.fileExists(atPath: target.path) { return }
-    let lockPath = target.path + ".lock"
-    let fd = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw JobRunError.cannotLock(lockPath, String(cString: strerror(errno))) }
-    defer { close(fd) }
-    guard flock(fd, LOCK_EX) == 0 else { throw JobRunError.cannotLock(lockPath, String(cString: strerror(errno))) }
-    defer { flock(fd, LOCK_UN) }
-    if fm.fileExists(atPath: target.path) { return }
-    let tmp = temporarySibling(of: target)
-    do {
-        try make(tmp)
-        guard rename(tmp.path, target.path) == 0 else { throw JobRunError.cannotLock(target.path, String(cString: strerror(errno))) }
-    } catch {
-        try? fm.removeItem(at: tmp)
-        throw error
-    }
-}
-
 enum JobRunError: Error, CustomStringConvertible {
-    case cannotLock(String, String)
     case cannotWrite(String, String)
+    /// The job was stopped (cancelled, its lease lost, the worker shutting down) while it waited for a piece.
+    case stopped(String)
+    /// A segment job run outside a worker, which has no queue to make its pieces once through.
+    case segmentOutsideWorker(String)
     var description: String {
         switch self {
-        case let .cannotLock(path, reason): return "\(path): cannot create or lock (\(reason))"
         case let .cannotWrite(path, reason): return "\(path): cannot write (\(reason))"
+        case let .stopped(path): return "\(path): stopped while waiting for this piece"
+        case let .segmentOutsideWorker(path): return "\(path): a segment job runs only in a worker, which makes its pieces once through the queue"
         }
     }
 }

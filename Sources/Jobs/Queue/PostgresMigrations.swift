@@ -81,6 +81,22 @@ enum PostgresMigrations {
         Migration(version: 5, name: "identity figure", statements: [
             "ALTER TABLE avatarize_jobs ADD COLUMN identity_figure TEXT",
         ]),
+        // The piece ledger (PieceMaker): who makes each intermediate file of a shared clip, under a lease, and how
+        // many times it was made.
+        Migration(version: 6, name: "pieces", statements: [
+            """
+            CREATE TABLE avatarize_pieces (
+                key TEXT PRIMARY KEY,
+                state TEXT NOT NULL CHECK (state IN ('making','done')),
+                owner TEXT,
+                lease_expires_at TIMESTAMPTZ,
+                attempts BIGINT NOT NULL DEFAULT 0,
+                created_at TIMESTAMPTZ NOT NULL,
+                updated_at TIMESTAMPTZ NOT NULL,
+                made_at TIMESTAMPTZ
+            )
+            """,
+        ]),
     ]
 
     static var latestVersion: Int { all.map(\.version).max() ?? 0 }

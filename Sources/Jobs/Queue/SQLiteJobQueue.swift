@@ -120,6 +120,22 @@ public final class SQLiteJobQueue: JobQueue {
         migrator.registerMigration("v5-identity-figure") { db in
             try db.execute(sql: "ALTER TABLE avatarize_jobs ADD COLUMN identity_figure TEXT")
         }
+        // The piece ledger (PieceMaker): who makes each intermediate file of a shared clip, under a lease, and how many
+        // times it was made.
+        migrator.registerMigration("v6-pieces") { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS avatarize_pieces (
+                    key TEXT PRIMARY KEY,
+                    state TEXT NOT NULL CHECK (state IN ('making','done')),
+                    owner TEXT,
+                    lease_expires_at REAL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    made_at REAL
+                );
+                """)
+        }
         // Several processes may open a new queue file at once: their migrators can race to the same step.
         // The DDL is idempotent, and a loser succeeds once it sees the winner's migration recorded.
         let finished = migrator

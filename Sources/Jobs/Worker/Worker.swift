@@ -26,6 +26,8 @@ public final class Worker: Sendable {
     private let lastCleanup = Locked(Date.distantPast)
     /// Prometheus metrics, when the worker serves them.
     public let metrics: WorkerMetrics?
+    /// The work folder and the queue's piece ledger, through which jobs that share a clip make each piece once.
+    public let pieces: PieceMaker
 
     public init(queue: any JobQueue, kinds: JobKinds = .builtIn, options: WorkerOptions, metrics: WorkerMetrics? = nil,
                 logger: Logger = Logger(label: "avatarize.worker")) {
@@ -36,6 +38,8 @@ public final class Worker: Sendable {
         var logger = logger
         logger[metadataKey: "worker"] = "\(options.identity)"
         self.logger = logger
+        pieces = PieceMaker(folder: options.workFolder ?? AvatarJobKind.trackCacheFolder(), queue: queue, worker: options.identity,
+                            lease: options.lease, pollInterval: min(options.pollInterval, 0.5), logger: logger)
     }
 
     /// Runs until `stop` asks it to (or, with `drain`, until no job is left), then returns once every running
@@ -189,11 +193,12 @@ public final class Worker: Sendable {
 
         let progress = Locked<JobProgress?>(nil)
         let metrics = self.metrics
+        let pieces = self.pieces
         let observer = options.progressObserver
         let began = Date()
         metrics?.jobStarted()
         let work = Task {
-            try await kind.run(payload, output: staged.file) { update in
+            try await kind.run(payload, output: staged.file, pieces: pieces) { update in
                 let previous = progress.value?.done ?? 0
                 progress.value = update
                 metrics?.framesDone(update.done - previous)

@@ -31,9 +31,10 @@ final class Batch {
     }
 
     /// Starts a worker process; output goes to files in the batch folder, read back by `WorkerProcess.output`.
-    func startWorker(_ extra: [String]) throws -> WorkerProcess {
-        try WorkerProcess(executable: executable, arguments: ["worker", "--queue", queueURL] + extra,
-                          logFolder: directory.url, environment: Self.environment.merging(extraEnvironment) { $1 })
+    /// `environment` is added to this worker's only (a "machine" of its own: its cache and temporary folder).
+    func startWorker(_ extra: [String], environment: [String: String] = [:]) throws -> WorkerProcess {
+        try WorkerProcess(executable: executable, arguments: ["worker", "--queue", queueURL] + extra, logFolder: directory.url,
+                          environment: Self.environment.merging(extraEnvironment) { $1 }.merging(environment) { $1 })
     }
 
     func openQueue() async throws -> any JobQueue {
@@ -57,6 +58,8 @@ final class Batch {
         var environment = ProcessInfo.processInfo.environment
         // Tests pass --queue explicitly; an inherited DATABASE_URL must not redirect anything.
         environment.removeValue(forKey: "DATABASE_URL")
+        // Likewise --work-dir: an inherited shared work folder must not join a test's workers to others.
+        environment.removeValue(forKey: "AVATARIZE_WORK_DIR")
         environment["AVATARIZE_LOG"] = "info"
         return environment
     }

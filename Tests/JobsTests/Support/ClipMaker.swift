@@ -15,6 +15,17 @@ enum ClipMaker {
         guard output.status == 0 else { throw ClipError("ffmpeg could not make a clip: \(output.stderr)") }
     }
 
+    /// The first `seconds` of `source`, re-encoded (so the cut is exact), with its audio.
+    static func trim(_ source: URL, to url: URL, seconds: Double) throws {
+        guard let ffmpeg = ProcessRunner.which("ffmpeg") else { throw missing("ffmpeg") }
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let output = try ProcessRunner.run(ffmpeg, [
+            "-v", "error", "-y", "-i", source.path, "-t", "\(seconds)",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", url.path,
+        ])
+        guard output.status == 0 else { throw ClipError("ffmpeg could not trim \(source.path): \(output.stderr)") }
+    }
+
     /// Decoded video frame count and whether an audio stream exists, by ffprobe (independent of our decoder).
     static func probe(_ url: URL) throws -> (frames: Int, hasAudio: Bool) {
         guard let ffprobe = ProcessRunner.which("ffprobe") else { throw missing("ffprobe") }
