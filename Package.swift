@@ -118,8 +118,10 @@ let package = Package(
         // Runs the built executable as a user would: exit codes, messages, files left behind.
         .testTarget(name: "avatarizeTests", dependencies: ["avatarize", "Video"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Faces", "Video", "Tensors"]),
-        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Pipeline", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Pipeline", "Models", "Faces", "Video"]),
-        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Jobs", "Reports", "Video", "Pipeline", "Models"]),
+        // What several test targets need: a throwaway PostgreSQL cluster, headless Chromium, running processes.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Pipeline", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Pipeline", "Models", "Faces", "Video", "TestSupport"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Jobs", "Reports", "Video", "Pipeline", "Models", "TestSupport"]),
     ]
 )

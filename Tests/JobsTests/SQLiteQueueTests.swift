@@ -1,4 +1,5 @@
 import GRDB
+import TestSupport
 import XCTest
 @testable import Jobs
 

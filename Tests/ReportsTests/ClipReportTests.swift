@@ -4,6 +4,7 @@ import Logging
 import Models
 import Pipeline
 import Video
+import TestSupport
 import XCTest
 @testable import Reports
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Real short clips made with the `ffmpeg` command: H.264 video with an AAC tone.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 @testable import Jobs
 
 /// One of the two queue backends, able to hand out a fresh, empty queue per test.

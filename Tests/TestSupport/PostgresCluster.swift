@@ -4,11 +4,11 @@ import XCTest
 /// A throwaway PostgreSQL cluster for the tests: `initdb` into a temporary folder, `pg_ctl start` on a free loopback
 /// port with password (SCRAM) authentication, one fresh database per test, `pg_ctl stop` and removal at the end.
 /// PostgreSQL refuses to run as root, so as root the server tools run as the `postgres` system user.
-final class PostgresCluster: @unchecked Sendable {
-    enum ClusterError: Error, CustomStringConvertible {
+public final class PostgresCluster: @unchecked Sendable {
+    public enum ClusterError: Error, CustomStringConvertible {
         case binariesMissing(String)
         case command(String, String)
-        var description: String {
+        public var description: String {
             switch self {
             case .binariesMissing(let why): return why
             case .command(let what, let output): return "\(what) failed:\n\(output)"
@@ -16,14 +16,14 @@ final class PostgresCluster: @unchecked Sendable {
         }
     }
 
-    let folder: URL
-    let port: Int
-    let password: String
+    public let folder: URL
+    public let port: Int
+    public let password: String
     private let binaries: URL
     private let runAs: String?
 
     /// Finds the server binaries: Debian's versioned folders first, then `pg_config --bindir`, then PATH.
-    static func locateBinaries() -> URL? {
+    public static func locateBinaries() -> URL? {
         let debian = URL(fileURLWithPath: "/usr/lib/postgresql")
         if let versions = try? FileManager.default.contentsOfDirectory(atPath: debian.path) {
             for version in versions.sorted(by: { (Int($0) ?? 0) > (Int($1) ?? 0) }) {
@@ -42,7 +42,7 @@ final class PostgresCluster: @unchecked Sendable {
 
     /// Starts a cluster, or explains why it cannot. Without the binaries, CI (`CI` set) fails loudly because its
     /// setup installs them; a developer machine skips with a message.
-    static func start() throws -> PostgresCluster {
+    public static func start() throws -> PostgresCluster {
         guard let binaries = locateBinaries() else {
             let message = "PostgreSQL server binaries (initdb, pg_ctl) not found; install Debian's postgresql package"
             if ProcessInfo.processInfo.environment["CI"] != nil { throw ClusterError.binariesMissing(message) }
@@ -95,14 +95,14 @@ final class PostgresCluster: @unchecked Sendable {
 
     /// Stops the server the way a crash or power loss would (`-m immediate`: no checkpoint, every connection cut),
     /// waits `down` seconds, and starts it again on the same port; the server recovers from its WAL.
-    func crashAndRestart(down: TimeInterval = 0.5) throws {
+    public func crashAndRestart(down: TimeInterval = 0.5) throws {
         try Self.check(run("pg_ctl", ["-D", folder.appendingPathComponent("data").path, "-m", "immediate", "-w", "stop"]), "pg_ctl stop")
         Thread.sleep(forTimeInterval: down)
         try startServer()
     }
 
     /// A new empty database; tests never share one.
-    func createDatabase() throws -> String {
+    public func createDatabase() throws -> String {
         let name = "avz_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
         try Self.check(run("psql", ["-h", folder.path, "-p", "\(port)", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1",
                                    "-c", "CREATE DATABASE \(name)"]), "CREATE DATABASE")
@@ -110,11 +110,11 @@ final class PostgresCluster: @unchecked Sendable {
     }
 
     /// Connection URL over TCP with the password, as users would pass it.
-    func url(database: String) -> String {
+    public func url(database: String) -> String {
         "postgres://postgres:\(password)@127.0.0.1:\(port)/\(database)?sslmode=disable"
     }
 
-    func stop() {
+    public func stop() {
         _ = try? run("pg_ctl", ["-D", folder.appendingPathComponent("data").path, "-m", "immediate", "-w", "stop"])
         try? FileManager.default.removeItem(at: folder)
     }
@@ -132,7 +132,7 @@ final class PostgresCluster: @unchecked Sendable {
     }
 
     /// Asks the kernel for a free loopback port by binding port 0.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw ClusterError.command("socket()", String(cString: strerror(errno))) }
         defer { close(descriptor) }

@@ -7,8 +7,11 @@ import Glibc
 /// Debian's Chromium, headless, driven over the DevTools protocol on a pipe (`--remote-debugging-pipe`: the
 /// browser reads NUL-terminated JSON commands on fd 3 and writes answers and events on fd 4), so tests can
 /// load pages, click, read the DOM, and collect console messages, exceptions and CSP violations.
-final class HeadlessChromium: @unchecked Sendable {
-    struct Failure: Error, CustomStringConvertible { let description: String }
+public final class HeadlessChromium: @unchecked Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        public init(description: String) { self.description = description }
+    }
 
     private let pid: pid_t
     private let toBrowser: Int32
@@ -23,7 +26,7 @@ final class HeadlessChromium: @unchecked Sendable {
     private(set) var session = ""
 
     /// The browser's executable; CI installs it (scripts/install-deps.sh), so there its absence is a failure.
-    static func executable() throws -> String {
+    public static func executable() throws -> String {
         for name in ["chromium", "chromium-browser", "google-chrome"] {
             for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
                 let path = "\(dir)/\(name)"
@@ -35,7 +38,7 @@ final class HeadlessChromium: @unchecked Sendable {
         throw XCTSkip(message)
     }
 
-    init(windowSize: String = "1280,900") throws {
+    public init(windowSize: String = "1280,900") throws {
         let exe = try Self.executable()
         profile = FileManager.default.temporaryDirectory.appendingPathComponent("avatarize-chromium-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: profile, withIntermediateDirectories: true)
@@ -109,7 +112,7 @@ final class HeadlessChromium: @unchecked Sendable {
 
     /// Sends a command and waits (up to `timeout`) for its answer's `result`.
     @discardableResult
-    func call(_ method: String, _ params: [String: Any] = [:], session: String? = nil, timeout: Double = 30) throws -> [String: Any] {
+    public func call(_ method: String, _ params: [String: Any] = [:], session: String? = nil, timeout: Double = 30) throws -> [String: Any] {
         let id: Int = lock.withLock { nextID += 1; return nextID }
         var command: [String: Any] = ["id": id, "method": method, "params": params]
         if let session { command["sessionId"] = session }
@@ -133,7 +136,7 @@ final class HeadlessChromium: @unchecked Sendable {
     }
 
     /// Opens `url` and waits for its load event.
-    func open(_ url: String) throws {
+    public func open(_ url: String) throws {
         let before = inbox.withLock { $0.count }
         try call("Page.navigate", ["url": url], session: session)
         try waitFor("the load of \(url)") {
@@ -142,13 +145,13 @@ final class HeadlessChromium: @unchecked Sendable {
     }
 
     /// Evaluates JavaScript in the page and returns its value (awaiting a promise).
-    func evaluate(_ expression: String) throws -> Any? {
+    public func evaluate(_ expression: String) throws -> Any? {
         let result = try call("Runtime.evaluate", ["expression": expression, "returnByValue": true, "awaitPromise": true], session: session)
         if let exception = result["exceptionDetails"] { throw Failure(description: "\(expression): \(exception)") }
         return (result["result"] as? [String: Any])?["value"]
     }
 
-    func waitFor(_ what: String, timeout: Double = 20, _ condition: () throws -> Bool) throws {
+    public func waitFor(_ what: String, timeout: Double = 20, _ condition: () throws -> Bool) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if try condition() { return }
@@ -158,7 +161,7 @@ final class HeadlessChromium: @unchecked Sendable {
     }
 
     /// Console errors, uncaught exceptions, failed loads and CSP violations since the browser started.
-    var problems: [String] {
+    public var problems: [String] {
         inbox.withLock { messages in
             messages.compactMap { m -> String? in
                 let params = m["params"] as? [String: Any] ?? [:]
@@ -178,7 +181,7 @@ final class HeadlessChromium: @unchecked Sendable {
     }
 
     /// A PNG of the page (`full`: the whole page, not just the window).
-    func screenshot(to url: URL, full: Bool = true) throws {
+    public func screenshot(to url: URL, full: Bool = true) throws {
         var params: [String: Any] = ["format": "png"]
         if full { params["captureBeyondViewport"] = true }
         if full, let metrics = try? call("Page.getLayoutMetrics", session: session),

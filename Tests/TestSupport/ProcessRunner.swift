@@ -2,16 +2,16 @@ import Foundation
 import XCTest
 
 /// Runs external programs (the avatarize executable, ffmpeg, PostgreSQL's tools) for tests.
-enum ProcessRunner {
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
+public enum ProcessRunner {
+    public struct Output {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
     }
 
     /// Runs to completion, capturing output through files (pipes can fill and block a chatty child).
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
                     currentDirectory: URL? = nil) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -37,7 +37,7 @@ enum ProcessRunner {
     }
 
     /// Finds a program on PATH.
-    static func which(_ name: String) -> String? {
+    public static func which(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         for directory in path.split(separator: ":") {
             let candidate = "\(directory)/\(name)"
@@ -49,7 +49,7 @@ enum ProcessRunner {
     /// Runs a program that leaves a daemon behind (`pg_ctl start`) and waits for the program only. Foundation's
     /// `Process` also waits for descriptors the daemon inherits, so this uses posix_spawn and waitpid directly,
     /// with output to `log`.
-    static func runLeavingDaemon(_ executable: String, _ arguments: [String], log: URL) throws -> Int32 {
+    public static func runLeavingDaemon(_ executable: String, _ arguments: [String], log: URL) throws -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -3,10 +3,10 @@ import Foundation
 /// Locates the built `avatarize` executable for tests that start worker processes. `swift test` builds it into
 /// the same folder as the test bundle; AVATARIZE_BIN overrides, and a search of this package's build folders is the
 /// last resort (for runners that put the bundle elsewhere).
-enum AvatarizeExecutable {
-    enum LocateError: Error, CustomStringConvertible {
+public enum AvatarizeExecutable {
+    public enum LocateError: Error, CustomStringConvertible {
         case notFound([String])
-        var description: String {
+        public var description: String {
             if case .notFound(let looked) = self {
                 return "cannot find the avatarize executable (run `swift build` first, or set AVATARIZE_BIN); looked in: "
                     + looked.joined(separator: ", ")
@@ -15,7 +15,7 @@ enum AvatarizeExecutable {
         }
     }
 
-    static func path(filePath: String = #filePath) throws -> String {
+    public static func path(filePath: String = #filePath) throws -> String {
         var candidates: [String] = []
         if let explicit = ProcessInfo.processInfo.environment["AVATARIZE_BIN"], !explicit.isEmpty {
             candidates.append(explicit)
@@ -28,9 +28,9 @@ enum AvatarizeExecutable {
             folders.append(bundle.bundleURL.deletingLastPathComponent())
         }
         candidates += folders.map { $0.appendingPathComponent("avatarize").path }
-        // Package root from this file: Tests/JobsTests/Support/ → three levels up.
+        // Package root from this file: Tests/TestSupport/ → two folders up.
         let root = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         if let entries = try? FileManager.default.contentsOfDirectory(atPath: root.path) {
             let builds = entries.filter { $0.hasPrefix(".build") }.map { root.appendingPathComponent($0) }
             let found = builds.flatMap { build in

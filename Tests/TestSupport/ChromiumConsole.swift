@@ -4,29 +4,14 @@ import XCTest
 /// Opens a page in Debian's headless Chromium without DevTools: `--dump-dom` prints the DOM once the page has
 /// loaded, and `--enable-logging=stderr --v=0` writes every console message (console.error, uncaught exceptions,
 /// CSP violations) to stderr as `…:CONSOLE:N] "text", source: URL (line)`.
-enum ChromiumConsole {
-    struct Failure: Error, CustomStringConvertible { let description: String }
-
-    struct Load {
-        var dom: String
+public enum ChromiumConsole {
+    public struct Load {
+        public var dom: String
         /// The console messages, one per line of the log.
-        var console: [String]
+        public var console: [String]
     }
 
-    /// The browser's executable; CI installs it (scripts/install-deps.sh), so there its absence is a failure.
-    static func executable() throws -> String {
-        for name in ["chromium", "chromium-browser", "google-chrome"] {
-            for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-                let path = "\(dir)/\(name)"
-                if FileManager.default.isExecutableFile(atPath: path) { return path }
-            }
-        }
-        let message = "Chromium is needed for the report's browser check (Debian package chromium)"
-        if ProcessInfo.processInfo.environment["CI"] != nil { throw Failure(description: message) }
-        throw XCTSkip(message)
-    }
-
-    static func load(_ url: URL, timeout: TimeInterval = 60) throws -> Load {
+    public static func load(_ url: URL, timeout: TimeInterval = 60) throws -> Load {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("avatarize-chromium-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -34,7 +19,7 @@ enum ChromiumConsole {
         FileManager.default.createFile(atPath: out.path, contents: nil)
         FileManager.default.createFile(atPath: err.path, contents: nil)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try executable())
+        process.executableURL = URL(fileURLWithPath: try HeadlessChromium.executable())
         process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                              "--user-data-dir=\(folder.appendingPathComponent("profile").path)",
                              "--enable-logging=stderr", "--v=0", "--dump-dom", url.absoluteString]
@@ -47,7 +32,7 @@ enum ChromiumConsole {
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()
-            throw Failure(description: "Chromium did not finish loading \(url.path) in \(Int(timeout)) s")
+            throw HeadlessChromium.Failure(description: "Chromium did not finish loading \(url.path) in \(Int(timeout)) s")
         }
         let log = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
         return Load(dom: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
