@@ -40,15 +40,17 @@ final class SynthesisBlock: @unchecked Sendable {
         return out
     }
 
-    /// (x, img) → (x, img) at this block's resolution; `styles` as returned by `styles(_:)`.
-    func forward(x: Tensor?, img: Tensor?, styles: [[Float]]) -> (x: Tensor, img: Tensor) {
+    /// (x, img) → (x, img) at this block's resolution; `styles` as returned by `styles(_:)`. Hand `x` over
+    /// (`consume`) when the caller has no further use for it: it is let go as soon as conv0 has read it,
+    /// before conv1 runs (the super-resolution's last block takes a 67 MB input at full size).
+    func forward(x: consuming Tensor?, img: Tensor?, styles: [[Float]]) -> (x: Tensor, img: Tensor) {
         var i = 0
         var h: Tensor
         if let const {
             h = conv1.forward(const, style: styles[0]); i = 1
         } else {
-            guard let x, let conv0 else { preconditionFailure("\(spec.prefix): block needs an input") }
-            h = conv0.forward(x, style: styles[0])
+            guard let conv0, let input = x.take() else { preconditionFailure("\(spec.prefix): block needs an input") }
+            h = conv0.forward(consume input, style: styles[0])
             h = conv1.forward(h, style: styles[1]); i = 2
         }
         var y = OpProfile.measure("torgb") { torgb.forward(h, style: styles[i]) }

@@ -33,7 +33,7 @@ final class SynthesisNetwork: @unchecked Sendable {
         var i = styles.startIndex
         for b in blocks {
             let n = b.spec.numConv + 1
-            let r = b.forward(x: x, img: img, styles: Array(styles[i..<(i + n)]))
+            let r = b.forward(x: x.take(), img: img, styles: Array(styles[i..<(i + n)]))
             x = r.x; img = r.img
             i += n
         }

@@ -151,9 +151,11 @@ public struct AvatarRenderer {
                 }
                 let raw = onFrame == nil ? nil : try track.frame(i)
                 // Frames in flight: the rest of this frame (picture, composite, observers, video) runs behind,
-                // while the loop goes on to the next frame's generator.
+                // while the loop goes on to the next frame's generator. It keeps only the pictures, not the
+                // generator's tri-planes and other intermediates (25 MB a frame at full size).
+                let (image, depth) = (out.image, out.imageDepth)
                 try behind.submit {
-                    let avatar = rgbImage(out.image)
+                    let avatar = rgbImage(image)
                     let frame: RGBImage = behindTimed("composite") {
                         switch self.settings.layout {
                         case .avatar: return avatar
@@ -179,8 +181,8 @@ public struct AvatarRenderer {
                                         timeBase: track.source.timeBase, index: i)
                     try behindTimed("video encode") { try writer.write(vf) }
                     if let dw = depthWriter {
-                        let r = out.imageDepth.shape[1]
-                        let grey = Self.depthPicture(out.imageDepth, near: self.models.style.options.rendering.rayStart, far: self.models.style.options.rendering.rayEnd)
+                        let r = depth.shape[1]
+                        let grey = Self.depthPicture(depth, near: self.models.style.options.rendering.rayStart, far: self.models.style.options.rendering.rayEnd)
                         try dw.write(VideoFrame(width: r, height: r, rgb: grey, pts: vf.pts, timeBase: vf.timeBase, index: i))
                     }
                 }

@@ -17,7 +17,6 @@ public struct ModulatedConvolution: Sendable {
     public let inChannels: Int
     public let kernel: Int
     public let up: Int
-    let weight: [Float]         // [O, I, k, k]
     let weightSquares: [Float]  // [O, I]: Σₜ w[o, i, t]²
     let filter: [Float]
     let filterSize: Int
@@ -32,7 +31,9 @@ public struct ModulatedConvolution: Sendable {
         case polyphase([PackedWeights], side: Int)
         /// Convolution.arrangeTransposed(weight): [O·k², I].
         case transposed([Float])
-        case direct
+        /// The weight [O, I, k, k] itself. Only this plan keeps it: the others hold just the form they
+        /// read, so a layer's weights are not resident twice.
+        case direct([Float])
     }
 
     /// - inputSide: the side of the square planes this layer will see (before upsampling).
@@ -44,7 +45,6 @@ public struct ModulatedConvolution: Sendable {
         self.inChannels = inChannels
         self.kernel = kernel
         self.up = up
-        self.weight = weight
         self.filter = filter
         self.filterSize = filterSize
         self.precision = precision
@@ -72,7 +72,7 @@ public struct ModulatedConvolution: Sendable {
                 Winograd.transformWeights($0.baseAddress!, outChannels: outChannels, inChannels: inChannels, tile: tile)
             }, precision: precision), tile, side: inputSide)
         } else {
-            plan = .direct
+            plan = .direct(weight)
         }
     }
 
@@ -117,17 +117,20 @@ public struct ModulatedConvolution: Sendable {
     }
 
     /// input [I, H, W] → output [O, H·up, W·up] (overwritten), modulated by `styles` [I] and demodulated.
+    /// The Winograd and polyphase plans run only on the plane size they were built for.
     public func forward(input: UnsafePointer<Float>, height h: Int, width w: Int, styles: UnsafePointer<Float>,
                         output: UnsafeMutablePointer<Float>) {
         switch plan {
-        case let .winograd(u, tile, side) where h == side && w == side:
+        case let .winograd(u, tile, side):
+            precondition(h == side && w == side, "modulated conv built for \(side)², run on \(h)×\(w)")
             let d = demodulation(styles: styles)
             d.withUnsafeBufferPointer { dp in
                 Winograd.conv3x3(input: input, inChannels: inChannels, height: h, width: w, weights: u,
                                  outChannels: outChannels, tile: tile, inputScale: styles, outputScale: dp.baseAddress!,
                                  output: output)
             }
-        case let .polyphase(phases, side) where h == side && w == side:
+        case let .polyphase(phases, side):
+            precondition(h == side && w == side, "modulated conv built for \(side)², run on \(h)×\(w)")
             let d = demodulation(styles: styles)
             d.withUnsafeBufferPointer { dp in
                 Winograd.upsamplingConv3x3(input: input, inChannels: inChannels, height: h, width: w, phaseWeights: phases,
@@ -157,7 +160,7 @@ public struct ModulatedConvolution: Sendable {
                                        outChannels: outChannels, kernel: kernel, filter: filter, filterSize: filterSize,
                                        output: output, precision: precision)
             }
-        default:
+        case let .direct(weight):
             let m = OpProfile.measure("modulate") {
                 weight.withUnsafeBufferPointer {
                     FusedModulatedConv.modulate(weight: $0.baseAddress!, outChannels: outChannels, inChannels: inChannels,

@@ -1,7 +1,13 @@
 // Reader and writer for the safetensors format: an 8-byte little-endian header length, a JSON header
 // {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {...}}, then the raw bytes.
-// The reader memory-maps the file and validates every entry before any tensor is read.
+// The reader validates every entry before any tensor is read. A file is read tensor by tensor with
+// pread rather than memory-mapped: a mapping's pages count in the process's resident memory once read,
+// so loading a 0.8 GB encoder held the whole file resident next to the weights built from it (the
+// load's peak), while pread leaves the bytes in the kernel's page cache only.
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
     case unreadable(file: String, reason: String)
@@ -40,7 +46,7 @@ public enum SafeTensorsDType: String, Sendable {
     }
 }
 
-/// A validated, memory-mapped safetensors file.
+/// A validated safetensors file (or bytes in memory).
 public final class SafeTensorsFile: @unchecked Sendable {
     public struct Entry: Sendable {
         public let name: String
@@ -55,33 +61,86 @@ public final class SafeTensorsFile: @unchecked Sendable {
     public let path: String
     public let metadata: [String: String]
     public let entries: [String: Entry]
-    private let bytes: Data
+    private let source: Source
+
+    /// Where the bytes are: in memory, or in an open file read with pread (thread-safe: no shared offset).
+    private enum Source {
+        case memory(Data)
+        case file(descriptor: Int32)
+    }
 
     /// All tensor names, sorted.
     public var names: [String] { entries.keys.sorted() }
 
+    /// Opens and validates the file; tensors are read from it on demand.
     public convenience init(url: URL) throws {
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw SafeTensorsError.unreadable(file: url.path, reason: error.localizedDescription)
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw SafeTensorsError.unreadable(file: url.path, reason: String(cString: strerror(errno)))
         }
-        try self.init(data: data, path: url.path)
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw SafeTensorsError.unreadable(file: url.path, reason: reason)
+        }
+        do {
+            let size = Int(st.st_size)
+            var prefix = [UInt8](repeating: 0, count: Swift.min(size, 8))
+            try Self.read(fd, into: &prefix, at: 0, path: url.path)
+            let header = try Self.headerLength(prefix, fileSize: size, path: url.path)
+            var headerBytes = [UInt8](repeating: 0, count: header)
+            try Self.read(fd, into: &headerBytes, at: 8, path: url.path)
+            try self.init(header: Data(headerBytes), fileSize: size, path: url.path, source: .file(descriptor: fd))
+        } catch {
+            close(fd)
+            throw error
+        }
     }
 
     /// Validates `data` as a safetensors file; `path` names it in errors.
-    public init(data: Data, path: String) throws {
-        self.path = path
-        self.bytes = data
-        guard data.count >= 8 else { throw SafeTensorsError.truncatedHeader(file: path) }
+    public convenience init(data: Data, path: String) throws {
+        let header = try Self.headerLength([UInt8](data.prefix(8)), fileSize: data.count, path: path)
+        try self.init(header: data.subdata(in: 8..<(8 + header)), fileSize: data.count, path: path, source: .memory(data))
+    }
+
+    deinit {
+        if case let .file(fd) = source { close(fd) }
+    }
+
+    /// The header's length from the file's first 8 bytes, checked against the file's size.
+    private static func headerLength(_ prefix: [UInt8], fileSize: Int, path: String) throws -> Int {
+        guard prefix.count >= 8 else { throw SafeTensorsError.truncatedHeader(file: path) }
         var headerLength: UInt64 = 0
-        data.withUnsafeBytes { raw in
-            for i in 0..<8 { headerLength |= UInt64(raw[i]) << (8 * UInt64(i)) }
+        for i in 0..<8 { headerLength |= UInt64(prefix[i]) << (8 * UInt64(i)) }
+        guard headerLength <= UInt64(fileSize - 8) else {
+            throw SafeTensorsError.badHeader(file: path, reason: "header length \(headerLength) exceeds file size \(fileSize)")
         }
-        guard headerLength <= UInt64(data.count - 8) else {
-            throw SafeTensorsError.badHeader(file: path, reason: "header length \(headerLength) exceeds file size \(data.count)")
+        return Int(headerLength)
+    }
+
+    /// Fills `buffer` from the file at byte `offset` (pread, resumed after short reads).
+    private static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int, path: String) throws {
+        var done = 0
+        while done < buffer.count {
+            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw SafeTensorsError.unreadable(file: path, reason: n < 0 ? String(cString: strerror(errno)) : "file ended early")
+            }
+            done += n
         }
-        let dataStart = 8 + Int(headerLength)
-        let headerBytes = data.subdata(in: 8..<dataStart)
+    }
+
+    private static func read(_ fd: Int32, into bytes: inout [UInt8], at offset: Int, path: String) throws {
+        try bytes.withUnsafeMutableBytes { try read(fd, into: $0, at: offset, path: path) }
+    }
+
+    /// Checks the JSON header of a file of `fileSize` bytes whose data section follows it.
+    private init(header headerBytes: Data, fileSize: Int, path: String, source: Source) throws {
+        self.path = path
+        self.source = source
+        let dataStart = 8 + headerBytes.count
         let json: Any
         do { json = try JSONSerialization.jsonObject(with: headerBytes) } catch {
             throw SafeTensorsError.badHeader(file: path, reason: "not JSON")
@@ -91,7 +150,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
         }
         var meta: [String: String] = [:]
         var found: [String: Entry] = [:]
-        let dataLength = data.count - dataStart
+        let dataLength = fileSize - dataStart
         for (name, value) in dict {
             if name == "__metadata__" {
                 if let m = value as? [String: Any] { for (k, v) in m { meta[k] = "\(v)" } }
@@ -154,25 +213,37 @@ public final class SafeTensorsFile: @unchecked Sendable {
         guard let e = entries[name] else { throw SafeTensorsError.missingTensor(file: path, tensor: name) }
         let n = e.shape.reduce(1, *)
         var out = [Float](repeating: 0, count: n)
-        bytes.withUnsafeBytes { raw in
-            let base = raw.baseAddress! + e.begin
-            out.withUnsafeMutableBufferPointer { dst in
-                switch e.dtype {
-                case .f32:
-                    for i in 0..<n { dst[i] = Float(bitPattern: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian) }
-                case .f16:
-                    for i in 0..<n { dst[i] = HalfFloat.toFloat(base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) }
-                case .bf16:
-                    for i in 0..<n {
-                        let h = base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian
-                        dst[i] = Float(bitPattern: UInt32(h) << 16)
-                    }
-                case .i64:
-                    for i in 0..<n { dst[i] = Float(Int64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))) }
-                }
-            }
+        switch source {
+        case let .memory(data):
+            data.withUnsafeBytes { raw in Self.convert(raw.baseAddress! + e.begin, dtype: e.dtype, count: n, into: &out) }
+        case let .file(fd) where e.dtype == .f32 && UInt32(1).littleEndian == 1:
+            // Little-endian float32 goes straight into the tensor.
+            try out.withUnsafeMutableBytes { try Self.read(fd, into: $0, at: e.begin, path: path) }
+        case let .file(fd):
+            var raw = [UInt8](repeating: 0, count: e.end - e.begin)
+            try Self.read(fd, into: &raw, at: e.begin, path: path)
+            raw.withUnsafeBytes { Self.convert($0.baseAddress!, dtype: e.dtype, count: n, into: &out) }
         }
         return Tensor(shape: e.shape, data: out)
+    }
+
+    /// Converts `n` little-endian elements of `dtype` at `base` to float32.
+    private static func convert(_ base: UnsafeRawPointer, dtype: SafeTensorsDType, count n: Int, into out: inout [Float]) {
+        out.withUnsafeMutableBufferPointer { dst in
+            switch dtype {
+            case .f32:
+                for i in 0..<n { dst[i] = Float(bitPattern: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian) }
+            case .f16:
+                for i in 0..<n { dst[i] = HalfFloat.toFloat(base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) }
+            case .bf16:
+                for i in 0..<n {
+                    let h = base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian
+                    dst[i] = Float(bitPattern: UInt32(h) << 16)
+                }
+            case .i64:
+                for i in 0..<n { dst[i] = Float(Int64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))) }
+            }
+        }
     }
 
     /// Every tensor, by name.

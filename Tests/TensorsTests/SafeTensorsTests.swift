@@ -39,6 +39,41 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertEqual(try f.tensor("b").data, [1, -3])
     }
 
+    /// A file on disk is read with pread, tensor by tensor: every dtype converts as from bytes in memory,
+    /// and a file cut short or missing is named in its error.
+    func testFileReadsMatchBytesInMemory() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("safetensors-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var bytes: [UInt8] = []
+        for v: Float in [1, -2.5, 3e-7] { bytes += withUnsafeBytes(of: v.bitPattern.littleEndian, Array.init) }
+        for h: UInt16 in [0x3C00, 0xC000, 0x3F80, 0xC040] { bytes += [UInt8(h & 0xFF), UInt8(h >> 8)] }
+        bytes += withUnsafeBytes(of: Int64(-42).littleEndian, Array.init)
+        let d = try file(header: ["f": ["dtype": "F32", "shape": [3], "data_offsets": [0, 12]],
+                                  "h": ["dtype": "F16", "shape": [2], "data_offsets": [12, 16]],
+                                  "b": ["dtype": "BF16", "shape": [2], "data_offsets": [16, 20]],
+                                  "i": ["dtype": "I64", "shape": [1], "data_offsets": [20, 28]],
+                                  "e": ["dtype": "F32", "shape": [0], "data_offsets": [28, 28]]], data: bytes)
+        let url = dir.appendingPathComponent("t.safetensors")
+        try d.write(to: url)
+        let onDisk = try SafeTensorsFile(url: url), inMemory = try SafeTensorsFile(data: d, path: "mem")
+        XCTAssertEqual(onDisk.names, inMemory.names)
+        for name in inMemory.names { XCTAssertEqual(try onDisk.tensor(name), try inMemory.tensor(name), name) }
+        XCTAssertEqual(try onDisk.tensor("f").data, [1, -2.5, 3e-7])
+        XCTAssertEqual(try onDisk.tensor("i").data, [-42])
+
+        let short = dir.appendingPathComponent("short.safetensors")
+        try d.prefix(d.count - 4).write(to: short)
+        XCTAssertThrowsError(try SafeTensorsFile(url: short)) { e in
+            guard case .badEntry = e as? SafeTensorsError else { return XCTFail("\(e)") }
+            XCTAssertTrue("\(e)".contains(short.path))
+        }
+        let missing = dir.appendingPathComponent("missing.safetensors")
+        XCTAssertThrowsError(try SafeTensorsFile(url: missing)) { e in
+            guard case .unreadable(missing.path, _) = e as? SafeTensorsError else { return XCTFail("\(e)") }
+        }
+    }
+
     func testRejectsBadFilesWithNamedErrors() throws {
         let eight = [UInt8](repeating: 0, count: 8)
         func expect(_ header: [String: Any], _ data: [UInt8], _ check: (SafeTensorsError) -> Bool, line: UInt = #line) throws {
