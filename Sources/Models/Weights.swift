@@ -58,8 +58,9 @@ public struct Weights: Sendable {
     }
 }
 
-/// Small deterministic generator for random weights and latent codes (z from a seed).
-public struct SplitMix64: Sendable {
+/// Small deterministic generator for random weights and latent codes (z from a seed); also a
+/// `RandomNumberGenerator`, for `Int.random(in:using:)` and the like where tests need replayable choices.
+public struct SplitMix64: Sendable, RandomNumberGenerator {
     private var state: UInt64
     public init(seed: UInt64) { state = seed }
 

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import XCTest
+import Models
 @testable import Jobs
 
 /// A farm having a bad day, on a real PostgreSQL server of its own: a mixed batch (transcodes, an avatar job,
@@ -25,19 +26,6 @@ final class PostgresChaosTests: XCTestCase {
 
     override func setUpWithError() throws {
         if let error = Self.startError { throw error }
-    }
-
-    /// A small deterministic generator, so a failing run can be replayed with the same kills.
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
     }
 
     func testWorkerKillsAndDatabaseCrashesLoseAndDoubleNothing() async throws {
@@ -75,7 +63,8 @@ final class PostgresChaosTests: XCTestCase {
             XCTAssertEqual(enqueue.status, 0, enqueue.stderr)
         }
 
-        var random = SplitMix(state: 0xC4A05)
+        // Seeded, so a failing run can be replayed with the same kills.
+        var random = SplitMix64(seed: 0xC4A05)
         let workerArguments = ["--lease-seconds", "2", "--poll-seconds", "0.1", "--retry-base-seconds", "0.2", "--retry-max-seconds", "1"]
         // Named workers, so that the supervisor can aim at one that holds a job.
         var started = 0
@@ -96,7 +85,7 @@ final class PostgresChaosTests: XCTestCase {
             if crashAt.contains(tick) {
                 try cluster.crashAndRestart()
                 crashes += 1
-            } else if tick <= 24, random.below(2) == 0 {
+            } else if tick <= 24, Int.random(in: 0..<2, using: &random) == 0 {
                 // SIGKILL a worker, as the OOM killer or a pulled plug would, and start a replacement.
                 // Mostly one in the middle of a job (an idle worker's death tests little).
                 var holders: Set<String> = []
@@ -105,7 +94,7 @@ final class PostgresChaosTests: XCTestCase {
                     try? await queue.close()
                 }
                 let busy = workers.indices.filter { holders.contains(workers[$0].name) }
-                let k = !busy.isEmpty && random.below(4) != 0 ? busy[random.below(busy.count)] : random.below(workers.count)
+                let k = !busy.isEmpty && Int.random(in: 0..<4, using: &random) != 0 ? busy[Int.random(in: 0..<busy.count, using: &random)] : Int.random(in: 0..<workers.count, using: &random)
                 workers[k].process.signal(SIGKILL)
                 _ = await workers[k].process.wait(timeout: 10)
                 retired.append(workers[k].process)

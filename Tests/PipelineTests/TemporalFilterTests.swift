@@ -1,11 +1,12 @@
 import Foundation
+import Models
 import XCTest
 @testable import Pipeline
 
 final class TemporalFilterTests: XCTestCase {
     /// A slow sine plus deterministic frame-to-frame noise, `dim` columns.
     func jittery(frames n: Int, dim: Int, noise: Float = 0.2) -> [Float] {
-        var g = SystemRandomNumberGenerator.Seeded(seed: 7)
+        var g = SplitMix64(seed: 7)
         return (0..<(n * dim)).map { i in
             let t = Float(i / dim), c = Float(i % dim)
             return sin(t * 0.05 + c) + noise * (Float(g.next() % 2001) / 1000 - 1)
@@ -83,20 +84,5 @@ final class TemporalFilterTests: XCTestCase {
             XCTAssertEqual(Array(out[(b + 16)..<(b + 25)]), Array(cams[(b + 16)..<(b + 25)]), "intrinsics changed")
         }
         XCTAssertLessThan(meanFrameToFrameDistance(out, frames: 40, dim: 25), meanFrameToFrameDistance(cams, frames: 40, dim: 25))
-    }
-}
-
-extension SystemRandomNumberGenerator {
-    /// A tiny deterministic generator (SplitMix64) so test data is the same on every run.
-    struct Seeded: RandomNumberGenerator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 }
