@@ -61,6 +61,8 @@ final class PostgresQueueTests: XCTestCase {
     func testCancellingARunningJobStopsItsWorker() async throws { try await workers.cancellingARunningJobStopsItsWorker() }
     func testSegmentedClipEqualsTheUnsplitRun() async throws { try await workers.segmentedClipEqualsTheUnsplitRun() }
     func testSegmentPiecesAreMadeOnceAcrossMachines() async throws { try await workers.segmentPiecesAreMadeOnceAcrossMachines() }
+    // Crashes the class's server twice; it is running again when the test returns.
+    func testWorkerKillsAndDatabaseCrashesLoseAndDoubleNothing() async throws { try await workers.workerKillsAndDatabaseCrashesLoseAndDoubleNothing() }
 
     /// A search whose matches are all older than the probe of recent jobs comes from the trigram indexes, in
     /// keyset pages, with or without a state; a probe that runs out of jobs asks no further.

@@ -4,33 +4,15 @@ import XCTest
 import Models
 @testable import Jobs
 
-/// A farm having a bad day, on a real PostgreSQL server of its own: a mixed batch (transcodes, an avatar job,
-/// an input that is not media) run by three worker processes that a supervisor keeps SIGKILLing at random and
-/// replacing, while the database itself crashes (`pg_ctl -m immediate`) and comes back twice. The batch must end
-/// as if nothing had happened: every job succeeded exactly once, or dead by design; every output whole; no
-/// staging folder or partial file left anywhere under the output root.
-final class PostgresChaosTests: XCTestCase {
-    nonisolated(unsafe) private static var cluster: PostgresCluster?
-    nonisolated(unsafe) private static var startError: (any Error)?
-
-    override class func setUp() {
-        super.setUp()
-        do { cluster = try PostgresCluster.start() } catch { startError = error }
-    }
-
-    override class func tearDown() {
-        cluster?.stop()
-        cluster = nil
-        super.tearDown()
-    }
-
-    override func setUpWithError() throws {
-        if let error = Self.startError { throw error }
-    }
-
-    func testWorkerKillsAndDatabaseCrashesLoseAndDoubleNothing() async throws {
-        let cluster = try XCTUnwrap(Self.cluster)
-        let batch = try Batch(backend: PostgresBackend(cluster: cluster), label: "chaos")
+extension WorkerScenarios {
+    /// A farm having a bad day, on a real PostgreSQL server: a mixed batch (transcodes, an avatar job,
+    /// an input that is not media) run by three worker processes that a supervisor keeps SIGKILLing at random and
+    /// replacing, while the database itself crashes (`pg_ctl -m immediate`) and comes back twice. The batch must end
+    /// as if nothing had happened: every job succeeded exactly once, or dead by design; every output whole; no
+    /// staging folder or partial file left anywhere under the output root.
+    func workerKillsAndDatabaseCrashesLoseAndDoubleNothing() async throws {
+        let cluster = try XCTUnwrap((backend as? PostgresBackend)?.cluster, "the chaos scenario crashes a PostgreSQL server")
+        let batch = try Batch(backend: backend, label: "chaos")
         for i in 0..<6 {
             try ClipMaker.make(batch.url("clips/c\(i).mp4"), seconds: 3, size: "320x180", rate: 25)
         }
@@ -38,10 +20,7 @@ final class PostgresChaosTests: XCTestCase {
         let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("samples/talking-head.mp4")
         // The first second of the sample: the avatar job is the slow one (a debug build renders about a frame a second).
-        let cut = try ProcessRunner.run(try XCTUnwrap(ProcessRunner.which("ffmpeg")), [
-            "-v", "error", "-y", "-i", sample.path, "-t", "1", "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac",
-            batch.url("clips/talk.mp4").path])
-        XCTAssertEqual(cut.status, 0, cut.stderr)
+        try ClipMaker.trim(sample, to: batch.url("clips/talk.mp4"), seconds: 1)
         batch.extraEnvironment["AVATARIZE_CACHE"] = batch.url("cache").path
         try batch.directory.write("transcodes.yaml", """
             inputs: [clips/c*.mp4, clips/broken.mp4]
