@@ -10,12 +10,9 @@ final class BehindStage: @unchecked Sendable {
     private let depth: Int
     private let cond = NSCondition()
     private var pending: [() throws -> Void] = []
-    private var running = false
     private var failure: Error?
     private var closed = false
     private var workerDone = false
-    /// Seconds the stage's thread spent working (the time it took off the frame loop).
-    private(set) var busySeconds = 0.0
 
     init(name: String, depth: Int = 2) {
         self.depth = max(0, depth)
@@ -33,15 +30,10 @@ final class BehindStage: @unchecked Sendable {
             while pending.isEmpty && !closed && failure == nil { cond.wait() }
             if pending.isEmpty || failure != nil { break }
             let item = pending.removeFirst()
-            running = true
             cond.broadcast()
             cond.unlock()
-            let t0 = Date()
             let result = Result { try item() }
-            let took = Date().timeIntervalSince(t0)
             cond.lock()
-            running = false
-            busySeconds += took
             if case .failure(let error) = result {
                 failure = error
                 pending.removeAll()
@@ -58,8 +50,6 @@ final class BehindStage: @unchecked Sendable {
         if depth == 0 {
             if let failure { throw failure }
             precondition(!closed, "BehindStage used after finish or cancel")
-            let t0 = Date()
-            defer { busySeconds += Date().timeIntervalSince(t0) }
             do { try item() } catch { failure = error; throw error }
             return
         }

@@ -31,6 +31,10 @@ struct BenchPipelineCommand: ParsableCommand {
     @Option(help: "Rendered frames that may wait for compositing and video encoding while the next is generated (0: none, all in the frame loop).")
     var framesInFlight = 2
 
+    func validate() throws {
+        guard framesInFlight >= 0 else { throw ValidationError("--frames-in-flight must be 0 or more") }
+    }
+
     func run() throws {
         Parallel.configure(threads: threads)
         let logger = makeLogger()
