@@ -12,9 +12,14 @@ final class ImportanceRenderer: @unchecked Sendable {
     /// Points sampled and decoded together on one worker, so features and hidden units stay in cache.
     let pointBlock = 128
 
-    init(decoder: OSGDecoder, options: RenderingOptions) {
+    /// bf16 keeps the sampled planes in bfloat16 (half the bytes per tap; the lookup is memory-bound);
+    /// the interpolation, the decoder and the ray marching stay float32.
+    let precision: Precision
+
+    init(decoder: OSGDecoder, options: RenderingOptions, precision: Precision = .fp32) {
         self.decoder = decoder
         self.options = options
+        self.precision = precision
     }
 
     /// torch.linspace(start, end, n) in float32 (the halves are computed from either end).
@@ -42,6 +47,9 @@ final class ImportanceRenderer: @unchecked Sendable {
                 }
             }
         }
+        // bf16: the planes as bfloat16 for the lookup, and the float copy let go.
+        let planes16: [UInt16] = precision == .bf16 ? Precision.bfloat16Bits(planesCL) : []
+        if precision == .bf16 { planesCL = [] }
         let delta = (options.rayEnd - options.rayStart) / Float(d - 1)
         let coarse = Self.linspace(options.rayStart, options.rayEnd, d).map { $0 + 0.5 * delta }
         let u = Self.linspace(0, 1, ni)
@@ -61,13 +69,14 @@ final class ImportanceRenderer: @unchecked Sendable {
         let whiteBack = options.whiteBack
 
         planesCL.withUnsafeBufferPointer { pl in
+        planes16.withUnsafeBufferPointer { pl16 in
         origins.withUnsafeBufferPointer { op in
         directions.withUnsafeBufferPointer { dp in
         coarse.withUnsafeBufferPointer { cz in
         u.withUnsafeBufferPointer { up in
         features.withUnsafeMutableBufferPointer { fp in
         depth.withUnsafeMutableBufferPointer { zp in
-            let planeBase = pl.baseAddress!, o = op.baseAddress!, dir = dp.baseAddress!
+            let planeBase = pl.baseAddress, planeBase16 = precision == .bf16 ? pl16.baseAddress : nil, o = op.baseAddress!, dir = dp.baseAddress!
             // Samples and decodes points 0..<count (ray and depth from `point`) into rows of `output`.
             let block = pointBlock, hiddenWidth = decoder.hidden
             func evaluate(_ count: Int, into output: UnsafeMutablePointer<Float>, _ point: (Int) -> (Int, Float)) {
@@ -83,7 +92,11 @@ final class ImportanceRenderer: @unchecked Sendable {
                             let (r, z) = point(p0 + i)
                             for a in 0..<3 { xyz[3 * i + a] = (o[3 * r + a] + z * dir[3 * r + a]) * scale }
                         }
-                        GridSample.triplane(planeBase, resolution: res, channels: c, points: xyz, count: n, into: feat)
+                        if let planeBase16 {
+                            GridSample.triplane(planeBase16, resolution: res, channels: c, points: xyz, count: n, into: feat)
+                        } else {
+                            GridSample.triplane(planeBase!, resolution: res, channels: c, points: xyz, count: n, into: feat)
+                        }
                         decoder.forward(feat, count: n, hiddenBuffer: hidden, output: output + p0 * (out + 1))
                     }
                 }
@@ -150,7 +163,7 @@ final class ImportanceRenderer: @unchecked Sendable {
             }
             // torch.clamp(depth, min(all depths), max(all depths)) over the whole batch.
             for r in 0..<m { zp[r] = min(max(zp[r], minDepth), maxDepth) }
-        }}}}}}}
+        }}}}}}}}
         return (features, depth)
     }
 }

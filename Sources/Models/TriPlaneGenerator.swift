@@ -39,8 +39,8 @@ public final class TriPlaneGenerator: @unchecked Sendable {
         self.precision = precision
         mapping = MappingNetwork(weights, arch: arch, lrMultiplier: options.mappingLrMultiplier)
         synthesis = SynthesisNetwork(weights, arch: arch, options: options, precision: precision)
-        renderer = ImportanceRenderer(decoder: OSGDecoder(weights, lrMultiplier: options.decoderLrMultiplier),
-                                      options: options.rendering)
+        renderer = ImportanceRenderer(decoder: OSGDecoder(weights, lrMultiplier: options.decoderLrMultiplier, precision: precision),
+                                      options: options.rendering, precision: precision)
         superresolution = SuperResolution(weights, arch: arch, options: options, precision: precision)
     }
 

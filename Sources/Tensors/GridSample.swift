@@ -25,4 +25,10 @@ public enum GridSample {
                                 points xyz: UnsafePointer<Float>, count n: Int, into out: UnsafeMutablePointer<Float>) {
         avz_triplane_sample(planes, resolution, channels, xyz, n, out)
     }
+
+    /// `triplane` on planes stored as bfloat16 bit patterns (Precision.bfloat16Bits of the float planes).
+    public static func triplane(_ planes: UnsafePointer<UInt16>, resolution: Int, channels: Int,
+                                points xyz: UnsafePointer<Float>, count n: Int, into out: UnsafeMutablePointer<Float>) {
+        avz_triplane_sample_bf16(planes, resolution, channels, xyz, n, out)
+    }
 }

@@ -1,7 +1,9 @@
 // Arithmetic precision of the networks' large products. bf16 rounds both operands of a convolution's or
 // linear layer's GEMM to bfloat16 (8-bit mantissa) and accumulates in float32 through oneDNN's bf16
-// matmul, about twice float32's rate on CPUs with AVX512_BF16 or AMX. Everything else (transforms,
-// demodulation, activations, the mapping network, volume rendering) stays float32.
+// matmul, about twice float32's rate on CPUs with AVX512_BF16 or AMX. The volume renderer reads its
+// tri-planes stored in bf16 and runs the OSG decoder's two small products in bf16 (BFloat16Linear).
+// Everything else (transforms, demodulation, activations, interpolation, the mapping network, ray
+// marching) stays float32.
 import CKernels
 
 public enum Precision: String, Sendable, CaseIterable, CustomStringConvertible {

@@ -58,4 +58,47 @@ final class RendererKernelsTests: XCTestCase {
             }
         }
     }
+
+    /// bf16 planes (the generator's --precision bf16) are read exactly as float planes rounded to bf16.
+    func testBFloat16TriplaneLookupReadsTheRoundedPlanes() {
+        let res = 8, c = 32
+        let planes = random(3 * res * res * c, seed: 61).map { $0 * 3 }
+        let bits = Precision.bfloat16Bits(planes)
+        let rounded = bits.map { Float(bitPattern: UInt32($0) << 16) }
+        XCTAssertNotEqual(rounded, planes, "rounding to bf16 changes most values")
+        let points = random(3 * 41, seed: 62).map { $0 * 1.2 }  // some outside the planes
+        var expected = [Float](repeating: .nan, count: 41 * c), got = expected
+        GridSample.triplane(rounded, resolution: res, channels: c, points: points, count: 41, into: &expected)
+        bits.withUnsafeBufferPointer { b in
+            GridSample.triplane(b.baseAddress!, resolution: res, channels: c, points: points, count: 41, into: &got)
+        }
+        for i in 0..<got.count { XCTAssertEqual(got[i], expected[i], accuracy: 1e-6 * max(1, abs(expected[i])), "value \(i)") }
+    }
+
+    /// The bf16 linear layer (OSG decoder under --precision bf16) is the product of the bf16-rounded operands,
+    /// summed in float32, for row counts off its 4-row tiles and widths off its 16-output registers.
+    func testBFloat16LinearIsTheProductOfRoundedOperands() throws {
+        for (rows, inputs, outputs) in [(7, 32, 64), (5, 64, 33), (1, 5, 3), (130, 96, 80)] {
+            let w = random(outputs * inputs, seed: UInt64(70 + inputs)), x = random(rows * inputs, seed: UInt64(80 + rows))
+            guard let layer = BFloat16Linear(weight: w, outFeatures: outputs, inFeatures: inputs) else {
+                throw XCTSkip("this CPU has no AVX512_BF16")
+            }
+            let rw = Precision.bfloat16Bits(w).map { Double(Float(bitPattern: UInt32($0) << 16)) }
+            let rx = Precision.bfloat16Bits(x).map { Double(Float(bitPattern: UInt32($0) << 16)) }
+            let ldy = outputs + 3
+            var y = [Float](repeating: .nan, count: rows * ldy)
+            x.withUnsafeBufferPointer { xp in
+                y.withUnsafeMutableBufferPointer { layer.forward(xp.baseAddress!, rows: rows, into: $0.baseAddress!, ldy: ldy) }
+            }
+            for r in 0..<rows {
+                for j in 0..<outputs {
+                    var sum = 0.0, magnitude = 0.0
+                    for k in 0..<inputs { sum += rx[r * inputs + k] * rw[j * inputs + k]; magnitude += abs(rx[r * inputs + k] * rw[j * inputs + k]) }
+                    XCTAssertEqual(Double(y[r * ldy + j]), sum, accuracy: 1e-6 * magnitude + 1e-7, "\(rows)×\(inputs)→\(outputs) at (\(r), \(j))")
+                }
+                // Beyond the outputs, the row's padding is left alone.
+                for j in outputs..<ldy { XCTAssertTrue(y[r * ldy + j].isNaN) }
+            }
+        }
+    }
 }

@@ -14,6 +14,19 @@ void avz_sigmoid_bias_rows(float *x, const float *bias, long rows, long cols, fl
 /// normalised coordinates (x, y, z) (grid_sample semantics: align_corners false, zeros outside). Planes
 /// are read at (x, y), (x, z) and (z, x) as (width, height). out: [n][channels].
 void avz_triplane_sample(const float *planes, long res, long channels, const float *xyz, long n, float *out);
+/// avz_triplane_sample on planes stored as bfloat16 bit patterns.
+void avz_triplane_sample_bf16(const unsigned short *planes, long res, long channels, const float *xyz, long n, float *out);
+
+/// Whether avz_bf16_linear runs here (AVX512_BF16; an AMX-only CPU has it too, but it is checked).
+int avz_bf16_linear_available(void);
+/// bf16 values avz_bf16_linear_pack writes for a weight [out][in].
+long avz_bf16_linear_packed_count(long out, long in);
+/// Packs a float weight [out][in] (row-major) for avz_bf16_linear: [in/2][out padded to 16][2], rounded to bf16.
+void avz_bf16_linear_pack(const float *w, long out, long in, unsigned short *dst);
+/// y[r][j] = Σ_k x[r][k] · w[j][k] for n rows (x dense [n][in], y with leading dimension ldy), both operands
+/// rounded to bf16 and summed in float32. Returns 0 (and writes nothing) where the CPU lacks AVX512_BF16
+/// or in > 512.
+int avz_bf16_linear(const float *x, long n, long in, const unsigned short *packed, long out, float *y, long ldy);
 
 /// glibc: serve large blocks from the heap and never trim it, so freed planes are reused without page
 /// faults (see Tensors' Allocator). No effect elsewhere.
