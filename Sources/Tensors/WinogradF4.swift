@@ -71,68 +71,15 @@ extension Winograd {
         tileRow0 ty0: Int, tileRows rows: Int, scale: UnsafePointer<Float>?, into v: UnsafeMutablePointer<Float>,
         bf16: UnsafeMutablePointer<UInt16>? = nil
     ) {
-        let tw = w / 4, n1 = tw + 1, nt = rows * tw
+        let nt = rows * (w / 4)
         Parallel.forChunks(ic) { s, e in
-            let rowScratch = UnsafeMutablePointer<Float>.allocate(capacity: bf16 == nil ? 1 : 6 * tw)
-            defer { rowScratch.deallocate() }
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 48 * n1 + w + 8)
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: avz_winograd_f4_input_scratch(w))
             defer { scratch.deallocate() }
-            let phases = scratch             // [6 rows][4 phases][n1]
-            let comb = scratch + 24 * n1     // [6 combined rows][4 phases][n1]
-            let padded = scratch + 48 * n1   // x[−1 ..< w + 7] at offset 1
-            padded[0] = 0
-            (padded + w + 1).update(repeating: 0, count: 7)
             for c in s..<e {
-                let src = input + c * h * w
-                let sc = scale?[c] ?? 1
-                for r in 0..<rows {
-                    let y0 = 4 * (ty0 + r) - 1
-                    for a in 0..<6 {
-                        let y = y0 + a
-                        let ph = phases + a * 4 * n1
-                        if y < 0 || y >= h { ph.update(repeating: 0, count: 4 * n1); continue }
-                        let row = src + y * w
-                        for x in 0..<w { padded[1 + x] = row[x] * sc }
-                        for k in 0..<4 {
-                            let p = ph + k * n1
-                            for j in 0..<n1 { p[j] = padded[4 * j + k] }
-                        }
-                    }
-                    // Bᵀ over rows, on every phase at once.
-                    let len = 4 * n1
-                    let d0 = phases, d1 = phases + len, d2 = phases + 2 * len
-                    let d3 = phases + 3 * len, d4 = phases + 4 * len, d5 = phases + 5 * len
-                    let c0 = comb, c1 = comb + len, c2 = comb + 2 * len
-                    let c3 = comb + 3 * len, c4 = comb + 4 * len, c5 = comb + 5 * len
-                    for j in 0..<len {
-                        (c0[j], c1[j], c2[j], c3[j], c4[j], c5[j]) = bt(d0[j], d1[j], d2[j], d3[j], d4[j], d5[j])
-                    }
-                    // B over columns.
-                    for i in 0..<6 {
-                        let p0 = comb + i * len, p1 = p0 + n1, p2 = p0 + 2 * n1, p3 = p0 + 3 * n1
-                        @inline(__always) func offset(_ j: Int) -> Int { ((6 * i + j) * ic + c) * nt + r * tw }
-                        @inline(__always) func out(_ j: Int) -> UnsafeMutablePointer<Float> {
-                            bf16 == nil ? v + offset(j) : rowScratch + j * tw
-                        }
-                        let o0 = out(0), o1 = out(1), o2 = out(2), o3 = out(3), o4 = out(4), o5 = out(5)
-                        for tx in 0..<tw {
-                            (o0[tx], o1[tx], o2[tx], o3[tx], o4[tx], o5[tx]) = bt(p0[tx], p1[tx], p2[tx], p3[tx], p0[tx + 1], p1[tx + 1])
-                        }
-                        if let bf16 {
-                            for j in 0..<6 { avz_to_bf16(rowScratch + j * tw, bf16 + offset(j), tw) }
-                        }
-                    }
-                }
+                avz_winograd_f4_input(input + c * h * w, h, w, ty0, rows, scale?[c] ?? 1, scratch,
+                                      bf16 == nil ? v + c * nt : nil, bf16.map { $0 + c * nt }, ic * nt)
             }
         }
-    }
-
-    /// Bᵀ times a column of six (one step of the input transform; rows and columns both use it).
-    @inline(__always)
-    private static func bt(_ a0: Float, _ a1: Float, _ a2: Float, _ a3: Float, _ a4: Float, _ a5: Float)
-        -> (Float, Float, Float, Float, Float, Float) {
-        (4 * a0 - 5 * a2 + a4, -4 * a1 - 4 * a2 + a3 + a4, 4 * a1 - 4 * a2 - a3 + a4,
-         -2 * a1 - a2 + 2 * a3 + a4, 2 * a1 - a2 - 2 * a3 + a4, 4 * a1 - 5 * a3 + a5)
     }
 
     /// Y = Aᵀ M A per output channel and tile: rows of M first (6 → 4), then columns, 4×4 outputs per tile.
@@ -142,45 +89,16 @@ extension Winograd {
         tileRow0 ty0: Int, tileRows rows: Int, scale: UnsafePointer<Float>?, phase: (Int, Int)?,
         into output: UnsafeMutablePointer<Float>
     ) {
-        let tw = w / 4, nt = rows * tw
+        let nt = rows * (w / 4)
         let up = phase == nil ? 1 : 2
         let (py, px) = phase ?? (0, 0)
         let outW = w * up
         Parallel.forChunks(oc) { s, e in
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 24 * tw)  // [4 rows][6 columns][tw]
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: avz_winograd_f4_output_scratch(w))
             defer { scratch.deallocate() }
             for o in s..<e {
-                let dst = output + o * h * w * up * up + py * outW + px
-                let sc = scale?[o] ?? 1
-                for r in 0..<rows {
-                    for b in 0..<6 {
-                        @inline(__always) func row(_ a: Int) -> UnsafePointer<Float> { m + ((6 * a + b) * oc + o) * nt + r * tw }
-                        let m0 = row(0), m1 = row(1), m2 = row(2), m3 = row(3), m4 = row(4), m5 = row(5)
-                        let r0 = scratch + b * tw, r1 = scratch + (6 + b) * tw
-                        let r2 = scratch + (12 + b) * tw, r3 = scratch + (18 + b) * tw
-                        for tx in 0..<tw {
-                            let a1 = m1[tx], a2 = m2[tx], a3 = m3[tx], a4 = m4[tx]
-                            r0[tx] = m0[tx] + a1 + a2 + a3 + a4
-                            r1[tx] = a1 - a2 + 2 * a3 - 2 * a4
-                            r2[tx] = a1 + a2 + 4 * a3 + 4 * a4
-                            r3[tx] = a1 - a2 + 8 * a3 - 8 * a4 + m5[tx]
-                        }
-                    }
-                    for i in 0..<4 {
-                        let q = scratch + 6 * i * tw
-                        let q0 = q, q1 = q + tw, q2 = q + 2 * tw, q3 = q + 3 * tw, q4 = q + 4 * tw, q5 = q + 5 * tw
-                        let d = dst + (4 * (ty0 + r) + i) * up * outW
-                        // Output columns 4tx … 4tx + 3, every `up`-th pixel of the output row.
-                        for tx in 0..<tw {
-                            let a1 = q1[tx], a2 = q2[tx], a3 = q3[tx], a4 = q4[tx]
-                            let x = 4 * up * tx
-                            d[x] = (q0[tx] + a1 + a2 + a3 + a4) * sc
-                            d[x + up] = (a1 - a2 + 2 * a3 - 2 * a4) * sc
-                            d[x + 2 * up] = (a1 + a2 + 4 * a3 + 4 * a4) * sc
-                            d[x + 3 * up] = (a1 - a2 + 8 * a3 - 8 * a4 + q5[tx]) * sc
-                        }
-                    }
-                }
+                avz_winograd_f4_output(m + o * nt, oc * nt, w, ty0, rows, scale?[o] ?? 1, up, outW, scratch,
+                                       output + o * h * w * up * up + py * outW + px)
             }
         }
     }

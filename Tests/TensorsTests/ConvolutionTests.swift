@@ -120,7 +120,10 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertEqual(Winograd.tile(height: 18, width: 20, kernel: 3, padding: 1), .f2x2)
         XCTAssertNil(Winograd.tile(height: 17, width: 20, kernel: 3, padding: 1))
         XCTAssertNil(Winograd.tile(height: 8, width: 8, kernel: 3, padding: 1))
-        let x = t.random(i * h * w, seed: 21), wt = t.random(o * i * 9, seed: 22)
+        let wt = t.random(o * i * 9, seed: 22)
+        // A plane 72 wide also takes the transforms' 16-tile vector path (18 tiles: 16 + 2 left over).
+        for (h, w) in [(h, w), (12, 72)] {
+        let x = t.random(i * h * w, seed: 21)
         let ref = t.naiveConv(x, wt, i: i, o: o, h: h, wd: w, k: 3, p: 1)
         for tile in [Winograd.Tile.f2x2, .f4x4] {
             let u = Winograd.transformWeights(wt, outChannels: o, inChannels: i, tile: tile)
@@ -133,6 +136,9 @@ final class ConvolutionTests: XCTestCase {
                 t.assertClose(out, ref, tol: tile == .f2x2 ? 2e-6 : 1e-5)
             }
         }
+        }
+        let x = t.random(i * h * w, seed: 21)
+        let ref = t.naiveConv(x, wt, i: i, o: o, h: h, wd: w, k: 3, p: 1)
         // conv2d dispatches to it for this shape.
         var out = [Float](repeating: .nan, count: o * h * w)
         Convolution.conv2d(input: x, inChannels: i, height: h, width: w, weight: wt, outChannels: o, kernel: 3,

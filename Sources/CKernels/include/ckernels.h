@@ -28,6 +28,19 @@ void avz_bf16_linear_pack(const float *w, long out, long in, unsigned short *dst
 /// or in > 512.
 int avz_bf16_linear(const float *x, long n, long in, const unsigned short *packed, long out, float *y, long ldy);
 
+/// Winograd F(4×4, 3×3) input transform of one channel plane src [h][w] (times sc) for tile rows
+/// ty0 ..< ty0 + rows: V[6i + j] rows at v + (6i + j)·point_stride + r·(w/4), or as bf16 at v16 when it is
+/// not null. scratch holds avz_winograd_f4_input_scratch(w) floats. (WinogradF4.swift documents the layout.)
+long avz_winograd_f4_input_scratch(long w);
+void avz_winograd_f4_input(const float *src, long h, long w, long ty0, long rows, float sc,
+                           float *scratch, float *v, unsigned short *v16, long point_stride);
+/// The output transform of one output channel: M rows at m + ξ·point_stride + r·(w/4) → dst (already at
+/// the channel's plane and phase offset), every `up`-th pixel of rows out_w wide, times sc. scratch holds
+/// avz_winograd_f4_output_scratch(w) floats.
+long avz_winograd_f4_output_scratch(long w);
+void avz_winograd_f4_output(const float *m, long point_stride, long w, long ty0, long rows, float sc,
+                            long up, long out_w, float *scratch, float *dst);
+
 /// glibc: serve large blocks from the heap and never trim it, so freed planes are reused without page
 /// faults (see Tensors' Allocator). No effect elsewhere.
 void avz_keep_freed_memory(void);
