@@ -5,6 +5,7 @@
 // contraction.
 #include "ckernels.h"
 #include "dnnl_gemm.h"
+#include "multiversion.h"
 #include <string.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -12,18 +13,9 @@
 
 #pragma clang fp contract(off)
 
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define AVZ_WINOGRAD_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#endif
-#endif
-#ifndef AVZ_WINOGRAD_MULTIVERSION
-#define AVZ_WINOGRAD_MULTIVERSION
-#endif
-
 long avz_winograd_f4_input_scratch(long w) { return 48 * (w / 4 + 1) + w + 8 + 6 * (w / 4); }
 
-AVZ_WINOGRAD_MULTIVERSION
+AVZ_CLONES
 void avz_winograd_f4_input(const float *restrict src, long h, long w, long ty0, long rows, float sc,
                            float *restrict scratch, float *restrict v, unsigned short *restrict v16, long point_stride) {
     long tw = w / 4, n1 = tw + 1, len = 4 * n1;
@@ -130,7 +122,7 @@ static long columns_avx512(const float *q0, const float *q1, const float *q2, co
 }
 #endif
 
-AVZ_WINOGRAD_MULTIVERSION
+AVZ_CLONES
 void avz_winograd_f4_output(const float *restrict m, long point_stride, long w, long ty0, long rows, float sc,
                             long up, long out_w, float *restrict scratch, float *restrict dst) {
     long tw = w / 4;

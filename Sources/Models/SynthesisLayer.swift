@@ -52,18 +52,13 @@ final class SynthesisLayer: @unchecked Sendable {
                     }
                     let o = op.baseAddress!
                     OpProfile.measure("noise+act") {
-                        if let noise {
-                            noise.withUnsafeBufferPointer { np in
-                                let nz = np.baseAddress!
-                                Parallel.forChunks(outChannels) { s, e in
-                                    for c in s..<e { let p = o + c * n; for i in 0..<n { p[i] += nz[i] } }
-                                }
-                            }
-                        }
                         let act = Activation.leakyReLU(0.2)
                         bias.withUnsafeBufferPointer { bp in
-                            act.apply(o, channels: outChannels, count: n, bias: bp.baseAddress!, gain: act.defaultGain,
-                                      clamp: convClamp)
+                            func apply(_ noise: UnsafePointer<Float>?) {
+                                act.apply(o, channels: outChannels, count: n, bias: bp.baseAddress!, gain: act.defaultGain,
+                                          clamp: convClamp, noise: noise)
+                            }
+                            if let noise { noise.withUnsafeBufferPointer { apply($0.baseAddress!) } } else { apply(nil) }
                         }
                     }
                 }

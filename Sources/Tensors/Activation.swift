@@ -16,10 +16,11 @@ public enum Activation: Sendable, Equatable {
         }
     }
 
-    /// In place on planar data [channels, count]; `bias` has one value per channel.
+    /// In place on planar data [channels, count]; `bias` has one value per channel; `noise` [count], when
+    /// given, is added to every channel first (a synthesis layer's noise), in the same pass.
     public func apply(
         _ x: UnsafeMutablePointer<Float>, channels: Int, count: Int,
-        bias: UnsafePointer<Float>?, gain: Float, clamp: Float?
+        bias: UnsafePointer<Float>?, gain: Float, clamp: Float?, noise: UnsafePointer<Float>? = nil
     ) {
         let slope: Float
         switch self {
@@ -28,16 +29,7 @@ public enum Activation: Sendable, Equatable {
         }
         let lim = clamp ?? .infinity
         Parallel.forChunks(channels) { s, e in
-            for c in s..<e {
-                let b = bias?[c] ?? 0
-                let p = x + c * count
-                for i in 0..<count {
-                    var v = p[i] + b
-                    v = v < 0 ? v * slope : v
-                    v *= gain
-                    p[i] = Swift.min(Swift.max(v, -lim), lim)
-                }
-            }
+            avz_bias_act(x + s * count, e - s, count, bias.map { $0 + s }, noise, slope, gain, lim)
         }
     }
 }

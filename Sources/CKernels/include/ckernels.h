@@ -41,6 +41,12 @@ long avz_winograd_f4_output_scratch(long w);
 void avz_winograd_f4_output(const float *m, long point_stride, long w, long ty0, long rows, float sc,
                             long up, long out_w, float *scratch, float *dst);
 
+/// x[c][i] = clamp(lrelu((x[c][i] + noise[i]) + bias[c]) · gain, ±lim) for `channels` rows of `count`: StyleGAN2's
+/// bias_act for a synthesis layer. noise and bias may be null (nothing added); slope 1 is linear; lim may be
+/// infinity.
+void avz_bias_act(float *x, long channels, long count, const float *bias, const float *noise, float slope,
+                  float gain, float lim);
+
 /// glibc: serve large blocks from the heap and never trim it, so freed planes are reused without page
 /// faults (see Tensors' Allocator). No effect elsewhere.
 void avz_keep_freed_memory(void);
