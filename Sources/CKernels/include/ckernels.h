@@ -18,3 +18,5 @@ void avz_triplane_sample(const float *planes, long res, long channels, const flo
 /// glibc: serve large blocks from the heap and never trim it, so freed planes are reused without page
 /// faults (see Tensors' Allocator). No effect elsewhere.
 void avz_keep_freed_memory(void);
+/// glibc: hand the heap's free pages back to the kernel (malloc_trim), once, e.g. after a network is freed.
+void avz_return_freed_memory(void);
