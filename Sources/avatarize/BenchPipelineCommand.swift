@@ -18,7 +18,8 @@ struct BenchPipelineCommand: ParsableCommand {
         their pictures mean nothing, their cost is the real one. The last line is \
         `frame_ms=… gflops=… sgemm_gflops=… encoder_ms=… generator_ms=…` (GFLOP/s of the encoder and both \
         generators' counted work over the whole frame time; OpenBLAS's sgemm rate measured in the same run). \
-        Build with -c release before quoting numbers.
+        Reading the models (the encoder before encoding, the generators before rendering, never both at once) \
+        is printed on its own line and left out of frame_ms. Build with -c release before quoting numbers.
         """
     )
 
