@@ -150,6 +150,8 @@ void avz_keep_freed_memory(void) {
     mallopt(M_MMAP_MAX, 0);
     mallopt(M_TRIM_THRESHOLD, 0x7fffffff);
 }
+void avz_return_freed_memory(void) { malloc_trim(0); }
 #else
 void avz_keep_freed_memory(void) {}
+void avz_return_freed_memory(void) {}
 #endif

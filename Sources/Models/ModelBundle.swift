@@ -136,7 +136,26 @@ public struct ModelBundle: Sendable {
 
     /// Loads and strictly checks the weights, then builds the generator.
     public func loadGenerator(precision: Precision = .fp32) throws -> TriPlaneGenerator {
-        try TriPlaneGenerator(weights: Weights(safetensors: weightsURL), options: manifest.architecture, precision: precision)
+        try loadGenerator(from: SafeTensorsFile(url: weightsURL), precision: precision)
+    }
+
+    /// Builds the generator from this bundle's weights file opened earlier (`f`), checking the weights strictly.
+    public func loadGenerator(from f: SafeTensorsFile, precision: Precision = .fp32) throws -> TriPlaneGenerator {
+        try TriPlaneGenerator(weights: Weights(file: f.path, tensors: f.all()), options: manifest.architecture, precision: precision)
+    }
+
+    /// The generator's layout, checked as `loadGenerator` checks the weights but from the header of the opened
+    /// weights file `f` alone (no tensor is read): what a run needs to know long before it needs the weights.
+    public func generatorArchitecture(of f: SafeTensorsFile) throws -> GeneratorArchitecture {
+        let arch = try Self.architecture(of: f, options: manifest.architecture)
+        let problems = arch.check(shapes: f.entries.mapValues(\.shape))
+        if !problems.isEmpty { throw ModelError.weights(file: f.path, problems: problems) }
+        return arch
+    }
+
+    static func architecture(of f: SafeTensorsFile, options: GeneratorOptions) throws -> GeneratorArchitecture {
+        try GeneratorArchitecture.infer(shapes: f.entries.mapValues(\.shape), renderingResolution: options.neuralRenderingResolution,
+                                        superresolutionInput: options.superresolutionInputResolution, file: f.path)
     }
 
     /// Where `avatarize models` looks: $AVATARIZE_MODELS (colon-separated), ./models, $HOME/.avatarize/models.
@@ -183,9 +202,7 @@ public struct ModelBundle: Sendable {
 
     /// Layout and resolution of a generator bundle, from the weights' header and the manifest.
     static func generatorLayout(_ dir: URL, options: GeneratorOptions) throws -> [String] {
-        let f = try SafeTensorsFile(url: dir.appendingPathComponent(weightsName))
-        let a = try GeneratorArchitecture.infer(shapes: f.entries.mapValues(\.shape), renderingResolution: options.neuralRenderingResolution,
-                                                superresolutionInput: options.superresolutionInputResolution, file: f.path)
+        let a = try architecture(of: SafeTensorsFile(url: dir.appendingPathComponent(weightsName)), options: options)
         let srIn = (a.superresolution.first?.resolution ?? 0) / 2
         let resize = srIn != options.neuralRenderingResolution ? " (resized to \(srIn)²)" : ""
         return ["layout: EG3D TriPlaneGenerator, \(a.planeResolution)² tri-planes × \(a.planeChannels), w \(a.wDim), \(a.superresolution.count)-block super-resolution",

@@ -7,19 +7,38 @@ import Video
 /// The networks one run needs: the source generator (its S space anchors geometry edits and GANSpace),
 /// the encoder that inverts faces into its W space, and the style generator that renders the avatar.
 /// With nothing given, the built-in demo family (fitted bundles shipped with the build) is used.
+///
+/// The encoder and the generators are never in memory together: a run encodes the whole clip before it
+/// renders, and at full size the encoder alone holds 1.2 GB in float32. So `load` opens the weights files and
+/// reads only their headers and the manifests (the pair's layouts are checked, the track identity hashed from the
+/// files, streamed); the encoding pass builds the encoder (`makeEncoder`, `EncoderOnDemand`) and lets it go when
+/// the clip is encoded; the generators are read on first use (`generators()`) and then kept as long as these
+/// models (or a copy) are. Both are read from the files opened by `load`, so a bundle replaced meanwhile does not
+/// change what the track identity names.
 public struct AvatarModels: @unchecked Sendable {
-    public var source: TriPlaneGenerator
-    public var sourceBundle: ModelBundle
-    public var encoder: Encoder4Editing
-    public var encoderURL: URL
-    public var style: TriPlaneGenerator
-    public var styleBundle: ModelBundle
-    public var isDemo: Bool
+    public let sourceBundle: ModelBundle
+    public let encoderURL: URL
+    public let styleBundle: ModelBundle
+    /// The encoder's layout, from its weights' header.
+    public let encoderArchitecture: EncoderArchitecture
+    /// The style generator's layout, from its weights' header.
+    public let styleArchitecture: GeneratorArchitecture
+    /// Precision of the encoder's and generators' convolutions.
+    public let precision: Precision
+    public let isDemo: Bool
 
     /// Identity of encoder + source generator, recorded in latent tracks: codes are only meaningful for them.
     /// Names for people, SHA-256 prefixes of both weights files so that a retrained model of the same size and
     /// name is told apart.
     public let trackIdentity: String
+
+    /// The encoder's checked weights, still in their file (its header read, an open descriptor).
+    let encoderWeights: EncoderWeights
+    /// The generators' weights files, open, their headers checked.
+    let sourceWeights: SafeTensorsFile
+    let styleWeights: SafeTensorsFile
+    /// The generators once read, shared by copies of these models.
+    let loaded: GeneratorSlot
 
     public struct Selection: Sendable {
         /// Source generator bundle; nil → demo.
@@ -48,6 +67,7 @@ public struct AvatarModels: @unchecked Sendable {
         }
     }
 
+    /// Resolves the selection and checks every file's manifest and weights header; reads no weights.
     public static func load(_ sel: Selection, logger: Logger) throws -> AvatarModels {
         let demoNeeded = sel.source == nil || sel.encoder == nil
         if demoNeeded && (sel.source != nil || sel.encoder != nil) {
@@ -67,19 +87,55 @@ public struct AvatarModels: @unchecked Sendable {
             styleURL = sourceBundle.url
         }
         let styleBundle = try ModelBundle.open(styleURL)
-        let source = try sourceBundle.loadGenerator(precision: sel.precision)
-        let style = styleURL == sourceBundle.url ? source : try styleBundle.loadGenerator(precision: sel.precision)
-        let encoder = try Encoder4Editing(contentsOf: encoderURL, precision: sel.precision)
-        guard encoder.architecture.styleWidth == source.architecture.wDim,
-              encoder.architecture.styleCount == source.architecture.numWs else {
+        let sourceWeights = try SafeTensorsFile(url: sourceBundle.weightsURL)
+        let styleWeights = styleURL == sourceBundle.url ? sourceWeights : try SafeTensorsFile(url: styleBundle.weightsURL)
+        let source = try sourceBundle.generatorArchitecture(of: sourceWeights)
+        let style = styleURL == sourceBundle.url ? source : try styleBundle.generatorArchitecture(of: styleWeights)
+        let encoder = try EncoderWeights.load(from: encoderURL)
+        guard encoder.architecture.styleWidth == source.wDim, encoder.architecture.styleCount == source.numWs else {
             throw LoadError.widthMismatch(encoder: "\(encoder.architecture.styleCount)×\(encoder.architecture.styleWidth)",
-                                          generator: "\(source.architecture.numWs)×\(source.architecture.wDim)")
+                                          generator: "\(source.numWs)×\(source.wDim)")
         }
-        let encoderWeights = encoderURL.pathExtension == "safetensors" ? encoderURL : encoderURL.appendingPathComponent("weights.safetensors")
         let identity = "\(sourceBundle.manifest.name ?? sourceBundle.url.lastPathComponent)@\(try contentHash(of: sourceBundle.weightsURL).prefix(16))"
-            + "+\(encoderURL.lastPathComponent)@\(try contentHash(of: encoderWeights).prefix(16))"
-        return AvatarModels(source: source, sourceBundle: sourceBundle, encoder: encoder, encoderURL: encoderURL,
-                            style: style, styleBundle: styleBundle, isDemo: demoNeeded, trackIdentity: identity)
+            + "+\(encoderURL.lastPathComponent)@\(try contentHash(of: URL(fileURLWithPath: encoder.file)).prefix(16))"
+        return AvatarModels(sourceBundle: sourceBundle, encoderURL: encoderURL, styleBundle: styleBundle,
+                            encoderArchitecture: encoder.architecture, styleArchitecture: style, precision: sel.precision,
+                            isDemo: demoNeeded, trackIdentity: identity, encoderWeights: encoder, sourceWeights: sourceWeights,
+                            styleWeights: styleWeights, loaded: GeneratorSlot())
+    }
+
+    /// A new encoder built from the checked weights (read tensor by tensor): hold it for an encoding pass only.
+    public func makeEncoder() -> Encoder4Editing {
+        Encoder4Editing(weights: encoderWeights, precision: precision)
+    }
+
+    /// The source and style generators, read on the first call and kept from then on.
+    public func generators() throws -> AvatarGenerators {
+        try loaded.value {
+            let source = try sourceBundle.loadGenerator(from: sourceWeights, precision: precision)
+            let style = styleWeights === sourceWeights ? source : try styleBundle.loadGenerator(from: styleWeights, precision: precision)
+            return AvatarGenerators(source: source, style: style)
+        }
+    }
+}
+
+/// The two generators of a run, once read.
+public struct AvatarGenerators: Sendable {
+    public let source: TriPlaneGenerator
+    public let style: TriPlaneGenerator
+}
+
+/// Holds the generators once read; the first caller reads them, the others wait for it.
+final class GeneratorSlot: @unchecked Sendable {
+    private let lock = NSLock()
+    private var generators: AvatarGenerators?
+
+    func value(_ read: () throws -> AvatarGenerators) throws -> AvatarGenerators {
+        lock.lock(); defer { lock.unlock() }
+        if let generators { return generators }
+        let made = try read()
+        generators = made
+        return made
     }
 }
 

@@ -61,23 +61,27 @@ public struct AvatarRenderer {
         let smoother = SmoothedTrackReader(track, smoothing: settings.smoothing)
         let n = track.count, rate = track.source.frameRate.value
         let numWs = track.numWs, wDim = track.wDim
-        guard numWs == models.style.architecture.numWs && wDim == models.style.architecture.wDim else {
-            throw RenderError.shapeMismatch(track: "\(numWs)×\(wDim)", generator: "\(models.style.architecture.numWs)×\(models.style.architecture.wDim)")
+        let arch = models.styleArchitecture
+        guard numWs == arch.numWs && wDim == arch.wDim else {
+            throw RenderError.shapeMismatch(track: "\(numWs)×\(wDim)", generator: "\(arch.numWs)×\(arch.wDim)")
         }
+        // Read here, not with the models: a run's encoder is gone by now (AvatarModels).
+        let generators = try timed("load generators") { try models.generators() }
+        let style = generators.style
 
         // Edits resolved once: directions as numWs × wDim arrays, StyleSpace channels with their std.
         let directions: [(NamedEdit, [Float])] = try settings.edits.map { e in
             guard let lib = settings.directions else { throw DirectionError.folderMissing("(no --directions folder given)") }
             return (e, try lib.direction(e.name, numWs: numWs, wDim: wDim))
         }
-        let channelEdits = try resolveStyleEdits()
-        let earlyLayers = Self.earlyLayerIndices(models.style)
+        let channelEdits = try resolveStyleEdits(style)
+        let earlyLayers = Self.earlyLayerIndices(style)
         let warp = settings.planeWarp.map { spline in
-            PlaneWarp(spline: spline, width: models.style.architecture.planeResolution, height: models.style.architecture.planeResolution)
+            PlaneWarp(spline: spline, width: arch.planeResolution, height: arch.planeResolution)
         }
 
         // Output geometry.
-        let res = models.style.architecture.imageResolution
+        let res = arch.imageResolution
         let (outW, outH): (Int, Int)
         switch settings.layout {
         case .avatar: (outW, outH) = (res, res)
@@ -103,7 +107,7 @@ public struct AvatarRenderer {
         do {
             if let d = settings.depthOutput, segment == nil {
                 var o = wopts; o.audio = nil
-                let r = models.style.options.neuralRenderingResolution
+                let r = style.options.neuralRenderingResolution
                 depthWriter = try VideoWriter(url: d, width: r, height: r, options: o, logger: logger)
             }
             if settings.layout != .avatar || (onFrame != nil && observerNeedsSource) {
@@ -125,10 +129,10 @@ public struct AvatarRenderer {
                     }
                 }
                 let ws = Tensor(shape: [numWs, wDim], data: code)
-                var styles = timed("styles") { models.style.styles(ws: ws) }
+                var styles = timed("styles") { style.styles(ws: ws) }
                 if let g = settings.geometry {
                     let alpha = Float(g.value(frame: i, seconds: t, frameRate: rate))
-                    let src = timed("styles") { models.source.styles(ws: ws) }
+                    let src = timed("styles") { generators.source.styles(ws: ws) }
                     for k in earlyLayers {
                         styles.values[k] = zip(src.values[k], styles.values[k]).map { s, st in s + alpha * (st - s) }
                     }
@@ -139,7 +143,7 @@ public struct AvatarRenderer {
                 }
                 let cam = camera(following: smoothed.camera, seconds: t, clipSeconds: clipSeconds)
                 let out = timed("generator") {
-                    models.style.synthesize(styles: styles, camera: cam, editPlanes: warp.map { w in
+                    style.synthesize(styles: styles, camera: cam, editPlanes: warp.map { w in
                         { planes in Self.warpFrontPlane(&planes, warp: w) }
                     })
                 }
@@ -182,7 +186,7 @@ public struct AvatarRenderer {
                     try behindTimed("video encode") { try writer.write(vf) }
                     if let dw = depthWriter {
                         let r = depth.shape[1]
-                        let grey = Self.depthPicture(depth, near: self.models.style.options.rendering.rayStart, far: self.models.style.options.rendering.rayEnd)
+                        let grey = Self.depthPicture(depth, near: style.options.rendering.rayStart, far: style.options.rendering.rayEnd)
                         try dw.write(VideoFrame(width: r, height: r, rgb: grey, pts: vf.pts, timeBase: vf.timeBase, index: i))
                     }
                 }
@@ -192,7 +196,7 @@ public struct AvatarRenderer {
             for (k, v) in behindStages { stages[k, default: 0] += v }
             try timed("video encode") { try writer.finish() }
             try depthWriter?.finish()
-            let order = ["smoothing", "edits", "styles", "generator", "  styles", "  backbone", "  rendering", "  superresolution",
+            let order = ["load generators", "smoothing", "edits", "styles", "generator", "  styles", "  backbone", "  rendering", "  superresolution",
                          "frames in flight", "composite", "video encode"]
             return RenderReport(frames: frames.count, width: writer.width, height: writer.height, smoothing: smoother.report,
                                 frameJitter: frames.count > 1 ? continuity.jitter / Double(frames.count - 1) : 0,
@@ -263,9 +267,8 @@ public struct AvatarRenderer {
     }
 
     /// (layer index, channel, std of that channel over sampled w, value) for each StyleSpace edit.
-    func resolveStyleEdits() throws -> [(Int, Int, Float, EditValue)] {
+    func resolveStyleEdits(_ g: TriPlaneGenerator) throws -> [(Int, Int, Float, EditValue)] {
         guard !settings.styleEdits.isEmpty else { return [] }
-        let g = models.style
         let stats = StyleStatistics.sample(g, samples: 64)
         return try settings.styleEdits.map { e in
             let names = stats.names

@@ -19,7 +19,7 @@ public func runAvatar(input: URL, output: URL, models: AvatarModels, encoder: Cl
     try checkOutputPath(output, input: input)
     if let keepTrack { try checkOutputPath(keepTrack, input: input) }
     if let lib = settings.directions {
-        try lib.check(settings.edits, numWs: models.style.architecture.numWs, wDim: models.style.architecture.wDim)
+        try lib.check(settings.edits, numWs: models.styleArchitecture.numWs, wDim: models.styleArchitecture.wDim)
     }
     // The track goes to disk as it is made (memory stays flat in the clip's length): to the kept path, or
     // to a temporary folder removed after rendering.

@@ -55,7 +55,12 @@ public struct ClipEncoder {
         let scratch = try makeScratchFolder()
         defer { try? FileManager.default.removeItem(at: scratch) }
         let faces = try facePass(input, measurements: scratch.appendingPathComponent("faces.measurements"), progress: progress)
-        return try encodePass(input, faces: faces, models: models, to: track, progress: progress)
+        // The encoder lives for this pass only, so that it is gone before the generators are read (AvatarModels).
+        let encoder = EncoderOnDemand(models)
+        defer { encoder.release() }
+        var (encoded, report) = try encodePass(input, faces: faces, models: models, network: encoder.network(), to: track, progress: progress)
+        report.stageSeconds.insert(("load encoder", encoder.buildSeconds), at: 1)
+        return (encoded, report)
     }
 
     /// Pass 1: faces of the whole clip (or the encoder's time range), measured into the file at
@@ -89,10 +94,11 @@ public struct ClipEncoder {
                         seconds: Date().timeIntervalSince(t0))
     }
 
-    /// Pass 2: aligned crops → encoder, for the clip's frames `frames` (all when nil), written frame by
-    /// frame to the track at `url`. Frames are counted from the start of the encoder's time range, in
-    /// decoding order, as in the face pass.
-    public func encodePass(_ input: URL, faces pass: FacePass, frames range: Range<Int>? = nil, models: AvatarModels, to url: URL,
+    /// Pass 2: aligned crops → encoder (`network`, made from `models`), for the clip's frames `frames` (all when
+    /// nil), written frame by frame to the track at `url`. Frames are counted from the start of the encoder's time
+    /// range, in decoding order, as in the face pass.
+    public func encodePass(_ input: URL, faces pass: FacePass, frames range: Range<Int>? = nil, models: AvatarModels,
+                           network: Encoder4Editing, to url: URL,
                            progress: ((_ stage: String, _ done: Int, _ total: Int?) -> Bool)? = nil) throws -> (LatentTrack, EncodeReport) {
         let faces = pass.faces
         let wanted = range.map { $0.clamped(to: 0..<faces.count) } ?? 0..<faces.count
@@ -100,7 +106,7 @@ public struct ClipEncoder {
         let reader = try VideoReader(url: input, options: .init(start: start, duration: duration))
         let source = try TrackSource.describe(input, width: reader.width, height: reader.height, frameRate: reader.frameRate,
                                               timeBase: reader.timeBase, start: start, duration: duration)
-        let arch = models.encoder.architecture
+        let arch = network.architecture
         let writer = try LatentTrackWriter(url: url, source: source, model: models.trackIdentity, numWs: arch.styleCount, wDim: arch.styleWidth)
         let second = FramePrefetcher(reader: reader)
         defer { second.stop() }
@@ -113,7 +119,7 @@ public struct ClipEncoder {
             let c0 = Date()
             let crop = AlignedCrop.crop(RGBImage(width: f.width, height: f.height, pixels: f.rgb), transform: face.quad.transform, size: EncoderArchitecture.inputSize)
             cropSeconds += Date().timeIntervalSince(c0)
-            let out = try models.encoder.encode(imageTensor(crop))
+            let out = try network.encode(imageTensor(crop))
             try writer.append(TrackFrame(code: out.codes.data, camera: face.camera.vector.map { Float($0) },
                                          quad: face.quad.corners.flatMap { [Float($0.x), Float($0.y)] },
                                          landmarks: face.landmarks.flatMap { [Float($0.x), Float($0.y)] },

@@ -156,7 +156,7 @@ struct ReportOptions: ParsableArguments {
 
     /// A recorder to hand to the renderer when a report was asked for.
     func recorder(models: AvatarModels, settings: RenderSettings) -> ClipReportRecorder? {
-        report == nil ? nil : ClipReportRecorder(numWs: models.style.architecture.numWs, settings: settings)
+        report == nil ? nil : ClipReportRecorder(numWs: models.styleArchitecture.numWs, settings: settings)
     }
 
     func write(_ recorder: ClipReportRecorder?, input: String, output: String, encode: EncodeReport?, render: RenderReport, seconds: Double,

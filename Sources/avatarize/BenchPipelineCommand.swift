@@ -18,7 +18,8 @@ struct BenchPipelineCommand: ParsableCommand {
         their pictures mean nothing, their cost is the real one. The last line is \
         `frame_ms=… gflops=… sgemm_gflops=… encoder_ms=… generator_ms=…` (GFLOP/s of the encoder and both \
         generators' counted work over the whole frame time; OpenBLAS's sgemm rate measured in the same run). \
-        Build with -c release before quoting numbers.
+        Reading the models (the encoder before encoding, the generators before rendering, never both at once) \
+        is printed on its own line and left out of frame_ms. Build with -c release before quoting numbers.
         """
     )
 
@@ -71,11 +72,15 @@ struct BenchPipelineCommand: ParsableCommand {
             (stages.first { $0.0.trimmingCharacters(in: .whitespaces) == name }?.1 ?? 0) * 1000 / Double(max(done, 1))
         }
         if let peak = Clock.peakResidentBytes() { print(String(format: "peak memory: %.0f MB", Double(peak) / 1e6)) }
-        let frameSeconds = report.seconds / Double(max(done, 1))
+        // Reading the models is not frame time: the encoder is built and the generators read inside the run.
+        let loadEncoder = report.encode.stageSeconds.first { $0.0 == "load encoder" }?.1 ?? 0
+        let loadGenerators = report.render.stageSeconds.first { $0.0 == "load generators" }?.1 ?? 0
+        print(String(format: "models read in %.2f s (encoder %.2f, generators %.2f)", loadEncoder + loadGenerators, loadEncoder, loadGenerators))
+        let frameSeconds = (report.seconds - loadEncoder - loadGenerators) / Double(max(done, 1))
         // Counted work per frame: one encoder pass, and the style generator (plus the source generator's
         // styles, which cost no convolutions).
-        let gflop = (models.encoder.architecture.flopsPerImage
-                     + models.style.architecture.flops(options: models.style.options).values.reduce(0, +)) / 1e9
+        let gflop = (models.encoderArchitecture.flopsPerImage
+                     + models.styleArchitecture.flops(options: models.styleBundle.manifest.architecture).values.reduce(0, +)) / 1e9
         let sgemm = Gemm.measureRate(size: 1024, repeats: 3)
         print(String(format: "frame_ms=%.1f gflops=%.1f sgemm_gflops=%.1f encoder_ms=%.1f generator_ms=%.1f frames=%d",
                      frameSeconds * 1000, gflop / frameSeconds, sgemm, ms(report.encode.stageSeconds, "encoder"),

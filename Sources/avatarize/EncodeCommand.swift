@@ -40,6 +40,6 @@ struct EncodeCommand: ParsableCommand {
         if report.framesLost > 0 { warn("\(input): \(report.framesLost) corrupt frame(s) skipped") }
         print("\(output): \(report.frames) frames, faces found in \(report.facesFound), filled \(report.framesFilled)")
         printStages("encode", report.stageSeconds, frames: report.frames)
-        print("precision \(m.encoder.precision), \(Parallel.workers) threads")
+        print("precision \(m.precision), \(Parallel.workers) threads")
     }
 }

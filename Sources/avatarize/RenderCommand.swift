@@ -52,7 +52,7 @@ struct RenderCommand: ParsableCommand {
         printRenderSummary(output, report)
         try reportOptions.write(recorder, input: source, output: output, encode: nil, render: report, seconds: Date().timeIntervalSince(began),
                                 identity: identity)
-        print("precision \(m.style.precision), \(Parallel.workers) threads")
+        print("precision \(m.precision), \(Parallel.workers) threads")
         if let identity { print(identity.summary.line) }
         if let json {
             try writeSummaryJSON(RunSummaryJSON(input: source, output: output, frames: report.frames, identity: identity?.summary), to: json)

@@ -58,7 +58,7 @@ struct RunCommand: ParsableCommand {
         printRenderSummary(output, report.render)
         if let identity { print(identity.summary.line) }
         print(String(format: "total %.1f s, %.2f frames per second, precision %@, %d threads", report.seconds,
-                     Double(e.frames) / max(report.seconds, 1e-9), m.style.precision.rawValue, Parallel.workers))
+                     Double(e.frames) / max(report.seconds, 1e-9), m.precision.rawValue, Parallel.workers))
         if let json {
             try writeSummaryJSON(RunSummaryJSON(input: input, output: output, frames: e.frames, facesFound: e.facesFound,
                                                 framesFilled: e.framesFilled, seconds: report.seconds,

@@ -66,7 +66,7 @@ final class AvatarPipelineTests: XCTestCase {
         let info = try MediaInfo.probe(out)
         XCTAssertEqual(info.video?.frameCount, 25)
         XCTAssertEqual(try XCTUnwrap(info.video?.frameRate), 25, accuracy: 0.001)
-        XCTAssertEqual(info.video?.width, 2 * (try models()).style.architecture.imageResolution)
+        XCTAssertEqual(info.video?.width, 2 * (try models()).styleArchitecture.imageResolution)
         XCTAssertEqual(try XCTUnwrap(info.audio?.duration), 1.0, accuracy: 0.06)
         let kept = try LatentTrack.load(from: dir.appendingPathComponent("clip.track"))
         XCTAssertEqual(kept.count, 25)
@@ -84,8 +84,10 @@ final class AvatarPipelineTests: XCTestCase {
         let whole = try track()
         let writer = try LatentTrackWriter(url: dir.appendingPathComponent("joined.track"), source: whole.source, model: whole.model,
                                            numWs: whole.numWs, wDim: whole.wDim)
+        let network = m.makeEncoder()
         for (k, r) in segments.enumerated() {
-            let (part, _) = try enc.encodePass(Self.sample, faces: faces, frames: r, models: m, to: dir.appendingPathComponent("part-\(k).track"))
+            let (part, _) = try enc.encodePass(Self.sample, faces: faces, frames: r, models: m, network: network,
+                                               to: dir.appendingPathComponent("part-\(k).track"))
             XCTAssertEqual(part.count, r.count)
             try writer.append(contentsOf: part)
         }
@@ -131,7 +133,7 @@ final class AvatarPipelineTests: XCTestCase {
         let directions = dir.appendingPathComponent("directions")
         try FileManager.default.createDirectory(at: directions, withIntermediateDirectories: true)
         var rng = SplitMix64(seed: 9)
-        try NumpyArray.write(Tensor(shape: [m.style.architecture.wDim], data: (0..<m.style.architecture.wDim).map { _ in rng.gaussian() }),
+        try NumpyArray.write(Tensor(shape: [m.styleArchitecture.wDim], data: (0..<m.styleArchitecture.wDim).map { _ in rng.gaussian() }),
                              to: directions.appendingPathComponent("Wild.npy"))
         var base = RenderSettings()
         base.directions = try DirectionLibrary(folder: directions)
@@ -190,6 +192,35 @@ final class AvatarPipelineTests: XCTestCase {
         XCTAssertEqual(try render(s, models: deltaStyle, name: "alpha0.mp4"), sourceVideo, "α = 0 is the source generator")
         s.geometry = EditValue(constant: 1)
         XCTAssertEqual(try render(s, models: deltaStyle, name: "alpha1.mp4"), styleVideo, "α = 1 is the style generator")
+    }
+
+    func testModelsAreCheckedAtLoadAndReadLaterFromTheFilesLoadOpened() throws {
+        let paths = try DemoModelFamily.ensure()
+        let source = dir.appendingPathComponent("source"), encoder = dir.appendingPathComponent("encoder")
+        try FileManager.default.copyItem(at: paths.source, to: source)
+        try FileManager.default.copyItem(at: paths.encoder, to: encoder)
+        let m = try AvatarModels.load(.init(source: source, encoder: encoder), logger: logger)
+        // Both weights files replaced by something that is no model once loaded: the networks, read later, still
+        // come from the files load checked and hashed into the track identity.
+        for url in [source.appendingPathComponent(ModelBundle.weightsName), encoder.appendingPathComponent("weights.safetensors")] {
+            let junk = dir.appendingPathComponent("junk")
+            try Data("not a safetensors file".utf8).write(to: junk)
+            XCTAssertEqual(rename(junk.path, url.path), 0)
+        }
+        XCTAssertThrowsError(try AvatarModels.load(.init(source: source, encoder: encoder), logger: logger))
+        XCTAssertEqual(m.makeEncoder().architecture, m.encoderArchitecture)
+        XCTAssertEqual(try m.generators().style.architecture, m.styleArchitecture)
+
+        // A style bundle with a mis-shaped tensor is refused by load (from its header), not after the clip is encoded.
+        var tensors = try SafeTensorsFile(url: paths.source.appendingPathComponent(ModelBundle.weightsName)).all()
+        tensors["backbone.synthesis.b4.conv1.affine.bias"] = Tensor(zeros: [3])
+        let bad = dir.appendingPathComponent("bad-style")
+        try FileManager.default.createDirectory(at: bad, withIntermediateDirectories: true)
+        try SafeTensorsWriter.write(tensors, to: bad.appendingPathComponent(ModelBundle.weightsName))
+        XCTAssertThrowsError(try AvatarModels.load(.init(style: bad.path), logger: logger)) { e in
+            guard case ModelError.weights = e else { return XCTFail("\(e)") }
+            XCTAssertTrue("\(e)".contains("b4.conv1.affine.bias"), "\(e)")
+        }
     }
 
     func testKeptTrackMayNotOverwriteTheInput() throws {

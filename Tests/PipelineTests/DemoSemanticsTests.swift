@@ -113,11 +113,12 @@ final class DemoSemanticsTests: XCTestCase {
         XCTAssertEqual(rendered.count, 100)
         // The avatar's pose, read off its pixels: the nearest of renders of the same head from known cameras.
         let defaults = m.styleBundle.manifest.camera
-        let head = Tensor(shape: [m.style.architecture.numWs, m.style.architecture.wDim], data: rendered[0].smoothed.code)
+        let style = try m.generators().style
+        let head = Tensor(shape: [m.styleArchitecture.numWs, m.styleArchitecture.wDim], data: rendered[0].smoothed.code)
         var references: [(yaw: Double, pitch: Double, image: [Double])] = []
         for yaw in stride(from: -0.45, through: 0.4501, by: 0.075) {
             for pitch in stride(from: -0.35, through: 0.3501, by: 0.0875) {
-                let out = m.style.synthesize(ws: head, camera: defaults.camera(yaw: yaw, pitch: pitch).vector)
+                let out = style.synthesize(ws: head, camera: defaults.camera(yaw: yaw, pitch: pitch).vector)
                 references.append((yaw, pitch, Self.thumbnail(rgbImage(out.image))))
             }
         }
@@ -130,7 +131,7 @@ final class DemoSemanticsTests: XCTestCase {
             srcYaw.append(y); srcPitch.append(p); yaw.append(best.yaw); pitch.append(best.pitch)
             if f.index % 2 == 0 {
                 // The mouth, on a frontal picture of the frame's code (pose kept out of the measure).
-                let frontal = m.style.synthesize(ws: Tensor(shape: head.shape, data: f.smoothed.code), camera: defaults.frontal.vector)
+                let frontal = style.synthesize(ws: Tensor(shape: head.shape, data: f.smoothed.code), camera: defaults.frontal.vector)
                 srcMouth.append(Self.mouthAspect(f.raw.landmarks))
                 mouth.append(Self.mouthDarkness(rgbImage(frontal.image)))
             }
@@ -162,7 +163,7 @@ final class DemoSemanticsTests: XCTestCase {
         let (m, _) = try encoded()
         let lib = try DirectionLibrary(folder: Self.directions.deletingLastPathComponent().appendingPathComponent("eg3d-ffhq512-preim3d"))
         XCTAssertThrowsError(try lib.check([NamedEdit(name: "Smiling", value: EditValue(constant: 1))],
-                                           numWs: m.style.architecture.numWs, wDim: m.style.architecture.wDim)) { e in
+                                           numWs: m.styleArchitecture.numWs, wDim: m.styleArchitecture.wDim)) { e in
             XCTAssertTrue("\(e)".contains("32 or 10×32"), "\(e)")
             XCTAssertTrue("\(e)".contains("7168"), "\(e)")
         }

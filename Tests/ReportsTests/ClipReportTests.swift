@@ -31,7 +31,7 @@ final class ClipReportTests: XCTestCase {
         settings.geometry = EditValue(parsing: "0:0,0.4s:1")
         var encoder = ClipEncoder()
         encoder.duration = 0.8
-        let recorder = ClipReportRecorder(numWs: models.style.architecture.numWs, settings: settings, pictureSize: 64)
+        let recorder = ClipReportRecorder(numWs: models.styleArchitecture.numWs, settings: settings, pictureSize: 64)
         var frames: [RenderedFrame] = []
         let output = dir.appendingPathComponent("clip.mp4")
         // The identity figure as `run --report` attaches it (nil when dlib's models are not installed).

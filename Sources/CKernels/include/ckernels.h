@@ -50,3 +50,5 @@ void avz_bias_act(float *x, long channels, long count, const float *bias, const 
 /// glibc: serve large blocks from the heap and never trim it, so freed planes are reused without page
 /// faults (see Tensors' Allocator). No effect elsewhere.
 void avz_keep_freed_memory(void);
+/// glibc: hand the heap's free pages back to the kernel (malloc_trim), once, e.g. after a network is freed.
+void avz_return_freed_memory(void);

@@ -41,7 +41,7 @@ extension AvatarJobKind {
             guard !range.isEmpty else { return false }
             _ = try pieces.piece(clip.segmentVideo(k, of: segment), companions: [clip.reportPart(k, of: segment)],
                                  cancellation: cancellation) { tmp in
-                let recorder = ClipReportRecorder(numWs: models.style.architecture.numWs, settings: settings)
+                let recorder = ClipReportRecorder(numWs: models.styleArchitecture.numWs, settings: settings)
                 let identity = identityFigure()
                 let seen = identity?.outcomes.count ?? 0
                 renderer.onFrame = { frame in
@@ -96,7 +96,7 @@ extension AvatarJobKind {
             }
             loaded.append(part)
         }
-        let recorder = ClipReportRecorder(numWs: models.style.architecture.numWs, settings: settings)
+        let recorder = ClipReportRecorder(numWs: models.styleArchitecture.numWs, settings: settings)
         let report = try recorder.report(joining: loaded, input: input, output: finalOutput, joinSeconds: joinSeconds)
         try ReportPage.write(report, to: ReportLocation.forOutput(finalOutput.path))
         return report.identity?.summary
@@ -117,12 +117,15 @@ extension AvatarJobKind {
         let total = faces.faces.count
         let first = segment.index ?? 0
         var parts: [Int: URL] = [:]
+        // Built for the first segment this job encodes, kept for the others, gone before rendering.
+        let network = EncoderOnDemand(models)
+        defer { network.release() }
         for step in 0..<segment.count {
             let k = (first + step) % segment.count
             let range = segment.range(k, total: total)
             guard !range.isEmpty else { continue }
             parts[k] = try pieces.piece(clip.segmentTrack(k, of: segment), cancellation: cancellation) { tmp in
-                _ = try encoder.encodePass(input, faces: faces, frames: range, models: models, to: tmp) { _, done, count in
+                _ = try encoder.encodePass(input, faces: faces, frames: range, models: models, network: network.network(), to: tmp) { _, done, count in
                     progress(JobProgress(done: done, total: count ?? 0))
                     return !cancellation.isSet
                 }
