@@ -20,38 +20,50 @@ public enum UpFirDn {
         for i in 0..<fh { for j in 0..<fw { taps[i * fw + j] = filter[(fh - 1 - i) * fw + (fw - 1 - j)] * gain } }
         let separable = Self.separate(taps, fh, fw)
         Parallel.forChunks(channels) { s, e in
-            let padded = UnsafeMutablePointer<Float>.allocate(capacity: ph * pw)
-            let tmp = UnsafeMutablePointer<Float>.allocate(capacity: ho * pw)
+            let padded = UnsafeMutablePointer<Float>.allocate(capacity: separable == nil ? ph * pw : 1)
+            let tmp = UnsafeMutablePointer<Float>.allocate(capacity: ho * width)
             defer { padded.deallocate(); tmp.deallocate() }
             for c in s..<e {
-                padded.update(repeating: 0, count: ph * pw)
                 let src = input + c * height * width
-                for y in 0..<height {
-                    let row = padded + (padY0 + y * up) * pw + padX0
-                    for x in 0..<width { row[x * up] = src[y * width + x] }
-                }
                 let dst = output + c * ho * wo
                 if let (colTaps, rowTaps) = separable {
-                    // Vertical pass into tmp [ho, pw], then horizontal pass into dst.
+                    // Only every up-th row and column of the zero-inserted, padded plane holds data, so the
+                    // passes read the source directly and skip the inserted zeros (adding a zero product
+                    // changes no sum): vertical pass into tmp [ho, width], then horizontal into dst.
                     for y in 0..<ho {
-                        let t = tmp + y * pw
-                        t.update(repeating: 0, count: pw)
+                        let t = tmp + y * width
+                        t.update(repeating: 0, count: width)
                         for i in 0..<fh {
+                            let r = y + i - padY0
+                            guard r >= 0, r % up == 0, r / up < height else { continue }
                             let f = colTaps[i]
-                            let p = padded + (y + i) * pw
-                            for x in 0..<pw { t[x] += f * p[x] }
+                            let p = src + (r / up) * width
+                            for x in 0..<width { t[x] += f * p[x] }
                         }
                     }
                     for y in 0..<ho {
                         let d = dst + y * wo
-                        let t = tmp + y * pw
+                        let t = tmp + y * width
                         d.update(repeating: 0, count: wo)
                         for j in 0..<fw {
                             let f = rowTaps[j]
-                            for x in 0..<wo { d[x] += f * t[x + j] }
+                            // Output x reads source column k where x + j − padX0 = up·k.
+                            var x = Swift.max(0, padX0 - j)
+                            x += ((padX0 - j - x) % up + up) % up
+                            var k = (x + j - padX0) / up
+                            while x < wo && k < width {
+                                d[x] += f * t[k]
+                                x += up
+                                k += 1
+                            }
                         }
                     }
                 } else {
+                    padded.update(repeating: 0, count: ph * pw)
+                    for y in 0..<height {
+                        let row = padded + (padY0 + y * up) * pw + padX0
+                        for x in 0..<width { row[x * up] = src[y * width + x] }
+                    }
                     for y in 0..<ho {
                         let d = dst + y * wo
                         d.update(repeating: 0, count: wo)
@@ -68,7 +80,6 @@ public enum UpFirDn {
         }
     }
 
-    /// upsample2d(x, f, up=2): padding ((fw+1)/2, (fw−2)/2) and gain 4, as StyleGAN2's helper.
     public static func upsample2x(
         input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
         filter: [Float], filterSize f: Int, output: UnsafeMutablePointer<Float>
