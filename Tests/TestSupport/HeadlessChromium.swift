@@ -145,6 +145,7 @@ public final class HeadlessChromium: @unchecked Sendable {
     }
 
     /// Evaluates JavaScript in the page and returns its value (awaiting a promise).
+    @discardableResult
     public func evaluate(_ expression: String) throws -> Any? {
         let result = try call("Runtime.evaluate", ["expression": expression, "returnByValue": true, "awaitPromise": true], session: session)
         if let exception = result["exceptionDetails"] { throw Failure(description: "\(expression): \(exception)") }
