@@ -17,7 +17,7 @@ public enum ChromiumConsole {
         defer { try? FileManager.default.removeItem(at: folder) }
         let out = folder.appendingPathComponent("dom.html"), err = folder.appendingPathComponent("stderr.log")
         FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try HeadlessChromium.executable())
         process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
