@@ -68,14 +68,24 @@ void avz_sigmoid_bias_rows(float *x, const float *bias, long rows, long cols, fl
     }
 }
 
-// Adds w × plane[y][x][0..<c] into acc when (x, y) is inside the plane.
-static inline __attribute__((always_inline)) void avz_tap(const float *restrict plane, long res, long c, long x, long y, float w, float *restrict acc) {
-    if (x < 0 || x >= res || y < 0 || y >= res) return;
-    const float *p = plane + (y * res + x) * c;
-    for (long k = 0; k < c; k++) acc[k] += p[k] * w;
+// Element i of a plane stored as float32, or as bfloat16 bit patterns (the generator's bf16 precision:
+// half the bytes per tap, so the 3 × R² × C planes stay in cache far better; the arithmetic is float32).
+static inline __attribute__((always_inline)) float avz_plane_value(const void *plane, long i, int bf16) {
+    if (!bf16) return ((const float *)plane)[i];
+    uint32_t bits = (uint32_t)((const uint16_t *)plane)[i] << 16;
+    float v;
+    memcpy(&v, &bits, 4);
+    return v;
 }
 
-static inline __attribute__((always_inline)) void avz_bilinear(const float *plane, long res, long c, float gx, float gy, float *acc) {
+// Adds w × plane[y][x][0..<c] into acc when (x, y) is inside the plane.
+static inline __attribute__((always_inline)) void avz_tap(const void *restrict plane, int bf16, long res, long c, long x, long y, float w, float *restrict acc) {
+    if (x < 0 || x >= res || y < 0 || y >= res) return;
+    long base = (y * res + x) * c;
+    for (long k = 0; k < c; k++) acc[k] += avz_plane_value(plane, base + k, bf16) * w;
+}
+
+static inline __attribute__((always_inline)) void avz_bilinear(const void *plane, int bf16, long res, long c, float gx, float gy, float *acc) {
     float ix = ((gx + 1.0f) * (float)res - 1.0f) / 2.0f;
     float iy = ((gy + 1.0f) * (float)res - 1.0f) / 2.0f;
     float fx = floorf(ix), fy = floorf(iy);
@@ -83,65 +93,37 @@ static inline __attribute__((always_inline)) void avz_bilinear(const float *plan
     long x0 = (long)fx, y0 = (long)fy;
     float wx1 = ix - fx, wx0 = (float)(x0 + 1) - ix;
     float wy1 = iy - fy, wy0 = (float)(y0 + 1) - iy;
-    avz_tap(plane, res, c, x0, y0, wx0 * wy0, acc);
-    avz_tap(plane, res, c, x0 + 1, y0, wx1 * wy0, acc);
-    avz_tap(plane, res, c, x0, y0 + 1, wx0 * wy1, acc);
-    avz_tap(plane, res, c, x0 + 1, y0 + 1, wx1 * wy1, acc);
+    avz_tap(plane, bf16, res, c, x0, y0, wx0 * wy0, acc);
+    avz_tap(plane, bf16, res, c, x0 + 1, y0, wx1 * wy0, acc);
+    avz_tap(plane, bf16, res, c, x0, y0 + 1, wx0 * wy1, acc);
+    avz_tap(plane, bf16, res, c, x0 + 1, y0 + 1, wx1 * wy1, acc);
+}
+
+static inline __attribute__((always_inline)) void avz_triplane(const void *planes, int bf16, long res, long channels,
+                                                               const float *xyz, long n, float *out) {
+    long stride = res * res * channels;
+    const void *xy = planes;
+    const void *xz = bf16 ? (const void *)((const uint16_t *)planes + stride) : (const void *)((const float *)planes + stride);
+    const void *zx = bf16 ? (const void *)((const uint16_t *)planes + 2 * stride) : (const void *)((const float *)planes + 2 * stride);
+    for (long i = 0; i < n; i++) {
+        float x = xyz[3 * i], y = xyz[3 * i + 1], z = xyz[3 * i + 2];
+        float *acc = out + i * channels;
+        for (long k = 0; k < channels; k++) acc[k] = 0;
+        avz_bilinear(xy, bf16, res, channels, x, y, acc);
+        avz_bilinear(xz, bf16, res, channels, x, z, acc);
+        avz_bilinear(zx, bf16, res, channels, z, x, acc);
+        for (long k = 0; k < channels; k++) acc[k] /= 3.0f;
+    }
 }
 
 AVZ_MULTIVERSION
 void avz_triplane_sample(const float *planes, long res, long channels, const float *xyz, long n, float *out) {
-    long stride = res * res * channels;
-    for (long i = 0; i < n; i++) {
-        float x = xyz[3 * i], y = xyz[3 * i + 1], z = xyz[3 * i + 2];
-        float *acc = out + i * channels;
-        for (long k = 0; k < channels; k++) acc[k] = 0;
-        avz_bilinear(planes, res, channels, x, y, acc);
-        avz_bilinear(planes + stride, res, channels, x, z, acc);
-        avz_bilinear(planes + 2 * stride, res, channels, z, x, acc);
-        for (long k = 0; k < channels; k++) acc[k] /= 3.0f;
-    }
-}
-
-// The same lookup on bfloat16 planes (the generator's bf16 precision): half the bytes per tap, so the
-// 3 × R² × C planes stay in cache far better; the interpolation itself is float32.
-static inline __attribute__((always_inline)) void avz_tap16(const uint16_t *restrict plane, long res, long c, long x, long y, float w, float *restrict acc) {
-    if (x < 0 || x >= res || y < 0 || y >= res) return;
-    const uint16_t *p = plane + (y * res + x) * c;
-    for (long k = 0; k < c; k++) {
-        uint32_t bits = (uint32_t)p[k] << 16;
-        float v;
-        memcpy(&v, &bits, 4);
-        acc[k] += v * w;
-    }
-}
-
-static inline __attribute__((always_inline)) void avz_bilinear16(const uint16_t *plane, long res, long c, float gx, float gy, float *acc) {
-    float ix = ((gx + 1.0f) * (float)res - 1.0f) / 2.0f;
-    float iy = ((gy + 1.0f) * (float)res - 1.0f) / 2.0f;
-    float fx = floorf(ix), fy = floorf(iy);
-    if (!isfinite(fx) || !isfinite(fy)) return;
-    long x0 = (long)fx, y0 = (long)fy;
-    float wx1 = ix - fx, wx0 = (float)(x0 + 1) - ix;
-    float wy1 = iy - fy, wy0 = (float)(y0 + 1) - iy;
-    avz_tap16(plane, res, c, x0, y0, wx0 * wy0, acc);
-    avz_tap16(plane, res, c, x0 + 1, y0, wx1 * wy0, acc);
-    avz_tap16(plane, res, c, x0, y0 + 1, wx0 * wy1, acc);
-    avz_tap16(plane, res, c, x0 + 1, y0 + 1, wx1 * wy1, acc);
+    avz_triplane(planes, 0, res, channels, xyz, n, out);
 }
 
 AVZ_MULTIVERSION
 void avz_triplane_sample_bf16(const uint16_t *planes, long res, long channels, const float *xyz, long n, float *out) {
-    long stride = res * res * channels;
-    for (long i = 0; i < n; i++) {
-        float x = xyz[3 * i], y = xyz[3 * i + 1], z = xyz[3 * i + 2];
-        float *acc = out + i * channels;
-        for (long k = 0; k < channels; k++) acc[k] = 0;
-        avz_bilinear16(planes, res, channels, x, y, acc);
-        avz_bilinear16(planes + stride, res, channels, x, z, acc);
-        avz_bilinear16(planes + 2 * stride, res, channels, z, x, acc);
-        for (long k = 0; k < channels; k++) acc[k] /= 3.0f;
-    }
+    avz_triplane(planes, 1, res, channels, xyz, n, out);
 }
 
 #if defined(__GLIBC__)

@@ -13,6 +13,16 @@
 
 #pragma clang fp contract(off)
 
+// Bᵀ times a column of six (one step of the input transform; rows and columns both use it).
+static inline __attribute__((always_inline)) void avz_bt(float a0, float a1, float a2, float a3, float a4, float a5, float r[6]) {
+    r[0] = 4 * a0 - 5 * a2 + a4;
+    r[1] = -4 * a1 - 4 * a2 + a3 + a4;
+    r[2] = 4 * a1 - 4 * a2 - a3 + a4;
+    r[3] = -2 * a1 - a2 + 2 * a3 + a4;
+    r[4] = 2 * a1 - a2 - 2 * a3 + a4;
+    r[5] = 4 * a1 - 5 * a3 + a5;
+}
+
 long avz_winograd_f4_input_scratch(long w) { return 48 * (w / 4 + 1) + w + 8 + 6 * (w / 4); }
 
 AVZ_CLONES
@@ -44,13 +54,9 @@ void avz_winograd_f4_input(const float *restrict src, long h, long w, long ty0, 
         const float *d3 = phases + 3 * len, *d4 = phases + 4 * len, *d5 = phases + 5 * len;
         float *c0 = comb, *c1 = comb + len, *c2 = comb + 2 * len, *c3 = comb + 3 * len, *c4 = comb + 4 * len, *c5 = comb + 5 * len;
         for (long j = 0; j < len; j++) {
-            float a0 = d0[j], a1 = d1[j], a2 = d2[j], a3 = d3[j], a4 = d4[j], a5 = d5[j];
-            c0[j] = 4 * a0 - 5 * a2 + a4;
-            c1[j] = -4 * a1 - 4 * a2 + a3 + a4;
-            c2[j] = 4 * a1 - 4 * a2 - a3 + a4;
-            c3[j] = -2 * a1 - a2 + 2 * a3 + a4;
-            c4[j] = 2 * a1 - a2 - 2 * a3 + a4;
-            c5[j] = 4 * a1 - 5 * a3 + a5;
+            float t[6];
+            avz_bt(d0[j], d1[j], d2[j], d3[j], d4[j], d5[j], t);
+            c0[j] = t[0]; c1[j] = t[1]; c2[j] = t[2]; c3[j] = t[3]; c4[j] = t[4]; c5[j] = t[5];
         }
         // B over columns: tile tx reads p0[tx] p1[tx] p2[tx] p3[tx] p0[tx+1] p1[tx+1].
         for (long i = 0; i < 6; i++) {
@@ -60,13 +66,9 @@ void avz_winograd_f4_input(const float *restrict src, long h, long w, long ty0, 
             float *restrict o0 = o[0], *restrict o1 = o[1], *restrict o2 = o[2];
             float *restrict o3 = o[3], *restrict o4 = o[4], *restrict o5 = o[5];
             for (long tx = 0; tx < tw; tx++) {
-                float a0 = p0[tx], a1 = p1[tx], a2 = p2[tx], a3 = p3[tx], a4 = p0[tx + 1], a5 = p1[tx + 1];
-                o0[tx] = 4 * a0 - 5 * a2 + a4;
-                o1[tx] = -4 * a1 - 4 * a2 + a3 + a4;
-                o2[tx] = 4 * a1 - 4 * a2 - a3 + a4;
-                o3[tx] = -2 * a1 - a2 + 2 * a3 + a4;
-                o4[tx] = 2 * a1 - a2 - 2 * a3 + a4;
-                o5[tx] = 4 * a1 - 5 * a3 + a5;
+                float t[6];
+                avz_bt(p0[tx], p1[tx], p2[tx], p3[tx], p0[tx + 1], p1[tx + 1], t);
+                o0[tx] = t[0]; o1[tx] = t[1]; o2[tx] = t[2]; o3[tx] = t[3]; o4[tx] = t[4]; o5[tx] = t[5];
             }
             if (v16)
                 for (long j = 0; j < 6; j++) avz_to_bf16(staged + j * tw, v16 + (6 * i + j) * point_stride + r * tw, tw);
