@@ -21,7 +21,9 @@ public struct FacePass {
     public var faces: SmoothedFaceTrack
     public var facesFound: Int
     public var framesLost: Int
+    /// Whole pass, of which `modelSeconds` went to reading the face models.
     public var seconds: Double
+    public var modelSeconds: Double = 0
 
     /// A face pass made before (by another worker), from its measurements file.
     public init(measurements url: URL, smoothing: FaceTrackSmoothing = FaceTrackSmoothing()) throws {
@@ -59,7 +61,7 @@ public struct ClipEncoder {
         let encoder = EncoderOnDemand(models)
         defer { encoder.release() }
         var (encoded, report) = try encodePass(input, faces: faces, models: models, network: encoder.network(), to: track, progress: progress)
-        report.stageSeconds.insert(("load encoder", encoder.buildSeconds), at: 1)
+        report.stageSeconds.insert(("load encoder", encoder.buildSeconds), at: 2)
         return (encoded, report)
     }
 
@@ -71,6 +73,7 @@ public struct ClipEncoder {
         var trackerOptions = FaceTracker.Options()
         trackerOptions.subject = subject
         let tracker = try FaceTracker(paths: faceModels, options: trackerOptions)
+        let modelSeconds = Date().timeIntervalSince(t0)
         let reader = try VideoReader(url: input, options: .init(start: start, duration: duration))
         let expected = reader.expectedFrameCount
         let writer = try MeasuredFaceFile.Writer(url: url)
@@ -90,8 +93,10 @@ public struct ClipEncoder {
         try writer.finish()
         let file = try MeasuredFaceFile(url: url)
         // Shot cuts the tracker found: nothing is smoothed or filled across them.
-        return FacePass(faces: try faceSmoothing.track(file, shotStarts: tracker.shotStarts), facesFound: file.facesFound, framesLost: reader.framesLost,
-                        seconds: Date().timeIntervalSince(t0))
+        var pass = FacePass(faces: try faceSmoothing.track(file, shotStarts: tracker.shotStarts), facesFound: file.facesFound,
+                            framesLost: reader.framesLost, seconds: Date().timeIntervalSince(t0))
+        pass.modelSeconds = modelSeconds
+        return pass
     }
 
     /// Pass 2: aligned crops → encoder (`network`, made from `models`), for the clip's frames `frames` (all when
@@ -132,7 +137,7 @@ public struct ClipEncoder {
         second.stop()
         let track = try writer.finish()
         let encodeSeconds = Date().timeIntervalSince(t0)
-        let stages = [("faces", pass.seconds), ("align+crop", cropSeconds), ("encoder", encodeSeconds - cropSeconds)]
+        let stages = [("load face models", pass.modelSeconds), ("faces", pass.seconds - pass.modelSeconds), ("align+crop", cropSeconds), ("encoder", encodeSeconds - cropSeconds)]
         return (track, EncodeReport(frames: track.count, facesFound: pass.facesFound, framesFilled: track.count - track.facesFound,
                                     framesLost: pass.framesLost, stageSeconds: stages))
     }

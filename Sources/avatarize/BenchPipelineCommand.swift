@@ -18,8 +18,8 @@ struct BenchPipelineCommand: ParsableCommand {
         their pictures mean nothing, their cost is the real one. The last line is \
         `frame_ms=… gflops=… sgemm_gflops=… encoder_ms=… generator_ms=…` (GFLOP/s of the encoder and both \
         generators' counted work over the whole frame time; OpenBLAS's sgemm rate measured in the same run). \
-        Reading the models (the encoder before encoding, the generators before rendering, never both at once) \
-        is printed on its own line and left out of frame_ms. Build with -c release before quoting numbers.
+        Reading the models (face models and encoder before encoding, the generators before rendering; encoder \
+        and generators never at once) is printed on its own line and left out of frame_ms. Build with -c release before quoting numbers.
         """
     )
 
@@ -75,8 +75,10 @@ struct BenchPipelineCommand: ParsableCommand {
         // Reading the models is not frame time: the encoder is built and the generators read inside the run.
         let loadEncoder = report.encode.stageSeconds.first { $0.0 == "load encoder" }?.1 ?? 0
         let loadGenerators = report.render.stageSeconds.first { $0.0 == "load generators" }?.1 ?? 0
-        print(String(format: "models read in %.2f s (encoder %.2f, generators %.2f)", loadEncoder + loadGenerators, loadEncoder, loadGenerators))
-        let frameSeconds = (report.seconds - loadEncoder - loadGenerators) / Double(max(done, 1))
+        let loadFaces = report.encode.stageSeconds.first { $0.0 == "load face models" }?.1 ?? 0
+        let loads = loadEncoder + loadGenerators + loadFaces
+        print(String(format: "models read in %.2f s (face models %.2f, encoder %.2f, generators %.2f)", loads, loadFaces, loadEncoder, loadGenerators))
+        let frameSeconds = (report.seconds - loads) / Double(max(done, 1))
         // Counted work per frame: one encoder pass, and the style generator (plus the source generator's
         // styles, which cost no convolutions).
         let gflop = (models.encoderArchitecture.flopsPerImage
