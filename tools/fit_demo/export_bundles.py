@@ -15,6 +15,10 @@ import st_io
 ARCH = {"neural_rendering_resolution": 128, "superresolution_noise_mode": "none", "backbone_noise_mode": "const",
         "rendering": {"depth_resolution": 16, "depth_resolution_importance": 16, "ray_start": 2.25, "ray_end": 3.3, "box_warp": 1}}
 LICENSE = "fitted by avatarize's tools/fit_demo to a procedural head; no third-party material"
+# The version written into each bundle's weights: the one it was last fitted at (DemoModelFamily.version is the
+# newest of them), so that exporting again leaves unchanged bundles byte-identical.
+GENERATOR_TAG = "demo-v4-fitted"
+ENCODER_TAG = "demo-v5-fitted"
 STYLES = {"caricature": "exaggerated nose and chin (early-layer styles), warmer skin",
           "poster": "flat poster colours: saturated, quantised",
           "sketch": "pencil-on-paper greys"}
@@ -34,7 +38,7 @@ def write_bundle(folder, manifest, tensors):
     with open(os.path.join(folder, "model.json"), "w") as f:
         json.dump(manifest, f, indent=2, sort_keys=True)
         f.write("\n")
-    st_io.save(tensors, os.path.join(folder, "weights.safetensors"), {"format": "pt", "avatarize": "demo-v4-fitted"})
+    st_io.save(tensors, os.path.join(folder, "weights.safetensors"), {"format": "pt", "avatarize": GENERATOR_TAG})
 
 
 def save_npy(path, a):
@@ -86,7 +90,7 @@ def main():
         json.dump(manifest, f, indent=2, sort_keys=True)
         f.write("\n")
     st_io.save({k: v.detach().numpy() for k, v in enc["P"].items()}, os.path.join(root, "encoder", "weights.safetensors"),
-               {"format": "pt", "avatarize": "demo-v4-fitted"})
+               {"format": "pt", "avatarize": ENCODER_TAG})
     ddir = os.path.join(a.repo, "directions", "demo")
     os.makedirs(ddir, exist_ok=True)
     _, AS = D.w_layout()
