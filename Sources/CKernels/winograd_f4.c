@@ -79,8 +79,6 @@ void avz_winograd_f4_input(const float *restrict src, long h, long w, long ty0, 
 long avz_winograd_f4_output_scratch(long w) { return 24 * (w / 4) + 4 * w; }
 
 #if defined(__x86_64__)
-static int has_avx512f = -1;
-
 // Aᵀ over the columns of 16 tiles at once, then a 4 × 16 transpose so each tile's four pixels are adjacent:
 // 64 pixels of the output row (up = 1), or of this phase's every other pixel (up = 2, a masked store that
 // leaves the other phase's pixels alone). The scalar loop's arithmetic, term by term.
@@ -152,8 +150,8 @@ void avz_winograd_f4_output(const float *restrict m, long point_stride, long w, 
             float *restrict d = dst + (4 * (ty0 + r) + i) * up * out_w;
             long tx0 = 0;
 #if defined(__x86_64__)
-            if (has_avx512f < 0) has_avx512f = __builtin_cpu_supports("avx512f") ? 1 : 0;
-            if (has_avx512f) tx0 = columns_avx512(q0, q1, q2, q3, q4, q5, tw, sc, up, d);
+            // A load of the CPU model libgcc/compiler-rt filled in at start-up: cheap enough to ask per row.
+            if (__builtin_cpu_supports("avx512f")) tx0 = columns_avx512(q0, q1, q2, q3, q4, q5, tw, sc, up, d);
 #endif
             float *restrict out = up == 1 ? d : line;
             for (long tx = tx0; tx < tw; tx++) {
