@@ -1,5 +1,7 @@
 // Swift cannot import function-like macros; these inline wrappers expose the few FFmpeg needs.
 #pragma once
+#include <limits.h>
+#include <string.h>
 #include <libavformat/avformat.h>
 #include <libavcodec/avcodec.h>
 #include <libswscale/swscale.h>
@@ -28,16 +30,43 @@ static inline int avz_codec_flag_global_header(void) { return AV_CODEC_FLAG_GLOB
 static inline int avz_frame_flag_corrupt(void) { return AV_FRAME_FLAG_CORRUPT; }
 
 // sws_scale takes arrays of plane pointers; AVFrame keeps them as fixed C arrays that Swift sees as tuples.
-// These two wrappers move one packed RGB24 buffer in or out of a frame.
-static inline int avz_scale_frame_to_packed(struct SwsContext *sws, const AVFrame *src, uint8_t *dst, int dst_stride) {
-    uint8_t *dst_planes[4] = { dst, NULL, NULL, NULL };
-    int dst_strides[4] = { dst_stride, 0, 0, 0 };
-    return sws_scale(sws, (const uint8_t * const *)src->data, src->linesize, 0, src->height, dst_planes, dst_strides);
+// These two wrappers move one packed RGB24 picture (rows of width·3 bytes, no padding) in or out of a frame.
+//
+// swscale's SIMD paths read and write whole vectors past the end of a row (e.g. yuv420 → rgb24 in blocks
+// of 8 pixels; measured with valgrind on 360×640: 8-byte writes past a tightly packed buffer), so a
+// packed buffer handed to it directly is corrupted on most widths that are not a multiple of 16. Both
+// wrappers go through a staging picture whose rows are padded to AVZ_STAGING_ALIGN bytes with a spare row
+// after the last, then copy the rows: swscale only ever touches memory FFmpeg allocated with room to
+// spare, and the caller's buffer is read or written exactly width·3·height bytes.
+#define AVZ_STAGING_ALIGN 64
+static inline int avz_staging_stride(int width_bytes) {
+    return (width_bytes + 2 * AVZ_STAGING_ALIGN - 1) / AVZ_STAGING_ALIGN * AVZ_STAGING_ALIGN;
 }
-static inline int avz_scale_packed_to_frame(struct SwsContext *sws, const uint8_t *src, int src_stride, int src_height, AVFrame *dst) {
-    const uint8_t *src_planes[4] = { src, NULL, NULL, NULL };
-    int src_strides[4] = { src_stride, 0, 0, 0 };
-    return sws_scale(sws, src_planes, src_strides, 0, src_height, dst->data, dst->linesize);
+/// A staging buffer for avz_scale_frame_to_packed / avz_scale_packed_to_frame (free with av_free).
+static inline uint8_t *avz_staging_alloc(int width, int height) {
+    if (width <= 0 || height <= 0 || width > (INT_MAX - 2 * AVZ_STAGING_ALIGN) / 3) return NULL;
+    size_t stride = (size_t)avz_staging_stride(width * 3);
+    return (uint8_t *)av_mallocz(stride * ((size_t)height + 1));
+}
+static inline int avz_scale_frame_to_packed(struct SwsContext *sws, const AVFrame *src, uint8_t *staging,
+                                            uint8_t *dst, int width, int height) {
+    int stride = avz_staging_stride(width * 3);
+    uint8_t *dst_planes[4] = { staging, NULL, NULL, NULL };
+    int dst_strides[4] = { stride, 0, 0, 0 };
+    int rows = sws_scale(sws, (const uint8_t * const *)src->data, src->linesize, 0, src->height, dst_planes, dst_strides);
+    if (rows != height) return rows;
+    for (int y = 0; y < height; y++) memcpy(dst + (size_t)y * width * 3, staging + (size_t)y * stride, (size_t)width * 3);
+    return rows;
+}
+/// Reads width·3 bytes from each of `height` rows `src_stride` bytes apart (a wider source picture may be
+/// cropped to an even size this way).
+static inline int avz_scale_packed_to_frame(struct SwsContext *sws, const uint8_t *src, int src_stride, uint8_t *staging,
+                                            int width, int height, AVFrame *dst) {
+    int stride = avz_staging_stride(width * 3);
+    for (int y = 0; y < height; y++) memcpy(staging + (size_t)y * stride, src + (size_t)y * src_stride, (size_t)width * 3);
+    const uint8_t *src_planes[4] = { staging, NULL, NULL, NULL };
+    int src_strides[4] = { stride, 0, 0, 0 };
+    return sws_scale(sws, src_planes, src_strides, 0, height, dst->data, dst->linesize);
 }
 // Audio: resample into a frame's planes from another frame's (swr_convert also takes plane arrays).
 static inline int avz_swr_convert_frames(SwrContext *swr, AVFrame *out, int out_count, const AVFrame *in) {

@@ -6,9 +6,8 @@
 
 #pragma clang fp contract(off)
 
-AVZ_CLONES
-void avz_bias_act(float *restrict x, long channels, long count, const float *restrict bias,
-                  const float *restrict noise, float slope, float gain, float lim) {
+AVZ_KERNEL_BODY void avz_bias_act_body(float *restrict x, long channels, long count, const float *restrict bias,
+                                       const float *restrict noise, float slope, float gain, float lim) {
     for (long c = 0; c < channels; c++) {
         float b = bias ? bias[c] : 0.0f;
         float *restrict p = x + c * count;
@@ -24,3 +23,6 @@ void avz_bias_act(float *restrict x, long channels, long count, const float *res
         }
     }
 }
+AVZ_KERNEL(avz_bias_act, (float *restrict x, long channels, long count, const float *restrict bias,
+                          const float *restrict noise, float slope, float gain, float lim),
+           (x, channels, count, bias, noise, slope, gain, lim))

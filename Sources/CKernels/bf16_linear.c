@@ -12,24 +12,8 @@
 #include <immintrin.h>
 #endif
 
-static int has_avx512_bf16 = -1;
-
-int avz_bf16_linear_available(void) {
-#if defined(__x86_64__)
-    if (has_avx512_bf16 >= 0) return has_avx512_bf16;
-    int has = 0;
-    unsigned a, b, c, d;
-    // avz_cpu_has_bf16 checks the OS saves ZMM state; AVX512_BF16 itself is CPUID.(7,1):EAX[5].
-    if (avz_cpu_has_bf16() && __get_cpuid_count(7, 0, &a, &b, &c, &d) && a >= 1) {
-        __get_cpuid_count(7, 1, &a, &b, &c, &d);
-        has = (a >> 5) & 1;
-    }
-    has_avx512_bf16 = has;
-    return has;
-#else
-    return 0;
-#endif
-}
+// The kernel is written for AVX512_BF16 alone (vdpbf16ps, vcvtne2ps2bf16); kernel_variants.c checks that bit.
+int avz_bf16_linear_available(void) { return avz_cpu_has_bf16(); }
 
 static long padded_outputs(long out) { return (out + 15) / 16 * 16; }
 

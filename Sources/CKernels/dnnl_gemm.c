@@ -1,4 +1,5 @@
 #include "dnnl_gemm.h"
+#include "kernel_variants.h"
 #include <oneapi/dnnl/dnnl.h>
 #include <dlfcn.h>
 #if defined(__x86_64__)
@@ -12,34 +13,7 @@
 
 // ---- CPU features -------------------------------------------------------------------------------
 
-static int cpu_bf16 = -1;
-
-int avz_cpu_has_bf16(void) {
-#if !defined(__x86_64__)
-    return 0;  // bf16 products here are written for x86's AVX512_BF16 / AMX
-#else
-    if (cpu_bf16 >= 0) return cpu_bf16;
-    unsigned a, b, c, d;
-    int has = 0;
-    if (__get_cpuid_count(1, 0, &a, &b, &c, &d) && (c & (1u << 27))) {  // OSXSAVE
-        unsigned lo, hi;
-        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-        int zmm = (lo & 0xE6) == 0xE6;              // XMM, YMM, opmask and ZMM state enabled by the OS
-        int tiles = (lo & 0x60000) == 0x60000;      // AMX tile config and data
-        unsigned a7, b7, c7, d7;
-        if (__get_cpuid_count(7, 0, &a7, &b7, &c7, &d7)) {
-            int avx512bw = (b7 >> 30) & 1, avx512vl = (b7 >> 31) & 1, avx512f = (b7 >> 16) & 1;
-            int amx_bf16 = (d7 >> 22) & 1;
-            unsigned a71 = 0, b71, c71, d71;
-            if (a7 >= 1) __get_cpuid_count(7, 1, &a71, &b71, &c71, &d71);
-            int avx512_bf16 = (a71 >> 5) & 1;
-            has = (zmm && avx512f && avx512bw && avx512vl && avx512_bf16) || (zmm && tiles && amx_bf16 && avx512f);
-        }
-    }
-    cpu_bf16 = has;
-    return has;
-#endif
-}
+int avz_cpu_has_bf16(void) { return avz_kernels_variant() >= AVZ_KERNELS_AVX512_BF16; }
 
 // ---- float32 → bfloat16 ---------------------------------------------------------------------------
 
@@ -83,17 +57,10 @@ static dnnl_engine_t engine;
 static int engine_ok;
 static void (*set_omp_threads)(int);
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
-
-static void make_engine(void) {
-    // Debian's oneDNN runs on libgomp; each calling thread asks it for one thread (see thread_state).
-    set_omp_threads = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
-    engine_ok = dnnl_engine_create(&engine, dnnl_cpu, 0) == dnnl_success;
-}
-
-int avz_dnnl_available(void) {
-    pthread_once(&engine_once, make_engine);
-    return engine_ok;
-}
+// Each calling thread's stream and staging buffers, freed by the key's destructor when the thread ends
+// (Dispatch's pool retires idle threads, and each would otherwise leak its buffers).
+static pthread_key_t state_key;
+static int state_key_ok;
 
 typedef struct {
     dnnl_stream_t stream;
@@ -102,15 +69,45 @@ typedef struct {
     uint16_t *bbuf; size_t bbuf_size;
 } thread_state_t;
 
-static __thread thread_state_t *tls;
+static void free_thread_state(void *p) {
+    thread_state_t *s = p;
+    if (!s) return;
+    if (s->stream) dnnl_stream_destroy(s->stream);
+    free(s->scratch); free(s->abuf); free(s->bbuf);
+    free(s);
+}
+
+// oneDNN's own ISA dispatch follows $AVATARIZE_KERNELS too, so a forced variant covers its kernels
+// (dnnl_set_max_cpu_isa only takes effect before the first primitive).
+static void cap_dnnl_isa(void) {
+    int want = avz_kernels_requested();
+    if (want < 0) return;
+    static const dnnl_cpu_isa_t isa[AVZ_KERNELS_COUNT] = {dnnl_cpu_isa_sse41, dnnl_cpu_isa_avx2, dnnl_cpu_isa_avx512_core,
+                                                          dnnl_cpu_isa_avx512_core_bf16};
+    dnnl_set_max_cpu_isa(isa[want]);
+}
+
+static void make_engine(void) {
+    // Debian's oneDNN runs on libgomp; each calling thread asks it for one thread (see thread_state).
+    set_omp_threads = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+    cap_dnnl_isa();
+    state_key_ok = pthread_key_create(&state_key, free_thread_state) == 0;
+    engine_ok = state_key_ok && dnnl_engine_create(&engine, dnnl_cpu, 0) == dnnl_success;
+}
+
+int avz_dnnl_available(void) {
+    pthread_once(&engine_once, make_engine);
+    return engine_ok;
+}
 
 static thread_state_t *thread_state(void) {
-    if (tls) return tls;
-    thread_state_t *s = calloc(1, sizeof *s);
+    thread_state_t *s = pthread_getspecific(state_key);
+    if (s) return s;
+    s = calloc(1, sizeof *s);
     if (!s) return NULL;
     if (set_omp_threads) set_omp_threads(1);  // this thread's OpenMP regions run on itself alone
     if (dnnl_stream_create(&s->stream, engine, dnnl_stream_default_flags) != dnnl_success) { free(s); return NULL; }
-    tls = s;
+    if (pthread_setspecific(state_key, s) != 0) { free_thread_state(s); return NULL; }
     return s;
 }
 

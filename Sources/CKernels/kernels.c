@@ -1,16 +1,8 @@
 #include "ckernels.h"
+#include "multiversion.h"
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
-
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define AVZ_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#endif
-#endif
-#ifndef AVZ_MULTIVERSION
-#define AVZ_MULTIVERSION
-#endif
 
 // e^x, Cephes-style (range reduction by ln 2, degree-6 polynomial), as Pointwise.exp.
 static inline __attribute__((always_inline)) float avz_exp(float x) {
@@ -44,8 +36,7 @@ static inline __attribute__((always_inline)) float avz_log1p_unit(float e) {
     return 2.0f * s * p;
 }
 
-AVZ_MULTIVERSION
-void avz_softplus_bias_rows(float *x, const float *bias, long rows, long cols) {
+AVZ_KERNEL_BODY void avz_softplus_bias_rows_body(float *x, const float *bias, long rows, long cols) {
     for (long r = 0; r < rows; r++) {
         float *row = x + r * cols;
         for (long j = 0; j < cols; j++) {
@@ -56,8 +47,9 @@ void avz_softplus_bias_rows(float *x, const float *bias, long rows, long cols) {
     }
 }
 
-AVZ_MULTIVERSION
-void avz_sigmoid_bias_rows(float *x, const float *bias, long rows, long cols, float scale, float shift) {
+AVZ_KERNEL(avz_softplus_bias_rows, (float *x, const float *bias, long rows, long cols), (x, bias, rows, cols))
+
+AVZ_KERNEL_BODY void avz_sigmoid_bias_rows_body(float *x, const float *bias, long rows, long cols, float scale, float shift) {
     for (long r = 0; r < rows; r++) {
         float *row = x + r * cols;
         row[0] += bias[0];
@@ -67,6 +59,9 @@ void avz_sigmoid_bias_rows(float *x, const float *bias, long rows, long cols, fl
         }
     }
 }
+
+AVZ_KERNEL(avz_sigmoid_bias_rows, (float *x, const float *bias, long rows, long cols, float scale, float shift),
+           (x, bias, rows, cols, scale, shift))
 
 // Element i of a plane stored as float32, or as bfloat16 bit patterns (the generator's bf16 precision:
 // half the bytes per tap, so the 3 × R² × C planes stay in cache far better; the arithmetic is float32).
@@ -116,15 +111,17 @@ static inline __attribute__((always_inline)) void avz_triplane(const void *plane
     }
 }
 
-AVZ_MULTIVERSION
-void avz_triplane_sample(const float *planes, long res, long channels, const float *xyz, long n, float *out) {
+AVZ_KERNEL_BODY void avz_triplane_sample_body(const float *planes, long res, long channels, const float *xyz, long n, float *out) {
     avz_triplane(planes, 0, res, channels, xyz, n, out);
 }
+AVZ_KERNEL(avz_triplane_sample, (const float *planes, long res, long channels, const float *xyz, long n, float *out),
+           (planes, res, channels, xyz, n, out))
 
-AVZ_MULTIVERSION
-void avz_triplane_sample_bf16(const uint16_t *planes, long res, long channels, const float *xyz, long n, float *out) {
+AVZ_KERNEL_BODY void avz_triplane_sample_bf16_body(const uint16_t *planes, long res, long channels, const float *xyz, long n, float *out) {
     avz_triplane(planes, 1, res, channels, xyz, n, out);
 }
+AVZ_KERNEL(avz_triplane_sample_bf16, (const uint16_t *planes, long res, long channels, const float *xyz, long n, float *out),
+           (planes, res, channels, xyz, n, out))
 
 #if defined(__GLIBC__)
 #include <malloc.h>

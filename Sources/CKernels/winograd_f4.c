@@ -25,9 +25,9 @@ static inline __attribute__((always_inline)) void avz_bt(float a0, float a1, flo
 
 long avz_winograd_f4_input_scratch(long w) { return 48 * (w / 4 + 1) + w + 8 + 6 * (w / 4); }
 
-AVZ_CLONES
-void avz_winograd_f4_input(const float *restrict src, long h, long w, long ty0, long rows, float sc,
-                           float *restrict scratch, float *restrict v, unsigned short *restrict v16, long point_stride) {
+AVZ_KERNEL_BODY void avz_winograd_f4_input_body(const float *restrict src, long h, long w, long ty0, long rows, float sc,
+                                                float *restrict scratch, float *restrict v, unsigned short *restrict v16,
+                                                long point_stride) {
     long tw = w / 4, n1 = tw + 1, len = 4 * n1;
     float *phases = scratch;           // [6 rows][4 column phases][n1]
     float *comb = scratch + 24 * n1;   // [6 combined rows][4 phases][n1]
@@ -76,6 +76,11 @@ void avz_winograd_f4_input(const float *restrict src, long h, long w, long ty0, 
     }
 }
 
+AVZ_KERNEL(avz_winograd_f4_input,
+           (const float *restrict src, long h, long w, long ty0, long rows, float sc, float *restrict scratch,
+            float *restrict v, unsigned short *restrict v16, long point_stride),
+           (src, h, w, ty0, rows, sc, scratch, v, v16, point_stride))
+
 long avz_winograd_f4_output_scratch(long w) { return 24 * (w / 4) + 4 * w; }
 
 #if defined(__x86_64__)
@@ -122,10 +127,11 @@ static long columns_avx512(const float *q0, const float *q1, const float *q2, co
 }
 #endif
 
-AVZ_CLONES
-void avz_winograd_f4_output(const float *restrict m, long point_stride, long w, long ty0, long rows, float sc,
-                            long up, long out_w, float *restrict scratch, float *restrict dst) {
+AVZ_KERNEL_BODY void avz_winograd_f4_output_body(const float *restrict m, long point_stride, long w, long ty0, long rows,
+                                                 float sc, long up, long out_w, float *restrict scratch, float *restrict dst) {
     long tw = w / 4;
+    int wide = avz_kernels_variant() >= AVZ_KERNELS_AVX512;
+    (void)wide;  // only x86 has a wide path
     float *line = scratch + 24 * tw;  // one output row of this phase, 4·tw pixels, before the strided copy
     for (long r = 0; r < rows; r++) {
         // Aᵀ over rows (6 → 4) for each of the six columns.
@@ -150,8 +156,7 @@ void avz_winograd_f4_output(const float *restrict m, long point_stride, long w, 
             float *restrict d = dst + (4 * (ty0 + r) + i) * up * out_w;
             long tx0 = 0;
 #if defined(__x86_64__)
-            // A load of the CPU model libgcc/compiler-rt filled in at start-up: cheap enough to ask per row.
-            if (__builtin_cpu_supports("avx512f")) tx0 = columns_avx512(q0, q1, q2, q3, q4, q5, tw, sc, up, d);
+            if (wide) tx0 = columns_avx512(q0, q1, q2, q3, q4, q5, tw, sc, up, d);
 #endif
             float *restrict out = up == 1 ? d : line;
             for (long tx = tx0; tx < tw; tx++) {
@@ -167,3 +172,7 @@ void avz_winograd_f4_output(const float *restrict m, long point_stride, long w, 
         }
     }
 }
+AVZ_KERNEL(avz_winograd_f4_output,
+           (const float *restrict m, long point_stride, long w, long ty0, long rows, float sc, long up, long out_w,
+            float *restrict scratch, float *restrict dst),
+           (m, point_stride, w, ty0, rows, sc, up, out_w, scratch, dst))

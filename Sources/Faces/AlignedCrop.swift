@@ -10,7 +10,8 @@ public enum AlignedCrop {
     public static func crop(_ image: RGBImage, transform t: AlignmentTransform, size: Int) -> RGBImage {
         precondition(size > 0 && image.width > 0 && image.height > 0)
         let ratio = t.sourcePixelsPerCropPixel(size: size)
-        let k = max(1, Int(ratio.rounded(.up)))
+        // Capped: a degenerate transform (a quad collapsed by bad landmarks) must not ask for 10⁹ samples a pixel.
+        let k = ratio.isFinite ? Int(ratio.rounded(.up).clamped(to: 1...64)) : 1
         var out = [UInt8](repeating: 0, count: size * size * 3)
         let inv = 1.0 / Double(size)
         let w = image.width, h = image.height
@@ -54,6 +55,9 @@ public enum AlignedCrop {
     /// Bilinear sample at index coordinates (x, y) (pixel centres at integers).
     @inline(__always)
     static func bilinear(_ src: UnsafeBufferPointer<UInt8>, _ w: Int, _ h: Int, _ x: Double, _ y: Double) -> (Double, Double, Double) {
+        // Int() traps on NaN and beyond ±2⁶³; a point that far out is mirrored anyway, so bound it first.
+        guard x.isFinite, y.isFinite else { return (0, 0, 0) }
+        let x = x.clamped(to: -1e9...1e9), y = y.clamped(to: -1e9...1e9)
         let x0f = x.rounded(.down), y0f = y.rounded(.down)
         let fx = x - x0f, fy = y - y0f
         let x0 = Int(x0f), y0 = Int(y0f)
@@ -67,4 +71,8 @@ public enum AlignedCrop {
             w00 * Double(src[o00 + 2]) + w10 * Double(src[o10 + 2]) + w01 * Double(src[o01 + 2]) + w11 * Double(src[o11 + 2])
         )
     }
+}
+
+extension Comparable {
+    @inline(__always) func clamped(to r: ClosedRange<Self>) -> Self { min(max(self, r.lowerBound), r.upperBound) }
 }

@@ -125,6 +125,11 @@ public struct HaarDetector: Sendable {
         let stride = sziW
         var sum = [Int32](repeating: 0, count: sziW * sziH)
         var sqsum = [Int32](repeating: 0, count: sziW * sziH)
+        // The hot loop reads through unchecked pointers. HaarCascade guarantees every rectangle lies inside
+        // the window, so the furthest read is a window's bottom-right corner at the last position; checked
+        // once per scale, that bounds every read below.
+        precondition((workH - 1 + winH) * stride + (workW - 1 + winW) < sum.count && small.pixels.count == sw * sh,
+                     "Haar scan: window positions past the integral image")
         small.pixels.withUnsafeBufferPointer { src in
             sum.withUnsafeMutableBufferPointer { s in
                 sqsum.withUnsafeMutableBufferPointer { q in

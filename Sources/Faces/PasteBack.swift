@@ -33,10 +33,12 @@ public struct PasteBack: Sendable, Equatable {
         let grow = dilation * side, fade = max(feather * side, 1e-6)
         let hull = Self.maskHull(landmarks: landmarks, quad: quad)
         let corners = quad.corners
-        let minX = max(0, Int(corners.map { $0.x }.min()!.rounded(.down)) - 1)
-        let maxX = min(frame.width - 1, Int(corners.map { $0.x }.max()!.rounded(.up)) + 1)
-        let minY = max(0, Int(corners.map { $0.y }.min()!.rounded(.down)) - 1)
-        let maxY = min(frame.height - 1, Int(corners.map { $0.y }.max()!.rounded(.up)) + 1)
+        // Int() traps on NaN and on values past ±2⁶³: a quad that is not finite has nothing to paste.
+        guard corners.allSatisfy({ $0.x.isFinite && $0.y.isFinite }), side.isFinite else { return out }
+        let minX = max(0, Int(corners.map { $0.x }.min()!.rounded(.down).clamped(to: -1e9...1e9)) - 1)
+        let maxX = min(frame.width - 1, Int(corners.map { $0.x }.max()!.rounded(.up).clamped(to: -1e9...1e9)) + 1)
+        let minY = max(0, Int(corners.map { $0.y }.min()!.rounded(.down).clamped(to: -1e9...1e9)) - 1)
+        let maxY = min(frame.height - 1, Int(corners.map { $0.y }.max()!.rounded(.up).clamped(to: -1e9...1e9)) + 1)
         guard minX <= maxX, minY <= maxY, hull.count >= 3 else { return out }
         let rw = rendered.width, rh = rendered.height
         rendered.pixels.withUnsafeBufferPointer { src in

@@ -1,6 +1,6 @@
 // Arithmetic precision of the networks' large products. bf16 rounds both operands of a convolution's or
 // linear layer's GEMM to bfloat16 (8-bit mantissa) and accumulates in float32 through oneDNN's bf16
-// matmul, about twice float32's rate on CPUs with AVX512_BF16 or AMX. The volume renderer reads its
+// matmul, about twice float32's rate on CPUs with AVX512_BF16. The volume renderer reads its
 // tri-planes stored in bf16 and runs the OSG decoder's two small products in bf16 (BFloat16Linear).
 // Everything else (transforms, demodulation, activations, interpolation, the mapping network, ray
 // marching) stays float32.
@@ -11,7 +11,7 @@ public enum Precision: String, Sendable, CaseIterable, CustomStringConvertible {
 
     public var description: String { rawValue }
 
-    /// Whether this CPU runs bf16 products at speed (AVX512_BF16 or AMX) and oneDNN is there; checked at run
+    /// Whether this CPU runs bf16 products at speed (AVX512_BF16, never AMX alone: see CKernels' kernel_variants.c) and oneDNN is there; checked at run
     /// time, so one build serves CPUs with and without.
     public static let bf16Supported: Bool = avz_cpu_has_bf16() != 0 && avz_dnnl_available() != 0
 
@@ -54,6 +54,6 @@ public enum PrecisionError: Error, CustomStringConvertible {
     case bf16Unsupported
 
     public var description: String {
-        "--precision bf16: this CPU has neither AVX512_BF16 nor AMX (or oneDNN is missing); use --precision fp32 or auto"
+        "--precision bf16: this CPU has no AVX512_BF16 (or oneDNN is missing, or AVATARIZE_KERNELS asks for a lower variant); use --precision fp32 or auto"
     }
 }

@@ -63,8 +63,22 @@ public func checkOutputPath(_ url: URL, input: URL?) throws {
     if let input, sameFile(url, input) { throw MediaError.outputIsInput(path: url.path) }
     let dir = url.deletingLastPathComponent()
     var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir) else {
-        throw MediaError.outputNotWritable(path: url.path, reason: "folder \(dir.path) does not exist")
+    if !FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir) {
+        // `-o out/avatar.mp4` in a fresh checkout: make the folder, as the final rename's parent, unless
+        // something on the way is a file.
+        var ancestor = dir.deletingLastPathComponent()
+        while ancestor.path != "/", !FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isDir) {
+            ancestor = ancestor.deletingLastPathComponent()
+        }
+        if ancestor.path != "/", !isDir.boolValue {
+            throw MediaError.outputNotWritable(path: url.path, reason: "\(ancestor.path) is not a folder")
+        }
+        do {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        } catch {
+            throw MediaError.outputNotWritable(path: url.path, reason: "cannot create folder \(dir.path) (\(error.localizedDescription))")
+        }
+        isDir = true
     }
     guard isDir.boolValue else {
         throw MediaError.outputNotWritable(path: url.path, reason: "\(dir.path) is not a folder")

@@ -50,6 +50,8 @@ public final class VideoReader {
     /// The context and colours `sws` was last set up for (swscale's cached context is replaced when the
     /// sizes or format change, and a new one starts at BT.601 limited).
     private var swsColor: (context: OpaquePointer, color: ColorDescription)?
+    /// swscale's padded output picture (see avz_scale_frame_to_packed), for the size it was made for.
+    private var staging: (buffer: UnsafeMutablePointer<UInt8>, width: Int, height: Int)?
     private let originPts: Int64          // stream timestamp that maps to 0
     private let endPts: Int64?            // first timestamp past the range
     private var draining = false
@@ -135,6 +137,7 @@ public final class VideoReader {
         av_packet_free(&packet)
         avcodec_free_context(&codec)
         sws_freeContext(sws)
+        if let staging { av_free(staging.buffer) }
     }
 
     /// The next upright RGB frame of the range, or nil at its end.
@@ -236,8 +239,17 @@ public final class VideoReader {
         }
         // Every byte is written by swscale, so skip zero-filling a multi-megabyte buffer per frame; a failed
         // conversion throws before the array exists, so its unwritten bytes are never seen.
+        if staging?.width != sw || staging?.height != sh {
+            if let staging { av_free(staging.buffer) }
+            staging = nil
+            guard let b = avz_staging_alloc(Int32(sw), Int32(sh)) else {
+                throw MediaError.corrupt(path: url.path, reason: "cannot hold a \(sw)x\(sh) picture")
+            }
+            staging = (b, sw, sh)
+        }
+        let stagingBuffer = staging!.buffer
         var rgb = try [UInt8](unsafeUninitializedCapacity: sw * sh * 3) { buf, count in
-            let rows = avz_scale_frame_to_packed(sws, f, buf.baseAddress, Int32(sw * 3))
+            let rows = avz_scale_frame_to_packed(sws, f, stagingBuffer, buf.baseAddress, Int32(sw), Int32(sh))
             guard rows == Int32(sh) else {
                 count = 0
                 throw MediaError.corrupt(path: url.path,

@@ -50,6 +50,8 @@ public final class VideoWriter {
     private var yuv: UnsafeMutablePointer<AVFrame>?
     private var pkt: UnsafeMutablePointer<AVPacket>?
     private var sws: OpaquePointer?
+    /// swscale's padded input picture (see avz_scale_packed_to_frame).
+    private var staging: UnsafeMutablePointer<UInt8>?
     private var audio: AudioCarrier?
     private let frameTimeBase: Rational
     private var lastPts: Int64 = Int64.min
@@ -172,6 +174,8 @@ public final class VideoWriter {
         sws = sws_getContext(Int32(width), Int32(height), AV_PIX_FMT_RGB24, Int32(width), Int32(height), pixelFormat,
                              SWS_POINT, nil, nil, nil)
         guard let sws else { throw MediaError.encodeFailed(path: url.path, reason: "cannot set up the RGB conversion") }
+        staging = avz_staging_alloc(Int32(width), Int32(height))
+        guard staging != nil else { throw MediaError.encodeFailed(path: url.path, reason: "out of memory") }
         // swscale starts at BT.601; the matrix must be the one the stream is tagged with.
         if !options.lossless, !ColorDescription.configure(sws, yuv: Self.outputColor(lossless: false), toRGB: false) {
             throw MediaError.encodeFailed(path: url.path, reason: "cannot set up the BT.709 conversion")
@@ -201,14 +205,14 @@ public final class VideoWriter {
     /// Encodes one frame. Its size must be the size given at init; timestamps must rise (a repeat is nudged
     /// one tick later so that variable-rate sources with duplicate stamps still encode).
     public func write(_ frame: VideoFrame) throws {
-        guard let enc, let yuv, let sws, !finished else { return }
+        guard let enc, let yuv, let sws, let staging, !finished else { return }
         guard frame.width == sourceWidth, frame.height == sourceHeight else {
             throw MediaError.invalidArgument("\(url.path): frame \(frame.index) is \(frame.width)x\(frame.height), expected \(sourceWidth)x\(sourceHeight)")
         }
         guard av_frame_make_writable(yuv) >= 0 else { throw MediaError.encodeFailed(path: url.path, reason: "out of memory") }
         let rows = frame.rgb.withUnsafeBufferPointer { buf in
             // The source stride is the full row, so an odd last column/row is simply left out.
-            avz_scale_packed_to_frame(sws, buf.baseAddress, Int32(sourceWidth * 3), Int32(height), yuv)
+            avz_scale_packed_to_frame(sws, buf.baseAddress, Int32(sourceWidth * 3), staging, Int32(width), Int32(height), yuv)
         }
         guard rows == Int32(height) else {
             throw MediaError.encodeFailed(path: url.path, reason: "frame \(frame.index) could not be converted from RGB")
@@ -272,6 +276,7 @@ public final class VideoWriter {
         av_frame_free(&yuv)
         av_packet_free(&pkt)
         if let s = sws { sws_freeContext(s); sws = nil }
+        if let staging { av_free(staging); self.staging = nil }
         audio = nil
         if !finished { unlink(tempURL.path) }
     }

@@ -17,7 +17,7 @@ struct ModelOptions: ParsableArguments {
     var style: String?
     @Option(name: .customLong("face-models"), help: "Folder with the Haar cascades and dlib's shape predictor (default: Debian's paths, or $AVATARIZE_FACE_MODELS).")
     var faceModels: String?
-    @Option(help: "Arithmetic of the encoder's and generators' convolutions: fp32, bf16 (bfloat16 products, float32 sums; needs AVX512_BF16 or AMX) or auto (bf16 where the CPU has it).")
+    @Option(help: "Arithmetic of the encoder's and generators' convolutions: fp32, bf16 (bfloat16 products, float32 sums; needs AVX512_BF16) or auto (bf16 where the CPU has it).")
     var precision: PrecisionChoice = .fp32
     @Option(help: "Worker threads for the networks (default: all cores).")
     var threads: Int?

@@ -33,7 +33,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Also write the depth image (near = white) as PNG.") var depth: String?
     @Option(help: "Render a turntable of this many frames to an .mp4.") var orbit: Int?
     @Option(help: "Frame rate of the orbit video.") var fps: Int = 25
-    @Option(help: "fp32, bf16 (bfloat16 products, float32 sums; needs AVX512_BF16 or AMX) or auto.")
+    @Option(help: "fp32, bf16 (bfloat16 products, float32 sums; needs AVX512_BF16) or auto.")
     var precision: PrecisionChoice = .fp32
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
 

@@ -50,7 +50,7 @@ final class CommandLineTests: XCTestCase {
         let cases: [([String], String)] = [
             (["transcode", dir.appendingPathComponent("missing.mp4").path, dir.appendingPathComponent("o1.mp4").path], "no such file"),
             (["transcode", text.path, dir.appendingPathComponent("o2.mp4").path], "not a media file"),
-            (["transcode", sampleClip.path, dir.appendingPathComponent("nope/o3.mp4").path], "does not exist"),
+            (["transcode", sampleClip.path, text.appendingPathComponent("o3.mp4").path], "is not a folder"),
             (["transcode", sampleClip.path, dir.appendingPathComponent("o4.mp4").path, "--start", "99"], "past the end"),
             (["transcode", sampleClip.path, dir.appendingPathComponent("o5.mp4").path, "--crf", "99"], "--crf"),
             (["probe", text.path], "not a media file"),
@@ -62,6 +62,14 @@ final class CommandLineTests: XCTestCase {
             XCTAssertFalse(r.stderr.contains("Fatal error"), r.stderr)
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["notes.mp4"], "output left behind")
+    }
+
+    func testOutputFolderIsCreated() throws {
+        // The README's examples write to out/…; a fresh checkout has no such folder.
+        let out = dir.appendingPathComponent("out/nested/clip.mp4")
+        let r = try runAvatarize(["transcode", sampleClip.path, out.path, "--duration", "0.2", "--preset", "ultrafast"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try MediaInfo.probe(out).video?.frameCount, 5)
     }
 
     func testOutputOverInputIsRefused() throws {

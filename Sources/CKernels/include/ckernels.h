@@ -1,6 +1,6 @@
-// Inner loops of the volume renderer in C, so they can be compiled for AVX2 + FMA as well as for the
-// baseline x86-64 the Swift modules target; the loader picks the version this CPU runs (function
-// multiversioning). Same arithmetic as Tensors' Pointwise and GridSample, up to FMA contraction.
+// Hot loops in C, so they can be compiled for AVX-512 and AVX2 + FMA as well as for the
+// baseline x86-64 the Swift modules target; kernel_variants.h picks the version that runs (an explicit
+// table, see multiversion.h). Same arithmetic as Tensors' Pointwise and GridSample, up to FMA contraction.
 #pragma once
 
 /// x[r][j] = softplus(x[r][j] + bias[j]) (beta 1, threshold 20) for rows × cols, row-major.
@@ -17,7 +17,7 @@ void avz_triplane_sample(const float *planes, long res, long channels, const flo
 /// avz_triplane_sample on planes stored as bfloat16 bit patterns.
 void avz_triplane_sample_bf16(const unsigned short *planes, long res, long channels, const float *xyz, long n, float *out);
 
-/// Whether avz_bf16_linear runs here (AVX512_BF16; an AMX-only CPU has it too, but it is checked).
+/// Whether avz_bf16_linear runs here: avz_cpu_has_bf16().
 int avz_bf16_linear_available(void);
 /// bf16 values avz_bf16_linear_pack writes for a weight [out][in].
 long avz_bf16_linear_packed_count(long out, long in);

@@ -3,7 +3,8 @@
 // OpenMP team spins between calls. Primitives are made once per shape and kept.
 #pragma once
 
-/// 1 when this CPU (and the OS) runs AVX512_BF16 instructions, or has AMX-BF16; checked with cpuid.
+/// 1 when the kernel variant in use (kernel_variants.h) has AVX512_BF16: the CPU and OS run it and
+/// $AVATARIZE_KERNELS or a test did not ask for a lower variant. AMX-BF16 alone does not count.
 int avz_cpu_has_bf16(void);
 
 /// 1 once oneDNN's CPU engine could be created (0: use OpenBLAS).
