@@ -4,7 +4,8 @@
 The EG3D network pickle the official code wrote (Fixtures/eg3d-nrr128.pkl, 7.8 MB) keeps every module,
 EasyDict, persistent-object record and memo reference, but each embedded storage blob (a legacy torch.save
 file) is cut to one element, so the seed is a few hundred KB and the fuzzer's mutations reach the EG3D
-structure instead of spending their time in storage bytes. The tiny torch.save fixtures (dtypes-*.pt) are
+structure instead of spending their time in storage bytes (sys_info is cut to little_endian, and the
+modules' source text, which the importer never reads, to a placeholder). The tiny torch.save fixtures (dtypes-*.pt) are
 copied as they are."""
 import io
 import os
@@ -49,7 +50,9 @@ def shrink_blob(blob):
     rest = blob[ends[4]:]
     count = struct.unpack("<q", rest[:8])[0]
     size = (len(rest) - 8) // max(count, 1)
-    return blob[:ends[2]] + bytes(out) + blob[ends[3]:ends[4]] + struct.pack("<q", 1) + rest[8:8 + size]
+    # sys_info cut to the one key the reader checks: {'little_endian': True}.
+    info = b"\x80\x02}X\x0d\x00\x00\x00little_endian\x88s."
+    return blob[:ends[1]] + info + bytes(out) + blob[ends[3]:ends[4]] + struct.pack("<q", 1) + rest[8:8 + size]
 
 
 def shrink_pickle(b):
@@ -57,10 +60,12 @@ def shrink_pickle(b):
     f = io.BytesIO(b)
     for op, arg, pos in pickletools.genops(f):
         if op.name in ("BINBYTES", "BINBYTES8", "SHORT_BINBYTES") and arg.startswith(LEGACY):
-            out += b[last:pos] + b"B" + struct.pack("<I", 0)
             small = shrink_blob(arg)
-            out[-4:] = struct.pack("<I", len(small))
-            out += small
+            out += b[last:pos] + b"B" + struct.pack("<I", len(small)) + small
+            last = f.tell()
+        elif op.name in ("BINUNICODE", "BINUNICODE8") and len(arg) > 256:
+            # The persistent modules' Python source (module_src), which the importer never reads.
+            out += b[last:pos] + b"\x8c\x03src"
             last = f.tell()
     out += b[last:]
     return bytes(out)

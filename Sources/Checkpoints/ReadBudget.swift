@@ -26,17 +26,19 @@ final class ReadBudget {
     /// Charges `units` for `what` (named in the error) at byte `offset` of the pickle being read.
     func charge(_ units: Int, _ what: @autoclosure () -> String, offset: Int) throws {
         let (total, o) = spent.addingReportingOverflow(units)
-        guard units >= 0, !o, total <= limit else {
-            throw CheckpointError.malformedPickle(
-                file: file, offset: offset,
-                reason: "\(what()) makes the reader exceed its budget of \(limit) bytes for a file this size (a hostile or corrupt pickle)")
-        }
+        guard units >= 0, !o, total <= limit else { throw exceeded(what(), offset) }
         spent = total
     }
 
     /// Charges `count` container items.
     func chargeItems(_ count: Int, _ what: @autoclosure () -> String, offset: Int) throws {
         let (units, o) = count.multipliedReportingOverflow(by: Self.item)
-        try charge(o ? Int.max : units, what(), offset: offset)
+        guard !o else { throw exceeded(what(), offset) }
+        try charge(units, what(), offset: offset)
+    }
+
+    private func exceeded(_ what: String, _ offset: Int) -> CheckpointError {
+        .malformedPickle(file: file, offset: offset,
+                         reason: "\(what) makes the reader exceed its budget of \(limit) bytes for a file this size (a hostile or corrupt pickle)")
     }
 }
