@@ -36,6 +36,14 @@ final class JobFileTests: XCTestCase {
         }
     }
 
+    func testDeeplyNestedBracketsAreRefusedBeforeYAMLParsing() {
+        // 200 000 nested flow sequences: the YAML library recursed once a level and overflowed the stack.
+        let found = diagnostics("deep.yaml", "inputs: " + String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000) + "\n")
+        XCTAssertEqual(found.count, 1)
+        XCTAssertTrue(found.first?.message.contains("nested deeper than 256 levels") == true, "\(found)")
+        XCTAssertEqual(found.first?.line, 1)
+    }
+
     func testValidFileExpandsInputsTimesSettingsWithPathsFromTheFilesFolder() throws {
         let jobs = try plan("batch/../jobs.yaml", """
             kind: transcode
