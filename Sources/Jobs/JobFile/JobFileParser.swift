@@ -27,29 +27,11 @@ public struct JobFileParser: Sendable {
         return try parse(text: text, path: path)
     }
 
-    static let maxFlowDepth = 256
-
     public func parse(text: String, path: String) throws -> JobFile {
         var diagnostics = Diagnostics(file: path)
         // In valid JSON a raw tab can only be insignificant whitespace, which YAML forbids for indentation; swapping
         // it for one space keeps every column where it was.
         let source = path.lowercased().hasSuffix(".json") ? text.replacingOccurrences(of: "\t", with: " ") : text
-        // Yams builds (and frees) its node tree recursively, one level a bracket: `[[[[…` 100 000 deep
-        // overflowed the stack. Brackets are counted wherever they are, quoted or not, so the count can only
-        // exceed the nesting; no job file comes near the limit.
-        var depth = 0
-        for (line, text) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            for c in text.utf8 {
-                if c == UInt8(ascii: "[") || c == UInt8(ascii: "{") {
-                    depth += 1
-                    if depth > Self.maxFlowDepth {
-                        throw JobFileError.invalid([diagnostics.make(line: line + 1, column: 1, field: "", "brackets nested deeper than \(Self.maxFlowDepth) levels")])
-                    }
-                } else if c == UInt8(ascii: "]") || c == UInt8(ascii: "}") {
-                    depth = max(depth - 1, 0)
-                }
-            }
-        }
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: source) else {
