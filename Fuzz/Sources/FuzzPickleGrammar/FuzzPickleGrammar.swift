@@ -51,6 +51,9 @@ struct PickleWriter {
     var out: [UInt8] = [0x80, 0x02]
     var memo = 0
     var storages: Storages = [:]
+    /// A STOP production ends the program: a short prefix that reads cleanly is a whole input, so the
+    /// fuzzer can grow programs whose result reaches the converters (most random tails would fail first).
+    var stopped = false
     /// Embedded blobs may not embed others (the reader refuses that too, but the generator need not nest).
     let nested: Bool
 
@@ -100,7 +103,7 @@ struct PickleWriter {
     }
 
     mutating func step(_ c: inout Choices) {
-        switch c.next() % 34 {
+        switch c.next() % 35 {
         case 0: out.append(0x7D) // EMPTY_DICT
         case 1: out.append(0x5D) // EMPTY_LIST
         case 2: out.append(0x29) // EMPTY_TUPLE
@@ -134,6 +137,7 @@ struct PickleWriter {
         case 30: out.append(0x8F) // EMPTY_SET
         case 31: out.append(0x90) // ADDITEMS
         case 32: out.append(0x31) // POP_MARK
+        case 33: stopped = true
         default: out.append(UInt8(c.next())) // any opcode, for what the grammar leaves out
         }
     }
@@ -193,7 +197,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var w = PickleWriter(nested: false)
     // A bounded program: at most 4096 productions, whatever the input's length.
     var steps = 0
-    while !c.exhausted, steps < 4096 { w.step(&c); steps += 1 }
+    while !c.exhausted, !w.stopped, steps < 4096 { w.step(&c); steps += 1 }
     w.out.append(0x2E)
     let file: [UInt8]
     switch container {
