@@ -335,4 +335,30 @@ final class HostileInputTests: XCTestCase {
         }
         XCTAssertThrowsError(try sd.materialize()) { XCTAssertTrue("\($0)".contains("more than twice"), "\($0)") }
     }
+
+    func testSharedSubmodulesCannotMultiplyTheWalk() {
+        // Each level's two children are the same module, 16 levels deep: 65 535 visits, each looking at 20
+        // (None) parameters, from a pickle of a few hundred bytes.
+        let arena = PickleArena()
+        defer { arena.tearDown() }
+        func module(children: PickleValue?) -> PickleValue {
+            let state = arena.dict(), params = arena.dict()
+            for i in 0..<20 { params.set(.string("p\(i)"), .none) }
+            state.set(.string("_parameters"), .dict(params))
+            if let c = children {
+                let mods = arena.dict()
+                mods.set(.string("a"), c)
+                mods.set(.string("b"), c)
+                state.set(.string("_modules"), .dict(mods))
+            }
+            let o = arena.object("training.triplane.OSGDecoder", args: [])
+            o.state = .dict(state)
+            return .object(o)
+        }
+        var m = module(children: nil)
+        for _ in 0..<16 { m = module(children: m) }
+        XCTAssertThrowsError(try StateDict.fromModule(m, file: "shared.pkl")) {
+            XCTAssertTrue("\($0)".contains("shared.pkl") && "\($0)".contains("parameters and buffers (shared submodules?)"), "\($0)")
+        }
+    }
 }
