@@ -29,6 +29,9 @@ let targets: [(name: String, uses: [String])] = [
     ("FuzzTorchZip", ["Checkpoints"]),
     // Legacy torch.save files: five pickles and the raw storages after them.
     ("FuzzTorchLegacy", ["Checkpoints"]),
+    // Structure-aware: the fuzz bytes choose pickle opcodes from a grammar (memo, BUILD, REDUCE, storages,
+    // tensors, blobs) and a container (plain, legacy, zip) that is written around them.
+    ("FuzzPickleGrammar", ["Checkpoints"]),
 ]
 
 let package = Package(

@@ -17,18 +17,25 @@ public enum LegacyTorchFile {
     /// Reads the file; `body` converts the object (its tensors have their storage bytes by then).
     public static func read<T>(_ bytes: ArraySlice<UInt8>, file: String, nesting: Int = 0,
                                _ body: (PickleValue) throws -> T) throws -> T {
+        try read(bytes, file: file, nesting: nesting, budget: nil, body)
+    }
+
+    /// `budget` is the enclosing file's when this is a storage blob; nil starts one sized to `bytes`.
+    static func read<T>(_ bytes: ArraySlice<UInt8>, file: String, nesting: Int, budget: ReadBudget?,
+                        _ body: (PickleValue) throws -> T) throws -> T {
         func bad(_ r: String) -> CheckpointError { .malformedArchive(file: file, reason: "legacy torch.save format: \(r)") }
+        let budget = budget ?? ReadBudget(inputSize: bytes.count, file: file)
         var rest = bytes
-        let (isMagic, e1) = try Unpickler.read(rest, file: file, nesting: nesting) { v -> Bool in
+        let (isMagic, e1) = try Unpickler.read(rest, file: file, nesting: nesting, budget: budget) { v -> Bool in
             if case let .bigInt(b) = v { return Array(b) == magic }
             return false
         }
         guard isMagic else { throw CheckpointError.unknownFormat(file: file, reason: "no torch.save magic number") }
         rest = bytes[e1...]
-        let (version, e2) = try Unpickler.read(rest, file: file, nesting: nesting) { $0.asInt }
+        let (version, e2) = try Unpickler.read(rest, file: file, nesting: nesting, budget: budget) { $0.asInt }
         guard version == protocolVersion else { throw bad("protocol version \(version.map(String.init) ?? "?"), expected \(protocolVersion)") }
         rest = bytes[e2...]
-        let (littleEndian, e3) = try Unpickler.read(rest, file: file, nesting: nesting) { v -> Bool in
+        let (littleEndian, e3) = try Unpickler.read(rest, file: file, nesting: nesting, budget: budget) { v -> Bool in
             v.dict?["little_endian"]?.asBool ?? false
         }
         guard littleEndian else { throw bad("sys_info does not say little_endian: big-endian files are not supported") }
@@ -38,12 +45,12 @@ public enum LegacyTorchFile {
         // The object pickle's containers live until the storages are filled and `body` has run.
         let u = Unpickler(bytes: rest, file: file, persistentLoad: { pid in
             try persistentStorage(pid, file: file, into: &storages)
-        }, nesting: nesting)
+        }, nesting: nesting, budget: budget)
         defer { u.stack.removeAll(); u.marks.removeAll(); u.memo.removeAll(); u.arena.tearDown() }
         let object = try u.load()
         objectEnd = u.pos
         rest = bytes[objectEnd...]
-        let (keys, e5) = try Unpickler.read(rest, file: file, nesting: nesting) { v -> [String]? in
+        let (keys, e5) = try Unpickler.read(rest, file: file, nesting: nesting, budget: budget) { v -> [String]? in
             guard let items = v.items else { return nil }
             let k = items.compactMap(\.asString)
             return k.count == items.count ? k : nil
@@ -87,8 +94,8 @@ public enum LegacyTorchFile {
     }
 
     /// A blob of torch.storage._load_from_bytes: a legacy file whose object is one storage.
-    static func storage(fromBlob b: ArraySlice<UInt8>, file: String) throws -> TorchStorage {
-        try read(b, file: file, nesting: 1) { v -> TorchStorage in
+    static func storage(fromBlob b: ArraySlice<UInt8>, file: String, budget: ReadBudget) throws -> TorchStorage {
+        try read(b, file: file, nesting: 1, budget: budget) { v -> TorchStorage in
             guard case let .storage(s) = v else {
                 throw CheckpointError.malformedArchive(file: file, reason: "a storage blob holds a \(v.kindName), not a storage")
             }

@@ -7,6 +7,8 @@
 struct PickleGlobals {
     let file: String
     let nesting: Int
+    /// The file's, charged for what each call copies or re-reads.
+    let budget: ReadBudget
 
     /// Classes kept as opaque data (NEWOBJ + BUILD): EG3D's plain nn.Modules that sit inside a
     /// persistent generator (training/triplane.py, training/volumetric_rendering/*) and torch containers.
@@ -50,6 +52,7 @@ struct PickleGlobals {
             // (storage, storage_offset, size, stride, …)
             guard args.count >= 4, case let .storage(s) = args[0], let offset = args[1].asInt,
                   let size = args[2].items, let stride = args[3].items else { throw bad("expects (storage, offset, size, stride, …)") }
+            try budget.chargeItems(size.count + stride.count, "\(g.name)'s size and stride", offset: at)
             let shape = size.compactMap(\.asInt), strides = stride.compactMap(\.asInt)
             guard shape.count == size.count, strides.count == stride.count else { throw bad("size and stride must be integers") }
             return .tensor(TorchTensorRef(storage: s, offset: offset, shape: shape, strides: strides))
@@ -59,10 +62,14 @@ struct PickleGlobals {
         case "torch.storage._load_from_bytes":
             guard args.count == 1, case let .bytes(b) = args[0] else { throw bad("expects one bytes argument") }
             guard nesting == 0 else { throw bad("a storage blob inside a storage blob") }
-            return .storage(try LegacyTorchFile.storage(fromBlob: b, file: file))
+            // One blob may be memoized and loaded many times: each load is charged as reading it anew.
+            try budget.charge(b.count, "loading a storage blob", offset: at)
+            return .storage(try LegacyTorchFile.storage(fromBlob: b, file: file, budget: budget))
         case "collections.OrderedDict":
             let d = arena.dict()
             if let first = args.first, let pairs = first.items {
+                // A memoized pair list may be passed again and again; each call copies it.
+                try budget.chargeItems(2 * pairs.count, "OrderedDict", offset: at)
                 for p in pairs {
                     guard let kv = p.items, kv.count == 2 else { throw bad("expects (key, value) pairs") }
                     d.set(kv[0], kv[1])
@@ -87,6 +94,8 @@ struct PickleGlobals {
         case "_codecs.encode":
             // Protocol 2's spelling of bytes: encode(str, 'latin1'); each char is one byte.
             guard let s = args.first?.asString else { throw bad("expects a string") }
+            // Each call copies its (possibly memoized) string; the copy is charged before it is made.
+            try budget.charge(s.utf8.count, "_codecs.encode", offset: at)
             var out: [UInt8] = []
             for u in s.unicodeScalars {
                 guard u.value < 256 else { throw bad("a character outside latin-1") }
@@ -94,7 +103,9 @@ struct PickleGlobals {
             }
             return .bytes(out[...])
         case "builtins.set", "__builtin__.set", "builtins.frozenset", "__builtin__.frozenset":
-            return .set(arena.list(args.first?.items ?? []))
+            let items = args.first?.items ?? []
+            try budget.chargeItems(items.count, g.fullName, offset: at)
+            return .set(arena.list(items))
         default:
             if Self.opaqueClasses.contains(g.fullName) { return try instantiate(g, args: args, arena: arena) }
             throw bad("cannot be called")

@@ -43,13 +43,23 @@ public enum PickleValue: @unchecked Sendable {
         }
     }
 
-    /// A dict, or an object's dict-like state (module `__dict__`, EasyDict).
+    /// Objects whose state is another object are followed this far; real checkpoints use one hop.
+    static let maxStateHops = 8
+
+    /// A dict, or an object's dict-like state (module `__dict__`, EasyDict). Followed in a loop with a hop
+    /// limit: a file can make an object's state itself, which a recursive lookup would follow forever.
     public var dict: PickleDict? {
-        switch self {
-        case let .dict(d): return d
-        case let .object(o): return o.state?.dict
-        default: return nil
+        var cur = self
+        for _ in 0...Self.maxStateHops {
+            switch cur {
+            case let .dict(d): return d
+            case let .object(o):
+                guard let s = o.state else { return nil }
+                cur = s
+            default: return nil
+            }
         }
+        return nil
     }
 
     /// Short description for error messages.

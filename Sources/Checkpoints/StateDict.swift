@@ -30,7 +30,11 @@ public struct StateDict {
     /// Modules visited; a pickle can reference one module from many parents, which would otherwise make
     /// the walk exponential in the depth.
     static let maxModules = 100_000
+    /// Entries of `_parameters`/`_buffers` looked at, counted over every visit: a shared submodule is
+    /// walked once per parent, so a small file could otherwise ask for billions (EG3D's G_ema has ~1000).
+    static let maxEntries = 1 << 20
     private var visited = 0
+    private var entriesSeen = 0
 
     mutating func walk(_ module: PickleValue, prefix: String, depth: Int) throws {
         visited += 1
@@ -44,6 +48,10 @@ public struct StateDict {
         for (field, skip) in [("_parameters", Set<String>()), ("_buffers", nonPersistent)] {
             guard let entries = state[field] else { continue }
             guard let d = entries.dict else { throw CheckpointError.invalidModel(file: file, reason: "module '\(prefix)': \(field) is a \(entries.kindName)") }
+            entriesSeen += d.count
+            guard entriesSeen <= Self.maxEntries else {
+                throw CheckpointError.invalidModel(file: file, reason: "more than \(Self.maxEntries) parameters and buffers (shared submodules?)")
+            }
             for (name, v) in d.stringEntries where !skip.contains(name) {
                 switch v {
                 case .none: continue
@@ -72,12 +80,26 @@ public struct StateDict {
         return sd
     }
 
-    /// Every tensor as contiguous float32. Tensors sharing storage may not together exceed twice the
-    /// storages' size, so memoized references cannot multiply an allocation.
+    /// Every tensor as contiguous float32. Tensors may not together hold more than twice as many elements
+    /// as the file bytes their storages cover (each element takes at least one byte), so memoized
+    /// references, or storages whose records overlap in the file, cannot multiply an allocation. The
+    /// bytes are counted where they lie (the storages' slices share the file's indices), not as the
+    /// pickle declares them: declared counts are the file's word and could overflow a sum.
     public func materialize() throws -> [String: Tensor] {
-        var storages: [ObjectIdentifier: Int] = [:]
-        for r in refs.values { storages[ObjectIdentifier(r.storage)] = r.storage.count }
-        let budget = 2 * storages.values.reduce(0, +) + (1 << 20)
+        var ranges: [Range<Int>] = []
+        var seen = Set<ObjectIdentifier>()
+        for n in names {
+            let s = refs[n]!.storage
+            if seen.insert(ObjectIdentifier(s)).inserted, let b = s.bytes, !b.isEmpty { ranges.append(b.startIndex..<b.endIndex) }
+        }
+        ranges.sort { $0.lowerBound < $1.lowerBound }
+        var covered = 0, reach = Int.min
+        for r in ranges {
+            let from = max(r.lowerBound, reach)
+            if r.upperBound > from { covered += r.upperBound - from }
+            reach = max(reach, r.upperBound)
+        }
+        let budget = 2 * covered + (1 << 20)
         var used = 0
         var out: [String: Tensor] = [:]
         for n in names {

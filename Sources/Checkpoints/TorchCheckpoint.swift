@@ -37,6 +37,7 @@ public enum TorchCheckpoint {
             }
             let prefix = String(pkl.dropLast("data.pkl".count))
             var storages: [String: TorchStorage] = [:]
+            // The budget is the whole file's: data.pkl may reasonably be small beside its storages.
             return try Unpickler.read(zip.data(pkl)!, file: file, persistentLoad: { pid in
                 guard let t = pid.items, t.count >= 5, let key = t[2].asString else {
                     throw CheckpointError.malformedArchive(file: file, reason: "persistent id: expected ('storage', type, key, location, numel)")
@@ -53,7 +54,7 @@ public enum TorchCheckpoint {
                     s.bytes = data
                 }
                 return v
-            }) { try body($0, .zip) }.value
+            }, budget: ReadBudget(inputSize: bytes.count, file: file)) { try body($0, .zip) }.value
         }
     }
 }

@@ -89,15 +89,21 @@ public struct TorchTensorRef: @unchecked Sendable {
         if n > max(storage.count, 1) {
             throw bad("shape \(shape) has \(n) elements, more than its \(storage.count)-element storage (broadcast views are not supported)")
         }
-        if n > 0 && last >= storage.count {
+        // An empty view reads nothing, whatever its other sizes and strides say.
+        if n == 0 { return Tensor(shape: shape, data: []) }
+        if last >= storage.count {
             throw bad("view (offset \(offset), shape \(shape), strides \(strides)) reaches element \(last) of a \(storage.count)-element storage")
         }
+        // A size-1 dimension is never stepped along, so its stride (which the checks above ignore) is
+        // treated as 0: a huge one could otherwise overflow the walk below.
+        let strides = zip(shape, self.strides).map { s, st in s == 1 ? 0 : st }
         var out = [Float](repeating: 0, count: n)
         let dtype = storage.dtype
         let rank = shape.count
         bytes.withUnsafeBytes { p in
             out.withUnsafeMutableBufferPointer { o in
-                if rank == 0 { if n == 1 { o[0] = dtype.value(p, offset) }; return }
+                if rank == 0 { o[0] = dtype.value(p, offset); return }
+                // Every dimension is non-empty here and the product of their sizes is n, so `expect` stays ≤ n.
                 var contiguous = true, expect = 1
                 for d in stride(from: rank - 1, through: 0, by: -1) where shape[d] != 1 {
                     if strides[d] != expect { contiguous = false }

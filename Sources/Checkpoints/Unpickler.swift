@@ -1,7 +1,11 @@
 // A restricted pickle reader (protocols 2–5, the text opcodes real checkpoints use): it interprets the
 // opcodes into PickleValues and resolves globals only through PickleGlobals' allow-list, which maps each
 // admitted call to data. Nothing is imported or executed. Every length is checked against the bytes
-// left, so no allocation exceeds the input's size; every malformed input ends in one typed error.
+// left, and everything an opcode makes (stack and memo entries, container items, copied bytes, re-read
+// blobs) is charged to one ReadBudget for the whole file before it is made: repeating a memoized value
+// cannot multiply memory or time past what the file's size allows. The interpreter is a loop and no
+// value is walked recursively, so no nesting or cycle in the data reaches the call stack. Every
+// malformed input ends in one typed error.
 
 public final class Unpickler {
     /// Resolves a persistent id (torch's ('storage', type, key, location, numel, …) tuples).
@@ -13,26 +17,36 @@ public final class Unpickler {
     let persistentLoad: PersistentLoad?
     let globals: PickleGlobals
     let arena = PickleArena()
+    let budget: ReadBudget
 
     var stack: [PickleValue] = []
     var marks: [[PickleValue]] = []
     var memo: [Int: PickleValue] = [:]
-    var blobBytes = 0
 
     /// `nesting` counts torch.storage._load_from_bytes levels: a storage blob may not hold another.
-    init(bytes: ArraySlice<UInt8>, file: String, persistentLoad: PersistentLoad?, nesting: Int = 0) {
+    /// `budget` is the file's, shared with the other pickles in it; nil starts one sized to `bytes`.
+    init(bytes: ArraySlice<UInt8>, file: String, persistentLoad: PersistentLoad?, nesting: Int = 0, budget: ReadBudget? = nil) {
         self.bytes = bytes
         self.file = file
         self.pos = bytes.startIndex
         self.persistentLoad = persistentLoad
-        self.globals = PickleGlobals(file: file, nesting: nesting)
+        let b = budget ?? ReadBudget(inputSize: bytes.count, file: file)
+        self.budget = b
+        self.globals = PickleGlobals(file: file, nesting: nesting, budget: b)
     }
 
     /// Reads one pickle from `bytes` and hands the value to `body`; the containers are emptied when
     /// `body` returns, so `body` must convert what it needs. Returns the bytes consumed too.
     public static func read<T>(_ bytes: ArraySlice<UInt8>, file: String, persistentLoad: PersistentLoad? = nil,
                                nesting: Int = 0, _ body: (PickleValue) throws -> T) throws -> (value: T, end: Int) {
-        let u = Unpickler(bytes: bytes, file: file, persistentLoad: persistentLoad, nesting: nesting)
+        try read(bytes, file: file, persistentLoad: persistentLoad, nesting: nesting, budget: nil, body)
+    }
+
+    /// `budget`: the enclosing file's, for the pickles of a legacy file and storage blobs.
+    static func read<T>(_ bytes: ArraySlice<UInt8>, file: String, persistentLoad: PersistentLoad? = nil,
+                        nesting: Int = 0, budget: ReadBudget?,
+                        _ body: (PickleValue) throws -> T) throws -> (value: T, end: Int) {
+        let u = Unpickler(bytes: bytes, file: file, persistentLoad: persistentLoad, nesting: nesting, budget: budget)
         defer { u.stack.removeAll(); u.marks.removeAll(); u.memo.removeAll(); u.arena.tearDown() }
         let v = try u.load()
         return (try body(v), u.pos)
@@ -71,6 +85,15 @@ public final class Unpickler {
         return s
     }
 
+    /// Charges `n` items made by `what` against the file's budget.
+    func charge(_ n: Int, _ what: @autoclosure () -> String) throws {
+        try budget.chargeItems(n, what(), offset: pos - bytes.startIndex)
+    }
+    func push(_ v: PickleValue) throws {
+        try charge(1, "a stack entry")
+        stack.append(v)
+    }
+
     func pop() throws -> PickleValue {
         guard let v = stack.popLast() else { throw fail("stack underflow") }
         return v
@@ -107,139 +130,148 @@ public final class Unpickler {
             case 0x2E: // STOP
                 let v = try pop()
                 return v
-            case 0x28: marks.append(stack); stack = [] // MARK
+            case 0x28: try charge(1, "MARK"); marks.append(stack); stack = [] // MARK
             case 0x30: _ = try pop() // POP
             case 0x31: _ = try popMark() // POP_MARK
-            case 0x32: stack.append(try top()) // DUP
-            case 0x4E: stack.append(.none)
-            case 0x88: stack.append(.bool(true))
-            case 0x89: stack.append(.bool(false))
-            case 0x4A: stack.append(.int(Int(Int32(bitPattern: UInt32(try uLE(4)))))) // BININT
-            case 0x4B: stack.append(.int(try u8())) // BININT1
-            case 0x4D: stack.append(.int(Int(try uLE(2)))) // BININT2
-            case 0x8A: stack.append(try littleEndianInt(try take(try length(1)))) // LONG1
+            case 0x32: try push(try top()) // DUP
+            case 0x4E: try push(.none)
+            case 0x88: try push(.bool(true))
+            case 0x89: try push(.bool(false))
+            case 0x4A: try push(.int(Int(Int32(bitPattern: UInt32(try uLE(4)))))) // BININT
+            case 0x4B: try push(.int(try u8())) // BININT1
+            case 0x4D: try push(.int(Int(try uLE(2)))) // BININT2
+            case 0x8A: try push(try littleEndianInt(try take(try length(1)))) // LONG1
             case 0x8B: // LONG4
                 let n = try uLE(4)
                 guard n <= UInt64(bytes.endIndex - pos) else { throw fail("LONG4 length runs past the end") }
-                stack.append(try littleEndianInt(try take(Int(n))))
+                try push(try littleEndianInt(try take(Int(n))))
             case 0x49: // INT (text): also the protocol-0 spelling of True/False
                 let s = try utf8(try line())
-                if s == "01" { stack.append(.bool(true)) } else if s == "00" { stack.append(.bool(false)) }
-                else if let v = Int(s) { stack.append(.int(v)) } else { throw fail("bad INT literal") }
+                if s == "01" { try push(.bool(true)) } else if s == "00" { try push(.bool(false)) }
+                else if let v = Int(s) { try push(.int(v)) } else { throw fail("bad INT literal") }
             case 0x4C: // LONG (text)
                 var s = try utf8(try line())
                 if s.hasSuffix("L") { s.removeLast() }
                 guard let v = Int(s) else { throw fail("LONG literal '\(s.prefix(40))' is not a 64-bit integer") }
-                stack.append(.int(v))
-            case 0x47: stack.append(.float(Double(bitPattern: (try uLE(8)).byteSwapped))) // BINFLOAT (big-endian)
+                try push(.int(v))
+            case 0x47: try push(.float(Double(bitPattern: (try uLE(8)).byteSwapped))) // BINFLOAT (big-endian)
             case 0x46: // FLOAT (text)
                 guard let v = Double(try utf8(try line())) else { throw fail("bad FLOAT literal") }
-                stack.append(.float(v))
-            case 0x8C: stack.append(.string(try utf8(try take(try length(1))))) // SHORT_BINUNICODE
-            case 0x58: stack.append(.string(try utf8(try take(try length(4))))) // BINUNICODE
-            case 0x8D: stack.append(.string(try utf8(try take(try length(8))))) // BINUNICODE8
-            case 0x55: stack.append(.bytes(try take(try length(1)))) // SHORT_BINSTRING (py2 str)
-            case 0x54: stack.append(.bytes(try take(try length(4)))) // BINSTRING
-            case 0x43: stack.append(.bytes(try take(try length(1)))) // SHORT_BINBYTES
-            case 0x42: stack.append(.bytes(try take(try length(4)))) // BINBYTES
-            case 0x8E, 0x96: stack.append(.bytes(try take(try length(8)))) // BINBYTES8, BYTEARRAY8
-            case 0x29: stack.append(.tuple(arena.list([]))) // EMPTY_TUPLE
-            case 0x74: stack.append(.tuple(arena.list(try popMark()))) // TUPLE
+                try push(.float(v))
+            case 0x8C: try push(.string(try utf8(try take(try length(1))))) // SHORT_BINUNICODE
+            case 0x58: try push(.string(try utf8(try take(try length(4))))) // BINUNICODE
+            case 0x8D: try push(.string(try utf8(try take(try length(8))))) // BINUNICODE8
+            case 0x55: try push(.bytes(try take(try length(1)))) // SHORT_BINSTRING (py2 str)
+            case 0x54: try push(.bytes(try take(try length(4)))) // BINSTRING
+            case 0x43: try push(.bytes(try take(try length(1)))) // SHORT_BINBYTES
+            case 0x42: try push(.bytes(try take(try length(4)))) // BINBYTES
+            case 0x8E, 0x96: try push(.bytes(try take(try length(8)))) // BINBYTES8, BYTEARRAY8
+            case 0x29: try push(.tuple(arena.list([]))) // EMPTY_TUPLE
+            case 0x74: try push(.tuple(arena.list(try popMarkCharged("TUPLE")))) // TUPLE
             case 0x85, 0x86, 0x87: // TUPLE1/2/3
                 let n = Int(op) - 0x84
                 guard stack.count >= n else { throw fail("stack underflow") }
+                try charge(n, "a tuple")
                 let items = Array(stack.suffix(n))
                 stack.removeLast(n)
-                stack.append(.tuple(arena.list(items)))
-            case 0x5D: stack.append(.list(arena.list([]))) // EMPTY_LIST
-            case 0x6C: stack.append(.list(arena.list(try popMark()))) // LIST
+                try push(.tuple(arena.list(items)))
+            case 0x5D: try push(.list(arena.list([]))) // EMPTY_LIST
+            case 0x6C: try push(.list(arena.list(try popMarkCharged("LIST")))) // LIST
             case 0x61: // APPEND
                 let v = try pop()
                 guard case let .list(l) = try top() else { throw fail("APPEND to a \(try top().kindName)") }
+                try charge(1, "APPEND")
                 l.items.append(v)
             case 0x65: // APPENDS
-                let items = try popMark()
+                let items = try popMarkCharged("APPENDS")
                 guard case let .list(l) = try top() else { throw fail("APPENDS to a \(try top().kindName)") }
                 l.items += items
-            case 0x7D: stack.append(.dict(arena.dict())) // EMPTY_DICT
+            case 0x7D: try push(.dict(arena.dict())) // EMPTY_DICT
             case 0x64: // DICT
-                let items = try popMark()
+                let items = try popMarkCharged("DICT")
                 guard items.count % 2 == 0 else { throw fail("DICT with an odd number of items") }
                 let d = arena.dict()
                 for i in stride(from: 0, to: items.count, by: 2) { d.set(items[i], items[i + 1]) }
-                stack.append(.dict(d))
+                try push(.dict(d))
             case 0x73: // SETITEM
                 let v = try pop(), k = try pop()
+                try charge(2, "SETITEM")
                 try setItems(try top(), [k, v])
             case 0x75: // SETITEMS
-                let items = try popMark()
+                let items = try popMarkCharged("SETITEMS")
                 guard items.count % 2 == 0 else { throw fail("SETITEMS with an odd number of items") }
                 try setItems(try top(), items)
-            case 0x8F: stack.append(.set(arena.list([]))) // EMPTY_SET
+            case 0x8F: try push(.set(arena.list([]))) // EMPTY_SET
             case 0x90: // ADDITEMS
-                let items = try popMark()
+                let items = try popMarkCharged("ADDITEMS")
                 guard case let .set(s) = try top() else { throw fail("ADDITEMS to a \(try top().kindName)") }
                 s.items += items
-            case 0x91: stack.append(.set(arena.list(try popMark()))) // FROZENSET
+            case 0x91: try push(.set(arena.list(try popMarkCharged("FROZENSET")))) // FROZENSET
             case 0x63: // GLOBAL "module\nname\n"
                 let module = try utf8(try line()), name = try utf8(try line())
-                stack.append(.global(try globals.resolve(module: module, name: name)))
+                try push(.global(try globals.resolve(module: module, name: name)))
             case 0x93: // STACK_GLOBAL
                 let name = try pop(), module = try pop()
                 guard let m = module.asString, let n = name.asString else { throw fail("STACK_GLOBAL needs two strings") }
-                stack.append(.global(try globals.resolve(module: m, name: n)))
+                try push(.global(try globals.resolve(module: m, name: n)))
             case 0x52: // REDUCE
                 let args = try pop(), callable = try pop()
                 guard case let .global(g) = callable else { throw fail("REDUCE on a \(callable.kindName), not a global") }
                 guard let a = args.items, case .tuple = args else { throw fail("REDUCE arguments are a \(args.kindName), not a tuple") }
-                if g.name == "_load_from_bytes", case let .bytes(b)? = a.first {
-                    // One blob may be memoized and loaded many times; bound the total work by the input.
-                    blobBytes += b.count
-                    guard blobBytes <= 2 * bytes.count + (1 << 20) else { throw fail("storage blobs are loaded more often than the file holds them") }
-                }
-                stack.append(try globals.call(g, args: a, arena: arena, at: pos))
+                try push(try globals.call(g, args: a, arena: arena, at: pos - bytes.startIndex))
             case 0x81: // NEWOBJ
                 let args = try pop(), cls = try pop()
                 guard case let .global(g) = cls else { throw fail("NEWOBJ on a \(cls.kindName), not a class") }
                 guard let a = args.items else { throw fail("NEWOBJ arguments are not a tuple") }
-                stack.append(try globals.instantiate(g, args: a, arena: arena))
+                try push(try globals.instantiate(g, args: a, arena: arena))
             case 0x92: // NEWOBJ_EX
                 let _ = try pop(), args = try pop(), cls = try pop()
                 guard case let .global(g) = cls else { throw fail("NEWOBJ_EX on a \(cls.kindName), not a class") }
                 guard let a = args.items else { throw fail("NEWOBJ_EX arguments are not a tuple") }
-                stack.append(try globals.instantiate(g, args: a, arena: arena))
+                try push(try globals.instantiate(g, args: a, arena: arena))
             case 0x62: // BUILD
                 let state = try pop()
                 try build(try top(), state: state)
             case 0x70: // PUT (text index)
                 guard let i = Int(try utf8(try line())) else { throw fail("bad PUT index") }
-                memo[i] = try top()
-            case 0x71: memo[try u8()] = try top() // BINPUT
-            case 0x72: memo[Int(try uLE(4))] = try top() // LONG_BINPUT
-            case 0x94: memo[memo.count] = try top() // MEMOIZE
+                try put(i)
+            case 0x71: try put(try u8()) // BINPUT
+            case 0x72: try put(Int(try uLE(4))) // LONG_BINPUT
+            case 0x94: try put(memo.count) // MEMOIZE
             case 0x67: // GET
                 guard let i = Int(try utf8(try line())), let v = memo[i] else { throw fail("GET of an unknown memo entry") }
-                stack.append(v)
+                try push(v)
             case 0x68: // BINGET
                 let i = try u8()
                 guard let v = memo[i] else { throw fail("BINGET of unknown memo entry \(i)") }
-                stack.append(v)
+                try push(v)
             case 0x6A: // LONG_BINGET
                 let i = Int(try uLE(4))
                 guard let v = memo[i] else { throw fail("LONG_BINGET of unknown memo entry \(i)") }
-                stack.append(v)
+                try push(v)
             case 0x51: // BINPERSID
                 let pid = try pop()
                 guard let persistentLoad else { throw fail("a persistent id where none is expected") }
-                stack.append(try persistentLoad(pid))
+                try push(try persistentLoad(pid))
             case 0x50: // PERSID (text)
                 let pid = PickleValue.string(try utf8(try line()))
                 guard let persistentLoad else { throw fail("a persistent id where none is expected") }
-                stack.append(try persistentLoad(pid))
+                try push(try persistentLoad(pid))
             default:
                 throw fail(String(format: "opcode 0x%02x is not supported (unknown, or code-running / out-of-band)", op))
             }
         }
+    }
+
+    func popMarkCharged(_ what: String) throws -> [PickleValue] {
+        let items = try popMark()
+        try charge(items.count, what)
+        return items
+    }
+
+    func put(_ i: Int) throws {
+        try charge(1, "a memo entry")
+        memo[i] = try top()
     }
 
     func setItems(_ target: PickleValue, _ items: [PickleValue]) throws {
@@ -254,11 +286,23 @@ public final class Unpickler {
     }
 
     /// BUILD: objects keep their state as data; a dict's state (OrderedDict's `_metadata`) is recorded
-    /// nowhere, as torch's own loader only uses it for load_state_dict hooks.
+    /// nowhere, as torch's own loader only uses it for load_state_dict hooks. An object may not become
+    /// (or reach through other objects' states) its own state: no real module is, and such a cycle has
+    /// no meaning to convert.
     func build(_ target: PickleValue, state: PickleValue) throws {
         switch target {
         case let .object(o):
+            var cur: PickleValue? = state
+            var hops = 0
+            while case let .object(x)? = cur {
+                guard x !== o else { throw fail("BUILD makes a \(o.className) its own state") }
+                hops += 1
+                guard hops <= PickleValue.maxStateHops else { throw fail("BUILD state nested in more than \(PickleValue.maxStateHops) objects") }
+                cur = x.state
+            }
             if o.className == "dnnlib.util.EasyDict", case let .dict(existing)? = o.state, let add = state.dict {
+                guard add !== existing else { throw fail("BUILD makes a dnnlib.util.EasyDict its own state") }
+                try charge(2 * add.count, "BUILD of an EasyDict")
                 for (k, v) in zip(add.keys, add.values) { existing.set(k, v) }
             } else {
                 o.state = state

@@ -83,6 +83,11 @@ struct DlibDeserializer {
         guard rows >= 0, cols >= 0 else { throw Failure(offset: offset, message: "bad matrix size \(rows)x\(cols)") }
         guard cols == 1 || rows == 0 else { throw Failure(offset: offset, message: "expected a column vector, got \(rows)x\(cols)") }
         guard rows < 1 << 24 else { throw Failure(offset: offset, message: "matrix too large") }
+        // Each value takes at least one byte: a size the rest of the file cannot hold is refused before
+        // the column is reserved (a 9-byte file asked for 64 MB).
+        guard rows <= bytes.count - offset else {
+            throw Failure(offset: offset, message: "a column of \(rows) values where \(bytes.count - offset) bytes are left")
+        }
         var out = [Float]()
         out.reserveCapacity(Int(rows))
         for _ in 0..<rows { out.append(try float()) }

@@ -23,6 +23,10 @@ struct MiniXML {
         var description: String { "XML syntax error at byte \(offset): \(message)" }
     }
 
+    /// OpenCV's cascades nest 6 levels; a file nested 100 000 deep parsed fine but its elements, freed
+    /// one inside the other, overflowed the stack.
+    static let maxDepth = 64
+
     /// Parses `bytes` and returns the document's root element.
     static func parse(_ bytes: [UInt8]) throws -> Element {
         let document = Element(name: "#document")
@@ -71,7 +75,12 @@ struct MiniXML {
                     while nameEnd < e, !isSpace(bytes[nameEnd]), bytes[nameEnd] != UInt8(ascii: "/") { nameEnd += 1 }
                     let element = Element(name: String(decoding: bytes[(i + 1)..<nameEnd], as: UTF8.self))
                     stack.last!.children.append(element)
-                    if !selfClosing { stack.append(element) }
+                    if !selfClosing {
+                        guard stack.count <= Self.maxDepth else {
+                            throw SyntaxError(offset: i, message: "elements nested deeper than \(Self.maxDepth) levels")
+                        }
+                        stack.append(element)
+                    }
                     i = e + 1
                 }
             } else {

@@ -129,6 +129,12 @@ public final class LatentTrack: @unchecked Sendable {
         guard header.format == Self.format else {
             throw TrackError.notATrack(path: url.path, reason: "format \(header.format), expected \(Self.format)")
         }
+        // The tensors' shapes bound these only when there is a frame: an empty track could claim any code
+        // size, and numWs × wDim (codeSize) then overflowed.
+        let (size, overflow) = header.numWs.multipliedReportingOverflow(by: header.wDim)
+        guard header.numWs > 0, header.wDim > 0, !overflow, size <= 1 << 24, header.count >= 0, (0...header.count).contains(header.facesFound) else {
+            throw TrackError.notATrack(path: url.path, reason: "header gives \(header.numWs) × \(header.wDim) codes, \(header.count) frames, \(header.facesFound) faces found")
+        }
         var columns: [String: Range<Int>] = [:]
         for (name, perFrame, dtype) in Self.layout(numWs: header.numWs, wDim: header.wDim) {
             guard let e = file.entries[name] else { throw TrackError.notATrack(path: url.path, reason: "tensor '\(name)' missing") }

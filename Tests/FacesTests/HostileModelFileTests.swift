@@ -135,4 +135,18 @@ final class HostileModelFileTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("integer out of range"), "\(error)")
         }
     }
+
+    func testDeeplyNestedXMLIsRefusedNotFreedRecursively() {
+        // 500 000 nested elements parsed, then overflowed the stack when the tree was freed.
+        let deep = Array(String(repeating: "<_>", count: 500_000).utf8)
+        assertRefused(Array("<opencv_storage>".utf8) + deep, "nested deeper than 64 levels")
+    }
+
+    func testColumnLargerThanTheFileIsRefusedBeforeItIsReserved() {
+        // Version 1, then an initial shape of 2^24 − 1 rows × 1 (written negated): 8 bytes.
+        let bytes: [UInt8] = [0x01, 0x01, 0x83, 0xFF, 0xFF, 0xFF, 0x81, 0x01]
+        XCTAssertThrowsError(try ShapePredictor(data: bytes, path: "big.dat")) { error in
+            XCTAssertTrue("\(error)".contains("big.dat") && "\(error)".contains("16777215 values where 0 bytes are left"), "\(error)")
+        }
+    }
 }

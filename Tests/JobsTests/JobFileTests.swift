@@ -36,6 +36,15 @@ final class JobFileTests: XCTestCase {
         }
     }
 
+    func testDeeplyNestedBracketsAreOneSyntaxError() {
+        // 200 000 nested flow sequences: libyaml's nesting limit (1000) stops them before Yams, which builds
+        // its nodes recursively, could overflow the stack.
+        let found = diagnostics("deep.yaml", "inputs: " + String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000) + "\n")
+        XCTAssertEqual(found.count, 1)
+        XCTAssertTrue(found.first?.message.contains("Maximum nesting level") == true, "\(found)")
+        XCTAssertEqual(found.first?.line, 1)
+    }
+
     func testValidFileExpandsInputsTimesSettingsWithPathsFromTheFilesFolder() throws {
         let jobs = try plan("batch/../jobs.yaml", """
             kind: transcode

@@ -102,6 +102,28 @@ final class LatentTrackTests: XCTestCase {
         XCTAssertThrowsError(try LatentTrack.load(from: cut)) { XCTAssertTrue("\($0)".contains("cut.track"), "\($0)") }
     }
 
+    func testEmptyTrackWithAnImpossibleCodeSizeIsRefused() throws {
+        // No frames, so the tensors' shapes [0, numWs, wDim] hold nothing whatever numWs and wDim say; 2^40 × 2^40
+        // overflowed codeSize.
+        let good = try makeTrack(frames: 0, name: "empty.track")
+        let reader = try SafeTensorsFile(url: good.url)
+        var header = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try XCTUnwrap(reader.metadata["avatarize"]).utf8)) as? [String: Any])
+        let big = 1 << 40
+        header["numWs"] = big
+        header["wDim"] = big
+        var tensors: [String: Tensor] = [:]
+        for (name, perFrame, _) in LatentTrack.layout(numWs: big, wDim: big) {
+            tensors[name] = Tensor(shape: [0] + perFrame, data: [])
+        }
+        let bad = dir.appendingPathComponent("bad.track")
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: header), as: UTF8.self)
+        try SafeTensorsWriter.write(tensors, to: bad, metadata: ["avatarize": json])
+        XCTAssertThrowsError(try LatentTrack.load(from: bad)) {
+            guard case TrackError.notATrack = $0 else { return XCTFail("\($0)") }
+            XCTAssertTrue("\($0)".contains("bad.track"), "\($0)")
+        }
+    }
+
     func testSmoothingReportsLowerJitter() throws {
         // Codes jitter: alternate ±1 on top of a small ramp.
         let t = try makeTrack(frames: 40, code: { i, c in Float(i * 12 + c) * 0.01 + (i % 2 == 0 ? 1 : -1) })

@@ -60,4 +60,29 @@ final class ModelsCommandTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("'os.system'"), r.stderr)
         XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("models").path)) ?? [], [])
     }
+
+    func testHostilePicklesEndInOneMessageAndAFailureExitWithinSeconds() throws {
+        let osg = Array("ctraining.triplane\nOSGDecoder\n".utf8), easy = Array("cdnnlib.util\nEasyDict\n".utf8)
+        // 37 bytes: an OSGDecoder whose BUILD state is itself (overflowed the stack).
+        let selfState: [UInt8] = [0x80, 0x02] + osg + [0x29, 0x81, 0x32, 0x62, 0x2E]
+        // An EasyDict with a None key built with itself 40 times (asked for 2^40 entries).
+        let doubling: [UInt8] = [0x80, 0x02] + easy + [0x29, 0x81, 0x4E, 0x4E, 0x73] + Array(repeating: [0x32, 0x62], count: 40).flatMap { $0 } + [0x2E]
+        // One 64 KiB string memoized, then _codecs.encode on it 24 000 times (1.7 GB before).
+        var encode: [UInt8] = [0x80, 0x02, 0x5D, 0x28] + Array("c_codecs\nencode\n".utf8) + [0x71, 0x00]
+        encode += [0x58, 0x00, 0x00, 0x01, 0x00] + [UInt8](repeating: 0x61, count: 1 << 16) + [0x71, 0x01]
+        encode += [0x58, 0x06, 0x00, 0x00, 0x00] + Array("latin1".utf8) + [0x71, 0x02]
+        for _ in 0..<24_000 { encode += [0x68, 0x00, 0x68, 0x01, 0x68, 0x02, 0x86, 0x52] }
+        encode += [0x65, 0x2E]
+        for (name, bytes, fragment) in [("self.pkl", selfState, "its own state"), ("doubling.pkl", doubling, "its own state"),
+                                        ("encode.pkl", encode, "budget")] {
+            let file = dir.appendingPathComponent(name)
+            try Data(bytes).write(to: file)
+            let start = Date()
+            let r = try runAvatarize(["models", "import", file.path, "-o", dir.appendingPathComponent("models/\(name)").path])
+            XCTAssertLessThan(Date().timeIntervalSince(start), 30, name)
+            XCTAssertEqual(r.status, 1, "\(name): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("\(name): malformed pickle") && r.stderr.contains(fragment), "\(name): \(r.stderr)")
+            XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("models").path)) ?? [], [], name)
+        }
+    }
 }
