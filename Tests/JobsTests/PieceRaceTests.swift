@@ -18,7 +18,7 @@ final class PieceRaceTests: XCTestCase {
 
     private func maker(_ worker: String, _ work: URL, _ ledger: any PieceLedger, clock: ManualClock,
                        pause: @escaping @Sendable (TimeInterval) -> Void = { _ in }) -> PieceMaker {
-        PieceMaker(folder: work, ledger: ledger, worker: worker, lease: 30, pollInterval: 0.01, missingGrace: 5,
+        PieceMaker(folder: work, ledger: ledger, worker: worker, lease: 30, pollInterval: 0.01, missingGrace: 5, stallLimit: 300,
                    clock: { clock.now }, pause: pause, logger: Logger(label: "test.pieces"))
     }
 
@@ -106,12 +106,12 @@ final class PieceRaceTests: XCTestCase {
         withExtendedLifetime(directory) {}
     }
 
-    /// Renewal follows progress, not a timer: a maker that hangs (no progress) stops renewing and a waiter takes the
-    /// piece over once the lease runs out in the ledger. Leases here are real (0.5 s): the ledger reckons them by
-    /// the database's clock.
+    /// Renewal follows progress: a maker that hangs (no progress for the stall limit, 1 s here) stops renewing and
+    /// a waiter takes the piece over once the lease runs out in the ledger. Leases here are real (0.5 s): the
+    /// ledger reckons them by the database's clock.
     func testAHungMakerIsTakenOver() async throws {
         let (directory, queue, work) = try await open("race-hung")
-        let a = PieceMaker(folder: work, ledger: queue, worker: "a-1", lease: 0.5, pollInterval: 0.05, missingGrace: 0.05)
+        let a = PieceMaker(folder: work, ledger: queue, worker: "a-1", lease: 0.5, pollInterval: 0.05, missingGrace: 0.05, stallLimit: 1)
         let b = PieceMaker(folder: work, ledger: queue, worker: "b-1", lease: 0.5, pollInterval: 0.05, missingGrace: 0.05)
         let key = try a.key("clip.faces")
         let hang = DispatchSemaphore(value: 0)
@@ -141,6 +141,35 @@ final class PieceRaceTests: XCTestCase {
         let rows = try await queue.pieces(prefix: key)
         XCTAssertEqual(rows.first?.owner, "b-1/piece-1")
         XCTAssertEqual(rows.first?.attempts, 2)
+        try await queue.close()
+        withExtendedLifetime(directory) {}
+    }
+
+    /// A maker that shows no progress for longer than the lease but within the stall limit (loading models on a busy
+    /// machine) keeps its piece: its timer renews the lease, so a waiter does not take over and make it again.
+    func testAMakerSlowToStartKeepsItsPiece() async throws {
+        let (directory, queue, work) = try await open("race-slow")
+        let a = PieceMaker(folder: work, ledger: queue, worker: "a-1", lease: 0.5, pollInterval: 0.05, missingGrace: 0.05, stallLimit: 300)
+        let key = try a.key("clip.faces")
+        let started = Locked(false)
+        let release = DispatchSemaphore(value: 0)
+        async let made = runOnOwnThread(named: "test-slow-job") { flag in
+            try a.piece("clip.faces", cancellation: flag) { make in
+                started.value = true
+                release.wait()
+                try Data("made by a".utf8).write(to: make.file)
+            }
+        }
+        while !started.value { try await Task.sleep(nanoseconds: 10_000_000) }
+        // Four leases without a progress call.
+        try await Task.sleep(nanoseconds: 2_000_000_000)
+        let asked = try await queue.claimPiece(key, owner: "b-1/piece-1", lease: 0.5, fileMissing: false)
+        XCTAssertEqual(asked, .busy(owner: "a-1/piece-1"), "a slow maker's piece was taken over")
+        release.signal()
+        let url = try await made
+        XCTAssertEqual(Self.text(url), "made by a")
+        let rows = try await queue.pieces(prefix: key)
+        XCTAssertEqual(rows.map(\.attempts), [1])
         try await queue.close()
         withExtendedLifetime(directory) {}
     }

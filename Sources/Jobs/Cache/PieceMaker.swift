@@ -22,6 +22,8 @@ public final class PieceMaker: Sendable {
     /// How long a piece recorded done but not seen waits before the folder is listed again (NFS caches a failed
     /// lookup for up to a minute unless mounted with `lookupcache=positive`).
     let missingGrace: TimeInterval
+    /// A make that has not progressed for this long hangs: its lease is no longer renewed, so another takes over.
+    let stallLimit: TimeInterval
     /// Seconds on a clock that only moves forward; leases are reckoned by it (tests drive it by hand).
     let clock: @Sendable () -> TimeInterval
     /// Waits this long (tests pass a hook that does something in the meantime instead).
@@ -35,20 +37,23 @@ public final class PieceMaker: Sendable {
     public static let identityFileName = ".avatarize-work-folder"
 
     public convenience init(folder: URL, ledger: any PieceLedger, worker: String, lease: TimeInterval, pollInterval: TimeInterval,
-                missingGrace: TimeInterval? = nil, logger: Logger = Logger(label: "avatarize.pieces")) {
+                missingGrace: TimeInterval? = nil, stallLimit: TimeInterval? = nil, logger: Logger = Logger(label: "avatarize.pieces")) {
+        // Ten leases, at least five minutes: longer than any stretch without progress a working make has (loading
+        // models on a busy machine), short enough that a hung one does not hold up a batch for long.
         self.init(folder: folder, ledger: ledger, worker: worker, lease: lease, pollInterval: pollInterval,
-                  missingGrace: missingGrace ?? max(pollInterval, 2), clock: { ProcessInfo.processInfo.systemUptime },
+                  missingGrace: missingGrace ?? max(pollInterval, 2), stallLimit: stallLimit ?? max(lease * 10, 300), clock: { ProcessInfo.processInfo.systemUptime },
                   pause: { Thread.sleep(forTimeInterval: $0) }, logger: logger)
     }
 
     init(folder: URL, ledger: any PieceLedger, worker: String, lease: TimeInterval, pollInterval: TimeInterval, missingGrace: TimeInterval,
-         clock: @escaping @Sendable () -> TimeInterval, pause: @escaping @Sendable (TimeInterval) -> Void, logger: Logger) {
+         stallLimit: TimeInterval, clock: @escaping @Sendable () -> TimeInterval, pause: @escaping @Sendable (TimeInterval) -> Void, logger: Logger) {
         self.folder = folder
         self.ledger = ledger
         self.worker = worker
         self.lease = lease
         self.pollInterval = pollInterval
         self.missingGrace = missingGrace
+        self.stallLimit = stallLimit
         self.clock = clock
         self.pause = pause
         self.logger = logger
@@ -190,10 +195,18 @@ public final class PieceMaker: Sendable {
                               cancellation: CancellationFlag, _ body: (PieceMake) throws -> Void) throws -> Bool {
         let temporaries = files.map(temporarySibling)
         let make = PieceMake(name: name, file: temporaries[0], companions: Array(temporaries.dropFirst()), claimedAt: claimedAt,
-                             lease: lease, clock: clock, cancellation: cancellation, logger: logger) { [ledger, lease] patient in
+                             lease: lease, stallLimit: stallLimit, clock: clock, cancellation: cancellation, logger: logger) { [ledger, lease] patient in
             try self.askLedger(retrying: patient) { try await ledger.renewPiece(key, owner: token, lease: lease) }
         }
         func discard() { temporaries.forEach { unlink($0.path) } }
+        // Renews between progress calls (a thread of its own: a renewal blocks while it waits for the database).
+        let finished = DispatchSemaphore(value: 0)
+        let ticker = Thread { [lease] in
+            while finished.wait(timeout: .now() + max(lease / 3, 0.05)) == .timedOut { make.tick() }
+        }
+        ticker.name = "avatarize-piece-lease"
+        ticker.start()
+        defer { finished.signal() }
         do {
             try body(make)
             if make.lost && !cancellation.isSet {
