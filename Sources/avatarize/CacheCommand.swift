@@ -56,7 +56,8 @@ struct CacheCommand: AsyncParsableCommand {
         func run() async throws {
             guard let limit = TrackCache.parseSize(max) else { throw ValidationError("--max: '\(max)' is not a size (e.g. 2G, 500M, 0)") }
             let (cache, inUse) = try await CacheCommand.open(queueOptions, workDir: work.workDir)
-            let removed = cache.prune(to: limit, inUse: inUse)
+            // The workers' lease is not known here: a temporary file changed in the last hour may still be written.
+            let removed = cache.prune(to: limit, inUse: inUse, partialGrace: 3600)
             print("removed \(removed.count) file(s), \(removed.reduce(Int64(0)) { $0 + $1.bytes }) bytes from \(cache.folder.path)")
         }
     }

@@ -36,7 +36,7 @@ struct WorkerCommand: AsyncParsableCommand {
     var diskFullPauseSeconds: Double = 30
     @Option(help: ArgumentHelp("Keep the track cache under this size, evicting least recently used tracks and pieces no queued or running job needs (e.g. 2G, 500M).", valueName: "size"))
     var cacheMax = "2G"
-    @Option(help: ArgumentHelp("A folder every worker can reach (NFS, a mounted bucket) for latent tracks and a segmented clip's pieces, each made once among all workers through the queue (default: AVATARIZE_WORK_DIR, else this machine's jobs cache).", valueName: "dir"))
+    @Option(help: ArgumentHelp("A folder every worker can reach (a local or NFS folder; not a bucket mount, see the README) for latent tracks and a segmented clip's pieces, each made once among all workers through the queue (default: AVATARIZE_WORK_DIR, else this machine's jobs cache).", valueName: "dir"))
     var workDir: String?
 
     func validate() throws {

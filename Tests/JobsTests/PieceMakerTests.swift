@@ -16,13 +16,13 @@ final class PieceMakerTests: XCTestCase {
 
     func testTwoMachinesSharingAWorkFolderMakeAPieceOnce() async throws {
         let (directory, queue, work) = try await open("pieces-once")
-        let a = PieceMaker(folder: work, queue: queue, worker: "a-1", lease: 30, pollInterval: 0.05)
-        let b = PieceMaker(folder: work, queue: queue, worker: "b-1", lease: 30, pollInterval: 0.05)
+        let a = PieceMaker(folder: work, ledger: queue, worker: "a-1", lease: 30, pollInterval: 0.05, missingGrace: 0.05)
+        let b = PieceMaker(folder: work, ledger: queue, worker: "b-1", lease: 30, pollInterval: 0.05, missingGrace: 0.05)
         let makes = Locked(0)
-        let make: @Sendable (URL) throws -> Void = { tmp in
+        let make: @Sendable (PieceMake) throws -> Void = { make in
             makes.mutate { $0 += 1 }
             Thread.sleep(forTimeInterval: 0.5)
-            try Data("faces of the clip".utf8).write(to: tmp)
+            try Data("faces of the clip".utf8).write(to: make.file)
         }
         async let first = runOnOwnThread(named: "test-job") { flag in try a.piece("clip.faces", cancellation: flag, make: make) }
         try await Task.sleep(nanoseconds: 100_000_000)
@@ -38,7 +38,7 @@ final class PieceMakerTests: XCTestCase {
         XCTAssertEqual(rows.first?.owner, "a-1/piece-1")
 
         XCTAssertEqual(try a.folderIdentity(), try b.folderIdentity(), "one folder, one identity")
-        let elsewhere = PieceMaker(folder: directory.file("other-machine"), queue: queue, worker: "c-1", lease: 30, pollInterval: 0.05)
+        let elsewhere = PieceMaker(folder: directory.file("other-machine"), ledger: queue, worker: "c-1", lease: 30, pollInterval: 0.05, missingGrace: 0.05)
         XCTAssertNotEqual(try elsewhere.folderIdentity(), try a.folderIdentity(), "another folder's pieces are other rows")
         XCTAssertEqual(TrackCache(folder: work).entries(inUse: []).map(\.name), ["clip.faces"],
                        "the folder's identity file is not a cache entry, so it is never evicted")
@@ -48,7 +48,7 @@ final class PieceMakerTests: XCTestCase {
 
     func testAPieceWhoseMakerDiedIsTakenOverAndItsPartialFileRemoved() async throws {
         let (directory, queue, work) = try await open("pieces-takeover")
-        let a = PieceMaker(folder: work, queue: queue, worker: "a-1", lease: 30, pollInterval: 0.05)
+        let a = PieceMaker(folder: work, ledger: queue, worker: "a-1", lease: 30, pollInterval: 0.05, missingGrace: 0.05)
         // A maker on another machine claimed the piece, wrote half of it and died.
         let key = try a.key("clip.segment-0-of-2x8.track")
         let claimed = try await queue.claimPiece(key, owner: "b-2/piece-7", lease: 0.4, fileMissing: true)
@@ -57,7 +57,7 @@ final class PieceMakerTests: XCTestCase {
         try Data("half a tr".utf8).write(to: partial)
 
         let url = try await runOnOwnThread(named: "test-job") { flag in
-            try a.piece("clip.segment-0-of-2x8.track", cancellation: flag) { tmp in try Data("a whole track".utf8).write(to: tmp) }
+            try a.piece("clip.segment-0-of-2x8.track", cancellation: flag) { make in try Data("a whole track".utf8).write(to: make.file) }
         }
         XCTAssertEqual(text(url), "a whole track")
         XCTAssertFalse(FileManager.default.fileExists(atPath: partial.path), "the dead maker's partial file is removed")
@@ -69,7 +69,7 @@ final class PieceMakerTests: XCTestCase {
         // Its file gone (evicted): made again by whoever needs it next.
         try FileManager.default.removeItem(at: url)
         _ = try await runOnOwnThread(named: "test-job") { flag in
-            try a.piece("clip.segment-0-of-2x8.track", cancellation: flag) { tmp in try Data("a whole track".utf8).write(to: tmp) }
+            try a.piece("clip.segment-0-of-2x8.track", cancellation: flag) { make in try Data("a whole track".utf8).write(to: make.file) }
         }
         rows = try await queue.pieces(prefix: key)
         XCTAssertEqual(rows.first?.attempts, 3)
@@ -80,12 +80,12 @@ final class PieceMakerTests: XCTestCase {
 
     func testAFailedMakeLeavesNoFileAndGivesThePieceUp() async throws {
         let (directory, queue, work) = try await open("pieces-failure")
-        let a = PieceMaker(folder: work, queue: queue, worker: "a-1", lease: 30, pollInterval: 0.05)
+        let a = PieceMaker(folder: work, ledger: queue, worker: "a-1", lease: 30, pollInterval: 0.05, missingGrace: 0.05)
         struct Broken: Error {}
         do {
             _ = try await runOnOwnThread(named: "test-job") { flag in
-                try a.piece("clip.faces", companions: ["clip.faces.json"], cancellation: flag) { tmp in
-                    try Data("half".utf8).write(to: tmp)
+                try a.piece("clip.faces", companions: ["clip.faces.json"], cancellation: flag) { make in
+                    try Data("half".utf8).write(to: make.file)
                     throw Broken()
                 }
             }
@@ -94,11 +94,11 @@ final class PieceMakerTests: XCTestCase {
         let names = try FileManager.default.contentsOfDirectory(atPath: work.path)
         XCTAssertEqual(names, [PieceMaker.identityFileName], "no partial file is left")
         // Given up: the next claimer makes it at once rather than waiting out a 30 s lease.
-        let b = PieceMaker(folder: work, queue: queue, worker: "b-1", lease: 30, pollInterval: 0.05)
+        let b = PieceMaker(folder: work, ledger: queue, worker: "b-1", lease: 30, pollInterval: 0.05, missingGrace: 0.05)
         let url = try await runOnOwnThread(named: "test-job") { flag in
-            try b.piece("clip.faces", companions: ["clip.faces.json"], cancellation: flag) { tmp in
-                try Data("{}".utf8).write(to: work.appendingPathComponent("clip.faces.json"))
-                try Data("faces".utf8).write(to: tmp)
+            try b.piece("clip.faces", companions: ["clip.faces.json"], cancellation: flag) { make in
+                try Data("{}".utf8).write(to: make.companions[0])
+                try Data("faces".utf8).write(to: make.file)
             }
         }
         XCTAssertEqual(text(url), "faces")
@@ -109,10 +109,10 @@ final class PieceMakerTests: XCTestCase {
         try FileManager.default.removeItem(at: work.appendingPathComponent("clip.faces.json"))
         let remakes = Locked(0)
         _ = try await runOnOwnThread(named: "test-job") { flag in
-            try b.piece("clip.faces", companions: ["clip.faces.json"], cancellation: flag) { tmp in
+            try b.piece("clip.faces", companions: ["clip.faces.json"], cancellation: flag) { make in
                 remakes.mutate { $0 += 1 }
-                try Data("{}".utf8).write(to: work.appendingPathComponent("clip.faces.json"))
-                try Data("faces".utf8).write(to: tmp)
+                try Data("{}".utf8).write(to: make.companions[0])
+                try Data("faces".utf8).write(to: make.file)
             }
         }
         XCTAssertEqual(remakes.value, 1)

@@ -497,4 +497,28 @@ struct QueueScenarios {
             XCTAssertEqual(all.count, 2)
         }
     }
+
+    /// The ledger's rows go with their files: evicting pieces forgets the rows of those recorded done, while a piece
+    /// being made keeps its row (its maker still holds it).
+    func donePiecesAreForgottenWithTheirFiles() async throws {
+        try await withQueue { queue in
+            for name in ["a", "b", "c"] {
+                let claimed = try await queue.claimPiece("work-1/\(name)", owner: "A/piece-\(name)", lease: 30, fileMissing: false)
+                XCTAssertEqual(claimed, .make(attempt: 1))
+            }
+            for name in ["a", "b"] {
+                let finished = try await queue.finishPiece("work-1/\(name)", owner: "A/piece-\(name)")
+                XCTAssertTrue(finished)
+            }
+            let forgotten = try await queue.forgetPieces(["work-1/a", "work-1/c", "work-1/never-made"])
+            XCTAssertEqual(forgotten, 1)
+            let rows = try await queue.pieces(prefix: "work-1/")
+            XCTAssertEqual(rows.map(\.key), ["work-1/b", "work-1/c"])
+            let none = try await queue.forgetPieces([])
+            XCTAssertEqual(none, 0)
+            // Made again after its row went: a new row, counted from one.
+            let again = try await queue.claimPiece("work-1/a", owner: "B/piece-1", lease: 30, fileMissing: false)
+            XCTAssertEqual(again, .make(attempt: 1))
+        }
+    }
 }

@@ -19,16 +19,49 @@ final class TrackCacheTests: XCTestCase {
         try file(folder, "\(recent)-1.track", bytes: 300, age: 10)
         let cache = TrackCache(folder: folder.url)
         XCTAssertEqual(cache.entries(inUse: [busy]).map(\.name), ["\(busy)-1.track", "\(old)-1.track", "\(old)-1.faces", "\(recent)-1.track"])
-        let removed = cache.prune(to: 700, inUse: [busy])
+        let removed = cache.prune(to: 700, inUse: [busy], partialGrace: 30)
         XCTAssertEqual(removed.map(\.name), ["\(old)-1.track", "\(old)-1.faces"], "oldest unused first, until it fits")
         XCTAssertEqual(cache.entries(inUse: []).reduce(0) { $0 + $1.bytes }, 700)
         // A file of a clip still needed stays even when the cache cannot fit otherwise.
-        cache.prune(to: 0, inUse: [busy])
+        cache.prune(to: 0, inUse: [busy], partialGrace: 30)
         XCTAssertEqual(cache.entries(inUse: []).map(\.name), ["\(busy)-1.track"])
         XCTAssertEqual(TrackCache.parseSize("2G"), 2 << 30)
         XCTAssertEqual(TrackCache.parseSize("500m"), 500 << 20)
         XCTAssertEqual(TrackCache.parseSize("4096"), 4096)
         XCTAssertNil(TrackCache.parseSize("lots"))
+    }
+
+    /// Sizes beyond 64 bits are refused rather than trapping (`--cache-max 9000000T` crashed the worker).
+    func testSizesThatDoNotFitAreRefused() {
+        XCTAssertNil(TrackCache.parseSize("9000000T"))
+        XCTAssertNil(TrackCache.parseSize("8388608T"), "2^63 bytes is one more than fits")
+        XCTAssertEqual(TrackCache.parseSize("8388607T"), 8_388_607 << 40)
+        XCTAssertNil(TrackCache.parseSize("1e300"))
+    }
+
+    /// Two machines prune one shared work folder while both are making pieces: neither deletes the other's
+    /// temporary files of a clip in use (hidden names, `.STEM.partial-…`), nor a fresh temporary of any clip (its
+    /// maker may still write it); an old temporary of a clip nobody needs goes.
+    func testPruningFromTwoMachinesLeavesFilesBeingMadeAlone() throws {
+        let folder = try TemporaryDirectory("cache-two-machines")
+        let busy = "aaaaaaaaaaaaaaaa", idle = "bbbbbbbbbbbbbbbb", gone = "cccccccccccccccc"
+        let machineA = ".\(busy)-1.part-000-of-2.partial-101-7.mkv"
+        let machineB = "..\(busy)-1.segment-1-of-2x8.partial-202-8.partial-202-9.track"
+        let fresh = ".\(idle)-1.partial-303-1.faces"
+        let stale = ".\(gone)-1.partial-404-1.track"
+        try file(folder, machineA, bytes: 500, age: 900)
+        try file(folder, machineB, bytes: 500, age: 900)
+        try file(folder, fresh, bytes: 500, age: 5)
+        try file(folder, stale, bytes: 500, age: 600)
+        try file(folder, "\(gone)-1.track", bytes: 500, age: 700)
+        // Each machine prunes to nothing at the same moment, as workers do after their jobs.
+        let shared = folder.url
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            TrackCache(folder: shared).prune(to: 0, inUse: [busy], partialGrace: 30)
+        }
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: folder.path))
+        XCTAssertEqual(left, [machineA, machineB, fresh])
+        XCTAssertEqual(Set(TrackCache(folder: folder.url).entries(inUse: [busy]).filter(\.inUse).map(\.name)), [machineA, machineB])
     }
 
     func testScratchOfProcessesThatAreGoneIsRemoved() throws {

@@ -30,17 +30,27 @@ public struct TrackCache: Sendable {
             guard stat(folder.appendingPathComponent(name).path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return nil }
             return Entry(name: name, bytes: Int64(status.st_size),
                          lastUsed: Date(timeIntervalSince1970: Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9),
-                         inUse: inUse.contains(String(name.prefix(16))))
+                         inUse: inUse.contains(Self.clipPrefix(of: name)))
         }.sorted { ($0.lastUsed, $0.name) < ($1.lastUsed, $1.name) }
     }
 
+    /// The clip a file belongs to: the first 16 characters of its name, past the dots that hide a temporary file
+    /// (`.STEM.partial-…`), so that a file another worker is still writing counts as its clip's.
+    static func clipPrefix(of name: String) -> String {
+        String(name.drop(while: { $0 == "." }).prefix(16))
+    }
+
     /// Removes least recently used files not in use until the cache holds at most `limit` bytes; returns what went.
+    /// A temporary file (`.…partial-…`) changed within `partialGrace` seconds of `now` stays whatever its clip: some
+    /// worker may still be writing it (a worker's piece lease is the right grace: a maker that wrote nothing for that
+    /// long has been taken over).
     @discardableResult
-    public func prune(to limit: Int64, inUse: Set<String>) -> [Entry] {
+    public func prune(to limit: Int64, inUse: Set<String>, partialGrace: TimeInterval, now: Date = Date()) -> [Entry] {
         let all = entries(inUse: inUse)
         var total = all.reduce(Int64(0)) { $0 + $1.bytes }
         var removed: [Entry] = []
         for entry in all where total > limit && !entry.inUse {
+            if entry.name.hasPrefix("."), entry.name.contains(".partial-"), now.timeIntervalSince(entry.lastUsed) < partialGrace { continue }
             if (try? FileManager.default.removeItem(at: folder.appendingPathComponent(entry.name))) != nil {
                 total -= entry.bytes
                 removed.append(entry)
@@ -65,7 +75,8 @@ public struct TrackCache: Sendable {
         return digests
     }
 
-    /// Parses sizes such as `2G`, `500M`, `64k` or a plain byte count (powers of 1024).
+    /// Parses sizes such as `2G`, `500M`, `64k` or a plain byte count (powers of 1024); nil for what is not a size
+    /// or does not fit in 64 bits (`9000000T`).
     public static func parseSize(_ text: String) -> Int64? {
         let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased()
         let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
@@ -77,6 +88,9 @@ public struct TrackCache: Sendable {
             digits.removeLast()
         }
         guard let value = Double(digits), value >= 0, value.isFinite else { return nil }
-        return Int64(value * Double(scale))
+        let bytes = value * Double(scale)
+        // Double(Int64.max) rounds up to 2^63, which itself does not fit: the comparison must be strict.
+        guard bytes < Double(Int64.max) else { return nil }
+        return Int64(bytes)
     }
 }

@@ -24,8 +24,8 @@ extension AvatarJobKind {
         let track = try segmentedTrack(segment, clip: clip, models: models, pieces: pieces, progress: progress, cancellation: cancellation)
         var renderer = AvatarRenderer(models: models, settings: settings)
         func video(_ k: Int) -> URL { pieces.folder.appendingPathComponent(clip.segmentVideo(k, of: segment)) }
-        // Each segment's share of the clip report, written before its video is in place, so that a segment video
-        // always has its part beside it.
+        // Each segment's share of the clip report, a companion of its video: placed before it, so that a segment
+        // video always has its part beside it.
         func reportPart(_ k: Int) -> URL { pieces.folder.appendingPathComponent(clip.reportPart(k, of: segment)) }
         // The identity figure's models are read only when this job renders a segment (a join often renders none).
         var identityModels: IdentityFigure?? = nil
@@ -40,7 +40,7 @@ extension AvatarJobKind {
             let range = segment.range(k, total: track.count)
             guard !range.isEmpty else { return false }
             _ = try pieces.piece(clip.segmentVideo(k, of: segment), companions: [clip.reportPart(k, of: segment)],
-                                 cancellation: cancellation) { tmp in
+                                 cancellation: cancellation) { make in
                 let recorder = ClipReportRecorder(numWs: models.styleArchitecture.numWs, settings: settings)
                 let identity = identityFigure()
                 let seen = identity?.outcomes.count ?? 0
@@ -50,14 +50,19 @@ extension AvatarJobKind {
                 }
                 renderer.observerNeedsSource = true
                 let began = Date()
-                let render = try renderer.render(track, source: input, output: tmp, segment: range, logger: logger) { done, total in
+                let render = try renderer.render(track, source: input, output: make.file, segment: range, logger: logger) { done, total in
                     progress(JobProgress(done: done, total: total))
-                    return !cancellation.isSet
+                    return make.proceed()
                 }
                 let outcomes = identity.map { Array($0.outcomes[seen...]) }
                 rendered[k] = outcomes
                 let part = recorder.part(render: render, seconds: Date().timeIntervalSince(began), identity: outcomes)
-                try writeAtomically(try JSONEncoder().encode(part), to: reportPart(k))
+                // Into the companion's temporary: placed with the video, the same way.
+                do {
+                    try JSONEncoder().encode(part).write(to: make.companions[0])
+                } catch {
+                    throw JobRunError.cannotWrite(reportPart(k).path, error.localizedDescription)
+                }
             }
             return true
         }
@@ -110,8 +115,8 @@ extension AvatarJobKind {
         // A whole-clip job keeps its track here too (renamed into place whole, by the track writer).
         if let t = Self.validTrack(at: pieces.folder.appendingPathComponent(clip.track), input: input, models: models) { return t }
         let encoder = ClipEncoder()
-        let facesURL = try pieces.piece(clip.faces, cancellation: cancellation) { tmp in
-            _ = try encoder.facePass(input, measurements: tmp) { _, _, _ in !cancellation.isSet }
+        let facesURL = try pieces.piece(clip.faces, cancellation: cancellation) { make in
+            _ = try encoder.facePass(input, measurements: make.file) { _, _, _ in make.proceed() }
         }
         let faces = try FacePass(measurements: facesURL, smoothing: encoder.faceSmoothing)
         let total = faces.faces.count
@@ -124,22 +129,25 @@ extension AvatarJobKind {
             let k = (first + step) % segment.count
             let range = segment.range(k, total: total)
             guard !range.isEmpty else { continue }
-            parts[k] = try pieces.piece(clip.segmentTrack(k, of: segment), cancellation: cancellation) { tmp in
-                _ = try encoder.encodePass(input, faces: faces, frames: range, models: models, network: network.network(), to: tmp) { _, done, count in
+            parts[k] = try pieces.piece(clip.segmentTrack(k, of: segment), cancellation: cancellation) { make in
+                _ = try encoder.encodePass(input, faces: faces, frames: range, models: models, network: network.network(), to: make.file) { _, done, count in
                     progress(JobProgress(done: done, total: count ?? 0))
-                    return !cancellation.isSet
+                    return make.proceed()
                 }
             }
         }
         // The segments' tracks, in order, copied frame by frame into the whole clip's.
-        let whole = try pieces.piece(clip.track, cancellation: cancellation) { tmp in
+        let whole = try pieces.piece(clip.track, cancellation: cancellation) { make in
             let loaded = try parts.keys.sorted().map { try LatentTrack.load(from: parts[$0]!) }
             let frames = loaded.reduce(0) { $0 + $1.count }
             guard let first = loaded.first, frames == total else {
                 throw RenderError.segmentsDoNotMatch(input.path, reason: "the segments' tracks hold \(frames) of \(total) frames")
             }
-            let writer = try LatentTrackWriter(url: tmp, source: first.source, model: first.model, numWs: first.numWs, wDim: first.wDim)
-            for part in loaded { try writer.append(contentsOf: part) }
+            let writer = try LatentTrackWriter(url: make.file, source: first.source, model: first.model, numWs: first.numWs, wDim: first.wDim)
+            for part in loaded {
+                guard make.proceed() else { throw JobRunError.stopped(make.file.path) }
+                try writer.append(contentsOf: part)
+            }
             try writer.finish()
         }
         return try LatentTrack.load(from: whole)
@@ -151,22 +159,6 @@ extension AvatarJobKind {
               (try? t.check(source: input, model: models.trackIdentity, trackPath: url.path)) != nil else { return nil }
         TrackCache.touch(url)
         return t
-    }
-}
-
-/// Writes `data` to a temporary sibling and renames it into place, so that no reader sees half of it.
-func writeAtomically(_ data: Data, to url: URL) throws {
-    let tmp = temporarySibling(of: url)
-    do {
-        try data.write(to: tmp)
-    } catch {
-        try? FileManager.default.removeItem(at: tmp)
-        throw JobRunError.cannotWrite(url.path, error.localizedDescription)
-    }
-    guard rename(tmp.path, url.path) == 0 else {
-        let reason = String(cString: strerror(errno))
-        try? FileManager.default.removeItem(at: tmp)
-        throw JobRunError.cannotWrite(url.path, reason)
     }
 }
 

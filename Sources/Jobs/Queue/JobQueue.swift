@@ -4,7 +4,7 @@ import Pipeline
 /// The queue both backends implement with identical semantics. Every method that changes state runs as one
 /// database transaction, including the history event it writes, so a crash leaves either the old or the new
 /// state and never half of one.
-public protocol JobQueue: Sendable {
+public protocol JobQueue: PieceLedger {
     /// Where the queue lives, with any password removed; safe to print.
     var displayLocation: String { get }
 
@@ -58,25 +58,6 @@ public protocol JobQueue: Sendable {
     func jobs(state: JobState?, limit: Int) async throws -> [JobRecord]
     func events(jobID: Int64) async throws -> [JobEvent]
     func counts() async throws -> [JobState: Int]
-
-    // MARK: Pieces (PieceMaker): intermediate files several jobs share, made once among all workers.
-
-    /// In one transaction: starts the piece `key` for `owner` (a new row, or one whose maker's lease expired, or, when
-    /// `fileMissing`, a done one whose file is gone) with a lease of `lease` seconds and its attempts counted; else
-    /// says it is done or whose it is.
-    func claimPiece(_ key: String, owner: String, lease: TimeInterval, fileMissing: Bool) async throws -> PieceClaim
-
-    /// Extends the lease while `owner` still makes the piece; false when another took it over.
-    func renewPiece(_ key: String, owner: String, lease: TimeInterval) async throws -> Bool
-
-    /// Records the piece made (its file already renamed into place), if `owner` still holds it.
-    func finishPiece(_ key: String, owner: String) async throws -> Bool
-
-    /// Gives the piece up (its maker failed or was stopped) so that the next claimer makes it at once.
-    func abandonPiece(_ key: String, owner: String) async throws
-
-    /// The ledger's rows whose key starts with `prefix`, by key.
-    func pieces(prefix: String) async throws -> [PieceRecord]
 
     /// Releases connections; the queue must not be used afterwards.
     func close() async throws

@@ -55,6 +55,16 @@ extension PostgresJobQueue {
         }
     }
 
+    @discardableResult
+    public func forgetPieces(_ keys: [String]) async throws -> Int {
+        if keys.isEmpty { return 0 }
+        return try await run {
+            try await self.client.query("""
+                DELETE FROM avatarize_pieces WHERE state = 'done' AND key = ANY(\(keys)) RETURNING key
+                """, logger: self.logger).collect().count
+        }
+    }
+
     public func pieces(prefix: String) async throws -> [PieceRecord] {
         try await run {
             let rows = try await self.client.query("""

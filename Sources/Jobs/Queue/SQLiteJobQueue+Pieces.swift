@@ -58,6 +58,21 @@ extension SQLiteJobQueue {
         }
     }
 
+    @discardableResult
+    public func forgetPieces(_ keys: [String]) async throws -> Int {
+        try await write { db in
+            var removed = 0
+            // In slices, under SQLite's limit on bound parameters.
+            for start in stride(from: 0, to: keys.count, by: 500) {
+                let slice = Array(keys[start..<min(start + 500, keys.count)])
+                let marks = Array(repeating: "?", count: slice.count).joined(separator: ", ")
+                try db.execute(sql: "DELETE FROM avatarize_pieces WHERE state = 'done' AND key IN (\(marks))", arguments: StatementArguments(slice))
+                removed += db.changesCount
+            }
+            return removed
+        }
+    }
+
     public func pieces(prefix: String) async throws -> [PieceRecord] {
         try await read { db in
             // A range on the primary key rather than LIKE, whose wildcards the prefix could contain.

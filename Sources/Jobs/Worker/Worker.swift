@@ -38,7 +38,7 @@ public final class Worker: Sendable {
         var logger = logger
         logger[metadataKey: "worker"] = "\(options.identity)"
         self.logger = logger
-        pieces = PieceMaker(folder: options.workFolder ?? AvatarJobKind.trackCacheFolder(), queue: queue, worker: options.identity,
+        pieces = PieceMaker(folder: options.workFolder ?? AvatarJobKind.trackCacheFolder(), ledger: queue, worker: options.identity,
                             lease: options.lease, pollInterval: min(options.pollInterval, 0.5), logger: logger)
     }
 
@@ -106,11 +106,18 @@ public final class Worker: Sendable {
     /// Evicts least recently used tracks and pieces until the cache is within its limit.
     func pruneCache() async {
         guard let folder = options.trackCache else { return }
+        // Which clips are in use takes every queued and running job's payload: ask only when over the limit.
+        guard TrackCache(folder: folder).entries(inUse: []).reduce(Int64(0), { $0 + $1.bytes }) > options.cacheMax else { return }
         do {
             let inUse = try await TrackCache.clipsInUse(queue)
-            let removed = TrackCache(folder: folder).prune(to: options.cacheMax, inUse: inUse)
+            let removed = TrackCache(folder: folder).prune(to: options.cacheMax, inUse: inUse, partialGrace: options.lease)
             if !removed.isEmpty {
                 logger.info("track cache over \(options.cacheMax) bytes: evicted \(removed.count) file(s), \(removed.reduce(0) { $0 + $1.bytes }) bytes")
+            }
+            // The ledger's rows go with their files, so that it does not grow for ever.
+            if folder.standardizedFileURL == pieces.folder.standardizedFileURL {
+                let keys = try removed.filter { !$0.name.hasPrefix(".") }.map { try pieces.key($0.name) }
+                if !keys.isEmpty { try await queue.forgetPieces(keys) }
             }
         } catch {
             logger.warning("cannot tell which cached tracks are in use, so none is evicted: \(error)")

@@ -18,7 +18,7 @@ public struct WorkerOptions: Sendable {
     /// The only folder this worker writes outputs into (symlinks resolved). A job enqueued for another output root
     /// is refused. nil: each job's stored root, re-resolved on this machine.
     public var outputRoot: String? = nil
-    /// The folder every worker of a batch can reach (`--work-dir`: NFS, a mounted bucket) where jobs keep tracks and a
+    /// The folder every worker of a batch can reach (`--work-dir`: NFS; the README says what storage it needs) where jobs keep tracks and a
     /// segmented clip's pieces, made once among all workers through the queue; nil: this machine's jobs cache.
     public var workFolder: URL? = nil
     /// The track cache this worker keeps within `cacheMax` bytes (least recently used files of clips no queued or
