@@ -35,16 +35,18 @@ static inline int avz_frame_flag_corrupt(void) { return AV_FRAME_FLAG_CORRUPT; }
 // swscale's SIMD paths read and write whole vectors past the end of a row (e.g. yuv420 → rgb24 in blocks
 // of 8 pixels; measured with valgrind on 360×640: 8-byte writes past a tightly packed buffer), so a
 // packed buffer handed to it directly is corrupted on most widths that are not a multiple of 16. Both
-// wrappers go through a staging picture whose rows are padded to AVZ_STAGING_ALIGN bytes with a spare row
+// wrappers go through a staging picture whose rows have AVZ_STAGING_SLACK bytes to spare, with a spare row
 // after the last, then copy the rows: swscale only ever touches memory FFmpeg allocated with room to
 // spare, and the caller's buffer is read or written exactly width·3·height bytes.
 #define AVZ_STAGING_ALIGN 64
+// Room past each row for a whole 64-pixel block of 4-byte pixels: more than any vector path writes.
+#define AVZ_STAGING_SLACK 256
 static inline int avz_staging_stride(int width_bytes) {
-    return (width_bytes + 2 * AVZ_STAGING_ALIGN - 1) / AVZ_STAGING_ALIGN * AVZ_STAGING_ALIGN;
+    return (width_bytes + AVZ_STAGING_SLACK + AVZ_STAGING_ALIGN - 1) / AVZ_STAGING_ALIGN * AVZ_STAGING_ALIGN;
 }
 /// A staging buffer for avz_scale_frame_to_packed / avz_scale_packed_to_frame (free with av_free).
 static inline uint8_t *avz_staging_alloc(int width, int height) {
-    if (width <= 0 || height <= 0 || width > (INT_MAX - 2 * AVZ_STAGING_ALIGN) / 3) return NULL;
+    if (width <= 0 || height <= 0 || width > (INT_MAX - AVZ_STAGING_SLACK - AVZ_STAGING_ALIGN) / 3) return NULL;
     size_t stride = (size_t)avz_staging_stride(width * 3);
     return (uint8_t *)av_mallocz(stride * ((size_t)height + 1));
 }

@@ -63,7 +63,7 @@ final class FrameSizeCommandLineTests: XCTestCase {
     }
 
     func testFacesOnPhoneAndUnalignedSizes() throws {
-        for (w, h) in [(360, 640), (1080, 1920), (520, 520), (524, 524), (700, 700), (844, 844), (333, 501), (600, 600)] {
+        for (w, h) in [(360, 640), (1080, 1920), (524, 524), (333, 501)] {
             let input = try clip(w, h)
             let json = dir.appendingPathComponent("\(w)x\(h).json")
             let r = try runAvatarize(["faces", input.path, "--json", json.path], environment: checkedEnvironment)
