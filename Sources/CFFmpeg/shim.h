@@ -32,9 +32,9 @@ static inline int avz_frame_flag_corrupt(void) { return AV_FRAME_FLAG_CORRUPT; }
 // sws_scale takes arrays of plane pointers; AVFrame keeps them as fixed C arrays that Swift sees as tuples.
 // These two wrappers move one packed RGB24 picture (rows of width·3 bytes, no padding) in or out of a frame.
 //
-// swscale's SIMD paths read and write whole vectors past the end of a row (e.g. yuv420 → rgb24 in blocks
-// of 8 pixels; measured with valgrind on 360×640: 8-byte writes past a tightly packed buffer), so a
-// packed buffer handed to it directly is corrupted on most widths that are not a multiple of 16. Both
+// swscale's SIMD paths may read and write whole vectors past the end of a row (yuv420 → rgb24: valgrind
+// shows 8-byte writes past a tightly packed buffer for a 360×640 clip in a plain C program), so a packed
+// buffer handed to it directly can be corrupted on widths that are not a multiple of 16. Both
 // wrappers go through a staging picture whose rows have AVZ_STAGING_SLACK bytes to spare, with a spare row
 // after the last, then copy the rows: swscale only ever touches memory FFmpeg allocated with room to
 // spare, and the caller's buffer is read or written exactly width·3·height bytes.

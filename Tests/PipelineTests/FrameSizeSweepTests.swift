@@ -9,8 +9,9 @@ import XCTest
 /// The frame sizes users bring, not only the project's own 256² and 1280×720: every clip is the turning-head
 /// sample letterboxed into a frame of that size (H.264 4:2:0 where both sides are even, 4:4:4 or FFV1
 /// where one is odd, 10-bit for a few), decoded, tracked, encoded and pasted back at full size. swscale
-/// once wrote past tightly packed RGB rows on most widths that are not a multiple of 16 (360×640, 520²,
-/// 1080×1920 …) and corrupted the heap; this sweep is the guard against that class of bug.
+/// can write past tightly packed RGB rows on widths that are not a multiple of 16, and heap corruption was
+/// reported on 360×640, 520², 1080×1920 …; this sweep (and scripts/sanitize.sh running it under ASan) is the
+/// guard against that class of bug.
 final class FrameSizeSweepTests: XCTestCase {
     static let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("samples/turning-head.mp4")

@@ -5,8 +5,8 @@ import Video
 /// `avatarize faces` and `avatarize run` on the frame sizes of phone footage and other sizes that are not a
 /// multiple of 16 pixels, under glibc's malloc checking (libc_malloc_debug: a guard byte after every block,
 /// checked when it is freed), so that a write past a buffer aborts the command instead of passing
-/// silently. swscale's vector code once wrote 8-byte words past tightly packed RGB rows on 360×640,
-/// 520², 1080×1920 …, which corrupted the heap and aborted release builds in the Haar detector.
+/// silently. Heap corruption was reported on these sizes (release builds aborting in the Haar detector);
+/// swscale's vector code can write 8-byte words past tightly packed RGB rows, which the staging now absorbs.
 final class FrameSizeCommandLineTests: XCTestCase {
     var dir: URL!
 
