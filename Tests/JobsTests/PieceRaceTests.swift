@@ -264,14 +264,19 @@ final class PieceRaceTests: XCTestCase {
         let a = maker("a-1", work, queue, clock: ManualClock())
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let live = ".abcdef0123456789-0011.partial-77-88.faces"
-        let dead = [".abcdef0123456789-0011.partial-11-22.track", "..abcdef0123456789-0011.partial-11-22.partial-33-44.track"]
+        // The writer's nested temporary and its column spool, as a SIGKILLed track maker leaves them.
+        let dead = [".abcdef0123456789-0011.partial-11-22.track", "..abcdef0123456789-0011.partial-11-22.partial-33-44.track",
+                    "..abcdef0123456789-0011.partial-11-22.partial-33-44.track.columns"]
         let otherPiece = ".abcdef0123456789-0011.segment-0-of-2x8.partial-55-66.track"
         for name in [live, otherPiece] + dead { try Data("x".utf8).write(to: work.appendingPathComponent(name)) }
-        XCTAssertEqual(a.removeLeftovers(of: work.appendingPathComponent("abcdef0123456789-0011.track")), 2)
+        XCTAssertEqual(a.removeLeftovers(of: work.appendingPathComponent("abcdef0123456789-0011.track")), 3)
         XCTAssertEqual(Self.names(work), [live, otherPiece])
         XCTAssertFalse(PieceMaker.isTemporary(".stem.partial-1-2.trackx", of: "stem.track"))
         XCTAssertFalse(PieceMaker.isTemporary(".stem.partial-1-2.track", of: "stem.track.json"))
         XCTAssertTrue(PieceMaker.isTemporary(".stem.partial-1-2", of: "stem"))
+        XCTAssertTrue(PieceMaker.isTemporary(".stem.partial-1-2.columns", of: "stem"))
+        XCTAssertFalse(PieceMaker.isTemporary(".stem.partial-1-2.faces.columns", of: "stem.track"))
+        XCTAssertFalse(PieceMaker.isTemporary(".stem.partial-1-2.track.7", of: "stem.track"))
         try await queue.close()
         withExtendedLifetime(directory) {}
     }

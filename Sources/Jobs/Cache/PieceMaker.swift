@@ -233,8 +233,8 @@ public final class PieceMaker: Sendable {
         }
     }
 
-    /// Removes the temporary files a dead maker of `target` left (`.STEM.partial-UNIQUE.EXT`, and its writers' own
-    /// temporaries of those); returns how many. The whole name is matched, extension included, so that remaking
+    /// Removes the temporary files a dead maker of `target` left (`.STEM.partial-UNIQUE.EXT`, its writers' own
+    /// temporaries of those, and their side files such as `….EXT.columns`); returns how many. The whole name is matched, extension included, so that remaking
     /// `STEM.track` leaves another worker's live `STEM.faces` temporary alone.
     func removeLeftovers(of target: URL) -> Int {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return 0 }
@@ -254,9 +254,15 @@ public final class PieceMaker: Sendable {
         guard bare.hasPrefix(stem + ".partial-") else { return false }
         let rest = bare.dropFirst(stem.count + ".partial-".count)
         // PID-RANDOM, then (once per nested temporary) .partial-PID-RANDOM, then the extension.
+        // A writer may keep a side file next to its temporary (the track writer's `.columns` spool): one more
+        // extension of letters after the target's own.
         let parts = rest.components(separatedBy: ".partial-")
-        let last = parts.last ?? ""
-        let tail = ext.isEmpty ? last : (last.hasSuffix("." + ext) ? String(last.dropLast(ext.count + 1)) : "")
+        var last = Substring(parts.last ?? "")
+        if let dot = last.lastIndex(of: "."), dot != last.startIndex, last[last.index(after: dot)...].allSatisfy(\.isLetter) {
+            let before = last[..<dot]
+            if ext.isEmpty ? !before.contains(".") : before.hasSuffix("." + ext) { last = before }
+        }
+        let tail = ext.isEmpty ? String(last) : (last.hasSuffix("." + ext) ? String(last.dropLast(ext.count + 1)) : "")
         let uniques = parts.dropLast().map { $0 } + [tail]
         return uniques.allSatisfy { unique in
             let halves = unique.split(separator: "-", omittingEmptySubsequences: false)
