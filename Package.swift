@@ -58,7 +58,9 @@ let package = Package(
         // and the oneDNN matmul wrapper with its bf16 conversion (dnnl_gemm.h).
         .target(name: "CKernels", dependencies: ["CDNNL"], cSettings: [.unsafeFlags(["-O3"])],
                 linkerSettings: [.linkedLibrary("dnnl")]),
-        .target(name: "Tensors", dependencies: ["COpenBLAS", "CKernels"]),
+        // The fixed team of threads every numeric loop runs on (sized by --threads).
+        .target(name: "Threads"),
+        .target(name: "Tensors", dependencies: ["COpenBLAS", "CKernels", "Threads"]),
         // DemoModels/: the fitted demo family (tools/fit_demo), found through Bundle.module wherever avatarize runs.
         .target(name: "Models", dependencies: ["Tensors"], resources: [.copy("DemoModels")]),
         // Reads torch / EG3D checkpoints without Python (restricted unpickler, zip and legacy readers).
@@ -71,7 +73,7 @@ let package = Package(
             cxxSettings: [.unsafeFlags(["-O3"])],
             linkerSettings: [.linkedLibrary("dlib"), .linkedLibrary("blas"), .linkedLibrary("lapack")]
         ),
-        .target(name: "Faces", dependencies: ["CDlib"]),
+        .target(name: "Faces", dependencies: ["CDlib", "Threads"]),
         .target(name: "Video", dependencies: ["CFFmpeg", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Pipeline", dependencies: ["Models", "Faces", "Video", .product(name: "Logging", package: "swift-log")]),
         .target(
@@ -110,7 +112,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
+        .testTarget(name: "ThreadsTests", dependencies: ["Threads"]),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Threads"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Models", "Tensors", .product(name: "Crypto", package: "swift-crypto")], resources: [.copy("Fixtures")]),
         .testTarget(name: "FacesTests", dependencies: ["Faces"], resources: [.copy("Fixtures")]),

@@ -1,4 +1,5 @@
 import Foundation
+import Threads
 
 /// Multi-scale sliding-window detection with a `HaarCascade`, reproducing OpenCV 4's
 /// `CascadeClassifier::detectMultiScale` on the CPU path (objdetect/src/cascadedetect.cpp):
@@ -105,7 +106,7 @@ public struct HaarDetector: Sendable {
         let perScale = ResultSlots<[FaceRect]>(count: scales.count, empty: [])
         // Scales are independent; spread them over the cores. Results are collected per scale so the
         // output order does not depend on scheduling.
-        DispatchQueue.concurrentPerform(iterations: scales.count) { k in
+        ThreadTeam.shared.run(scales.count) { k in
             perScale.set(k, scan(image, scale: scales[k]))
         }
         return perScale.values.flatMap { $0 }

@@ -98,6 +98,10 @@ public struct AvatarModels: @unchecked Sendable {
         }
         let identity = "\(sourceBundle.manifest.name ?? sourceBundle.url.lastPathComponent)@\(try contentHash(of: sourceBundle.weightsURL).prefix(16))"
             + "+\(encoderURL.lastPathComponent)@\(try contentHash(of: URL(fileURLWithPath: encoder.file)).prefix(16))"
+            // bf16 codes differ from fp32 ones in the last bits: a track (and every piece keyed on it) names its
+            // precision, so a farm of mixed CPUs never joins segments of both into one video. fp32 keeps the
+            // names it always had.
+            + (sel.precision == .fp32 ? "" : " \(sel.precision)")
         return AvatarModels(sourceBundle: sourceBundle, encoderURL: encoderURL, styleBundle: styleBundle,
                             encoderArchitecture: encoder.architecture, styleArchitecture: style, precision: sel.precision,
                             isDemo: demoNeeded, trackIdentity: identity, encoderWeights: encoder, sourceWeights: sourceWeights,

@@ -17,6 +17,7 @@ public final class ClipReportRecorder {
     private var faces = ClipReport.FaceTimeline()
     private var firstRaw: [Float]?
     private var firstSmoothed: [Float]?
+    private let precision: String?
     private var previousRaw: [Float]?
     private var previousSmoothed: [Float]?
     private var groupJitter: [(before: Double, after: Double)]
@@ -26,8 +27,10 @@ public final class ClipReportRecorder {
     private var candidates: [ClipReport.Moment] = []
     private var candidateStride = 1
 
-    public init(numWs: Int, settings: RenderSettings, pictureSize: Int = 160, moments: Int = 8) {
-        self.numWs = max(1, numWs); self.settings = settings; self.pictureSize = pictureSize; self.momentCount = moments
+    /// - precision: the networks' arithmetic (fp32, bf16), shown with the settings so a report says what made the video.
+    public init(numWs: Int, settings: RenderSettings, precision: String? = nil, pictureSize: Int = 160, moments: Int = 8) {
+        self.numWs = max(1, numWs); self.settings = settings; self.precision = precision
+        self.pictureSize = pictureSize; self.momentCount = moments
         groupJitter = Array(repeating: (0, 0), count: Self.layerGroups(numWs: max(1, numWs)).count)
     }
 
@@ -238,6 +241,7 @@ public final class ClipReportRecorder {
             ClipReport.Setting(name: "camera smoothing", value: "\(s.smoothing.cameras)"),
         ]
         if s.planeWarp != nil { out.append(.init(name: "plane warp", value: "thin-plate spline")) }
+        if let precision { out.append(.init(name: "precision", value: precision)) }
         return out
     }
 

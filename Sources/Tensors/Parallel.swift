@@ -1,20 +1,20 @@
-// Threading: every loop, GEMMs included, is spread with Dispatch. OpenBLAS itself runs single-threaded
+// Threading: every loop, GEMMs included, is spread over the process's ThreadTeam (exactly `--threads`
+// threads; Dispatch's concurrentPerform would use every core whatever was asked). OpenBLAS itself runs single-threaded
 // (see Gemm): its own pool spins on sched_yield between calls, and on a 2-core machine those spinning
 // threads took a quarter of the CPU away from the Dispatch loops that run between GEMMs.
 import COpenBLAS
 import Dispatch
 import Foundation
+import Threads
 
 public enum Parallel {
-    nonisolated(unsafe) private static var workerOverride: Int?
-
     /// Number of worker threads (the machine's active processor count unless `configure(threads:)` set one).
-    public static var workers: Int { workerOverride ?? ProcessInfo.processInfo.activeProcessorCount }
+    public static var workers: Int { ThreadTeam.shared.size }
 
     /// Sets the number of worker threads for every parallel loop and GEMM (all cores when nil).
-    /// Call once, before any work starts.
+    /// Call before work starts.
     public static func configure(threads: Int? = nil) {
-        workerOverride = threads.map { Swift.max(1, $0) }
+        ThreadTeam.shared.resize(threads ?? ProcessInfo.processInfo.activeProcessorCount)
         Gemm.useSingleThreadedBLAS()
     }
 
@@ -30,9 +30,9 @@ public enum Parallel {
         let chunks = Swift.min(w * 4, (count + grain - 1) / Swift.max(grain, 1))
         let per = (count + chunks - 1) / chunks
         withoutActuallyEscaping(body) { escaping in
-            // The body only runs during concurrentPerform; callers own the memory it touches.
+            // The body only runs during the team's loop; callers own the memory it touches.
             let box = UncheckedSendable(escaping)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            ThreadTeam.shared.run(chunks) { c in
                 let s = c * per
                 let e = Swift.min(count, s + per)
                 if s < e { box.value(s, e) }

@@ -17,8 +17,8 @@ struct ModelOptions: ParsableArguments {
     var style: String?
     @Option(name: .customLong("face-models"), help: "Folder with the Haar cascades and dlib's shape predictor (default: Debian's paths, or $AVATARIZE_FACE_MODELS).")
     var faceModels: String?
-    @Option(help: "Arithmetic of the encoder's and generators' convolutions: fp32, bf16 (bfloat16 products, float32 sums; needs AVX512_BF16) or auto (bf16 where the CPU has it).")
-    var precision: PrecisionChoice = .fp32
+    @Option(help: "Arithmetic of the encoder's and generators' convolutions: fp32, bf16 (bfloat16 products, float32 sums; needs AVX512_BF16) or auto (the default: bf16 where the CPU has AVX512_BF16, else fp32).")
+    var precision: PrecisionChoice = .auto
     @Option(help: "Worker threads for the networks (default: all cores).")
     var threads: Int?
     @Option(help: ArgumentHelp("Which face is the subject: auto, largest, center, N (the N-th from the left where faces first appear) or X,Y (the face nearest that point).", valueName: "choice"))
@@ -156,7 +156,8 @@ struct ReportOptions: ParsableArguments {
 
     /// A recorder to hand to the renderer when a report was asked for.
     func recorder(models: AvatarModels, settings: RenderSettings) -> ClipReportRecorder? {
-        report == nil ? nil : ClipReportRecorder(numWs: models.styleArchitecture.numWs, settings: settings)
+        report == nil ? nil : ClipReportRecorder(numWs: models.styleArchitecture.numWs, settings: settings,
+                                                 precision: models.precision.rawValue)
     }
 
     func write(_ recorder: ClipReportRecorder?, input: String, output: String, encode: EncodeReport?, render: RenderReport, seconds: Double,

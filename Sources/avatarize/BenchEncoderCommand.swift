@@ -25,7 +25,7 @@ struct BenchEncoderCommand: ParsableCommand {
     @Option(help: "Timed frames.") var frames = 5
     @Option(help: "Untimed warm-up frames.") var warmup = 1
     @Option(help: "Worker threads; default: all cores.") var threads: Int?
-    @Option(help: "fp32, bf16 or auto.") var precision: PrecisionChoice = .fp32
+    @Option(help: "fp32, bf16 or auto (bf16 where the CPU has AVX512_BF16).") var precision: PrecisionChoice = .auto
 
     func validate() throws {
         guard frames >= 1, warmup >= 0, styles >= 1 else { throw ValidationError("--frames, --styles must be ≥ 1 and --warmup ≥ 0") }

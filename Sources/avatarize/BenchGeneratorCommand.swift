@@ -27,7 +27,7 @@ struct BenchGeneratorCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
     @Flag(help: "Also print where the time goes, operation by operation (mean ms per timed frame).")
     var ops = false
-    @Option(help: "fp32, bf16 or auto.") var precision: PrecisionChoice = .fp32
+    @Option(help: "fp32, bf16 or auto (bf16 where the CPU has AVX512_BF16).") var precision: PrecisionChoice = .auto
     @Flag(help: "Instead, time every convolution layer of the full-size architecture alone in OpenBLAS float32, oneDNN float32 and oneDNN bf16 (fastest of --frames alternating runs).")
     var layers = false
 

@@ -27,7 +27,7 @@ struct BenchPipelineCommand: ParsableCommand {
     @Flag(help: "Random full-size models instead of the demo family.") var fullSize = false
     @Option(help: "Frames to run (default: 4 with --full-size, else 48).") var frames: Int?
     @Option(help: "Layout: avatar, side-by-side or paste-back.") var layout = "paste-back"
-    @Option(help: "fp32, bf16 or auto.") var precision: PrecisionChoice = .fp32
+    @Option(help: "fp32, bf16 or auto (bf16 where the CPU has AVX512_BF16).") var precision: PrecisionChoice = .auto
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
     @Option(help: "Rendered frames that may wait for compositing and video encoding while the next is generated (0: none, all in the frame loop).")
     var framesInFlight = 2

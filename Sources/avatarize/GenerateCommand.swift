@@ -33,8 +33,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Also write the depth image (near = white) as PNG.") var depth: String?
     @Option(help: "Render a turntable of this many frames to an .mp4.") var orbit: Int?
     @Option(help: "Frame rate of the orbit video.") var fps: Int = 25
-    @Option(help: "fp32, bf16 (bfloat16 products, float32 sums; needs AVX512_BF16) or auto.")
-    var precision: PrecisionChoice = .fp32
+    @Option(help: "fp32, bf16 (bfloat16 products, float32 sums; needs AVX512_BF16) or auto. Default: fp32 with --inputs (the parity contract), else auto.")
+    var precision: PrecisionChoice?
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
 
     func validate() throws {
@@ -47,7 +47,7 @@ struct GenerateCommand: ParsableCommand {
         Parallel.configure(threads: threads)
         let bundle = try ModelBundle.open(URL(fileURLWithPath: model))
         let t0 = Clock.now()
-        let g = try bundle.loadGenerator(precision: try precision.resolve())
+        let g = try bundle.loadGenerator(precision: try (precision ?? (inputs == nil ? .auto : .fp32)).resolve())
         FileHandle.standardError.write(Data(String(format: "loaded %@ in %.2f s (precision %@)\n", bundle.url.path,
                                                    Clock.now() - t0, g.precision.rawValue).utf8))
         let psi = self.psi ?? bundle.manifest.truncationPsi

@@ -19,7 +19,8 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var queueOptions: QueueOptions
     @Option(help: "Jobs to run at once.") var concurrency = 1
-    @Option(help: "Precision of the networks: fp32, bf16 (needs AVX512_BF16) or auto.") var precision: PrecisionChoice = .fp32
+    @Option(help: "Precision of the networks: fp32, bf16 (needs AVX512_BF16) or auto (the default: bf16 where the CPU has it).")
+    var precision: PrecisionChoice = .auto
     @Option(help: "Worker threads for the networks (default: all cores).") var threads: Int?
     @Option(help: "Lease length in seconds; a dead worker's job is claimable again after this.") var leaseSeconds: Double = 30
     @Option(help: "Seconds between polls when nothing is queued.") var pollSeconds: Double = 1

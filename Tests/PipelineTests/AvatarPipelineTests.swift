@@ -223,6 +223,17 @@ final class AvatarPipelineTests: XCTestCase {
         }
     }
 
+    /// A track's identity names its precision: bf16 codes never pass for fp32 ones (a farm of mixed CPUs keeps the
+    /// two apart), and fp32 keeps the identity tracks were cached under before precision was part of it.
+    func testTrackIdentityNamesItsPrecision() throws {
+        let fp32 = try AvatarModels.load(.init(precision: .fp32), logger: logger)
+        let bf16 = try AvatarModels.load(.init(precision: .bf16), logger: logger)
+        XCTAssertNotEqual(fp32.trackIdentity, bf16.trackIdentity)
+        XCTAssertTrue(bf16.trackIdentity.hasSuffix(" bf16"), bf16.trackIdentity)
+        XCTAssertFalse(fp32.trackIdentity.contains("fp32"), fp32.trackIdentity)
+        XCTAssertTrue(bf16.trackIdentity.hasPrefix(fp32.trackIdentity), "the same models, only the precision added")
+    }
+
     func testKeptTrackMayNotOverwriteTheInput() throws {
         let clip = dir.appendingPathComponent("clip.mp4")
         try FileManager.default.copyItem(at: Self.sample, to: clip)

@@ -31,7 +31,8 @@ final class ClipReportTests: XCTestCase {
         settings.geometry = EditValue(parsing: "0:0,0.4s:1")
         var encoder = ClipEncoder()
         encoder.duration = 0.8
-        let recorder = ClipReportRecorder(numWs: models.styleArchitecture.numWs, settings: settings, pictureSize: 64)
+        let recorder = ClipReportRecorder(numWs: models.styleArchitecture.numWs, settings: settings,
+                                          precision: models.precision.rawValue, pictureSize: 64)
         var frames: [RenderedFrame] = []
         let output = dir.appendingPathComponent("clip.mp4")
         // The identity figure as `run --report` attaches it (nil when dlib's models are not installed).
@@ -44,6 +45,7 @@ final class ClipReportTests: XCTestCase {
 
         XCTAssertEqual(report.frames, 20)
         XCTAssertEqual(report.frames, run.render.frames)
+        XCTAssertEqual(report.settings.first { $0.name == "precision" }?.value, models.precision.rawValue, "the report says what arithmetic made the video")
         XCTAssertEqual(report.times, frames.map(\.seconds))
         XCTAssertEqual(report.faces.foundCount, run.encode.facesFound)
         // The camera actually used: one orbit over the clip, yaw = 0.45 sin(2πt / clip length) rad, so frontal at the

@@ -158,7 +158,8 @@ public struct AvatarJobKind: JobKind {
         // the figure.
         let identity = try? IdentityFigure(paths: FaceModelPaths())
         // Every avatar job leaves NAME.report.html beside its output; the dashboard links it from the job's page.
-        let recorder = ClipReportRecorder(numWs: models.styleArchitecture.numWs, settings: settings)
+        let recorder = ClipReportRecorder(numWs: models.styleArchitecture.numWs, settings: settings,
+                                                 precision: models.precision.rawValue)
         // Encoding and rendering each count for half of the progress.
         let run = try runAvatar(input: input, output: output, models: models, encoder: ClipEncoder(), settings: settings,
                                 keepTrack: cached, reuseKeptTrack: { Self.validTrack(at: $0, input: input, models: models) },

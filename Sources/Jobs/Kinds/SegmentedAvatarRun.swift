@@ -41,7 +41,8 @@ extension AvatarJobKind {
             guard !range.isEmpty else { return false }
             _ = try pieces.piece(clip.segmentVideo(k, of: segment), companions: [clip.reportPart(k, of: segment)],
                                  cancellation: cancellation) { make in
-                let recorder = ClipReportRecorder(numWs: models.styleArchitecture.numWs, settings: settings)
+                let recorder = ClipReportRecorder(numWs: models.styleArchitecture.numWs, settings: settings,
+                                                 precision: models.precision.rawValue)
                 let identity = identityFigure()
                 let seen = identity?.outcomes.count ?? 0
                 renderer.onFrame = { frame in
@@ -101,7 +102,8 @@ extension AvatarJobKind {
             }
             loaded.append(part)
         }
-        let recorder = ClipReportRecorder(numWs: models.styleArchitecture.numWs, settings: settings)
+        let recorder = ClipReportRecorder(numWs: models.styleArchitecture.numWs, settings: settings,
+                                                 precision: models.precision.rawValue)
         let report = try recorder.report(joining: loaded, input: input, output: finalOutput, joinSeconds: joinSeconds)
         try ReportPage.write(report, to: ReportLocation.forOutput(finalOutput.path))
         return report.identity?.summary
