@@ -75,7 +75,7 @@ let package = Package(
         ),
         .target(name: "Faces", dependencies: ["CDlib", "Threads"]),
         .target(name: "Video", dependencies: ["CFFmpeg", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Pipeline", dependencies: ["Models", "Faces", "Video", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Pipeline", dependencies: ["Models", "Checkpoints", "Faces", "Video", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Jobs",
             dependencies: [

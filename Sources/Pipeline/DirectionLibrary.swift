@@ -1,3 +1,4 @@
+import Checkpoints
 import Foundation
 import Tensors
 
@@ -19,9 +20,10 @@ public enum DirectionError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// A vocabulary of latent directions: a folder of `.npy` or `.safetensors` files, the name of each being its
-/// file name (InterFaceGAN's `Smiling.npy`, GANSpace's `pc003.npy`). A direction holds wDim floats (applied
-/// to every layer) or numWs × wDim (one per layer).
+/// A vocabulary of latent directions: a folder of `.npy`, `.safetensors` or `.pt` files, the name of each being
+/// its file name (InterFaceGAN's `Smiling.npy`, GANSpace's `pc003.npy`, PREIM3D's published `Smiling.pt`). A
+/// direction holds wDim floats (applied to every layer) or numWs × wDim (one per layer, row by row: PREIM3D's
+/// [1, 7168] is its (14, 512)).
 public struct DirectionLibrary: Sendable {
     public let folder: URL
     public let files: [String: URL]
@@ -35,7 +37,7 @@ public struct DirectionLibrary: Sendable {
         var files: [String: URL] = [:]
         for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
             let u = folder.appendingPathComponent(name)
-            if ["npy", "safetensors"].contains(u.pathExtension) {
+            if ["npy", "safetensors", "pt"].contains(u.pathExtension) {
                 files[u.deletingPathExtension().lastPathComponent] = u
             }
         }
@@ -57,6 +59,8 @@ public struct DirectionLibrary: Sendable {
         do {
             if url.pathExtension == "npy" {
                 values = try NumpyArray.read(url).data
+            } else if url.pathExtension == "pt" {
+                values = try TorchTensorFile.read(url).data
             } else {
                 let f = try SafeTensorsFile(url: url)
                 guard let first = f.names.first else { throw DirectionError.unreadable(file: url.path, reason: "holds no tensor") }

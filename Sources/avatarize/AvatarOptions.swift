@@ -54,7 +54,7 @@ struct ModelOptions: ParsableArguments {
 struct RenderOptions: ParsableArguments {
     @Option(name: .customLong("edit"), help: ArgumentHelp("Semantic edit NAME=STRENGTH or NAME=KEYS (e.g. smile=1.5, mouth_open=0:0,2s:1); repeatable. Needs --directions (directions/demo for the demo models).", valueName: "name=value"))
     var edits: [String] = []
-    @Option(help: "Folder of direction files (.npy/.safetensors; name = file name): directions/demo for the demo models, InterFaceGAN's for real ones.")
+    @Option(help: "Folder of direction files (.npy/.safetensors, or PREIM3D's published .pt; name = file name): directions/demo for the demo models, InterFaceGAN's for real ones.")
     var directions: String?
     @Option(name: .customLong("style-edit"), help: ArgumentHelp("StyleSpace edit LAYER:CHANNEL=VALUE in units of the channel's std (e.g. b64.torgb:3=10; in the demo models only the last ToRGB layer's styles vary with the code, so other layers' edits show little); repeatable.", valueName: "layer:channel=value"))
     var styleEdits: [String] = []
