@@ -3,6 +3,7 @@
 // dict. PREIM3D's layout (children registered encoder, face_pool, decoder, where the decoder is a whole
 // EG3D TriPlaneGenerator, and a [1, styles, w] latent_avg its loader ignores) is told apart by
 // `opts.eg3d_generator` or `decoder.backbone.*` keys.
+import Models
 import Tensors
 
 public struct EncoderCheckpoint {
@@ -22,6 +23,10 @@ public struct EncoderCheckpoint {
         }
         let opts = top["opts"]?.dict
         encoderType = opts?["encoder_type"]?.asString
+        if let t = encoderType, EncoderHead(rawValue: t) == nil {
+            throw CheckpointError.unsupportedModel(
+                file: file, reason: "encoder_type '\(t)'; \(EncoderHead.allCases.map(\.rawValue).joined(separator: " and ")) are supported")
+        }
         if let sd = top["state_dict"] {
             guard let d = sd.dict else { throw CheckpointError.invalidModel(file: file, reason: "'state_dict' is a \(sd.kindName), not a dict") }
             let names = d.stringEntries.map(\.0)
@@ -40,13 +45,6 @@ public struct EncoderCheckpoint {
                 !$0.hasPrefix("decoder.") && $0 != "latent_avg" && !$0.hasSuffix(".num_batches_tracked")
             }
             if let la = top["latent_avg"], case let .tensor(t) = la { latentAverage = t } else { latentAverage = nil }
-        }
-        if let t = encoderType, t != "Encoder4Editing" {
-            let hint = t == "WPlusEncoder" ? " (PREIM3D's train.sh default: a single IR-SE50 → linear [512·14, 512] head)" : ""
-            throw CheckpointError.unsupportedModel(file: file, reason: "encoder_type '\(t)'\(hint); only Encoder4Editing is supported")
-        }
-        if stateDict.names.contains(where: { $0.hasPrefix("encoder.output_layer_2.") || $0 == "encoder.linear.weight" }) {
-            throw CheckpointError.unsupportedModel(file: file, reason: "the encoder has WPlusEncoder keys (output_layer_2, linear); only Encoder4Editing is supported")
         }
     }
 }

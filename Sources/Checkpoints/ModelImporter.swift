@@ -138,15 +138,15 @@ public enum ModelImporter {
         let weights = try EncoderWeights(file: file, tensors: tensors)
         let manifest: [String: Any] = [
             "kind": EncoderManifest.kind, "name": name, "role": "encoder",
-            "architecture": "Encoder4Editing", "backbone": "ir_se50",
+            "architecture": arch.head.rawValue, "backbone": "ir_se50",
             "style_count": styles, "w_dim": w, "input_size": EncoderArchitecture.inputSize,
             "source": request.file.lastPathComponent, "latent_avg": latentSource,
-            "description": "e4e Encoder4Editing from a \(e.layout.rawValue)", "provenance": provenance,
+            "description": "\(arch.head == .wPlus ? "pSp WPlusEncoder" : "e4e Encoder4Editing") from a \(e.layout.rawValue)", "provenance": provenance,
         ]
         let json = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
         try BundleWriter.write(tensors: weights.tensors, manifest: json, to: output, metadata: ["source": request.file.lastPathComponent])
         return ImportResult(bundle: output, kind: EncoderManifest.kind, summary: [
-            "e4e encoder from a \(e.layout.rawValue): \(styles) styles × \(w), stage widths \(arch.stageWidths), latent_avg from \(latentSource)",
+            "\(arch.head == .wPlus ? "WPlusEncoder" : "e4e") encoder from a \(e.layout.rawValue): \(styles) styles × \(w), stage widths \(arch.stageWidths), latent_avg from \(latentSource)",
         ])
     }
 }

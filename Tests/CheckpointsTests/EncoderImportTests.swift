@@ -78,3 +78,62 @@ final class EncoderImportTests: XCTestCase {
         XCTAssertEqual(r.randn(4), CheckpointFixtures.goldens.randn123.last4)
     }
 }
+
+/// PREIM3D's released encoder layout (`--encoder_type WPlusEncoder`), made by tools/make_wplus_fixture.py with the
+/// official BackboneEncoderUsingLastLayerIntoWPlus at 1/32 width: it imports, and its forward matches the official one.
+final class WPlusEncoderImportTests: XCTestCase {
+    func testWPlusEncoderImportsAndMatchesTheOfficialForward() throws {
+        let tmp = CheckpointFixtures.temporaryFolder(self)
+        let g = tmp.appendingPathComponent("g"), out = tmp.appendingPathComponent("wplus")
+        _ = try ModelImporter.run(ImportRequest(file: CheckpointFixtures.url("eg3d-nrr128.pkl"), output: g))
+        let r = try ModelImporter.run(ImportRequest(file: CheckpointFixtures.url("preim3d-wplus.pt"), output: out, generator: g))
+        XCTAssertEqual(r.kind, EncoderManifest.kind)
+        XCTAssertTrue(r.summary.joined().contains("WPlusEncoder"), "\(r.summary)")
+        let manifest = try EncoderManifest.read(out.appendingPathComponent("model.json"))
+        XCTAssertEqual(manifest.architecture, "WPlusEncoder")
+
+        let w = try EncoderWeights.load(from: out)
+        XCTAssertEqual(w.architecture.head, .wPlus)
+        XCTAssertEqual(w.architecture.styleCount, 14)
+        XCTAssertEqual(w.architecture.styleWidth, 16)
+        // The latent average is PREIM3D's, from the generator (as for its e4e checkpoints), not the saved one.
+        let golden = Tensor(shape: [14, 16], data: CheckpointFixtures.goldens.preim3d_latent_avg.values)
+        XCTAssertLessThanOrEqual(w["latent_avg"].relativeError(to: golden), 1e-5)
+
+        // The input the fixture script fed the official forward: 0.9 sin(0.05 i + 0.07 j + c).
+        var image = Tensor(zeros: [3, 256, 256])
+        for c in 0..<3 {
+            for i in 0..<256 {
+                for j in 0..<256 {
+                    image.data[(c * 256 + i) * 256 + j] = 0.9 * Float(sin(Float(0.05) * Float(i) + Float(0.07) * Float(j) + Float(c)))
+                }
+            }
+        }
+        let encoded = try Encoder4Editing(weights: w).encode(image)
+        let official = try NumpyArray.read(CheckpointFixtures.url("preim3d-wplus-styles.npy"))
+        let err = encoded.styles.relativeError(to: Tensor(shape: [14, 16], data: official.data))
+        print("WPlusEncoder styles vs the official forward: \(err)")
+        XCTAssertLessThanOrEqual(err, 1e-4)
+        for k in 0..<encoded.codes.count {
+            XCTAssertEqual(encoded.codes.data[k], encoded.styles.data[k] + w["latent_avg"].data[k], accuracy: 1e-6)
+        }
+        // A WPlusEncoder checkpoint is a full encoder bundle: `EncoderWeights.random` for its architecture loads and runs.
+        let random = EncoderWeights.random(w.architecture)
+        XCTAssertEqual(try Encoder4Editing(weights: random).encode(image).codes.shape, [14, 16])
+    }
+
+    /// Another pSp encoder type is refused by name.
+    func testOtherEncoderTypesAreRefusedByName() throws {
+        var p = PickleBytes()
+        p.op(PickleBytes.emptyDict)
+        p.str("opts"); p.op(PickleBytes.emptyDict); p.str("encoder_type"); p.str("GradualStyleEncoder"); p.op(PickleBytes.setItem)
+        p.op(PickleBytes.setItem)
+        p.str("state_dict"); p.op(PickleBytes.emptyDict); p.op(PickleBytes.setItem)
+        p.op(PickleBytes.stop)
+        let url = CheckpointFixtures.temporaryFolder(self).appendingPathComponent("psp.pt")
+        try Data(p.b).write(to: url)
+        XCTAssertThrowsError(try ModelImporter.run(ImportRequest(file: url, output: url.deletingLastPathComponent().appendingPathComponent("o")))) { e in
+            XCTAssertTrue("\(e)".contains("encoder_type 'GradualStyleEncoder'; Encoder4Editing and WPlusEncoder are supported"), "\(e)")
+        }
+    }
+}

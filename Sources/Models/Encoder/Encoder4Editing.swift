@@ -6,6 +6,8 @@
 //   p1 = bilinear_align_corners(p2 → c1's size) + latlayer2(c1)       (styles 7… read p1)
 //   w[i] = w0 + styles[i](features_i) for i ≥ 1                       (styles 1, 2 read c3)
 // and, as pSp / PREIM3D do before the generator, codes = w + latent_avg.
+// The same type runs PREIM3D's released WPlusEncoder (the same trunk, a WPlusHead instead of the FPN and style
+// blocks), chosen by the weights' layout (EncoderArchitecture.head).
 import Foundation
 import Tensors
 
@@ -32,6 +34,8 @@ public struct Encoder4Editing: Sendable {
     /// latlayer2.weight [w_top, c1, 1, 1], latlayer2.bias [w_top].
     let lateral2: [Float]
     let lateral2Bias: [Float]
+    /// The WPlusEncoder head (nil for e4e's, whose style groups and laterals are above).
+    let wPlus: WPlusHead?
     /// latent_avg [styleCount, w].
     let latentAverage: Tensor
     /// Precision of the convolutions' products (fixed at load).
@@ -42,6 +46,14 @@ public struct Encoder4Editing: Sendable {
         file = w.file
         self.precision = precision
         backbone = IRSEBackbone(w, precision: precision)
+        latentAverage = w["latent_avg"]
+        if w.architecture.head == .wPlus {
+            wPlus = WPlusHead(w)
+            groups = []
+            (lateral1, lateral1Bias, lateral2, lateral2Bias) = ([], [], [], [])
+            return
+        }
+        wPlus = nil
         let n = w.architecture.styleCount
         groups = (0..<3).map { g in
             StyleBlockGroup(w, styles: (0..<n).filter { EncoderArchitecture.group(ofStyle: $0) == g }, precision: precision)
@@ -50,7 +62,6 @@ public struct Encoder4Editing: Sendable {
         lateral1Bias = w["latlayer1.bias"].data
         lateral2 = w["latlayer2.weight"].data
         lateral2Bias = w["latlayer2.bias"].data
-        latentAverage = w["latent_avg"]
     }
 
     /// Loads a bundle folder or .safetensors file (EncoderWeights.load) and builds the encoder.
@@ -69,6 +80,12 @@ public struct Encoder4Editing: Sendable {
         if shape.count == 4 && shape[0] == 1 { shape.removeFirst() }
         guard shape == inputShape else { throw EncoderInputError.badImageShape(found: image.shape, expected: inputShape) }
         let taps = backbone(image.reshaped(shape))
+        if let wPlus {
+            var codes = wPlus(taps[2])
+            let styles = codes
+            for k in 0..<codes.count { codes.data[k] += latentAverage.data[k] }
+            return EncoderOutput(styles: styles, codes: codes, taps: keepTaps ? taps : [])
+        }
         let (c1, c2, c3) = (taps[0], taps[1], taps[2])
         let n = architecture.styleCount, wd = architecture.styleWidth
         var vectors = [[Float]](repeating: [], count: n)

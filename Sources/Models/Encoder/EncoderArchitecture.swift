@@ -7,6 +7,16 @@
 // taps after units 6, 20, 23; styles 0..<3 read the 16² map, 3..<7 the 32² FPN map, 7… the 64² FPN map,
 // each GradualStyleBlock with log2(spatial) stride-2 3×3 convs; a 256² input.
 
+/// What turns the IR-SE50 trunk's output into W+ codes.
+public enum EncoderHead: String, Sendable, Equatable, CaseIterable {
+    /// e4e's Encoder4Editing: an FPN over three taps and one GradualStyleBlock per style (the FPN layout above).
+    case styleBlocks = "Encoder4Editing"
+    /// pSp's BackboneEncoderUsingLastLayerIntoWPlus, which PREIM3D's released encoder uses (`--encoder_type
+    /// WPlusEncoder`; mybabyyh/Preim3D models/encoders/psp_encoders.py): the last unit's map → BatchNorm2d →
+    /// AdaptiveAvgPool2d(7×7) → flatten → Linear(top·49, hidden) → EqualLinear(hidden, styles·w) → (styles, w).
+    case wPlus = "WPlusEncoder"
+}
+
 public struct EncoderArchitecture: Sendable, Equatable {
     /// One bottleneck_IR_SE unit.
     public struct Unit: Sendable, Equatable {
@@ -45,9 +55,15 @@ public struct EncoderArchitecture: Sendable, Equatable {
     public var styleCount: Int
     /// GradualStyleBlock width and size of w (512 in the released models).
     public var styleWidth: Int
+    /// The head on the trunk.
+    public var head: EncoderHead
+    /// WPlusEncoder's pooled map is 7 × 7 (its AdaptiveAvgPool2d((7, 7))).
+    public static let wPlusPoolSide = 7
 
-    public init(inputChannels: Int = 3, stemWidth: Int, stageWidths: [Int], seHidden: [Int], styleCount: Int, styleWidth: Int) {
+    public init(inputChannels: Int = 3, stemWidth: Int, stageWidths: [Int], seHidden: [Int], styleCount: Int, styleWidth: Int,
+                head: EncoderHead = .styleBlocks) {
         precondition(stageWidths.count == 4 && seHidden.count == Self.unitCount)
+        self.head = head
         self.inputChannels = inputChannels
         self.stemWidth = stemWidth
         self.stageWidths = stageWidths
@@ -117,6 +133,16 @@ public struct EncoderArchitecture: Sendable, Equatable {
             e["\(p).res_layer.5.fc2.weight"] = [u.depth, u.seHidden, 1, 1]
         }
         let top = stageWidths[3]
+        e["latent_avg"] = [styleCount, styleWidth]
+        if head == .wPlus {
+            // output_layer_2 = Sequential(BatchNorm2d, AdaptiveAvgPool2d, Flatten, Linear); Linear's width is w.
+            bn("output_layer_2.0", top)
+            e["output_layer_2.3.weight"] = [styleWidth, top * Self.wPlusPoolSide * Self.wPlusPoolSide]
+            e["output_layer_2.3.bias"] = [styleWidth]
+            e["linear.weight"] = [styleCount * styleWidth, styleWidth]
+            e["linear.bias"] = [styleCount * styleWidth]
+            return e
+        }
         for i in 0..<styleCount {
             for j in 0..<Self.convCount(ofStyle: i) {
                 e["styles.\(i).convs.\(2 * j).weight"] = [styleWidth, j == 0 ? top : styleWidth, 3, 3]
@@ -129,7 +155,6 @@ public struct EncoderArchitecture: Sendable, Equatable {
         e["latlayer1.bias"] = [top]
         e["latlayer2.weight"] = [top, tapChannels[0], 1, 1]
         e["latlayer2.bias"] = [top]
-        e["latent_avg"] = [styleCount, styleWidth]
         return e
     }
 
@@ -178,6 +203,16 @@ public struct EncoderArchitecture: Sendable, Equatable {
                 unit += 1
             }
         }
+        if let pooled = shapes["output_layer_2.3.weight"], pooled.count == 2 {
+            // WPlusEncoder: Linear's output is w wide (512: x.view(-1, n_styles, 512)), EqualLinear's styles × w.
+            let w = pooled[0]
+            guard w > 0, let out = shapes["linear.weight"], out.count == 2, out[0] % w == 0, out[0] > 0 else {
+                throw EncoderLoadError.cannotInferArchitecture(
+                    file: file, reason: "a WPlusEncoder head whose 'linear.weight' is not (styles × \(w), \(w))")
+            }
+            return EncoderArchitecture(inputChannels: inputChannels, stemWidth: stem, stageWidths: widths, seHidden: hidden,
+                                       styleCount: out[0] / w, styleWidth: w, head: .wPlus)
+        }
         var styleCount = 0
         for name in shapes.keys where name.hasPrefix("styles.") {
             let rest = name.dropFirst("styles.".count)
@@ -211,6 +246,10 @@ public struct EncoderArchitecture: Sendable, Equatable {
         }
         let tapSides = Self.tapUnits.map { sides[$0] }
         let top = stageWidths[3]
+        if head == .wPlus {
+            let pooled = top * Self.wPlusPoolSide * Self.wPlusPoolSide
+            return 2 * (macs + Double(pooled * styleWidth) + Double(styleWidth * styleCount * styleWidth))
+        }
         macs += conv(top, tapChannels[1], 1, tapSides[1]) + conv(top, tapChannels[0], 1, tapSides[0])
         for i in 0..<styleCount {
             var s = tapSides[2 - Self.group(ofStyle: i)]

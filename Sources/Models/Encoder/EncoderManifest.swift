@@ -39,8 +39,8 @@ public struct EncoderManifest: Sendable, Equatable {
             backbone: obj["backbone"] as? String ?? "ir_se50",
             styleCount: try int("style_count"), wDim: try int("w_dim"), inputSize: try int("input_size"),
             source: obj["source"] as? String, file: url.path)
-        guard m.architecture == "Encoder4Editing" else {
-            throw EncoderLoadError.badManifest(file: url.path, reason: "architecture '\(m.architecture)' is not supported (Encoder4Editing is)")
+        guard EncoderHead(rawValue: m.architecture) != nil else {
+            throw EncoderLoadError.badManifest(file: url.path, reason: "architecture '\(m.architecture)' is not supported (\(EncoderHead.allCases.map(\.rawValue).joined(separator: " and ")) are)")
         }
         guard m.backbone == "ir_se50" else {
             throw EncoderLoadError.badManifest(file: url.path, reason: "backbone '\(m.backbone)' is not supported (ir_se50 is)")
@@ -50,6 +50,9 @@ public struct EncoderManifest: Sendable, Equatable {
 
     /// Throws when the manifest's numbers contradict the weights.
     public func verify(against arch: EncoderArchitecture) throws {
+        if architecture != arch.head.rawValue {
+            throw EncoderLoadError.badManifest(file: file, reason: "architecture '\(architecture)', but the weights are a \(arch.head.rawValue)")
+        }
         if let s = styleCount, s != arch.styleCount {
             throw EncoderLoadError.badManifest(file: file, reason: "style_count \(s), but the weights hold \(arch.styleCount) styles")
         }
