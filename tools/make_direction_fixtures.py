@@ -9,7 +9,8 @@ float32 [1, 7168] of unit norm, which its scripts/inference.py loads with torch.
 - direction-preim3d.pt: that layout (torch.save's default zip format), values from torch.Generator seed 7, unit norm;
 - direction-legacy.pt: a [512] direction in the legacy format (_use_new_zipfile_serialization=False);
 - direction-dict.pt: {'direction': [2, 512]} (a mapping holding one tensor, as some projects save them);
-- direction-two.pt: {'a': ..., 'b': ...}, which the reader refuses (which one would it be?).
+- direction-two.pt: {'a': ..., 'b': ...}, which the reader refuses (which one would it be?);
+- direction-w16.pt: PREIM3D's layout for the 14 x 16 W+ of the 1/32-width fixtures (eg3d-nrr128.pkl, preim3d-wplus.pt).
 """
 import os
 import sys
@@ -31,6 +32,8 @@ def main(out):
     torch.save({'direction': v}, os.path.join(out, 'direction-dict.pt'))
     np.save(os.path.join(out, 'direction-dict.npy'), v.numpy())
     torch.save({'a': u, 'b': u}, os.path.join(out, 'direction-two.pt'))
+    small = torch.randn(1, 14 * 16, generator=g)
+    torch.save(small / small.norm(), os.path.join(out, 'direction-w16.pt'))
 
 
 if __name__ == '__main__':

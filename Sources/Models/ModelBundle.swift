@@ -233,7 +233,7 @@ public struct ModelBundle: Sendable {
             do {
                 let w = try EncoderWeights.load(from: dir)
                 let a = w.architecture
-                parts.insert(contentsOf: ["layout: Encoder4Editing IR-SE50 (stage widths \(a.stageWidths.map(String.init).joined(separator: "/")))",
+                parts.insert(contentsOf: ["layout: \(a.head.rawValue) IR-SE50 (stage widths \(a.stageWidths.map(String.init).joined(separator: "/")))",
                                           "resolution: \(EncoderArchitecture.inputSize)² input → \(a.styleCount)×\(a.styleWidth) codes"], at: 0)
             } catch { problem = "\(error)" }
         }

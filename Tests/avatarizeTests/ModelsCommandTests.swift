@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Video
 
 /// `avatarize models import`, `avatarize models`, `avatarize encoder` and negative option values, run as
 /// a user runs them (the checkpoint fixtures of Tests/CheckpointsTests).
@@ -48,6 +49,40 @@ final class ModelsCommandTests: XCTestCase {
             XCTAssertNotNil(value, "\(name) in \(r.stdout)")
             XCTAssertLessThanOrEqual(value ?? 1, 1e-4, name)
         }
+    }
+
+    /// PREIM3D's released layout end to end, as a user holding its files runs it: the generator pickle and the
+    /// WPlusEncoder checkpoint imported (fixtures at 1/32 width, made with the official code), a direction file
+    /// as PREIM3D publishes them (torch.save of a [1, styles·w] tensor), then `run` with an edit: a video with
+    /// every frame and the audio.
+    func testPublishedLayoutsRunEndToEnd() throws {
+        let g = dir.appendingPathComponent("g"), e = dir.appendingPathComponent("e")
+        var r = try runAvatarize(["models", "import", Self.fixtures.appendingPathComponent("eg3d-nrr128.pkl").path, "-o", g.path, "--role", "source"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try runAvatarize(["models", "import", Self.fixtures.appendingPathComponent("preim3d-wplus.pt").path, "-o", e.path, "--generator", g.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("WPlusEncoder encoder from a PREIM3D checkpoint"), r.stdout)
+        r = try runAvatarize(["models", "--path", dir.path])
+        XCTAssertTrue(r.stdout.contains("layout: WPlusEncoder IR-SE50"), r.stdout)
+        // Published-format directions (tools/make_direction_fixtures.py): one of this model's W+ (14 × 16) and
+        // one of EG3D's (14 × 512), which is refused before anything is encoded, naming the file.
+        let directions = dir.appendingPathComponent("directions")
+        try FileManager.default.createDirectory(at: directions, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("direction-w16.pt"), to: directions.appendingPathComponent("Smiling.pt"))
+        try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("direction-preim3d.pt"), to: directions.appendingPathComponent("Young.pt"))
+        let sample = Self.fixtures.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("samples/talking-head.mp4")
+        let out = dir.appendingPathComponent("out/edited.mp4")
+        let common = ["run", sample.path, "--model", g.path, "--encoder", e.path, "--directions", directions.path, "--duration", "0.2"]
+        r = try runAvatarize(common + ["--edit", "Young=1", "-o", out.path])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("Young.pt: this model needs directions of 16 or 14×16 floats, this one holds 7168"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+        r = try runAvatarize(common + ["--edit", "Smiling=0:0,0.2s:1.5", "-o", out.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let info = try MediaInfo.probe(out)
+        XCTAssertEqual(info.video?.frameCount, 5)
+        XCTAssertEqual(try XCTUnwrap(info.audio?.duration), 0.2, accuracy: 0.05)
     }
 
     func testRefusedImportExitsNonZeroAndLeavesNothing() throws {
