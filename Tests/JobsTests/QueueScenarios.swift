@@ -326,6 +326,50 @@ struct QueueScenarios {
         try await queue.close()
     }
 
+    /// What a queue holds before the row-version migration: a queued job, a running one, a piece being made and a
+    /// made one. `forget` then takes the database back to the schema before row versions.
+    static func queueFromBeforeRowVersions(_ queue: any JobQueue) async throws -> [Int64] {
+        let ids = try await queue.enqueue([JobSpec(key: "running", kind: "transcode", payload: "{}", priority: 1),
+                                           JobSpec(key: "waiting", kind: "transcode", payload: "{}")]).inserted
+        let running = try await queue.claim(worker: "w/1", lease: 300)
+        XCTAssertEqual(running?.id, ids[0])
+        for piece in ["w1/making.faces", "w1/made.faces"] {
+            let claimed = try await queue.claimPiece(piece, owner: "w/1", lease: 300, fileMissing: false)
+            XCTAssertEqual(claimed, .make(attempt: 1))
+        }
+        let finished = try await queue.finishPiece("w1/made.faces", owner: "w/1")
+        XCTAssertTrue(finished)
+        try await queue.close()
+        return ids
+    }
+
+    /// After the row-version migration nothing queued, running or made is lost: the running job's worker still holds
+    /// it, the queued one is claimed next, the piece's maker still holds it and the made one is done; and a write
+    /// decided on a row read before another change is refused (the database keeps the versions). Closes the queue.
+    static func migratedQueueKeptItsWork(_ queue: any JobQueue, ids: [Int64]) async throws {
+        let counts = try await queue.counts()
+        XCTAssertEqual(counts, [.running: 1, .queued: 1])
+        let store = try XCTUnwrap(queue as? any QueueStore)
+        let stale = try await store.jobRow(id: ids[0])
+        let beat = try await queue.heartbeat(id: ids[0], worker: "w/1", lease: 300, progress: JobProgress(done: 1, total: 2))
+        XCTAssertEqual(beat, .held)
+        var decidedEarlier = try XCTUnwrap(stale)
+        decidedEarlier.record.state = .dead
+        let written = try await store.updateJob(decidedEarlier, event: nil, durable: true, beforeCommit: nil)
+        XCTAssertFalse(written, "a write decided on a row that changed since is refused")
+        let done = try await queue.complete(id: ids[0], worker: "w/1", progress: nil) {}
+        XCTAssertEqual(done, .held)
+        let next = try await queue.claim(worker: "w/2", lease: 30)
+        XCTAssertEqual(next?.id, ids[1])
+        let made = try await queue.claimPiece("w1/made.faces", owner: "w/2", lease: 30, fileMissing: false)
+        XCTAssertEqual(made, .done)
+        let busy = try await queue.claimPiece("w1/making.faces", owner: "w/2", lease: 30, fileMissing: false)
+        XCTAssertEqual(busy, .busy(owner: "w/1"))
+        let finished = try await queue.finishPiece("w1/making.faces", owner: "w/1")
+        XCTAssertTrue(finished)
+        try await queue.close()
+    }
+
     /// The identity figure stays with the output it was measured on: recorded with the finished output, kept
     /// through a crash between "finishing" and "succeeded" (the next claim only finishes the move), and cleared
     /// by a failed attempt, a new attempt and a retry, whose output it would not describe.

@@ -55,6 +55,28 @@ final class SQLiteQueueTests: XCTestCase {
         try await QueueScenarios.migratedJobTakesAFigure(queue, id: ids[0])
     }
 
+    /// A queue file made before row versions (migrations up to v6, with jobs and pieces in it) gains them on the next
+    /// open and loses nothing.
+    func testAQueueFileFromBeforeRowVersionsIsMigrated() async throws {
+        let directory = try TemporaryDirectory("schema-v6")
+        let path = directory.path + "/queue.db"
+        let made = try SQLiteJobQueue(path: path)
+        try await made.migrate()
+        let ids = try await QueueScenarios.queueFromBeforeRowVersions(made)
+        let old = try SQLiteJobQueue(path: path)
+        try await old.write { db in
+            for table in ["avatarize_jobs", "avatarize_pieces"] {
+                try db.execute(sql: "DROP TRIGGER \(table)_version")
+                try db.execute(sql: "ALTER TABLE \(table) DROP COLUMN version")
+            }
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v7-row-versions'")
+        }
+        try await old.close()
+
+        let queue = try await QueueOpener.open(.sqlite(path: path))
+        try await QueueScenarios.migratedQueueKeptItsWork(queue, ids: ids)
+    }
+
     func testDatabaseIsInWALMode() async throws {
         let directory = try TemporaryDirectory("wal")
         let queue = try await QueueOpener.open(.sqlite(path: directory.path + "/queue.db"))

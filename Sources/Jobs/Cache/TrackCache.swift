@@ -59,6 +59,16 @@ public struct TrackCache: Sendable {
         return removed
     }
 
+    /// Forgets the ledger rows of the pieces whose files `removed` took away, so that the ledger shrinks with the
+    /// folder and no row says done for a file that is gone; returns how many rows went. Rows are keyed by the
+    /// folder's identity: a folder without one has none. Temporaries (hidden names) have no rows.
+    @discardableResult
+    public func forgetPieces(of removed: [Entry], in ledger: any PieceLedger) async throws -> Int {
+        guard let identity = PieceMaker.existingIdentity(of: folder) else { return 0 }
+        let keys = removed.map(\.name).filter { !$0.hasPrefix(".") }.map { identity + "/" + $0 }
+        return keys.isEmpty ? 0 : try await ledger.forgetPieces(keys)
+    }
+
     /// Marks a file as just used (its modification time is the LRU clock: access times are not kept reliably).
     static func touch(_ url: URL) {
         try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: url.path)

@@ -97,6 +97,19 @@ enum PostgresMigrations {
             )
             """,
         ]),
+        // Row versions for the queue core's conditional writes (QueueStore): bumped by a trigger on every update, so
+        // that a write decided on a row another process changed since (an older avatarize's too) is refused. A
+        // constant default is stored in the catalogue, so adding the columns rewrites no table.
+        Migration(version: 7, name: "row versions", statements: [
+            "ALTER TABLE avatarize_jobs ADD COLUMN version BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE avatarize_pieces ADD COLUMN version BIGINT NOT NULL DEFAULT 0",
+            """
+            CREATE FUNCTION avatarize_bump_version() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN NEW.version := OLD.version + 1; RETURN NEW; END $$
+            """,
+            "CREATE TRIGGER avatarize_jobs_version BEFORE UPDATE ON avatarize_jobs FOR EACH ROW EXECUTE FUNCTION avatarize_bump_version()",
+            "CREATE TRIGGER avatarize_pieces_version BEFORE UPDATE ON avatarize_pieces FOR EACH ROW EXECUTE FUNCTION avatarize_bump_version()",
+        ]),
     ]
 
     static var latestVersion: Int { all.map(\.version).max() ?? 0 }

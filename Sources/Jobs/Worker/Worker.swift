@@ -114,11 +114,7 @@ public final class Worker: Sendable {
             if !removed.isEmpty {
                 logger.info("track cache over \(options.cacheMax) bytes: evicted \(removed.count) file(s), \(removed.reduce(0) { $0 + $1.bytes }) bytes")
             }
-            // The ledger's rows go with their files, so that it does not grow for ever.
-            if folder.standardizedFileURL == pieces.folder.standardizedFileURL {
-                let keys = try removed.filter { !$0.name.hasPrefix(".") }.map { try pieces.key($0.name) }
-                if !keys.isEmpty { try await queue.forgetPieces(keys) }
-            }
+            try await TrackCache(folder: folder).forgetPieces(of: removed, in: queue)
         } catch {
             logger.warning("cannot tell which cached tracks are in use, so none is evicted: \(error)")
         }
