@@ -74,15 +74,9 @@ public struct TrackCache: Sendable {
         try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: url.path)
     }
 
-    /// Digest prefixes of the clips that queued or running jobs need.
+    /// Digest prefixes of the clips that queued or running jobs need (an index lookup: see `JobQueue.clipsInUse`).
     public static func clipsInUse(_ queue: any JobQueue) async throws -> Set<String> {
-        var digests = Set<String>()
-        for state in [JobState.queued, .running] {
-            for job in try await queue.jobs(state: state, limit: 1_000_000) {
-                if let digest = (try? job.decodedPayload())?.inputDigest { digests.insert(String(digest.prefix(16))) }
-            }
-        }
-        return digests
+        try await queue.clipsInUse()
     }
 
     /// Parses sizes such as `2G`, `500M`, `64k` or a plain byte count (powers of 1024); nil for what is not a size

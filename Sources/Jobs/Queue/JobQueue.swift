@@ -59,6 +59,10 @@ public protocol JobQueue: PieceLedger {
     func events(jobID: Int64) async throws -> [JobEvent]
     func counts() async throws -> [JobState: Int]
 
+    /// The clips queued or running jobs need (the first 16 hex digits of their inputs' content digests), for the
+    /// work folder's eviction: read from an index of a column kept at enqueue, never from the jobs' payloads.
+    func clipsInUse() async throws -> Set<String>
+
     /// Releases connections; the queue must not be used afterwards.
     func close() async throws
 }

@@ -169,9 +169,9 @@ public final class PostgresJobQueue: JobQueue, QueueStore {
             let rows = try await connection.query("""
                 WITH added AS (
                     INSERT INTO avatarize_jobs (key, kind, payload, priority, state, attempts, max_attempts, run_after,
-                                                created_at, updated_at)
+                                                created_at, updated_at, clip)
                     VALUES (\(spec.key), \(spec.kind), \(spec.payload), \(Int64(spec.priority)), 'queued', 0,
-                            \(Int64(spec.maxAttempts)), \(now), \(now), \(now))
+                            \(Int64(spec.maxAttempts)), \(now), \(now), \(now), \(spec.clip))
                     ON CONFLICT (key) DO NOTHING
                     RETURNING id
                 ), history AS (
@@ -298,6 +298,14 @@ public final class PostgresJobQueue: JobQueue, QueueStore {
                 counts[state] = Int(count)
             }
             return counts
+        }
+    }
+
+    public func clipsInUse() async throws -> Set<String> {
+        try await run {
+            Set(try await self.client.query("""
+                SELECT DISTINCT clip FROM avatarize_jobs WHERE state IN ('queued', 'running') AND clip IS NOT NULL
+                """, logger: self.logger).collect().map { try $0.decode(String.self) })
         }
     }
 

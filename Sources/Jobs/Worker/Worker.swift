@@ -106,7 +106,8 @@ public final class Worker: Sendable {
     /// Evicts least recently used tracks and pieces until the cache is within its limit.
     func pruneCache() async {
         guard let folder = options.trackCache else { return }
-        // Which clips are in use takes every queued and running job's payload: ask only when over the limit.
+        // The folder's listing and sizes first (stat only); the queue is asked which clips are in use (an index
+        // lookup) only when over the limit.
         guard TrackCache(folder: folder).entries(inUse: []).reduce(Int64(0), { $0 + $1.bytes }) > options.cacheMax else { return }
         do {
             let inUse = try await TrackCache.clipsInUse(queue)
