@@ -1,9 +1,10 @@
 import Foundation
 import Pipeline
 
-/// The queue both backends implement with identical semantics. Every method that changes state runs as one
-/// database transaction, including the history event it writes, so a crash leaves either the old or the new
-/// state and never half of one.
+/// The queue, with one implementation of its state changes for both backends (`QueueStore+Jobs`). Every method that
+/// changes state writes the change and its history event in one database transaction, and only if the row is
+/// unchanged since the change was decided on it, so a crash leaves either the old or the new state and never half
+/// of one, and two processes never both change the same state.
 public protocol JobQueue: PieceLedger {
     /// Where the queue lives, with any password removed; safe to print.
     var displayLocation: String { get }

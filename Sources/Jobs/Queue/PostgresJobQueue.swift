@@ -349,7 +349,7 @@ public final class PostgresJobQueue: JobQueue, QueueStore {
     }
 
     /// A one-row subquery that makes the current (single-statement) transaction commit without waiting for the WAL
-    /// flush. Used only for changes whose loss in a server crash is harmless: a claim (the job reverts to queued;
+    /// flush. Used only for the writes the core marks not durable, whose loss in a server crash is harmless: a claim (the job reverts to queued;
     /// its worker's next heartbeat reports the lease lost and it discards its work), a heartbeat (the lease looks
     /// older) and an expired-lease sweep (it runs again). Enqueue, complete, fail, release, cancel and retry wait for
     /// the flush, and since WAL is flushed in order, a durable commit also makes every earlier claim durable. On

@@ -13,10 +13,10 @@ extension QueueStore {
     public func claim(worker: String, lease: TimeInterval) async throws -> JobRecord? {
         let now = try await now()
         try await expireLeases(at: now)
-        while true {
+        return try await retrying("a claim") { () -> JobRecord?? in
             // A few at a time: a claimer that loses the first to another tries the next rather than reading again.
             let candidates = try await claimableJobs(at: now, limit: 8)
-            if candidates.isEmpty { return nil }
+            if candidates.isEmpty { return .some(nil) }
             for candidate in candidates {
                 var row = candidate
                 let finishing = row.record.finishing != nil
@@ -40,6 +40,7 @@ extension QueueStore {
                     return row.record
                 }
             }
+            return nil  // other claimers took every candidate meanwhile: read again
         }
     }
 
