@@ -50,6 +50,7 @@ final class PostgresQueueTests: XCTestCase {
     func testIdentityFigureIsKeptWithTheFinishedOutput() async throws { try await queue.identityFigureIsKeptWithTheFinishedOutput() }
     func testPiecesAreMadeOnceUnderLeases() async throws { try await queue.piecesAreMadeOnceUnderLeases() }
     func testDonePiecesAreForgottenWithTheirFiles() async throws { try await queue.donePiecesAreForgottenWithTheirFiles() }
+    func testClipsInUseFollowTheJobs() async throws { try await queue.clipsInUseFollowTheJobs() }
 
     func testTwoHundredJobsOverFourWorkersFinishExactlyOnce() async throws {
         try await workers.twoHundredJobsOverFourWorkersFinishExactlyOnce()
@@ -133,12 +134,32 @@ final class PostgresQueueTests: XCTestCase {
         try await made.close()
         _ = try psql("ALTER TABLE avatarize_jobs DROP COLUMN identity_figure", in: url)
         _ = try psql("DROP TABLE avatarize_pieces", in: url)
+        _ = try psql("DROP FUNCTION avatarize_bump_version CASCADE", in: url)
+        _ = try psql("ALTER TABLE avatarize_jobs DROP COLUMN version", in: url)
+        _ = try psql("ALTER TABLE avatarize_jobs DROP COLUMN clip", in: url)
         _ = try psql("DELETE FROM avatarize_schema_migrations WHERE version >= 5", in: url)
         XCTAssertEqual(try psql("SELECT count(*) FROM information_schema.columns WHERE column_name = 'identity_figure'", in: url), "0")
 
         let queue = try await backend.openQueue(url)
         XCTAssertEqual(try psql("SELECT max(version) FROM avatarize_schema_migrations", in: url), "\(PostgresMigrations.latestVersion)")
         try await QueueScenarios.migratedJobTakesAFigure(queue, id: ids[0])
+    }
+
+    /// A queue made before row versions and clips (schema version 6, with jobs and pieces in it) gains them on the
+    /// next migrate and loses nothing.
+    func testADatabaseFromBeforeRowVersionsIsMigrated() async throws {
+        let directory = try TemporaryDirectory("schema-v6")
+        let url = try backend.makeQueueURL(in: directory)
+        let ids = try await QueueScenarios.queueFromBeforeRowVersions(try await backend.openQueue(url))
+        _ = try psql("DROP FUNCTION avatarize_bump_version CASCADE", in: url)
+        _ = try psql("ALTER TABLE avatarize_jobs DROP COLUMN version", in: url)
+        _ = try psql("ALTER TABLE avatarize_pieces DROP COLUMN version", in: url)
+        _ = try psql("ALTER TABLE avatarize_jobs DROP COLUMN clip", in: url)
+        _ = try psql("DELETE FROM avatarize_schema_migrations WHERE version >= 7", in: url)
+
+        let queue = try await backend.openQueue(url)
+        XCTAssertEqual(try psql("SELECT max(version) FROM avatarize_schema_migrations", in: url), "\(PostgresMigrations.latestVersion)")
+        try await QueueScenarios.migratedQueueKeptItsWork(queue, ids: ids)
     }
 
     func testWrongPasswordErrorDoesNotShowThePassword() async throws {

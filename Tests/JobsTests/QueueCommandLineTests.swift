@@ -1,9 +1,11 @@
 import Foundation
+import Logging
 import TestSupport
 import XCTest
 @testable import Jobs
 
-/// The queue commands as a user meets them: looking changes nothing, and a full disk spends no attempt.
+/// The queue commands as a user meets them: looking changes nothing, a full disk spends no attempt, and pruning the
+/// work folder by hand leaves the ledger agreeing with it.
 final class QueueCommandLineTests: XCTestCase {
     /// `status` and `jobs list` in a folder without a queue say so and create no database (or WAL files).
     func testReadOnlyCommandsInAnEmptyFolderCreateNothing() throws {
@@ -18,6 +20,34 @@ final class QueueCommandLineTests: XCTestCase {
         XCTAssertNotEqual(show.status, 0)
         XCTAssertTrue(show.stderr.contains("no queue at"), show.stderr)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [])
+    }
+
+    /// `avatarize cache prune` removes the ledger rows of the made pieces whose files it deletes, and keeps the
+    /// pieces (files and rows) of a clip a queued job still needs.
+    func testCachePruneForgetsTheRowsOfThePiecesItRemoves() async throws {
+        let batch = try Batch(backend: SQLiteBackend(), label: "cache-prune")
+        let work = batch.url("work")
+        let queue = try await batch.openQueue()
+        let needed = String(repeating: "a", count: 64), unneeded = String(repeating: "b", count: 64)
+        _ = try await queue.enqueue([JobSpec(key: "waiting", kind: "avatar", payload: #"{"inputDigest":"\#(needed)"}"#)])
+        let maker = PieceMaker(folder: work, ledger: queue, worker: "w", lease: 30, pollInterval: 0.1, logger: Logger(label: "test.prune"))
+        let names = ["\(needed.prefix(16))-1.faces", "\(unneeded.prefix(16))-1.faces"]
+        for name in names {
+            _ = try await queue.claimPiece(try maker.key(name), owner: "w/1", lease: 30, fileMissing: false)
+            try Data(repeating: 1, count: 64).write(to: work.appendingPathComponent(name))
+            let finished = try await queue.finishPiece(try maker.key(name), owner: "w/1")
+            XCTAssertTrue(finished)
+        }
+        try await queue.close()
+
+        let pruned = try batch.avatarize(["cache", "prune", "--queue", batch.queueURL, "--work-dir", work.path, "--max", "0"])
+        XCTAssertEqual(pruned.status, 0, pruned.stderr)
+        XCTAssertTrue(pruned.stdout.contains("removed 1 file(s)") && pruned.stdout.contains("forgot 1 piece(s)"), pruned.stdout)
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: work.path)), [names[0], PieceMaker.identityFileName])
+        let reopened = try await batch.openQueue()
+        let rows = try await reopened.pieces(prefix: try maker.folderIdentity() + "/")
+        XCTAssertEqual(rows.map(\.key), [try maker.key(names[0])])
+        try await reopened.close()
     }
 
     /// A real full disk (a tiny tmpfs as the output folder): the worker gives the job back without spending an

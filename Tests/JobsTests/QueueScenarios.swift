@@ -326,6 +326,82 @@ struct QueueScenarios {
         try await queue.close()
     }
 
+    /// The clips eviction must keep are those of queued and running jobs, whatever their state was before: a job's
+    /// clip stops counting when it succeeds, dies or is cancelled, and counts again when it is retried; jobs without
+    /// a digest (transcodes) have none.
+    func clipsInUseFollowTheJobs() async throws {
+        try await withQueue { queue in
+            func job(_ key: String, _ digest: String?) -> JobSpec {
+                JobSpec(key: key, kind: "avatar", payload: digest.map { #"{"input":"/c.mp4","inputDigest":"\#($0)"}"# } ?? "{}")
+            }
+            let a = String(repeating: "a", count: 64), b = String(repeating: "b", count: 64), c = String(repeating: "c", count: 64)
+            let ids = try await queue.enqueue([job("a1", a), job("a2", a), job("b", b), job("c", c), job("plain", nil)]).inserted
+            let all = try await queue.clipsInUse()
+            XCTAssertEqual(all, [String(a.prefix(16)), String(b.prefix(16)), String(c.prefix(16))])
+            // a1 succeeds (a2 still needs clip a), b is cancelled, c dies at once.
+            for _ in 0..<4 { _ = try await queue.claim(worker: "w/1", lease: 30) }
+            _ = try await queue.complete(id: ids[0], worker: "w/1", progress: nil) {}
+            _ = try await queue.cancel(id: ids[2])
+            _ = try await queue.fail(id: ids[3], worker: "w/1", error: "no", policy: RetryPolicy(), permanent: true)
+            let left = try await queue.clipsInUse()
+            XCTAssertEqual(left, [String(a.prefix(16))])
+            _ = try await queue.retry(id: ids[3])
+            let again = try await queue.clipsInUse()
+            XCTAssertEqual(again, [String(a.prefix(16)), String(c.prefix(16))])
+        }
+    }
+
+    /// An input's content digest, as an avatar job's payload holds it.
+    static let digest = "0123456789abcdef" + String(repeating: "9", count: 48)
+
+    /// What a queue holds before the row-version and clip migrations: a queued job, a running one (of clip `digest`), a
+    /// piece being made and a made one. The caller then takes the database back to the schema before them.
+    static func queueFromBeforeRowVersions(_ queue: any JobQueue) async throws -> [Int64] {
+        let ids = try await queue.enqueue([JobSpec(key: "running", kind: "avatar", payload: #"{"inputDigest":"\#(digest)"}"#, priority: 1),
+                                           JobSpec(key: "waiting", kind: "transcode", payload: "{}")]).inserted
+        let running = try await queue.claim(worker: "w/1", lease: 300)
+        XCTAssertEqual(running?.id, ids[0])
+        for piece in ["w1/making.faces", "w1/made.faces"] {
+            let claimed = try await queue.claimPiece(piece, owner: "w/1", lease: 300, fileMissing: false)
+            XCTAssertEqual(claimed, .make(attempt: 1))
+        }
+        let finished = try await queue.finishPiece("w1/made.faces", owner: "w/1")
+        XCTAssertTrue(finished)
+        try await queue.close()
+        return ids
+    }
+
+    /// After the row-version migration nothing queued, running or made is lost: the running job's worker still holds
+    /// it, the queued one is claimed next, the piece's maker still holds it and the made one is done; and a write
+    /// decided on a row read before another change is refused (the database keeps the versions). Closes the queue.
+    static func migratedQueueKeptItsWork(_ queue: any JobQueue, ids: [Int64]) async throws {
+        let counts = try await queue.counts()
+        XCTAssertEqual(counts, [.running: 1, .queued: 1])
+        let clips = try await queue.clipsInUse()
+        XCTAssertEqual(clips, ["0123456789abcdef"], "the running job's clip, filled in from its payload")
+        let store = try XCTUnwrap(queue as? any QueueStore)
+        let stale = try await store.jobRow(id: ids[0])
+        let beat = try await queue.heartbeat(id: ids[0], worker: "w/1", lease: 300, progress: JobProgress(done: 1, total: 2))
+        XCTAssertEqual(beat, .held)
+        var decidedEarlier = try XCTUnwrap(stale)
+        decidedEarlier.record.state = .dead
+        let written = try await store.updateJob(decidedEarlier, event: nil, durable: true, beforeCommit: nil)
+        XCTAssertFalse(written, "a write decided on a row that changed since is refused")
+        let done = try await queue.complete(id: ids[0], worker: "w/1", progress: nil) {}
+        XCTAssertEqual(done, .held)
+        let next = try await queue.claim(worker: "w/2", lease: 30)
+        XCTAssertEqual(next?.id, ids[1])
+        let none = try await queue.clipsInUse()
+        XCTAssertEqual(none, [], "the clip's only job finished")
+        let made = try await queue.claimPiece("w1/made.faces", owner: "w/2", lease: 30, fileMissing: false)
+        XCTAssertEqual(made, .done)
+        let busy = try await queue.claimPiece("w1/making.faces", owner: "w/2", lease: 30, fileMissing: false)
+        XCTAssertEqual(busy, .busy(owner: "w/1"))
+        let finished = try await queue.finishPiece("w1/making.faces", owner: "w/1")
+        XCTAssertTrue(finished)
+        try await queue.close()
+    }
+
     /// The identity figure stays with the output it was measured on: recorded with the finished output, kept
     /// through a crash between "finishing" and "succeeded" (the next claim only finishes the move), and cleared
     /// by a failed attempt, a new attempt and a retry, whose output it would not describe.

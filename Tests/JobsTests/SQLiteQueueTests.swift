@@ -24,6 +24,7 @@ final class SQLiteQueueTests: XCTestCase {
     func testIdentityFigureIsKeptWithTheFinishedOutput() async throws { try await queue.identityFigureIsKeptWithTheFinishedOutput() }
     func testPiecesAreMadeOnceUnderLeases() async throws { try await queue.piecesAreMadeOnceUnderLeases() }
     func testDonePiecesAreForgottenWithTheirFiles() async throws { try await queue.donePiecesAreForgottenWithTheirFiles() }
+    func testClipsInUseFollowTheJobs() async throws { try await queue.clipsInUseFollowTheJobs() }
 
     func testTwoHundredJobsOverFourWorkersFinishExactlyOnce() async throws {
         try await workers.twoHundredJobsOverFourWorkersFinishExactlyOnce()
@@ -53,6 +54,43 @@ final class SQLiteQueueTests: XCTestCase {
 
         let queue = try await QueueOpener.open(.sqlite(path: path))
         try await QueueScenarios.migratedJobTakesAFigure(queue, id: ids[0])
+    }
+
+    /// A queue file made before row versions and clips (migrations up to v6, with jobs and pieces in it) gains them on
+    /// the next open and loses nothing.
+    func testAQueueFileFromBeforeRowVersionsIsMigrated() async throws {
+        let directory = try TemporaryDirectory("schema-v6")
+        let path = directory.path + "/queue.db"
+        let made = try SQLiteJobQueue(path: path)
+        try await made.migrate()
+        let ids = try await QueueScenarios.queueFromBeforeRowVersions(made)
+        let old = try SQLiteJobQueue(path: path)
+        try await old.write { db in
+            for table in ["avatarize_jobs", "avatarize_pieces"] {
+                try db.execute(sql: "DROP TRIGGER \(table)_version")
+                try db.execute(sql: "ALTER TABLE \(table) DROP COLUMN version")
+            }
+            try db.execute(sql: "DROP INDEX avatarize_jobs_clips_in_use")
+            try db.execute(sql: "ALTER TABLE avatarize_jobs DROP COLUMN clip")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier IN ('v7-row-versions', 'v8-clips')")
+        }
+        try await old.close()
+
+        let queue = try await QueueOpener.open(.sqlite(path: path))
+        try await QueueScenarios.migratedQueueKeptItsWork(queue, ids: ids)
+    }
+
+    /// Which clips are in use is answered from the partial index alone: no payload, no row of the jobs table is read.
+    func testClipsInUseComeFromAnIndex() async throws {
+        let directory = try TemporaryDirectory("clips-plan")
+        let queue = try SQLiteJobQueue(path: directory.path + "/queue.db")
+        try await queue.migrate()
+        let plan = try await queue.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQLiteJobQueue.clipsInUseQuery).map { $0["detail"] as String }
+        }
+        XCTAssertEqual(plan.count, 1, "\(plan)")
+        XCTAssertTrue(plan.first?.contains("COVERING INDEX avatarize_jobs_clips_in_use") == true, "\(plan)")
+        try await queue.close()
     }
 
     func testDatabaseIsInWALMode() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import XCTest
 @testable import Jobs
 
@@ -62,6 +63,40 @@ final class TrackCacheTests: XCTestCase {
         let left = Set(try FileManager.default.contentsOfDirectory(atPath: folder.path))
         XCTAssertEqual(left, [machineA, machineB, fresh])
         XCTAssertEqual(Set(TrackCache(folder: folder.url).entries(inUse: [busy]).filter(\.inUse).map(\.name)), [machineA, machineB])
+    }
+
+    /// Pruning a work folder takes the ledger rows of the pieces it removed with them (`avatarize cache prune` and a
+    /// worker's eviction alike): a made piece whose file went has no row left saying it is done, while a piece still
+    /// in use keeps its file and its row, and a piece being made keeps its row. A real SQLite queue holds the ledger.
+    func testPrunedPiecesLeaveTheLedgerWithTheirFiles() async throws {
+        let folder = try TemporaryDirectory("cache-ledger")
+        let queue = try await QueueOpener.open(.sqlite(path: folder.path + "/queue.db"))
+        let work = folder.url.appendingPathComponent("work")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let maker = PieceMaker(folder: work, ledger: queue, worker: "w", lease: 30, pollInterval: 0.1, logger: Logger(label: "test.cache"))
+        let busy = "aaaaaaaaaaaaaaaa", old = "bbbbbbbbbbbbbbbb"
+        let names = ["\(busy)-1.faces", "\(old)-1.faces", "\(old)-1.track"]
+        for name in names {
+            let claimed = try await queue.claimPiece(try maker.key(name), owner: "w/1", lease: 30, fileMissing: false)
+            XCTAssertEqual(claimed, .make(attempt: 1))
+            try Data(repeating: 7, count: 100).write(to: work.appendingPathComponent(name))
+        }
+        for name in names.prefix(2) {
+            let finished = try await queue.finishPiece(try maker.key(name), owner: "w/1")
+            XCTAssertTrue(finished)
+        }
+        let cache = TrackCache(folder: work)
+        let removed = cache.prune(to: 0, inUse: [busy], partialGrace: 30)
+        XCTAssertEqual(Set(removed.map(\.name)), ["\(old)-1.faces", "\(old)-1.track"])
+        let forgotten = try await cache.forgetPieces(of: removed, in: queue)
+        XCTAssertEqual(forgotten, 1, "the made piece's row goes; the one still being made keeps its row")
+        let rows = try await queue.pieces(prefix: try maker.folderIdentity() + "/")
+        XCTAssertEqual(rows.map(\.key), [try maker.key("\(busy)-1.faces"), try maker.key("\(old)-1.track")])
+        // A folder without an identity has no rows to forget.
+        let elsewhere = try TemporaryDirectory("cache-no-identity")
+        let none = try await TrackCache(folder: elsewhere.url).forgetPieces(of: removed, in: queue)
+        XCTAssertEqual(none, 0)
+        try await queue.close()
     }
 
     func testScratchOfProcessesThatAreGoneIsRemoved() throws {

@@ -65,10 +65,7 @@ public final class PieceMaker: Sendable {
     public func folderIdentity() throws -> String {
         if let known = storage.value { return known }
         let file = folder.appendingPathComponent(Self.identityFileName)
-        func read() -> String? {
-            (try? String(contentsOf: file, encoding: .utf8)).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-                .flatMap { $0.isEmpty ? nil : $0 }
-        }
+        func read() -> String? { Self.existingIdentity(of: folder) }
         if let id = read() {
             storage.value = id
             return id
@@ -104,6 +101,12 @@ public final class PieceMaker: Sendable {
             pause(0.1)
         }
         throw JobRunError.cannotWrite(file.path, "it holds no work folder identity (a worker died while creating it? remove it while no worker runs)")
+    }
+
+    /// The identity `folder` already has, nil while none was made (no ledger row is keyed by it then).
+    public static func existingIdentity(of folder: URL) -> String? {
+        (try? String(contentsOf: folder.appendingPathComponent(identityFileName), encoding: .utf8))
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// The ledger key of piece `name`.

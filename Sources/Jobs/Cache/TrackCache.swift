@@ -59,20 +59,24 @@ public struct TrackCache: Sendable {
         return removed
     }
 
+    /// Forgets the ledger rows of the pieces whose files `removed` took away, so that the ledger shrinks with the
+    /// folder and no row says done for a file that is gone; returns how many rows went. Rows are keyed by the
+    /// folder's identity: a folder without one has none. Temporaries (hidden names) have no rows.
+    @discardableResult
+    public func forgetPieces(of removed: [Entry], in ledger: any PieceLedger) async throws -> Int {
+        guard let identity = PieceMaker.existingIdentity(of: folder) else { return 0 }
+        let keys = removed.map(\.name).filter { !$0.hasPrefix(".") }.map { identity + "/" + $0 }
+        return keys.isEmpty ? 0 : try await ledger.forgetPieces(keys)
+    }
+
     /// Marks a file as just used (its modification time is the LRU clock: access times are not kept reliably).
     static func touch(_ url: URL) {
         try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: url.path)
     }
 
-    /// Digest prefixes of the clips that queued or running jobs need.
+    /// Digest prefixes of the clips that queued or running jobs need (an index lookup: see `JobQueue.clipsInUse`).
     public static func clipsInUse(_ queue: any JobQueue) async throws -> Set<String> {
-        var digests = Set<String>()
-        for state in [JobState.queued, .running] {
-            for job in try await queue.jobs(state: state, limit: 1_000_000) {
-                if let digest = (try? job.decodedPayload())?.inputDigest { digests.insert(String(digest.prefix(16))) }
-            }
-        }
-        return digests
+        try await queue.clipsInUse()
     }
 
     /// Parses sizes such as `2G`, `500M`, `64k` or a plain byte count (powers of 1024); nil for what is not a size

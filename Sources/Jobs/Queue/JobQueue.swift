@@ -1,9 +1,10 @@
 import Foundation
 import Pipeline
 
-/// The queue both backends implement with identical semantics. Every method that changes state runs as one
-/// database transaction, including the history event it writes, so a crash leaves either the old or the new
-/// state and never half of one.
+/// The queue, with one implementation of its state changes for both backends (`QueueStore+Jobs`). Every method that
+/// changes state writes the change and its history event in one database transaction, and only if the row is
+/// unchanged since the change was decided on it, so a crash leaves either the old or the new state and never half
+/// of one, and two processes never both change the same state.
 public protocol JobQueue: PieceLedger {
     /// Where the queue lives, with any password removed; safe to print.
     var displayLocation: String { get }
@@ -58,6 +59,10 @@ public protocol JobQueue: PieceLedger {
     func jobs(state: JobState?, limit: Int) async throws -> [JobRecord]
     func events(jobID: Int64) async throws -> [JobEvent]
     func counts() async throws -> [JobState: Int]
+
+    /// The clips queued or running jobs need (the first 16 hex digits of their inputs' content digests), for the
+    /// work folder's eviction: read from an index of a column kept at enqueue, never from the jobs' payloads.
+    func clipsInUse() async throws -> Set<String>
 
     /// Releases connections; the queue must not be used afterwards.
     func close() async throws

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A job to enqueue: everything the queue stores that the caller chooses.
 public struct JobSpec: Sendable, Equatable {
     public var key: String
@@ -12,6 +14,16 @@ public struct JobSpec: Sendable, Equatable {
         self.payload = payload
         self.priority = priority
         self.maxAttempts = maxAttempts
+    }
+}
+
+extension JobSpec {
+    /// The clip the job works on, as the work folder's files are named by it (`TrackCache.clipPrefix`): the first 16
+    /// hex digits of its input's content digest; nil for a job without one. Kept in its own column at enqueue so
+    /// that eviction asks an index which clips are in use (`JobQueue.clipsInUse`) instead of reading payloads.
+    var clip: String? {
+        struct Input: Decodable { var inputDigest: String? }
+        return (try? JSONDecoder().decode(Input.self, from: Data(payload.utf8)))?.inputDigest.map { String($0.prefix(16)) }
     }
 }
 

@@ -1,10 +1,11 @@
 import Foundation
 
 /// The queue's piece ledger (`PieceMaker`): who makes each intermediate file that several jobs share, under a lease
-/// measured by the database's clock (SQLite's: its one machine's), and whether it is made. Every method is one transaction. A protocol of its own
+/// measured by the database's clock (SQLite's: its one machine's), and whether it is made. Every change is decided once
+/// for both databases (`QueueStore+Pieces`) and written only if the row is unchanged since it was read. A protocol of its own
 /// so that a piece maker needs nothing else of the queue.
 public protocol PieceLedger: Sendable {
-    /// In one transaction: starts the piece `key` for `owner` (a new row, or one whose maker's lease expired, or, when
+    /// Atomically: starts the piece `key` for `owner` (a new row, or one whose maker's lease expired, or, when
     /// `fileMissing`, a done one whose file is gone) with a lease of `lease` seconds and its attempts counted; else
     /// says it is done or whose it is.
     func claimPiece(_ key: String, owner: String, lease: TimeInterval, fileMissing: Bool) async throws -> PieceClaim

@@ -123,27 +123,4 @@ extension PostgresJobQueue: QueueBrowsing {
                 """, logger: self.logger).collect().map(Self.decode)
         }
     }
-
-    public func requeue(id: Int64, priority: Int) async throws -> JobRecord {
-        try await transaction { connection in
-            let current = try await self.lockedRecord(connection, id: id)
-            let p = Int64(priority)
-            switch current.state {
-            case .queued:
-                try await connection.query("UPDATE avatarize_jobs SET priority = \(p), updated_at = now() WHERE id = \(id)", logger: self.logger)
-            case .dead, .cancelled:
-                try await connection.query("""
-                    UPDATE avatarize_jobs
-                    SET state = 'queued', priority = \(p), attempts = 0, run_after = now(), updated_at = now(), finished_at = NULL,
-                        progress_done = 0, progress_total = 0
-                    WHERE id = \(id)
-                    """, logger: self.logger)
-            case .running, .succeeded:
-                throw QueueError.notRetryable(id: id, state: current.state)
-            }
-            try await self.record(connection, id, .requeued, worker: nil,
-                                  detail: "was \(current.state.rawValue), priority \(current.priority) → \(priority)")
-            return try await self.lockedRecord(connection, id: id)
-        }
-    }
 }

@@ -1,80 +1,58 @@
 import Foundation
 import PostgresNIO
 
-/// The piece ledger in PostgreSQL. A claim is one INSERT … ON CONFLICT DO UPDATE … WHERE: the row lock it takes
-/// makes "new, or its maker's lease expired, or done with its file gone" and the takeover one atomic step, and
-/// leases are measured by the server's clock, so machines with skewed clocks agree on when a maker is presumed dead.
+/// The piece ledger's rows in PostgreSQL; the transitions are the queue core's (`QueueStore+Pieces`).
 extension PostgresJobQueue {
-    public func claimPiece(_ key: String, owner: String, lease: TimeInterval, fileMissing: Bool) async throws -> PieceClaim {
-        try await run {
-            let claimed = try await self.client.query("""
-                INSERT INTO avatarize_pieces AS p (key, state, owner, lease_expires_at, attempts, created_at, updated_at)
-                VALUES (\(key), 'making', \(owner), now() + make_interval(secs => \(lease)), 1, now(), now())
-                ON CONFLICT (key) DO UPDATE
-                SET state = 'making', owner = EXCLUDED.owner, lease_expires_at = EXCLUDED.lease_expires_at,
-                    attempts = p.attempts + 1, updated_at = now(), made_at = NULL
-                WHERE (p.state = 'making' AND p.lease_expires_at < now()) OR (p.state = 'done' AND \(fileMissing))
-                RETURNING attempts
-                """, logger: self.logger).collect()
-            if let row = claimed.first { return .make(attempt: Int(try row.decode(Int64.self))) }
-            // Not ours: say why. The row may have changed since (a busy piece finished): the caller asks again anyway.
-            let rows = try await self.client.query("SELECT state, owner FROM avatarize_pieces WHERE key = \(key)",
-                                                   logger: self.logger).collect()
-            guard let row = rows.first else { return .busy(owner: nil) }
-            let (state, holder) = try row.decode((String, String?).self)
-            return state == PieceRecord.State.done.rawValue ? .done : .busy(owner: holder)
-        }
+    func pieceRow(key: String) async throws -> PieceRow? {
+        try await pieceRows("SELECT key, state, owner, lease_expires_at, attempts, made_at, version FROM avatarize_pieces WHERE key = \(key)").first
     }
 
-    public func renewPiece(_ key: String, owner: String, lease: TimeInterval) async throws -> Bool {
-        try await run {
-            !(try await self.client.query("""
-                UPDATE avatarize_pieces SET lease_expires_at = now() + make_interval(secs => \(lease)), updated_at = now()
-                WHERE key = \(key) AND state = 'making' AND owner = \(owner)
-                RETURNING key
-                """, logger: self.logger).collect().isEmpty)
-        }
+    func insertPiece(_ row: PieceRow, at now: Date) async throws -> Bool {
+        let piece = row.record
+        return try await changed("""
+            INSERT INTO avatarize_pieces (key, state, owner, lease_expires_at, attempts, created_at, updated_at, made_at)
+            VALUES (\(piece.key), \(piece.state.rawValue), \(piece.owner), \(piece.leaseExpiresAt), \(Int64(piece.attempts)),
+                    \(now), \(now), \(piece.madeAt))
+            ON CONFLICT (key) DO NOTHING
+            RETURNING key
+            """) == 1
     }
 
-    public func finishPiece(_ key: String, owner: String) async throws -> Bool {
-        try await run {
-            !(try await self.client.query("""
-                UPDATE avatarize_pieces SET state = 'done', lease_expires_at = NULL, updated_at = now(), made_at = now()
-                WHERE key = \(key) AND state = 'making' AND owner = \(owner)
-                RETURNING key
-                """, logger: self.logger).collect().isEmpty)
-        }
+    func updatePiece(_ row: PieceRow, at now: Date) async throws -> Bool {
+        let piece = row.record
+        return try await changed("""
+            UPDATE avatarize_pieces
+            SET state = \(piece.state.rawValue), owner = \(piece.owner), lease_expires_at = \(piece.leaseExpiresAt),
+                attempts = \(Int64(piece.attempts)), updated_at = \(now), made_at = \(piece.madeAt)
+            WHERE key = \(piece.key) AND version = \(row.version)
+            RETURNING key
+            """) == 1
     }
 
-    public func abandonPiece(_ key: String, owner: String) async throws {
-        _ = try await run {
-            try await self.client.query("""
-                UPDATE avatarize_pieces SET lease_expires_at = '-infinity', updated_at = now()
-                WHERE key = \(key) AND state = 'making' AND owner = \(owner)
-                """, logger: self.logger).collect()
-        }
-    }
-
-    @discardableResult
-    public func forgetPieces(_ keys: [String]) async throws -> Int {
-        if keys.isEmpty { return 0 }
-        return try await run {
-            try await self.client.query("""
-                DELETE FROM avatarize_pieces WHERE state = 'done' AND key = ANY(\(keys)) RETURNING key
-                """, logger: self.logger).collect().count
-        }
+    func deletePieces(_ keys: [String], in state: PieceRecord.State) async throws -> Int {
+        try await changed("DELETE FROM avatarize_pieces WHERE state = \(state.rawValue) AND key = ANY(\(keys)) RETURNING key")
     }
 
     public func pieces(prefix: String) async throws -> [PieceRecord] {
+        try await pieceRows("""
+            SELECT key, state, owner, lease_expires_at, attempts, made_at, version FROM avatarize_pieces
+            WHERE starts_with(key, \(prefix)) ORDER BY key
+            """).map(\.record)
+    }
+
+    /// Rows a statement with RETURNING wrote.
+    private func changed(_ query: PostgresQuery) async throws -> Int {
+        try await run { try await self.client.query(query, logger: self.logger).collect().count }
+    }
+
+    private func pieceRows(_ query: PostgresQuery) async throws -> [PieceRow] {
         try await run {
-            let rows = try await self.client.query("""
-                SELECT key, state, owner, lease_expires_at, attempts, made_at FROM avatarize_pieces
-                WHERE starts_with(key, \(prefix)) ORDER BY key
-                """, logger: self.logger).collect()
-            return try rows.map { row in
-                let (key, name, owner, expires, attempts, made) = try row.decode((String, String, String?, Date?, Int64, Date?).self)
+            try await self.client.query(query, logger: self.logger).collect().map { row in
+                let (key, name, owner, expires, attempts, made, version) =
+                    try row.decode((String, String, String?, Date?, Int64, Date?, Int64).self)
                 guard let state = PieceRecord.State(rawValue: name) else { throw QueueError.corruptRow("unknown piece state '\(name)'") }
-                return PieceRecord(key: key, state: state, owner: owner, leaseExpiresAt: expires, attempts: Int(attempts), madeAt: made)
+                return PieceRow(record: PieceRecord(key: key, state: state, owner: owner, leaseExpiresAt: expires,
+                                                    attempts: Int(attempts), madeAt: made), version: version)
             }
         }
     }

@@ -4,18 +4,16 @@ import NIOSSL
 import Pipeline
 import PostgresNIO
 
-/// The shared queue for workers on many machines. Claims use `FOR UPDATE SKIP LOCKED`, so concurrent workers
-/// never wait on, or take, the same row. Times come from the server's clock (`now()`), so machines with skewed
-/// clocks still agree on lease expiry. Single-statement changes rely on PostgreSQL running each statement as its
-/// own transaction (history events are written by the same statement through data-modifying CTEs); changes that
-/// need several statements run inside an explicit BEGIN/COMMIT.
-public final class PostgresJobQueue: JobQueue {
+/// The shared queue for workers on many machines: the rows, clock and conditional writes the queue core needs
+/// (`QueueStore`), its migrations and the dashboard's queries. Times come from the server's clock (`now()`), so
+/// machines with skewed clocks still agree on lease expiry. A conditional write and its history event are one
+/// statement (a data-modifying CTE), which PostgreSQL runs as its own transaction; a write with work to do before
+/// its commit runs inside an explicit BEGIN/COMMIT.
+public final class PostgresJobQueue: JobQueue, QueueStore {
     public let configuration: PostgresQueueConfiguration
     let client: PostgresClient
     private let runTask: Task<Void, Never>
     let logger: Logger
-    /// When this process last swept expired leases.
-    private let sweepClock = SweepClock()
 
     public var displayLocation: String { configuration.redactedURL }
 
@@ -145,246 +143,97 @@ public final class PostgresJobQueue: JobQueue {
         }
     }
 
-    public func enqueue(_ specs: [JobSpec]) async throws -> EnqueueSummary {
+    // MARK: - QueueStore
+
+    func now() async throws -> Date {
+        try await run {
+            let rows = try await self.client.query("SELECT now()", logger: self.logger).collect()
+            guard let now = try rows.first?.decode(Date.self) else { throw QueueError.database("the server did not say its time") }
+            return now
+        }
+    }
+
+    func insertJobs(_ specs: [JobSpec], at now: Date) async throws -> [Int64?] {
         // One spec is one statement, atomic on its own; skipping BEGIN/COMMIT saves two round trips.
         if specs.count == 1 {
             return try await run {
-                try await self.client.withConnection { connection in try await Self.insert(specs, on: connection, logger: self.logger) }
+                try await self.client.withConnection { connection in try await self.insert(specs, at: now, on: connection) }
             }
         }
-        return try await transaction { connection in try await Self.insert(specs, on: connection, logger: self.logger) }
+        return try await transaction { connection in try await self.insert(specs, at: now, on: connection) }
     }
 
-    private static func insert(_ specs: [JobSpec], on connection: PostgresConnection, logger: Logger) async throws -> EnqueueSummary {
-        var inserted: [Int64] = []
+    private func insert(_ specs: [JobSpec], at now: Date, on connection: PostgresConnection) async throws -> [Int64?] {
+        var ids: [Int64?] = []
         for spec in specs {
             let rows = try await connection.query("""
                 WITH added AS (
                     INSERT INTO avatarize_jobs (key, kind, payload, priority, state, attempts, max_attempts, run_after,
-                                                created_at, updated_at)
+                                                created_at, updated_at, clip)
                     VALUES (\(spec.key), \(spec.kind), \(spec.payload), \(Int64(spec.priority)), 'queued', 0,
-                            \(Int64(spec.maxAttempts)), now(), now(), now())
+                            \(Int64(spec.maxAttempts)), \(now), \(now), \(now), \(spec.clip))
                     ON CONFLICT (key) DO NOTHING
                     RETURNING id
                 ), history AS (
-                    INSERT INTO avatarize_job_events (job_id, at, event) SELECT id, now(), 'enqueued' FROM added
+                    INSERT INTO avatarize_job_events (job_id, at, event) SELECT id, \(now), 'enqueued' FROM added
                 )
                 SELECT id FROM added
                 """, logger: logger).collect()
-            if let row = rows.first { inserted.append(try row.decode(Int64.self)) }
+            ids.append(try rows.first?.decode(Int64.self))
         }
-        return EnqueueSummary(inserted: inserted, existing: specs.count - inserted.count)
+        return ids
     }
 
-    public func claim(worker: String, lease: TimeInterval) async throws -> JobRecord? {
-        // Expired leases are found by a sweep. Leases last seconds, so sweeping at most once a second costs nothing
-        // in promptness and saves a round trip on most claims; when nothing else is claimable the sweep runs anyway,
-        // so an expired job is never left waiting while a worker idles.
-        let due = sweepClock.mutate { last -> Bool in
-            let now = Date()
-            guard now.timeIntervalSince(last) >= 1 else { return false }
-            last = now
-            return true
-        }
-        if due { try await sweepExpiredLeases() }
-        if let job = try await claimQueued(worker: worker, lease: lease) { return job }
-        guard !due else { return nil }
-        sweepClock.mutate { last -> Bool in last = Date(); return true }
-        try await sweepExpiredLeases()
-        return try await claimQueued(worker: worker, lease: lease)
+    func jobRow(id: Int64) async throws -> JobRow? {
+        try await jobRows("SELECT * FROM avatarize_jobs WHERE id = \(id)").first
     }
 
-    /// Running jobs whose worker stopped heartbeating: back to the queue, or dead on their last attempt.
-    private func sweepExpiredLeases() async throws {
-        _ = try await run {
-            try await self.client.query("""
-                WITH expired AS (
-                    SELECT id, lease_owner FROM avatarize_jobs
-                    WHERE state = 'running' AND lease_expires_at < now()
-                    FOR UPDATE SKIP LOCKED
-                ), moved AS (
-                    UPDATE avatarize_jobs j
-                    SET state = CASE WHEN j.attempts >= j.max_attempts AND j.finishing IS NULL THEN 'dead' ELSE 'queued' END,
-                        last_error = 'lease of worker ' || COALESCE(expired.lease_owner, '?') || ' expired during attempt '
-                                     || j.attempts || ' of ' || j.max_attempts,
-                        finished_at = CASE WHEN j.attempts >= j.max_attempts AND j.finishing IS NULL THEN now() ELSE NULL END,
-                        cleanup_pending = (j.attempts >= j.max_attempts AND j.finishing IS NULL),
-                        lease_owner = NULL, lease_expires_at = NULL, run_after = now(), updated_at = now()
-                    FROM expired, \(unescaped: Self.asynchronousCommit) WHERE j.id = expired.id
-                    RETURNING j.id, j.state, j.last_error, expired.lease_owner AS previous_owner
-                )
-                INSERT INTO avatarize_job_events (job_id, at, event, worker, detail)
-                SELECT id, now(), CASE WHEN state = 'dead' THEN 'dead' ELSE 'expired' END, previous_owner, last_error FROM moved
-                """, logger: self.logger).collect().count
-        }
+    func claimableJobs(at now: Date, limit: Int) async throws -> [JobRow] {
+        try await jobRows("""
+            SELECT * FROM avatarize_jobs WHERE state = 'queued' AND run_after <= \(now) ORDER BY priority DESC, id LIMIT \(Int64(limit))
+            """)
     }
 
-    private func claimQueued(worker: String, lease: TimeInterval) async throws -> JobRecord? {
+    func expiredJobs(at now: Date) async throws -> [JobRow] {
+        try await jobRows("SELECT * FROM avatarize_jobs WHERE state = 'running' AND lease_expires_at < \(now)")
+    }
+
+    private func jobRows(_ query: PostgresQuery) async throws -> [JobRow] {
         try await run {
-            let rows = try await self.client.query("""
-                WITH next AS (
-                    SELECT id FROM avatarize_jobs
-                    WHERE state = 'queued' AND run_after <= now()
-                    ORDER BY priority DESC, id
-                    LIMIT 1
-                    FOR UPDATE SKIP LOCKED
-                ), claimed AS (
-                    UPDATE avatarize_jobs j
-                    SET state = 'running', attempts = j.attempts + (CASE WHEN j.finishing IS NULL THEN 1 ELSE 0 END),
-                        identity_figure = (CASE WHEN j.finishing IS NULL THEN NULL ELSE j.identity_figure END),
-                        lease_owner = \(worker),
-                        lease_expires_at = now() + make_interval(secs => \(lease)), updated_at = now(),
-                        progress_done = 0, progress_total = 0
-                    FROM next WHERE j.id = next.id
-                    RETURNING j.*
-                ), history AS (
-                    INSERT INTO avatarize_job_events (job_id, at, event, worker, detail)
-                    SELECT id, now(), 'claimed', \(worker),
-                           CASE WHEN finishing IS NULL THEN 'attempt ' || attempts || ' of ' || max_attempts
-                                ELSE 'to finish moving the output of attempt ' || attempts || ' into place' END
-                    FROM claimed
-                )
-                SELECT claimed.* FROM claimed, \(unescaped: Self.asynchronousCommit)
-                """, logger: self.logger).collect()
-            return try rows.first.map(Self.decode)
+            try await self.client.query(query, logger: self.logger).collect().map { row in
+                let columns = row.makeRandomAccess()
+                return JobRow(record: try Self.decode(row), cleanupPending: try columns["cleanup_pending"].decode(Bool.self),
+                              version: try columns["version"].decode(Int64.self))
+            }
         }
     }
 
-    public func heartbeat(id: Int64, worker: String, lease: TimeInterval, progress: JobProgress?) async throws -> LeaseStatus {
-        try await run {
-            let done = progress.map { Int64($0.done) }
-            let total = progress.map { Int64($0.total) }
-            let rows = try await self.client.query("""
+    func updateJob(_ row: JobRow, event: JobEvent?, durable: Bool, beforeCommit: (@Sendable () throws -> Void)?) async throws -> Bool {
+        let job = row.record
+        let identity = try JobRecord.encodeIdentity(job.identity)
+        let query: PostgresQuery = """
+            WITH changed AS (
                 UPDATE avatarize_jobs
-                SET lease_expires_at = now() + make_interval(secs => \(lease)), updated_at = now(),
-                    progress_done = COALESCE(\(done), progress_done), progress_total = COALESCE(\(total), progress_total)
-                FROM \(unescaped: Self.asynchronousCommit)
-                WHERE id = \(id) AND state = 'running' AND lease_owner = \(worker)
+                SET state = \(job.state.rawValue), priority = \(Int64(job.priority)), attempts = \(Int64(job.attempts)),
+                    run_after = \(job.runAfter), lease_owner = \(job.leaseOwner), lease_expires_at = \(job.leaseExpiresAt),
+                    last_error = \(job.lastError), progress_done = \(Int64(job.progressDone)),
+                    progress_total = \(Int64(job.progressTotal)), updated_at = \(job.updatedAt), finished_at = \(job.finishedAt),
+                    finishing = \(job.finishing), identity_figure = \(identity), cleanup_pending = \(row.cleanupPending)
+                WHERE id = \(job.id) AND version = \(row.version)
                 RETURNING id
-                """, logger: self.logger).collect()
-            if !rows.isEmpty { return .held }
-            return try await self.lossReason(id: id)
+            ), history AS (
+                INSERT INTO avatarize_job_events (job_id, at, event, worker, detail)
+                SELECT id, \(event?.at), \(event?.kind.rawValue), \(event?.worker), \(event?.detail) FROM changed WHERE \(event != nil)
+            )
+            SELECT id FROM changed\(unescaped: durable ? "" : ", " + Self.asynchronousCommit)
+            """
+        guard let beforeCommit else {
+            return try await run { !(try await self.client.query(query, logger: self.logger).collect().isEmpty) }
         }
-    }
-
-    public func complete(id: Int64, worker: String, progress: JobProgress?, beforeCommit: @escaping @Sendable () throws -> Void) async throws -> LeaseStatus {
-        let done = progress.map { Int64($0.done) }
-        let total = progress.map { Int64($0.total) }
-        let held = try await transaction { connection -> Bool in
-            let rows = try await connection.query("""
-                WITH done AS (
-                    UPDATE avatarize_jobs
-                    SET state = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, updated_at = now(), finished_at = now(),
-                        finishing = NULL, progress_done = COALESCE(\(done), progress_done), progress_total = COALESCE(\(total), progress_total)
-                    WHERE id = \(id) AND state = 'running' AND lease_owner = \(worker)
-                    RETURNING id
-                ), history AS (
-                    INSERT INTO avatarize_job_events (job_id, at, event, worker) SELECT id, now(), 'succeeded', \(worker) FROM done
-                )
-                SELECT id FROM done
-                """, logger: self.logger).collect()
-            guard !rows.isEmpty else { return false }
+        return try await transaction { connection in
+            guard !(try await connection.query(query, logger: self.logger).collect().isEmpty) else { return false }
             try beforeCommit()
             return true
-        }
-        return held ? .held : try await run { try await self.lossReason(id: id) }
-    }
-
-    public func markFinishing(id: Int64, worker: String, staged: String, identity: IdentityFigure.Summary?) async throws -> LeaseStatus {
-        let figure = try JobRecord.encodeIdentity(identity)
-        return try await run {
-            let rows = try await self.client.query("""
-                UPDATE avatarize_jobs SET finishing = \(staged), identity_figure = \(figure), updated_at = now()
-                WHERE id = \(id) AND state = 'running' AND lease_owner = \(worker)
-                RETURNING id
-                """, logger: self.logger).collect()
-            if !rows.isEmpty { return .held }
-            return try await self.lossReason(id: id)
-        }
-    }
-
-    public func fail(id: Int64, worker: String, error: String, policy: RetryPolicy, permanent: Bool) async throws -> JobState? {
-        try await transaction { connection -> JobState? in
-            let rows = try await connection.query("""
-                SELECT attempts, max_attempts FROM avatarize_jobs
-                WHERE id = \(id) AND state = 'running' AND lease_owner = \(worker)
-                FOR UPDATE
-                """, logger: self.logger).collect()
-            guard let row = rows.first else { return nil }
-            let (attempts, maxAttempts) = try row.decode((Int64, Int64).self)
-            if permanent || attempts >= maxAttempts {
-                try await connection.query("""
-                    UPDATE avatarize_jobs
-                    SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = \(error), updated_at = now(),
-                        finished_at = now(), finishing = NULL, identity_figure = NULL, cleanup_pending = true
-                    WHERE id = \(id)
-                    """, logger: self.logger)
-                try await self.record(connection, id, .dead, worker: worker, detail: permanent ? "permanent: \(error)" : error)
-                return .dead
-            }
-            let delay = policy.delay(afterAttempt: Int(attempts))
-            try await connection.query("""
-                UPDATE avatarize_jobs
-                SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, last_error = \(error),
-                    run_after = now() + make_interval(secs => \(delay)), updated_at = now(), finishing = NULL,
-                    identity_figure = NULL
-                WHERE id = \(id)
-                """, logger: self.logger)
-            try await self.record(connection, id, .retryScheduled, worker: worker,
-                                  detail: "in \(String(format: "%.2fs", delay)): \(error)")
-            return .queued
-        }
-    }
-
-    public func release(id: Int64, worker: String) async throws -> Bool {
-        try await run {
-            let rows = try await self.client.query("""
-                WITH released AS (
-                    UPDATE avatarize_jobs
-                    SET state = 'queued', attempts = GREATEST(attempts - 1, 0), lease_owner = NULL, lease_expires_at = NULL,
-                        run_after = now(), updated_at = now()
-                    WHERE id = \(id) AND state = 'running' AND lease_owner = \(worker)
-                    RETURNING id
-                ), history AS (
-                    INSERT INTO avatarize_job_events (job_id, at, event, worker) SELECT id, now(), 'released', \(worker) FROM released
-                )
-                SELECT id FROM released
-                """, logger: self.logger).collect()
-            return !rows.isEmpty
-        }
-    }
-
-    public func cancel(id: Int64) async throws -> JobRecord {
-        try await transaction { connection in
-            let current = try await self.lockedRecord(connection, id: id)
-            guard current.state == .queued || current.state == .running else {
-                throw QueueError.notCancellable(id: id, state: current.state)
-            }
-            try await connection.query("""
-                UPDATE avatarize_jobs
-                SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, updated_at = now(), finished_at = now(),
-                    cleanup_pending = true
-                WHERE id = \(id)
-                """, logger: self.logger)
-            try await self.record(connection, id, .cancelled, worker: nil, detail: "was \(current.state.rawValue)")
-            return try await self.lockedRecord(connection, id: id)
-        }
-    }
-
-    public func retry(id: Int64) async throws -> JobRecord {
-        try await transaction { connection in
-            let current = try await self.lockedRecord(connection, id: id)
-            guard current.state == .dead || current.state == .cancelled else {
-                throw QueueError.notRetryable(id: id, state: current.state)
-            }
-            try await connection.query("""
-                UPDATE avatarize_jobs
-                SET state = 'queued', attempts = 0, run_after = now(), updated_at = now(), finished_at = NULL,
-                    progress_done = 0, progress_total = 0, cleanup_pending = false, identity_figure = NULL
-                WHERE id = \(id)
-                """, logger: self.logger)
-            try await self.record(connection, id, .requeued, worker: nil, detail: "was \(current.state.rawValue)")
-            return try await self.lockedRecord(connection, id: id)
         }
     }
 
@@ -452,6 +301,14 @@ public final class PostgresJobQueue: JobQueue {
         }
     }
 
+    public func clipsInUse() async throws -> Set<String> {
+        try await run {
+            Set(try await self.client.query("""
+                SELECT DISTINCT clip FROM avatarize_jobs WHERE state IN ('queued', 'running') AND clip IS NOT NULL
+                """, logger: self.logger).collect().map { try $0.decode(String.self) })
+        }
+    }
+
     public func close() async throws {
         runTask.cancel()
         await runTask.value
@@ -492,7 +349,7 @@ public final class PostgresJobQueue: JobQueue {
     }
 
     /// A one-row subquery that makes the current (single-statement) transaction commit without waiting for the WAL
-    /// flush. Used only for changes whose loss in a server crash is harmless: a claim (the job reverts to queued;
+    /// flush. Used only for the writes the core marks not durable, whose loss in a server crash is harmless: a claim (the job reverts to queued;
     /// its worker's next heartbeat reports the lease lost and it discards its work), a heartbeat (the lease looks
     /// older) and an expired-lease sweep (it runs again). Enqueue, complete, fail, release, cancel and retry wait for
     /// the flush, and since WAL is flushed in order, a durable commit also makes every earlier claim durable. On
@@ -508,25 +365,6 @@ public final class PostgresJobQueue: JobQueue {
             return "PostgreSQL \(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
         }
         return "\(error)"
-    }
-
-    private func lossReason(id: Int64) async throws -> LeaseStatus {
-        let rows = try await client.query("SELECT state FROM avatarize_jobs WHERE id = \(id)", logger: logger).collect()
-        let state = try rows.first?.decode(String.self)
-        return state == JobState.cancelled.rawValue ? .cancelled : .lost
-    }
-
-    func lockedRecord(_ connection: PostgresConnection, id: Int64) async throws -> JobRecord {
-        let rows = try await connection.query("SELECT * FROM avatarize_jobs WHERE id = \(id) FOR UPDATE", logger: logger).collect()
-        guard let row = rows.first else { throw QueueError.noSuchJob(id) }
-        return try Self.decode(row)
-    }
-
-    func record(_ connection: PostgresConnection, _ id: Int64, _ kind: JobEvent.Kind, worker: String?, detail: String?) async throws {
-        try await connection.query("""
-            INSERT INTO avatarize_job_events (job_id, at, event, worker, detail)
-            VALUES (\(id), now(), \(kind.rawValue), \(worker), \(detail))
-            """, logger: logger)
     }
 
     static func decode(_ row: PostgresRow) throws -> JobRecord {
@@ -546,16 +384,5 @@ public final class PostgresJobQueue: JobQueue {
             createdAt: try value("created_at", Date.self), updatedAt: try value("updated_at", Date.self),
             finishedAt: try value("finished_at", Date?.self), finishing: try value("finishing", String?.self),
             identity: try JobRecord.decodeIdentity(try value("identity_figure", String?.self), id: try value("id", Int64.self)))
-    }
-}
-
-/// The time of the last expired-lease sweep, shared by a queue's concurrent claimers.
-private final class SweepClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var last = Date.distantPast
-
-    @discardableResult
-    func mutate(_ body: (inout Date) -> Bool) -> Bool {
-        lock.withLock { body(&last) }
     }
 }

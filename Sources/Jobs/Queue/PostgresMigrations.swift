@@ -97,6 +97,30 @@ enum PostgresMigrations {
             )
             """,
         ]),
+        // Row versions for the queue core's conditional writes (QueueStore): bumped by a trigger on every update, so
+        // that a write decided on a row another process changed since (an older avatarize's too) is refused. A
+        // constant default is stored in the catalogue, so adding the columns rewrites no table.
+        Migration(version: 7, name: "row versions", statements: [
+            "ALTER TABLE avatarize_jobs ADD COLUMN version BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE avatarize_pieces ADD COLUMN version BIGINT NOT NULL DEFAULT 0",
+            """
+            CREATE FUNCTION avatarize_bump_version() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN NEW.version := OLD.version + 1; RETURN NEW; END $$
+            """,
+            "CREATE TRIGGER avatarize_jobs_version BEFORE UPDATE ON avatarize_jobs FOR EACH ROW EXECUTE FUNCTION avatarize_bump_version()",
+            "CREATE TRIGGER avatarize_pieces_version BEFORE UPDATE ON avatarize_pieces FOR EACH ROW EXECUTE FUNCTION avatarize_bump_version()",
+        ]),
+        // The clip each job works on (JobSpec.clip), so that eviction asks a small partial index which clips queued or
+        // running jobs need instead of reading every payload (the state in it too, so the index alone answers); filled
+        // in from the payloads of the jobs already there.
+        Migration(version: 8, name: "clips", statements: [
+            "ALTER TABLE avatarize_jobs ADD COLUMN clip TEXT",
+            """
+            UPDATE avatarize_jobs SET clip = substr(payload::jsonb ->> 'inputDigest', 1, 16)
+            WHERE payload LIKE '%inputDigest%' AND jsonb_typeof(payload::jsonb -> 'inputDigest') = 'string'
+            """,
+            "CREATE INDEX avatarize_jobs_clips_in_use ON avatarize_jobs (clip, state) WHERE state IN ('queued', 'running') AND clip IS NOT NULL",
+        ]),
     ]
 
     static var latestVersion: Int { all.map(\.version).max() ?? 0 }

@@ -69,7 +69,7 @@ extension SQLiteJobQueue: QueueBrowsing {
             try Int.fetchOne(db, sql: """
                 SELECT COUNT(*) FROM avatarize_jobs INDEXED BY avatarize_jobs_waiting_retry
                 WHERE state = 'queued' AND attempts > 0 AND run_after > ?
-                """, arguments: [Self.now()]) ?? 0
+                """, arguments: [Date().timeIntervalSince1970]) ?? 0
         }
     }
 
@@ -77,29 +77,6 @@ extension SQLiteJobQueue: QueueBrowsing {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM avatarize_jobs WHERE state = 'dead' ORDER BY finished_at DESC LIMIT ?",
                              arguments: [limit]).map(Self.decode)
-        }
-    }
-
-    public func requeue(id: Int64, priority: Int) async throws -> JobRecord {
-        try await write { db in
-            let now = Self.now()
-            let current = try Self.fetch(db, id: id)
-            switch current.state {
-            case .queued:
-                try db.execute(sql: "UPDATE avatarize_jobs SET priority = ?, updated_at = ? WHERE id = ?", arguments: [priority, now, id])
-            case .dead, .cancelled:
-                try db.execute(sql: """
-                    UPDATE avatarize_jobs
-                    SET state = 'queued', priority = ?, attempts = 0, run_after = ?, updated_at = ?, finished_at = NULL,
-                        progress_done = 0, progress_total = 0
-                    WHERE id = ?
-                    """, arguments: [priority, now, now, id])
-            case .running, .succeeded:
-                throw QueueError.notRetryable(id: id, state: current.state)
-            }
-            try Self.record(db, id, .requeued, worker: nil,
-                            detail: "was \(current.state.rawValue), priority \(current.priority) → \(priority)", at: now)
-            return try Self.fetch(db, id: id)
         }
     }
 }

@@ -106,7 +106,8 @@ public final class Worker: Sendable {
     /// Evicts least recently used tracks and pieces until the cache is within its limit.
     func pruneCache() async {
         guard let folder = options.trackCache else { return }
-        // Which clips are in use takes every queued and running job's payload: ask only when over the limit.
+        // The folder's listing and sizes first (stat only); the queue is asked which clips are in use (an index
+        // lookup) only when over the limit.
         guard TrackCache(folder: folder).entries(inUse: []).reduce(Int64(0), { $0 + $1.bytes }) > options.cacheMax else { return }
         do {
             let inUse = try await TrackCache.clipsInUse(queue)
@@ -114,11 +115,7 @@ public final class Worker: Sendable {
             if !removed.isEmpty {
                 logger.info("track cache over \(options.cacheMax) bytes: evicted \(removed.count) file(s), \(removed.reduce(0) { $0 + $1.bytes }) bytes")
             }
-            // The ledger's rows go with their files, so that it does not grow for ever.
-            if folder.standardizedFileURL == pieces.folder.standardizedFileURL {
-                let keys = try removed.filter { !$0.name.hasPrefix(".") }.map { try pieces.key($0.name) }
-                if !keys.isEmpty { try await queue.forgetPieces(keys) }
-            }
+            try await TrackCache(folder: folder).forgetPieces(of: removed, in: queue)
         } catch {
             logger.warning("cannot tell which cached tracks are in use, so none is evicted: \(error)")
         }
