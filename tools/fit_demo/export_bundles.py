@@ -1,6 +1,7 @@
 """Writes the fitted demo family as avatarize bundles (model.json + weights.safetensors, official key names) into
 Sources/Models/DemoModels/, and the W directions (one per head parameter, the columns of S·A as 10 × 32 floats)
-into directions/demo/.  python3 export_bundles.py --work /tmp/fit --repo ../.."""
+into directions/demo/.  python3 export_bundles.py --work /tmp/fit --repo ../..
+`--encoder-only` writes the encoder bundle alone (WORK/encoder.pt), leaving the generators and directions as they are."""
 import argparse
 import json
 import os
@@ -18,7 +19,7 @@ LICENSE = "fitted by avatarize's tools/fit_demo to a procedural head; no third-p
 # The version written into each bundle's weights: the one it was last fitted at (DemoModelFamily.version is the
 # newest of them), so that exporting again leaves unchanged bundles byte-identical.
 GENERATOR_TAG = "demo-v4-fitted"
-ENCODER_TAG = "demo-v5-fitted"
+ENCODER_TAG = "demo-v6-fitted"
 STYLES = {"caricature": "exaggerated nose and chin (early-layer styles), warmer skin",
           "poster": "flat poster colours: saturated, quantised",
           "sketch": "pencil-on-paper greys"}
@@ -50,12 +51,31 @@ def save_npy(path, a):
         f.write(a.tobytes())
 
 
+def write_encoder(work, root):
+    enc = torch.load(os.path.join(work, "encoder.pt"), weights_only=False)
+    manifest = {"kind": "e4e-encoder", "architecture": "Encoder4Editing", "backbone": "ir_se50", "style_count": 10,
+                "w_dim": 32, "input_size": 256, "name": "demo-encoder",
+                "source": f"tools/fit_demo/fit_encoder.py, {enc['iter']} iterations on augmented aligned crops of real "
+                          "talking-head clips and stills, targets measured from their 68 landmarks (face_params.py); IR-SE50 units "
+                          "0-20 kept from the demo-v5 encoder, the last stage and style 0 fitted afresh, styles 1-9 zero (one w)", "license": LICENSE}
+    os.makedirs(os.path.join(root, "encoder"), exist_ok=True)
+    with open(os.path.join(root, "encoder", "model.json"), "w") as f:
+        json.dump(manifest, f, indent=2, sort_keys=True)
+        f.write("\n")
+    st_io.save({k: v.detach().numpy() for k, v in enc["P"].items()}, os.path.join(root, "encoder", "weights.safetensors"),
+               {"format": "pt", "avatarize": ENCODER_TAG})
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", required=True)
     ap.add_argument("--repo", default=os.path.join(os.path.dirname(__file__), "..", ".."))
+    ap.add_argument("--encoder-only", action="store_true")
     a = ap.parse_args()
     root = os.path.join(a.repo, "Sources", "Models", "DemoModels")
+    write_encoder(a.work, root)
+    if a.encoder_only:
+        return
     src = torch.load(os.path.join(a.work, "source.pt"), weights_only=False)
     P = src["P"]
     base = {"kind": "eg3d-generator", "architecture": ARCH, "truncation_psi": 0.7, "truncation_cutoff": 14,
@@ -80,17 +100,6 @@ def main():
                  provenance=f"tools/fit_demo/fit_generator.py --style {name}, fine-tuned from demo-source for {st['iter']} iterations",
                  camera={"focal": 4.2647, "radius": 2.7, "pivot": [0, 0.05, 0.17]})
         write_bundle(os.path.join(root, f"style-{name}"), m, generator_tensors(st["P"]))
-    enc = torch.load(os.path.join(a.work, "encoder.pt"), weights_only=False)
-    manifest = {"kind": "e4e-encoder", "architecture": "Encoder4Editing", "backbone": "ir_se50", "style_count": 10,
-                "w_dim": 32, "input_size": 256, "name": "demo-encoder",
-                "source": f"tools/fit_demo/fit_encoder.py, {enc['iter']} iterations on aligned crops of real talking-head "
-                          "clips, targets measured from their 68 landmarks (face_params.py)", "license": LICENSE}
-    os.makedirs(os.path.join(root, "encoder"), exist_ok=True)
-    with open(os.path.join(root, "encoder", "model.json"), "w") as f:
-        json.dump(manifest, f, indent=2, sort_keys=True)
-        f.write("\n")
-    st_io.save({k: v.detach().numpy() for k, v in enc["P"].items()}, os.path.join(root, "encoder", "weights.safetensors"),
-               {"format": "pt", "avatarize": ENCODER_TAG})
     ddir = os.path.join(a.repo, "directions", "demo")
     os.makedirs(ddir, exist_ok=True)
     _, AS = D.w_layout()
