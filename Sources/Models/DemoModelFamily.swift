@@ -9,7 +9,7 @@ import Tensors
 
 public enum DemoModelFamily {
     /// Bump when the fitted bundles change, so caches keyed on it (latent tracks) are not reused.
-    public static let version = "demo-v5-fitted"
+    public static let version = "demo-v6-fitted"
     public static let notice = """
         using the built-in demo models: a cartoon head fitted by tools/fit_demo (not a GAN trained on \
         faces), so the avatar is a cartoon that follows the speaker's pose, mouth, eyes and brows. For real \

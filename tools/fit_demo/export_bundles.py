@@ -55,9 +55,10 @@ def write_encoder(work, root):
     enc = torch.load(os.path.join(work, "encoder.pt"), weights_only=False)
     manifest = {"kind": "e4e-encoder", "architecture": "Encoder4Editing", "backbone": "ir_se50", "style_count": 10,
                 "w_dim": 32, "input_size": 256, "name": "demo-encoder",
-                "source": f"tools/fit_demo/fit_encoder.py, {enc['iter']} iterations on augmented aligned crops of real "
-                          "talking-head clips and stills, targets measured from their 68 landmarks (face_params.py); IR-SE50 units "
-                          "0-20 kept from the demo-v5 encoder, the last stage and style 0 fitted afresh, styles 1-9 zero (one w)", "license": LICENSE}
+                "source": "tools/fit_demo/fit_readout.py: IR-SE50 units 0-20 as in demo-v5; the rest an exactly linear chain "
+                          f"({enc['iter']} iterations) reproducing a ridge readout of those features, fitted on augmented aligned "
+                          "crops of real talking-head clips and stills (talking-laugh-512 held out), targets measured from their 68 "
+                          "landmarks (face_params.py); styles 1-9 zero (one w)", "license": LICENSE}
     os.makedirs(os.path.join(root, "encoder"), exist_ok=True)
     with open(os.path.join(root, "encoder", "model.json"), "w") as f:
         json.dump(manifest, f, indent=2, sort_keys=True)
