@@ -6,9 +6,12 @@ augmented (flips with left/right blinks swapped, scale/rotation/shift, colour, b
 drawn so that each source and each mouth-opening / eye-closure band is seen about equally, so that the mouth and lids
 are read from the mouth and lids of anyone, not from who is speaking.
   python3 fit_encoder.py --work /tmp/fit --data /tmp/crops/square /tmp/crops/wide /tmp/crops/portrait /tmp/stills/s0 ...
-The shipped encoder (demo-v6): crops of ../shared/media/talking-square-512, talking-wide-1280x720,
-talking-portrait-576x768 and the fourteen stills, from scratch, the defaults below; talking-laugh-512 is held out
-(DemoSemanticsTests measures on it; eval_encoder.py measures at the code level)."""
+Its first step caches the frozen units' features of every (augmented) crop in WORK/features.pt. The shipped encoder
+(demo-v6) does not use this script's gradient fit (it learns the fitted speakers, see fit_readout.py) but its cache:
+crops of ../shared/media/talking-square-512, talking-wide-1280x720, talking-portrait-576x768 and the stills with
+`--init` the demo-v5 encoder (`git show efaf5f1:Sources/Models/DemoModels/encoder/weights.safetensors`) and
+`--held-out` talking-laugh-512, then `fit_readout.py --work WORK --init V5` and `export_bundles.py --work WORK
+--encoder-only`. RealSpeakerSemanticsTests measures on the held-out clip; eval_encoder.py at the code level."""
 import argparse
 import json
 import os

@@ -4,7 +4,8 @@ head parameters p̂, written into e4e's own layers as an exactly linear chain.
 Why linear: fitted by gradient descent, the last IR-SE50 stage and style block learn who is speaking (the loss goes
 to 0.002 on the fitted clips while the held-out clip's mouth r falls from 0.28 to 0.22); a ridge readout on the same
 features, chosen by leaving one clip out, reads the mouth of a speaker it never saw at r 0.65. Measured with
-`python3 fit_readout.py --work W --init ../../Sources/Models/DemoModels/encoder` (it prints both).
+`python3 fit_readout.py --work W --init V5` (it prints both; W/features.pt comes from fit_encoder.py, whose
+docstring gives the whole recipe).
 
 How it is written into Encoder4Editing's layers (omertov/encoder4editing, models/encoders/psp_encoders.py), with
 nothing but weights, so the Swift encoder runs it unchanged:
