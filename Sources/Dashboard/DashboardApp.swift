@@ -9,9 +9,14 @@ public struct DashboardOptions: Sendable {
     public var readOnly: Bool
     /// Seconds between the pages' background refreshes.
     public var refreshSeconds: Double
+    /// Browsers reach the dashboard over HTTPS (a proxy in front): the session cookie is marked `Secure`.
+    public var behindTLS: Bool
+    public var sessionLimits: SessionStore.Limits
 
-    public init(host: String = "127.0.0.1", token: String? = nil, readOnly: Bool = false, refreshSeconds: Double = 2) {
+    public init(host: String = "127.0.0.1", token: String? = nil, readOnly: Bool = false, refreshSeconds: Double = 2,
+                behindTLS: Bool = false, sessionLimits: SessionStore.Limits = SessionStore.Limits()) {
         self.host = host; self.token = token; self.readOnly = readOnly; self.refreshSeconds = refreshSeconds
+        self.behindTLS = behindTLS; self.sessionLimits = sessionLimits
     }
 }
 
@@ -23,19 +28,18 @@ public final class DashboardApp: Sendable {
     public let options: DashboardOptions
     /// The synchronizer token every action form carries (a page of another origin cannot read it).
     public let csrfToken: String
-    let sessions = SessionStore()
+    let sessions: SessionStore
+    let loginThrottle = LoginThrottle()
     let previews = MediaPreviews()
 
     public init(queue: any QueueBrowsing, options: DashboardOptions) throws {
         if options.token == nil && !Self.isLoopback(options.host) { throw DashboardError.tokenRequired(host: options.host) }
         self.queue = queue; self.options = options
+        sessions = SessionStore(limits: options.sessionLimits)
         csrfToken = SessionStore.randomToken()
     }
 
-    public static func isLoopback(_ host: String) -> Bool {
-        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return h == "localhost" || h == "::1" || h.hasPrefix("127.")
-    }
+    public static func isLoopback(_ host: String) -> Bool { LoopbackHost.isLoopbackAddress(host) }
 
     static let securityHeaders: [(String, String)] = [
         ("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
@@ -75,8 +79,7 @@ public final class DashboardApp: Sendable {
         // Without a token the server answers only to loopback names: a page elsewhere that rebinds its own
         // host name to 127.0.0.1 (DNS rebinding) still sends its own name as Host, and is turned away.
         if options.token == nil {
-            let host = request.header("Host").map(Self.hostName) ?? ""
-            guard Self.isLoopback(host) else { return .text("this dashboard answers only to loopback host names\n", status: 421) }
+            guard LoopbackHost.isLoopbackHostHeader(request.header("Host") ?? "") else { return .text("this dashboard answers only to loopback host names\n", status: 421) }
         }
         let parts = request.path.split(separator: "/").map(String.init)
         if request.method == "GET", parts.count == 2, parts[0] == "static" {
@@ -100,18 +103,13 @@ public final class DashboardApp: Sendable {
         }
     }
 
-    static func hostName(_ hostHeader: String) -> String {
-        if hostHeader.hasPrefix("[") { return String(hostHeader.prefix { $0 != "]" }.dropFirst()) }
-        return String(hostHeader.split(separator: ":").first ?? "")
-    }
-
     // MARK: - Authentication
 
     func authorised(_ request: DashboardRequest) -> Bool {
         guard let token = options.token else { return true }
         if let auth = request.header("Authorization"), auth.hasPrefix("Bearer "),
            SessionStore.equal(String(auth.dropFirst(7)), token) { return true }
-        if let session = request.cookies[SessionStore.cookieName], sessions.contains(session) { return true }
+        if let session = request.cookies[SessionStore.cookieName], sessions.validate(session) { return true }
         return false
     }
 
@@ -119,13 +117,28 @@ public final class DashboardApp: Sendable {
         let pages = Pages(app: self)
         guard let token = options.token else { return .redirect("/") }
         if request.method == "POST" {
+            let client = request.remoteAddress ?? "unknown"
+            // Checked before the token, so that a guesser over the limit learns nothing, even from a right guess.
+            if let wait = loginThrottle.wait(client: client) {
+                var response = DashboardResponse.html(pages.error(status: 429, message: "too many sign-in attempts; try again in \(Int(wait)) s"), status: 429)
+                response.headers.append(("Retry-After", "\(Int(wait))"))
+                return response
+            }
             guard SessionStore.equal(request.formFields["token"] ?? "", token) else {
+                loginThrottle.recordFailure(client: client)
                 return .html(pages.login(failed: true), status: 403)
             }
-            let session = sessions.open()
-            return .redirect("/", headers: [("Set-Cookie", "\(SessionStore.cookieName)=\(session); Path=/; HttpOnly; SameSite=Strict")])
+            loginThrottle.recordSuccess(client: client)
+            let cookie = SessionCookie(value: sessions.open(), maxAge: Int(options.sessionLimits.absolute), secure: secureCookies(request))
+            return .redirect("/", headers: [("Set-Cookie", cookie.headerValue)])
         }
         return .html(pages.login(failed: false))
+    }
+
+    /// `Secure` when started behind TLS, or when the proxy in front says the browser used HTTPS (marking a
+    /// cookie Secure only ever narrows where it is sent, so trusting the header costs nothing).
+    func secureCookies(_ request: DashboardRequest) -> Bool {
+        options.behindTLS || request.header("X-Forwarded-Proto")?.lowercased() == "https"
     }
 
     // MARK: - Jobs
@@ -177,8 +190,16 @@ public final class DashboardApp: Sendable {
     }
 
     private func picture(_ make: (() async throws -> Data?)?) async throws -> DashboardResponse {
-        guard let make, let png = try? await make() else { return .text("no picture\n", status: 404) }
-        return DashboardResponse(contentType: "image/png", body: Array(png))
+        guard let make else { return .text("no picture\n", status: 404) }
+        do {
+            guard let png = try await make() else { return .text("no picture\n", status: 404) }
+            return DashboardResponse(contentType: "image/png", body: Array(png))
+        } catch PreviewError.busy {
+            return DashboardResponse(status: 503, contentType: "text/plain; charset=utf-8", body: Array("\(PreviewError.busy)\n".utf8),
+                                     headers: [("Retry-After", "1")])
+        } catch {
+            return .text("no picture: \(error)\n", status: 404)
+        }
     }
 
     private func action(_ request: DashboardRequest, parts: [String]) async throws -> DashboardResponse {

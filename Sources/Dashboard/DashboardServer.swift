@@ -69,7 +69,8 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
                 return
             }
             let request = DashboardRequest(method: head.method.rawValue, uri: head.uri,
-                                           headers: head.headers.map { ($0.name, $0.value) }, body: body)
+                                           headers: head.headers.map { ($0.name, $0.value) }, body: body,
+                                           remoteAddress: context.channel.remoteAddress?.ipAddress)
             let app = self.app
             let loop = context.eventLoop
             let promise = loop.makePromise(of: DashboardResponse.self)

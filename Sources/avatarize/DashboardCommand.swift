@@ -10,7 +10,8 @@ struct DashboardCommand: AsyncParsableCommand {
         abstract: "Serve a web dashboard over the queue: overview, jobs, reports, retry and cancel.",
         discussion: """
         Listens on 127.0.0.1 by default. Any other address needs --token: browsers sign in with it once (a cookie \
-        follows), API clients send `Authorization: Bearer TOKEN`.
+        follows, ending after 30 minutes idle or 12 hours), API clients send `Authorization: Bearer TOKEN`. Without \
+        a token only loopback Host names are answered (127.0.0.0/8, ::1, localhost), against DNS rebinding.
 
         Example: avatarize dashboard --queue postgres://avatarize@db/avatarize --port 8080
         """
@@ -22,10 +23,12 @@ struct DashboardCommand: AsyncParsableCommand {
     @Option(help: "Token required to use the dashboard (required off loopback); default $AVATARIZE_DASHBOARD_TOKEN.") var token: String?
     @Flag(help: "Show the queue only: no retry, cancel or re-queue.") var readOnly = false
     @Option(help: "Seconds between the pages' live refreshes.") var refresh: Double = 2
+    @Flag(help: "Browsers reach the dashboard through an HTTPS proxy: mark the session cookie Secure.") var behindTLS = false
 
     func run() async throws {
         let token = self.token ?? ProcessInfo.processInfo.environment["AVATARIZE_DASHBOARD_TOKEN"]
-        let options = DashboardOptions(host: host, token: token, readOnly: readOnly, refreshSeconds: max(0.5, refresh))
+        let options = DashboardOptions(host: host, token: token, readOnly: readOnly, refreshSeconds: max(0.5, refresh),
+                                       behindTLS: behindTLS)
         let queue = try await queueOptions.open()
         guard let browsing = queue as? any QueueBrowsing else {
             try await queue.close()
