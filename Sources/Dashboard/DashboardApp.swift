@@ -48,23 +48,21 @@ public final class DashboardApp: Sendable {
         ("Cache-Control", "no-store"),
     ]
 
-    public func handle(_ request: DashboardRequest) async -> DashboardResponse {
-        do {
-            return try await route(request)
-        } catch let error as QueueError {
-            let status: Int
+    /// An error from a route in the dashboard's shapes: a JSON body under /api, an HTML page elsewhere.
+    func errorResponse(_ request: DashboardRequest, _ error: any Error) -> DashboardResponse {
+        let status: Int
+        switch error {
+        case let error as QueueError:
             switch error {
             case .noSuchJob: status = 404
             case .notCancellable, .notRetryable: status = 409
             case .searchTooShort: status = 400
             default: status = 500
             }
-            return errorResponse(request, status: status, message: error.description)
-        } catch let error as DashboardRequestError {
-            return errorResponse(request, status: 400, message: error.description)
-        } catch {
-            return errorResponse(request, status: 500, message: "\(error)")
+        case is DashboardRequestError: status = 400
+        default: status = 500
         }
+        return errorResponse(request, status: status, message: "\(error)")
     }
 
     private func errorResponse(_ request: DashboardRequest, status: Int, message: String) -> DashboardResponse {
@@ -75,45 +73,18 @@ public final class DashboardApp: Sendable {
         return .html(Pages(app: self).error(status: status, message: message), status: status)
     }
 
-    private func route(_ request: DashboardRequest) async throws -> DashboardResponse {
-        // Without a token the server answers only to loopback names: a page elsewhere that rebinds its own
-        // host name to 127.0.0.1 (DNS rebinding) still sends its own name as Host, and is turned away.
-        if options.token == nil {
-            guard LoopbackHost.isLoopbackHostHeader(request.header("Host") ?? "") else { return .text("this dashboard answers only to loopback host names\n", status: 421) }
-        }
-        let parts = request.path.split(separator: "/").map(String.init)
-        if request.method == "GET", parts.count == 2, parts[0] == "static" {
-            return StaticAssets.response(parts[1]) ?? .text("not found\n", status: 404)
-        }
-        if parts == ["login"] { return try login(request) }
-        guard authorised(request) else {
-            if request.path.hasPrefix("/api/") {
-                return .json(try APIJSON.encode(["error": "unauthorised: send Authorization: Bearer TOKEN"]), status: 401)
-            }
-            return .redirect("/login")
-        }
-        let pages = Pages(app: self)
-        switch (request.method, parts.first, parts.count) {
-        case ("GET", nil, _): return .html(try await pages.overview())
-        case ("GET", "jobs", 1): return .html(try await pages.jobs(try pageQuery(request)))
-        case ("GET", "jobs", _): return try await jobRoute(request, parts: parts, pages: pages)
-        case ("POST", "jobs", 3): return try await action(request, parts: parts)
-        case ("GET", "api", _): return try await api(request, parts: Array(parts.dropFirst()))
-        default: return .html(pages.error(status: 404, message: "no page at \(request.path)"), status: 404)
-        }
-    }
-
     // MARK: - Authentication
 
-    func authorised(_ request: DashboardRequest) -> Bool {
-        guard let token = options.token else { return true }
-        if let auth = request.header("Authorization"), auth.hasPrefix("Bearer "),
-           SessionStore.equal(String(auth.dropFirst(7)), token) { return true }
-        if let session = request.cookies[SessionStore.cookieName], sessions.validate(session) { return true }
-        return false
+    /// Who the caller is: the bearer token or a live session when a token is set; anyone otherwise (the Host
+    /// guard has already turned away every name that is not loopback).
+    func identity(bearer: String?, session: String?) -> WebIdentity? {
+        guard let token = options.token else { return WebIdentity(name: "loopback") }
+        if let bearer, SessionStore.equal(bearer, token) { return WebIdentity(name: "token") }
+        if let session, sessions.validate(session) { return WebIdentity(name: "session") }
+        return nil
     }
 
-    private func login(_ request: DashboardRequest) throws -> DashboardResponse {
+    func login(_ request: DashboardRequest) throws -> DashboardResponse {
         let pages = Pages(app: self)
         guard let token = options.token else { return .redirect("/") }
         if request.method == "POST" {
@@ -163,30 +134,37 @@ public final class DashboardApp: Sendable {
         return job
     }
 
-    private func jobRoute(_ request: DashboardRequest, parts: [String], pages: Pages) async throws -> DashboardResponse {
-        let job = try await job(parts[1])
+    func jobPage(_ idText: String) async throws -> DashboardResponse {
+        let job = try await job(idText)
+        return .html(try await Pages(app: self).job(job, events: try await queue.events(jobID: job.id)))
+    }
+
+    /// A job's report or one of its pictures, found from the job, never from a path in the URL.
+    func jobItem(_ request: DashboardRequest, id: String, item: String) async throws -> DashboardResponse {
+        let job = try await job(id)
         let payload = try? job.decodedPayload()
-        switch parts.count {
-        case 2:
-            return .html(try await pages.job(job, events: try await queue.events(jobID: job.id)))
-        case 3 where parts[2] == "report":
+        switch item {
+        case "report":
             guard let output = payload?.output, let html = try? Data(contentsOf: ReportLocation.forOutput(output)) else {
-                return .html(pages.error(status: 404, message: "job \(job.id) has no report"), status: 404)
+                return .html(Pages(app: self).error(status: 404, message: "job \(job.id) has no report"), status: 404)
             }
             // The report is self-contained: inline styles and data: pictures, no script at all.
             return DashboardResponse(contentType: "text/html; charset=utf-8", body: Array(html), headers: [
                 ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"),
             ])
-        case 3 where parts[2] == "input.png" || parts[2] == "output.png":
-            let path = parts[2] == "input.png" ? payload?.input : payload?.output
-            return try await picture(path.map { previews.firstFrame(of: URL(fileURLWithPath: $0), key: "\(job.id)/\(parts[2])") })
-        case 4 where parts[2] == "strip":
-            guard let k = Int(parts[3].replacingOccurrences(of: ".png", with: "")), (0..<MediaPreviews.stripLength).contains(k),
-                  let output = payload?.output else { return .text("not found\n", status: 404) }
-            return try await picture(previews.stripFrame(of: URL(fileURLWithPath: output), index: k, key: "\(job.id)/strip"))
+        case "input.png", "output.png":
+            let path = item == "input.png" ? payload?.input : payload?.output
+            return try await picture(path.map { previews.firstFrame(of: URL(fileURLWithPath: $0), key: "\(job.id)/\(item)") })
         default:
-            return .html(pages.error(status: 404, message: "no page at \(request.path)"), status: 404)
+            return .html(Pages(app: self).error(status: 404, message: "no page at \(request.path)"), status: 404)
         }
+    }
+
+    func stripFrame(id: String, frame: String) async throws -> DashboardResponse {
+        let job = try await job(id)
+        guard frame.hasSuffix(".png"), let k = Int(frame.dropLast(4)), (0..<MediaPreviews.stripLength).contains(k),
+              let output = (try? job.decodedPayload())?.output else { return .text("not found\n", status: 404) }
+        return try await picture(previews.stripFrame(of: URL(fileURLWithPath: output), index: k, key: "\(job.id)/strip"))
     }
 
     private func picture(_ make: (() async throws -> Data?)?) async throws -> DashboardResponse {
@@ -202,40 +180,35 @@ public final class DashboardApp: Sendable {
         }
     }
 
-    private func action(_ request: DashboardRequest, parts: [String]) async throws -> DashboardResponse {
+    func action(_ request: DashboardRequest, id: String, name: String) async throws -> DashboardResponse {
         guard !options.readOnly else { return .html(Pages(app: self).error(status: 403, message: "this dashboard is read-only"), status: 403) }
         guard SessionStore.equal(request.formFields["csrf"] ?? "", csrfToken) else {
             return .html(Pages(app: self).error(status: 403, message: "the form's CSRF token is missing or stale; reload the page"), status: 403)
         }
-        let job = try await job(parts[1])
-        switch parts[2] {
+        let job = try await job(id)
+        switch name {
         case "retry": _ = try await queue.retry(id: job.id)
         case "cancel": _ = try await queue.cancel(id: job.id)
         case "requeue":
             let priority = Int(request.formFields["priority"] ?? "") ?? (job.priority + 10)
             _ = try await queue.requeue(id: job.id, priority: priority)
-        default: return .html(Pages(app: self).error(status: 404, message: "no action \(parts[2])"), status: 404)
+        default: return .html(Pages(app: self).error(status: 404, message: "no action \(name)"), status: 404)
         }
         return .redirect("/jobs/\(job.id)")
     }
 
     // MARK: - API
 
-    private func api(_ request: DashboardRequest, parts: [String]) async throws -> DashboardResponse {
-        switch parts.count {
-        case 1 where parts[0] == "status": return .json(try APIJSON.encode(try await status()))
-        case 1 where parts[0] == "overview": return .json(try APIJSON.encode(try await overview()))
-        case 1 where parts[0] == "jobs":
-            let page = try await queue.page(try pageQuery(request))
-            var response = DashboardResponse.json(try APIJSON.encode(page.jobs.map(JobView.init)))
-            if let next = page.nextBefore { response.headers.append(("X-Next-Before", "\(next)")) }
-            return response
-        case 2 where parts[0] == "jobs":
-            let job = try await job(parts[1])
-            return .json(try APIJSON.encode(JobDetailView(job, events: try await queue.events(jobID: job.id))))
-        default:
-            return .json(try APIJSON.encode(["error": "no API at \(request.path)"]), status: 404)
-        }
+    func apiJobs(_ request: DashboardRequest) async throws -> DashboardResponse {
+        let page = try await queue.page(try pageQuery(request))
+        var response = DashboardResponse.json(try APIJSON.encode(page.jobs.map(JobView.init)))
+        if let next = page.nextBefore { response.headers.append(("X-Next-Before", "\(next)")) }
+        return response
+    }
+
+    func apiJob(_ id: String) async throws -> DashboardResponse {
+        let job = try await job(id)
+        return .json(try APIJSON.encode(JobDetailView(job, events: try await queue.events(jobID: job.id))))
     }
 
     func status() async throws -> QueueStatusView {
@@ -266,6 +239,16 @@ public enum DashboardRequestError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .badParameter(name, value): return "bad value for \(name): '\(value)'"
+        }
+    }
+}
+
+public enum DashboardError: Error, CustomStringConvertible {
+    case tokenRequired(host: String)
+    public var description: String {
+        switch self {
+        case .tokenRequired(let host):
+            return "\(host) is not a loopback address: anyone who can reach it could steer the queue; give --token (or use --host 127.0.0.1)"
         }
     }
 }

@@ -39,7 +39,7 @@ struct DashboardCommand: AsyncParsableCommand {
             try await queue.close()
             throw error
         }
-        let server = try await DashboardServer(app: app, host: host, port: port)
+        let server = try await WebServer(app: app, host: host, port: port)
         let shown = host.contains(":") ? "[\(host)]" : host
         // Written at once, not when print's buffer fills: a script that started the dashboard with --port 0 reads it.
         let line = "dashboard for \(queue.displayLocation) at http://\(shown):\(server.port)/\(readOnly ? " (read-only)" : "")\n"

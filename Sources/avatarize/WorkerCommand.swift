@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dashboard
 import Foundation
 import Jobs
 import Logging
@@ -86,11 +87,11 @@ struct WorkerCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(name): \(action)\n".utf8))
         }
         var metrics: WorkerMetrics?
-        var server: MetricsServer?
+        var server: WebServer?
         if let metricsPort {
             let workerMetrics = WorkerMetrics()
             do {
-                server = try await MetricsServer(host: metricsHost, port: metricsPort, metrics: workerMetrics)
+                server = try await WebServer(routes: .init(metrics: { workerMetrics.exposition() }), host: metricsHost, port: metricsPort)
             } catch {
                 try? await queue.close()
                 throw error

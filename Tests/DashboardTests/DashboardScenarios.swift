@@ -16,7 +16,7 @@ class DashboardScenarios: XCTestCase {
 
     var folder: URL!
     var queue: (any QueueBrowsing)!
-    var server: DashboardServer?
+    var server: WebServer?
     var base = ""
 
     override func setUpWithError() throws {
@@ -35,7 +35,7 @@ class DashboardScenarios: XCTestCase {
         queue = try XCTUnwrap(opened as? any QueueBrowsing)
         let seeded = try await SeededQueue.seed(queue)
         let app = try DashboardApp(queue: queue, options: options)
-        server = try await DashboardServer(app: app, host: "127.0.0.1", port: 0)
+        server = try await WebServer(app: app, host: "127.0.0.1", port: 0)
         base = "http://127.0.0.1:\(server!.port)"
         return seeded
     }
