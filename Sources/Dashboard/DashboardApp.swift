@@ -12,11 +12,19 @@ public struct DashboardOptions: Sendable {
     /// Browsers reach the dashboard over HTTPS (a proxy in front): the session cookie is marked `Secure`.
     public var behindTLS: Bool
     public var sessionLimits: SessionStore.Limits
+    /// `name token` lines, read again when the file changes (see `APITokens`).
+    public var tokenFile: String?
+    /// Where `POST /api/jobs` inputs must be (relative ones resolve against it); without it the API takes no jobs.
+    public var inputRoot: String?
+    /// Where submitted jobs' outputs must go; the input root when not given.
+    public var outputRoot: String?
 
     public init(host: String = "127.0.0.1", token: String? = nil, readOnly: Bool = false, refreshSeconds: Double = 2,
-                behindTLS: Bool = false, sessionLimits: SessionStore.Limits = SessionStore.Limits()) {
+                behindTLS: Bool = false, sessionLimits: SessionStore.Limits = SessionStore.Limits(),
+                tokenFile: String? = nil, inputRoot: String? = nil, outputRoot: String? = nil) {
         self.host = host; self.token = token; self.readOnly = readOnly; self.refreshSeconds = refreshSeconds
         self.behindTLS = behindTLS; self.sessionLimits = sessionLimits
+        self.tokenFile = tokenFile; self.inputRoot = inputRoot; self.outputRoot = outputRoot
     }
 }
 
@@ -29,11 +37,13 @@ public final class DashboardApp: Sendable {
     /// The synchronizer token every action form carries (a page of another origin cannot read it).
     public let csrfToken: String
     let sessions: SessionStore
+    let tokens: APITokens
     let loginThrottle = LoginThrottle()
     let previews = MediaPreviews()
 
     public init(queue: any QueueBrowsing, options: DashboardOptions) throws {
-        if options.token == nil && !Self.isLoopback(options.host) { throw DashboardError.tokenRequired(host: options.host) }
+        tokens = try APITokens(file: options.tokenFile, single: options.token)
+        if !tokens.configured && !Self.isLoopback(options.host) { throw DashboardError.tokenRequired(host: options.host) }
         self.queue = queue; self.options = options
         sessions = SessionStore(limits: options.sessionLimits)
         csrfToken = SessionStore.randomToken()
@@ -78,15 +88,15 @@ public final class DashboardApp: Sendable {
     /// Who the caller is: the bearer token or a live session when a token is set; anyone otherwise (the Host
     /// guard has already turned away every name that is not loopback).
     func identity(bearer: String?, session: String?) -> WebIdentity? {
-        guard let token = options.token else { return WebIdentity(name: "loopback") }
-        if let bearer, SessionStore.equal(bearer, token) { return WebIdentity(name: "token") }
+        if let bearer, let name = tokens.name(for: bearer) { return WebIdentity(name: name, bearer: true) }
+        guard tokens.configured else { return WebIdentity(name: "loopback") }
         if let session, sessions.validate(session) { return WebIdentity(name: "session") }
         return nil
     }
 
     func login(_ request: DashboardRequest) throws -> DashboardResponse {
         let pages = Pages(app: self)
-        guard let token = options.token else { return .redirect("/") }
+        guard tokens.configured else { return .redirect("/") }
         if request.method == "POST" {
             let client = request.remoteAddress ?? "unknown"
             // Checked before the token, so that a guesser over the limit learns nothing, even from a right guess.
@@ -95,7 +105,7 @@ public final class DashboardApp: Sendable {
                 response.headers.append(("Retry-After", "\(Int(wait))"))
                 return response
             }
-            guard SessionStore.equal(request.formFields["token"] ?? "", token) else {
+            guard tokens.name(for: request.formFields["token"] ?? "") != nil else {
                 loginThrottle.recordFailure(client: client)
                 return .html(pages.login(failed: true), status: 403)
             }

@@ -52,6 +52,17 @@ struct DashboardRoutes {
         guarded.get("/api/jobs/:id") { request, context in
             await app.respond(request, context) { _ in try await app.apiJob(context.parameters.get("id") ?? "") }
         }
+        router.get("/api/openapi.json") { request, context in
+            await app.respond(request, context) { _ in DashboardResponse(contentType: "application/json; charset=utf-8", body: Array(OpenAPIDocument.json.utf8)) }
+        }
+        let writes = router.group().add(middleware: RequireBearerMiddleware())
+        writes.post("/api/jobs") { request, context in
+            let caller = context.identity?.name ?? ""
+            return await app.respond(request, context, body: DashboardApp.maxJobFileBody) { try await app.submitJobs($0, caller: caller) }
+        }
+        writes.delete("/api/jobs/:id") { request, context in
+            await app.respond(request, context) { _ in try await app.cancelJob(context.parameters.get("id") ?? "") }
+        }
     }
 }
 
@@ -86,7 +97,7 @@ struct HostGuardMiddleware: RouterMiddleware {
     typealias Context = WebContext
     let app: DashboardApp
     func handle(_ request: Request, context: WebContext, next: (Request, WebContext) async throws -> Response) async throws -> Response {
-        if app.options.token == nil {
+        if !app.tokens.configured {
             // A second Host header (the first became the authority) makes the name ambiguous: refused.
             let extraHost = request.headers[HTTPField.Name("Host")!] != nil
             guard !extraHost, LoopbackHost.isLoopbackHostHeader(request.head.authority ?? "") else {
@@ -105,6 +116,17 @@ struct DashboardAuthenticator: AuthenticatorMiddleware {
     let app: DashboardApp
     func authenticate(request: Request, context: WebContext) async throws -> WebIdentity? {
         app.identity(bearer: request.headers.bearer?.token, session: request.cookies[SessionStore.cookieName]?.value)
+    }
+}
+
+/// The API's writes need a bearer token, whatever the bind address: a browser session or loopback is not enough.
+struct RequireBearerMiddleware: RouterMiddleware {
+    typealias Context = WebContext
+    func handle(_ request: Request, context: WebContext, next: (Request, WebContext) async throws -> Response) async throws -> Response {
+        if context.identity?.bearer == true { return try await next(request, context) }
+        let body = (try? APIJSON.encode(["error": "unauthorised: writes need Authorization: Bearer TOKEN (a token from --token or --token-file)"])) ?? Data()
+        return Response(status: .unauthorized, headers: [.contentType: "application/json; charset=utf-8", .wwwAuthenticate: "Bearer"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
 

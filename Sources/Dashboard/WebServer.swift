@@ -30,16 +30,7 @@ public final class WebServer: Sendable {
     }
 
     public init(routes: Routes, host: String, port: Int) async throws {
-        let router = Router(context: WebContext.self)
-        router.add(middleware: ErrorPageMiddleware())
-        router.add(middleware: SecurityHeadersMiddleware())
-        if let metrics = routes.metrics {
-            router.get("/metrics") { _, _ in
-                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                         body: .init(byteBuffer: ByteBuffer(bytes: metrics())))
-            }
-        }
-        if let app = routes.dashboard { DashboardRoutes(app: app).add(to: router) }
+        let router = Self.router(routes)
 
         var logger = Logger(label: "avatarize.web")
         logger.logLevel = .warning
@@ -68,6 +59,28 @@ public final class WebServer: Sendable {
         }
     }
 
+    static func router(_ routes: Routes) -> Router<WebContext> {
+        let router = Router(context: WebContext.self)
+        router.add(middleware: ErrorPageMiddleware())
+        router.add(middleware: SecurityHeadersMiddleware())
+        if let metrics = routes.metrics {
+            router.get("/metrics") { _, _ in
+                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                         body: .init(byteBuffer: ByteBuffer(bytes: metrics())))
+            }
+        }
+        if let app = routes.dashboard { DashboardRoutes(app: app).add(to: router) }
+        return router
+    }
+
+    /// Every route as `METHOD /path/{parameter}` (the OpenAPI document's spelling).
+    public static func routeTable(_ routes: Routes) -> [String] {
+        router(routes).routes.map { route in
+            let path = "\(route.path)".split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }
+            return "\(route.method.rawValue) /" + path.joined(separator: "/")
+        }
+    }
+
     /// Waits until the server stops.
     public func run() async throws { try await task.value }
 
@@ -92,7 +105,9 @@ public enum WebServerError: Error, CustomStringConvertible {
 /// when the dashboard has no token.
 public struct WebIdentity: Sendable, Equatable {
     public var name: String
-    public init(name: String) { self.name = name }
+    /// Came with a bearer token (every write through the API needs one, whatever the bind address).
+    public var bearer: Bool
+    public init(name: String, bearer: Bool = false) { self.name = name; self.bearer = bearer }
 }
 
 public struct WebContext: AuthRequestContext, RemoteAddressRequestContext {

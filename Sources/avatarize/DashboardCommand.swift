@@ -13,6 +13,9 @@ struct DashboardCommand: AsyncParsableCommand {
         follows, ending after 30 minutes idle or 12 hours), API clients send `Authorization: Bearer TOKEN`. Without \
         a token only loopback Host names are answered (127.0.0.0/8, ::1, localhost), against DNS rebinding.
 
+        The HTTP API (/api/openapi.json describes it) takes jobs with POST /api/jobs when --input-root is given; every \
+        write needs a bearer token from --token or --token-file, whatever the address.
+
         Example: avatarize dashboard --queue postgres://avatarize@db/avatarize --port 8080
         """
     )
@@ -24,11 +27,14 @@ struct DashboardCommand: AsyncParsableCommand {
     @Flag(help: "Show the queue only: no retry, cancel or re-queue.") var readOnly = false
     @Option(help: "Seconds between the pages' live refreshes.") var refresh: Double = 2
     @Flag(help: "Browsers reach the dashboard through an HTTPS proxy: mark the session cookie Secure.") var behindTLS = false
+    @Option(help: "File of `name token` lines, one API token each; read again when it changes (revoke by deleting a line).") var tokenFile: String?
+    @Option(help: "Folder that jobs submitted with POST /api/jobs take their inputs from (relative inputs resolve against it).") var inputRoot: String?
+    @Option(help: "Folder submitted jobs' outputs must go under (default: the input root).") var outputRoot: String?
 
     func run() async throws {
         let token = self.token ?? ProcessInfo.processInfo.environment["AVATARIZE_DASHBOARD_TOKEN"]
         let options = DashboardOptions(host: host, token: token, readOnly: readOnly, refreshSeconds: max(0.5, refresh),
-                                       behindTLS: behindTLS)
+                                       behindTLS: behindTLS, tokenFile: tokenFile, inputRoot: inputRoot, outputRoot: outputRoot)
         let queue = try await queueOptions.open()
         guard let browsing = queue as? any QueueBrowsing else {
             try await queue.close()

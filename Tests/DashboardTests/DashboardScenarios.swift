@@ -303,6 +303,11 @@ final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
 
 /// Linux XCTest does not run test methods a subclass inherits, so each backend lists the scenarios it runs.
 final class SQLiteDashboardTests: DashboardScenarios {
+    func testSubmittedJobsAreValidatedEnqueuedAndIdempotent() async throws { try await submittedJobsAreValidatedEnqueuedAndIdempotent() }
+    func testInputsOutsideTheInputRootAreRefused() async throws { try await inputsOutsideTheInputRootAreRefused() }
+    func testTokensAreReadFromTheirFileAndDeleteCancels() async throws { try await tokensAreReadFromTheirFileAndDeleteCancels() }
+    func testWritesNeedABearerTokenEvenOnLoopback() async throws { try await writesNeedABearerTokenEvenOnLoopback() }
+    func testOpenAPIDocumentDescribesEveryAPIRoute() async throws { try await openAPIDocumentDescribesEveryAPIRoute() }
     func testHostileHostNamesAreRefusedWithoutAToken() async throws { try await hostileHostNamesAreRefusedWithoutAToken() }
     func testSignInIsThrottledAndItsSessionExpires() async throws { try await signInIsThrottledAndItsSessionExpires() }
     func testOverviewAndJobsTableShowTheQueue() async throws { try await overviewAndJobsTableShowTheQueue() }
@@ -320,6 +325,11 @@ final class SQLiteDashboardTests: DashboardScenarios {
 }
 
 final class PostgresDashboardTests: DashboardScenarios {
+    func testSubmittedJobsAreValidatedEnqueuedAndIdempotent() async throws { try await submittedJobsAreValidatedEnqueuedAndIdempotent() }
+    func testInputsOutsideTheInputRootAreRefused() async throws { try await inputsOutsideTheInputRootAreRefused() }
+    func testTokensAreReadFromTheirFileAndDeleteCancels() async throws { try await tokensAreReadFromTheirFileAndDeleteCancels() }
+    func testWritesNeedABearerTokenEvenOnLoopback() async throws { try await writesNeedABearerTokenEvenOnLoopback() }
+    func testOpenAPIDocumentDescribesEveryAPIRoute() async throws { try await openAPIDocumentDescribesEveryAPIRoute() }
     func testHostileHostNamesAreRefusedWithoutAToken() async throws { try await hostileHostNamesAreRefusedWithoutAToken() }
     func testSignInIsThrottledAndItsSessionExpires() async throws { try await signInIsThrottledAndItsSessionExpires() }
     func testOverviewAndJobsTableShowTheQueue() async throws { try await overviewAndJobsTableShowTheQueue() }

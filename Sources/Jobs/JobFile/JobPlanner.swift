@@ -195,14 +195,14 @@ public struct JobPlanner: Sendable {
 
     // MARK: - Paths
 
-    static func resolve(_ path: String, against base: URL) -> URL {
+    public static func resolve(_ path: String, against base: URL) -> URL {
         let expanded = (path as NSString).expandingTildeInPath
         let url = expanded.hasPrefix("/") ? URL(fileURLWithPath: expanded) : base.appendingPathComponent(expanded)
         return url.standardizedFileURL
     }
 
     /// True when `url` is `root` or below it, compared by whole path components (so `/out2` is not inside `/out`).
-    static func isInside(_ url: URL, root: URL) -> Bool {
+    public static func isInside(_ url: URL, root: URL) -> Bool {
         let path = url.standardizedFileURL.pathComponents
         let rootPath = root.standardizedFileURL.pathComponents
         return path.count >= rootPath.count && Array(path.prefix(rootPath.count)) == rootPath
@@ -210,7 +210,7 @@ public struct JobPlanner: Sendable {
 
     /// Resolves symlinks in the longest existing prefix of `url` and appends the rest, so a link inside the output
     /// root that points elsewhere is caught even before the output exists.
-    static func resolvingExistingSymlinks(_ url: URL) -> URL {
+    public static func resolvingExistingSymlinks(_ url: URL) -> URL {
         var existing = url.standardizedFileURL
         var rest: [String] = []
         while !FileManager.default.fileExists(atPath: existing.path), existing.pathComponents.count > 1 {

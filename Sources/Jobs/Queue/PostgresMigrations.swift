@@ -121,6 +121,18 @@ enum PostgresMigrations {
             """,
             "CREATE INDEX avatarize_jobs_clips_in_use ON avatarize_jobs (clip, state) WHERE state IN ('queued', 'running') AND clip IS NOT NULL",
         ]),
+        // Submissions over the HTTP API by idempotency key (scoped by the token's name): a retried request answers
+        // the jobs the first one made (QueueBrowsing.recordSubmission).
+        Migration(version: 9, name: "api submissions", statements: [
+            """
+            CREATE TABLE IF NOT EXISTS avatarize_api_submissions (
+                idempotency_key TEXT PRIMARY KEY,
+                request_digest TEXT NOT NULL,
+                job_ids BIGINT[] NOT NULL,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            )
+            """,
+        ]),
     ]
 
     static var latestVersion: Int { all.map(\.version).max() ?? 0 }

@@ -125,6 +125,18 @@ enum SQLiteMigrations {
                 WHERE state IN ('queued', 'running') AND clip IS NOT NULL;
                 """)
         }
+        // Submissions over the HTTP API by idempotency key (scoped by the token's name): a retried request answers
+        // the jobs the first one made (QueueBrowsing.recordSubmission).
+        migrator.registerMigration("v9-api-submissions") { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS avatarize_api_submissions (
+                    idempotency_key TEXT PRIMARY KEY,
+                    request_digest TEXT NOT NULL,
+                    job_ids TEXT NOT NULL,
+                    created_at REAL NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }
