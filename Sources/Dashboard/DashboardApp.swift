@@ -18,13 +18,15 @@ public struct DashboardOptions: Sendable {
     public var inputRoot: String?
     /// Where submitted jobs' outputs must go; the input root when not given.
     public var outputRoot: String?
+    /// The hosts a submitted job's webhook may name (`--webhook-hosts`); none when nil.
+    public var webhookHosts: WebhookHosts?
 
     public init(host: String = "127.0.0.1", token: String? = nil, readOnly: Bool = false, refreshSeconds: Double = 2,
                 behindTLS: Bool = false, sessionLimits: SessionStore.Limits = SessionStore.Limits(),
-                tokenFile: String? = nil, inputRoot: String? = nil, outputRoot: String? = nil) {
+                tokenFile: String? = nil, inputRoot: String? = nil, outputRoot: String? = nil, webhookHosts: WebhookHosts? = nil) {
         self.host = host; self.token = token; self.readOnly = readOnly; self.refreshSeconds = refreshSeconds
         self.behindTLS = behindTLS; self.sessionLimits = sessionLimits
-        self.tokenFile = tokenFile; self.inputRoot = inputRoot; self.outputRoot = outputRoot
+        self.tokenFile = tokenFile; self.inputRoot = inputRoot; self.outputRoot = outputRoot; self.webhookHosts = webhookHosts
     }
 }
 

@@ -30,11 +30,13 @@ struct DashboardCommand: AsyncParsableCommand {
     @Option(help: "File of `name token` lines, one API token each; read again when it changes (revoke by deleting a line).") var tokenFile: String?
     @Option(help: "Folder that jobs submitted with POST /api/jobs take their inputs from (relative inputs resolve against it).") var inputRoot: String?
     @Option(help: "Folder submitted jobs' outputs must go under (default: the input root).") var outputRoot: String?
+    @Option(help: "Hosts a submitted job's webhook may name, comma-separated (host or host:port); none by default.") var webhookHosts: String?
 
     func run() async throws {
         let token = self.token ?? ProcessInfo.processInfo.environment["AVATARIZE_DASHBOARD_TOKEN"]
         let options = DashboardOptions(host: host, token: token, readOnly: readOnly, refreshSeconds: max(0.5, refresh),
-                                       behindTLS: behindTLS, tokenFile: tokenFile, inputRoot: inputRoot, outputRoot: outputRoot)
+                                       behindTLS: behindTLS, tokenFile: tokenFile, inputRoot: inputRoot, outputRoot: outputRoot,
+                                       webhookHosts: try webhookHosts.map { try WebhookHosts(list: $0) })
         let queue = try await queueOptions.open()
         guard let browsing = queue as? any QueueBrowsing else {
             try await queue.close()

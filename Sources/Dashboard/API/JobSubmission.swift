@@ -8,8 +8,10 @@ struct JobSubmission: Sendable {
     /// Real paths (symlinks resolved), so that confinement compares like with like.
     let inputRoot: URL
     let outputRoot: URL
+    let webhookHosts: WebhookHosts
 
-    init(inputRoot: String, outputRoot: String?) {
+    init(inputRoot: String, outputRoot: String?, webhookHosts: WebhookHosts? = nil) {
+        self.webhookHosts = webhookHosts ?? WebhookHosts(entries: [])
         self.inputRoot = URL(fileURLWithPath: inputRoot).standardizedFileURL.resolvingSymlinksInPath()
         self.outputRoot = outputRoot.map { URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath() } ?? self.inputRoot
     }
@@ -35,6 +37,11 @@ struct JobSubmission: Sendable {
             if let root = file.outputRoot, !JobPlanner.isInside(JobPlanner.resolvingExistingSymlinks(JobPlanner.resolve(root.value, against: inputRoot)), root: outputRoot) {
                 problems.append(JobFileDiagnostic(file: path, line: root.line, column: root.column, field: root.field,
                                                   message: "\(root.value) is outside the output root"))
+            }
+            // Workers call only the hosts the operator allowed; the submitter learns it now, not from a silent worker.
+            if let hook = file.webhook, !(URL(string: hook.value).map(webhookHosts.allows) ?? false) {
+                problems.append(JobFileDiagnostic(file: path, line: hook.line, column: hook.column, field: hook.field,
+                                                  message: "\(URL(string: hook.value)?.host ?? hook.value) is not one of the hosts this dashboard allows webhooks to (--webhook-hosts)"))
             }
             guard problems.isEmpty else { throw JobFileError.invalid(problems) }
             let planned = try JobPlanner().plan(file, outputRootOverride: file.outputRoot == nil ? outputRoot.path : nil)

@@ -34,7 +34,7 @@ extension DashboardApp {
         }
         let planned: [PlannedJob]
         do {
-            planned = try JobSubmission(inputRoot: inputRoot, outputRoot: options.outputRoot).plan(body: text, contentType: contentType)
+            planned = try JobSubmission(inputRoot: inputRoot, outputRoot: options.outputRoot, webhookHosts: options.webhookHosts).plan(body: text, contentType: contentType)
         } catch let error as JobFileError {
             let problems = error.diagnostics.map { Problems.Problem(file: $0.file, line: $0.line, column: $0.column, field: $0.field, message: $0.message) }
             return .json(try APIJSON.encode(Problems(error: "the job description was rejected; nothing was enqueued", problems: problems)), status: 422)

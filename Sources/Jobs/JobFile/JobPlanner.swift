@@ -158,7 +158,9 @@ public struct JobPlanner: Sendable {
                         func job(output path: String, segment: JobSegment?, priority: Int, keyParts: [String]) throws -> PlannedJob {
                             let payload = JobPayload(input: input, output: path, outputRoot: root.path, clip: clip,
                                                      settings: settings.value, segment: segment, styleBundle: resolved.styleBundle,
-                                                     inputDigest: digest)
+                                                     inputDigest: digest,
+                                                     // A clip's end is its join job's: segment jobs call nobody.
+                                                     webhook: segment?.index == nil ? file.webhook?.value : nil)
                             // Content, not paths, decides what a result is: the input's bytes, the kind's model weights
                             // and the entry's style weights. The output path is part of the key too: two outputs of
                             // identical content are two wanted files.

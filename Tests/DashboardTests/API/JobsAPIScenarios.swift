@@ -17,7 +17,8 @@ extension DashboardScenarios {
         try FileManager.default.copyItem(at: Self.sampleClip, to: root.appendingPathComponent("clips/a.mp4"))
         let tokenFile = folder.appendingPathComponent("tokens")
         try "# name token\nci \(Self.ciToken)\n".write(to: tokenFile, atomically: true, encoding: .utf8)
-        _ = try await start(DashboardOptions(readOnly: readOnly, tokenFile: tokenFile.path, inputRoot: root.path))
+        _ = try await start(DashboardOptions(readOnly: readOnly, tokenFile: tokenFile.path, inputRoot: root.path,
+                                             webhookHosts: try WebhookHosts(list: "127.0.0.1:9")))
         return (root, tokenFile)
     }
 
@@ -78,12 +79,14 @@ extension DashboardScenarios {
         let queued = try await queue.counts()[.queued] ?? 0
         XCTAssertEqual(queued, before + 1, "the retried request enqueued nothing more")
 
-        // YAML works the same way.
-        let (yaml, third) = try await submit("inputs: [clips/a.mp4]\noutput: out/{clip}-{style}.mp4\nsettings: [{style: poster}]\n",
+        // YAML works the same way, here with a webhook on a host the operator allowed.
+        let (yaml, third) = try await submit("inputs: [clips/a.mp4]\noutput: out/{clip}-{style}.mp4\nsettings: [{style: poster}]\nwebhook: {url: 'http://127.0.0.1:9/done'}\n",
                                              type: "application/yaml")
         XCTAssertEqual(yaml, 201, "\(third)")
         XCTAssertEqual(ids(third).count, 1)
         XCTAssertNotEqual(ids(third), jobIDs)
+        let hooked = try await queue.job(id: try XCTUnwrap(ids(third).first))
+        XCTAssertEqual(try hooked?.decodedPayload().webhook, "http://127.0.0.1:9/done")
     }
 
     func inputsOutsideTheInputRootAreRefused() async throws {
@@ -99,6 +102,10 @@ extension DashboardScenarios {
             let message = ((answer["problems"] as? [[String: Any]])?.first?["message"] as? String) ?? "\(answer)"
             XCTAssertTrue(message.contains("outside the input root"), "\(input): \(message)")
         }
+        let (hook, hookAnswer) = try await submit("inputs: [clips/a.mp4]\noutput: out/{clip}.mp4\nsettings: [{style: sketch}]\nwebhook: {url: 'http://169.254.169.254/latest'}\n",
+                                                  type: "application/yaml")
+        XCTAssertEqual(hook, 422, "a webhook host the operator did not allow: \(hookAnswer)")
+        XCTAssertEqual((hookAnswer["problems"] as? [[String: Any]])?.first?["field"] as? String, "webhook.url")
         let (escape, answer) = try await submit("inputs: [clips/a.mp4]\noutput: out/{clip}.mp4\noutput_root: /tmp\nsettings: [{style: sketch}]\n",
                                                 type: "application/yaml")
         XCTAssertEqual(escape, 422, "\(answer)")
