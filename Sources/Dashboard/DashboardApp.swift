@@ -260,7 +260,7 @@ public enum DashboardError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .tokenRequired(let host):
-            return "\(host) is not a loopback address: anyone who can reach it could steer the queue; give --token (or use --host 127.0.0.1)"
+            return "\(host) is not a loopback address: anyone who can reach it could steer the queue; give --token or --token-file (or use --host 127.0.0.1)"
         }
     }
 }

@@ -79,6 +79,10 @@ extension DashboardScenarios {
         let queued = try await queue.counts()[.queued] ?? 0
         XCTAssertEqual(queued, before + 1, "the retried request enqueued nothing more")
 
+        // A body over the limit is refused before it is read whole.
+        let (tooLarge, _) = try await submit("# " + String(repeating: "x", count: DashboardApp.maxJobFileBody) + "\n" + body)
+        XCTAssertEqual(tooLarge, 413)
+
         // YAML works the same way, here with a webhook on a host the operator allowed.
         let (yaml, third) = try await submit("inputs: [clips/a.mp4]\noutput: out/{clip}-{style}.mp4\nsettings: [{style: poster}]\nwebhook: {url: 'http://127.0.0.1:9/done'}\n",
                                              type: "application/yaml")
