@@ -20,6 +20,8 @@ public struct DashboardOptions: Sendable {
     public var outputRoot: String?
     /// The hosts a submitted job's webhook may name (`--webhook-hosts`); none when nil.
     public var webhookHosts: WebhookHosts?
+    /// The largest clip `POST /api/uploads` takes.
+    public var maxUploadBytes: Int64 = 2 << 30
 
     public init(host: String = "127.0.0.1", token: String? = nil, readOnly: Bool = false, refreshSeconds: Double = 2,
                 behindTLS: Bool = false, sessionLimits: SessionStore.Limits = SessionStore.Limits(),

@@ -60,6 +60,10 @@ struct DashboardRoutes {
             let caller = context.identity?.name ?? ""
             return await app.respond(request, context, body: DashboardApp.maxJobFileBody) { try await app.submitJobs($0, caller: caller) }
         }
+        writes.post("/api/uploads") { request, context in
+            let body = request.body
+            return await app.respond(request, context) { try await app.upload($0, body: body) }
+        }
         writes.delete("/api/jobs/:id") { request, context in
             await app.respond(request, context) { _ in try await app.cancelJob(context.parameters.get("id") ?? "") }
         }

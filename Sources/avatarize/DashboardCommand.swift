@@ -31,12 +31,14 @@ struct DashboardCommand: AsyncParsableCommand {
     @Option(help: "Folder that jobs submitted with POST /api/jobs take their inputs from (relative inputs resolve against it).") var inputRoot: String?
     @Option(help: "Folder submitted jobs' outputs must go under (default: the input root).") var outputRoot: String?
     @Option(help: "Hosts a submitted job's webhook may name, comma-separated (host or host:port); none by default.") var webhookHosts: String?
+    @Option(help: "Largest clip POST /api/uploads takes, in bytes.") var maxUploadBytes: Int64 = 2 << 30
 
     func run() async throws {
         let token = self.token ?? ProcessInfo.processInfo.environment["AVATARIZE_DASHBOARD_TOKEN"]
-        let options = DashboardOptions(host: host, token: token, readOnly: readOnly, refreshSeconds: max(0.5, refresh),
+        var options = DashboardOptions(host: host, token: token, readOnly: readOnly, refreshSeconds: max(0.5, refresh),
                                        behindTLS: behindTLS, tokenFile: tokenFile, inputRoot: inputRoot, outputRoot: outputRoot,
                                        webhookHosts: try webhookHosts.map { try WebhookHosts(list: $0) })
+        options.maxUploadBytes = maxUploadBytes
         let queue = try await queueOptions.open()
         guard let browsing = queue as? any QueueBrowsing else {
             try await queue.close()

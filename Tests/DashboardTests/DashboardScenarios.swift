@@ -303,6 +303,7 @@ final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
 
 /// Linux XCTest does not run test methods a subclass inherits, so each backend lists the scenarios it runs.
 final class SQLiteDashboardTests: DashboardScenarios {
+    func testUploadsAreStreamedToDiskHashedAndLimited() async throws { try await uploadsAreStreamedToDiskHashedAndLimited() }
     func testWebhookOwedByADeadWorkerIsDeliveredSignedWithRetries() async throws { try await webhookOwedByADeadWorkerIsDeliveredSignedWithRetries() }
     func testSubmittedJobsAreValidatedEnqueuedAndIdempotent() async throws { try await submittedJobsAreValidatedEnqueuedAndIdempotent() }
     func testInputsOutsideTheInputRootAreRefused() async throws { try await inputsOutsideTheInputRootAreRefused() }
@@ -326,6 +327,7 @@ final class SQLiteDashboardTests: DashboardScenarios {
 }
 
 final class PostgresDashboardTests: DashboardScenarios {
+    func testUploadsAreStreamedToDiskHashedAndLimited() async throws { try await uploadsAreStreamedToDiskHashedAndLimited() }
     func testWebhookOwedByADeadWorkerIsDeliveredSignedWithRetries() async throws { try await webhookOwedByADeadWorkerIsDeliveredSignedWithRetries() }
     func testSubmittedJobsAreValidatedEnqueuedAndIdempotent() async throws { try await submittedJobsAreValidatedEnqueuedAndIdempotent() }
     func testInputsOutsideTheInputRootAreRefused() async throws { try await inputsOutsideTheInputRootAreRefused() }

@@ -83,6 +83,20 @@ enum OpenAPIDocument {
             }
           }
         },
+        "/api/uploads": {
+          "post": {
+            "operationId": "uploadClip",
+            "security": [{ "bearer": [] }],
+            "parameters": [{ "name": "name", "in": "query", "schema": { "type": "string" }, "description": "The clip's file name; only its extension is kept." }],
+            "requestBody": { "required": true, "description": "The clip's bytes, streamed to disk and hashed as they arrive.", "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } },
+            "responses": {
+              "201": { "description": "Stored as uploads/SHA256.EXT under the input root; use `path` in a job's inputs.", "content": { "application/json": { "schema": { "type": "object", "required": ["path", "sha256", "bytes"], "properties": { "path": { "type": "string" }, "sha256": { "type": "string" }, "bytes": { "type": "integer", "format": "int64" } } } } } },
+              "401": { "description": "No valid bearer token." },
+              "403": { "description": "The dashboard is read-only or has no --input-root." },
+              "413": { "description": "Over the upload limit (--max-upload-bytes); nothing is kept." }
+            }
+          }
+        },
         "/api/openapi.json": {
           "get": { "operationId": "getOpenAPIDocument", "responses": { "200": { "description": "This document." } } }
         }

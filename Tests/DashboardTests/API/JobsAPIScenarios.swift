@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import TestSupport
 import XCTest
 @testable import Dashboard
@@ -11,14 +14,16 @@ extension DashboardScenarios {
     static let opsToken = "ops-fedcba9876543210"
 
     /// An input root holding `clips/a.mp4` (the sample clip) and a token file naming `ci`.
-    func startAPI(readOnly: Bool = false) async throws -> (root: URL, tokenFile: URL) {
+    func startAPI(readOnly: Bool = false, maxUploadBytes: Int64 = 2 << 30) async throws -> (root: URL, tokenFile: URL) {
         let root = folder.appendingPathComponent("inputs")
         try FileManager.default.createDirectory(at: root.appendingPathComponent("clips"), withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: Self.sampleClip, to: root.appendingPathComponent("clips/a.mp4"))
         let tokenFile = folder.appendingPathComponent("tokens")
         try "# name token\nci \(Self.ciToken)\n".write(to: tokenFile, atomically: true, encoding: .utf8)
-        _ = try await start(DashboardOptions(readOnly: readOnly, tokenFile: tokenFile.path, inputRoot: root.path,
-                                             webhookHosts: try WebhookHosts(list: "127.0.0.1:9")))
+        var options = DashboardOptions(readOnly: readOnly, tokenFile: tokenFile.path, inputRoot: root.path,
+                                       webhookHosts: try WebhookHosts(list: "127.0.0.1:9"))
+        options.maxUploadBytes = maxUploadBytes
+        _ = try await start(options)
         return (root, tokenFile)
     }
 
@@ -142,6 +147,42 @@ extension DashboardScenarios {
         XCTAssertEqual(missing, 404)
     }
 
+    func uploadsAreStreamedToDiskHashedAndLimited() async throws {
+        let clip = try Data(contentsOf: Self.sampleClip)
+        let (root, _) = try await startAPI(maxUploadBytes: Int64(clip.count))
+        func upload(_ data: Data, token: String? = DashboardScenarios.ciToken) async throws -> (Int, [String: Any]) {
+            var request = URLRequest(url: URL(string: base + "/api/uploads?name=My%20Talk.MP4")!)
+            request.httpMethod = "POST"
+            request.httpBody = data
+            request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
+            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+            let (body, response) = try await URLSession(configuration: .ephemeral).data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONSerialization.jsonObject(with: body) as? [String: Any]) ?? [:])
+        }
+        let (anonymous, _) = try await upload(clip, token: nil)
+        XCTAssertEqual(anonymous, 401)
+        let (created, answer) = try await upload(clip)
+        XCTAssertEqual(created, 201, "\(answer)")
+        let digest = SHA256Digest.hex(clip)
+        XCTAssertEqual(answer["path"] as? String, "uploads/\(digest).mp4")
+        XCTAssertEqual(answer["sha256"] as? String, digest)
+        XCTAssertEqual((answer["bytes"] as? NSNumber)?.intValue, clip.count)
+        XCTAssertEqual(try Data(contentsOf: root.appendingPathComponent("uploads/\(digest).mp4")), clip)
+        let (again, second) = try await upload(clip)
+        XCTAssertEqual(again, 201)
+        XCTAssertEqual(second["path"] as? String, answer["path"] as? String, "the same bytes are one file")
+
+        // One byte over the limit: refused, and nothing is left behind.
+        let (tooLarge, _) = try await upload(clip + Data([0]))
+        XCTAssertEqual(tooLarge, 413)
+        let left = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("uploads").path)
+        XCTAssertEqual(left, ["\(digest).mp4"])
+
+        // The uploaded clip is an input like any other.
+        let (queued, jobs) = try await submit("inputs: [uploads/\(digest).mp4]\noutput: out/{clip}.mp4\nsettings: [{style: sketch}]\n", type: "application/yaml")
+        XCTAssertEqual(queued, 201, "\(jobs)")
+    }
+
     func writesNeedABearerTokenEvenOnLoopback() async throws {
         let seeded = try await start()
         let (submit, _) = try await request("POST", "/api/jobs", body: "inputs: []", headers: ["Content-Type": "application/yaml"])
@@ -163,5 +204,16 @@ extension DashboardScenarios {
         let app = try DashboardApp(queue: queue, options: DashboardOptions(token: Self.ciToken))
         let served = Set(WebServer.routeTable(.init(dashboard: app)).filter { $0.split(separator: " ")[1].hasPrefix("/api/") })
         XCTAssertEqual(documented, served, "the document and the server's /api routes must be the same set")
+    }
+}
+
+/// SHA-256 as lower-case hex, computed here by the system's sha256sum so that the test does not share the code it checks.
+enum SHA256Digest {
+    static func hex(_ data: Data) -> String {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("digest-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try? data.write(to: file)
+        let out = (try? ProcessRunner.run("/usr/bin/sha256sum", [file.path]).stdout) ?? ""
+        return String(out.prefix(64))
     }
 }
