@@ -34,9 +34,14 @@ let package = Package(
         // Already in the graph through postgres-nio; named here for SHA-256 idempotency keys and TLS settings.
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
-        // Jobs: the worker's --metrics-port endpoint.
+        // Jobs: the worker's metrics in Prometheus's text format.
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
+        // Dashboard: the one web server (dashboard, API, a worker's /metrics) and its authenticator middleware.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -86,21 +91,21 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // The per-clip HTML report: data gathered from a render, SVG charts, a contact sheet, one self-contained file.
         .target(name: "Reports", dependencies: ["Pipeline", "Video", "Faces"]),
-        // The web window onto the queue, on SwiftNIO's HTTP/1 server (already in the graph through postgres-nio).
+        // The web surface on Hummingbird 2: the dashboard's pages and API over the queue, and a worker's metrics.
         .target(
             name: "Dashboard",
             dependencies: [
                 "Jobs", "Pipeline", "Reports", "Video", "Faces", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .executableTarget(
@@ -125,6 +130,9 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Pipeline", "Models", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Pipeline", "Models", "Faces", "Video", "TestSupport"]),
-        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Jobs", "Reports", "Video", "Pipeline", "Models", "TestSupport"]),
+        // Hummingbird here too: the webhook tests' receiver on loopback.
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Jobs", "Reports", "Video", "Pipeline", "Models", "TestSupport",
+                                                           .product(name: "Hummingbird", package: "hummingbird"),
+                                                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
     ]
 )

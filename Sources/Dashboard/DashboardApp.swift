@@ -9,9 +9,26 @@ public struct DashboardOptions: Sendable {
     public var readOnly: Bool
     /// Seconds between the pages' background refreshes.
     public var refreshSeconds: Double
+    /// Browsers reach the dashboard over HTTPS (a proxy in front): the session cookie is marked `Secure`.
+    public var behindTLS: Bool
+    public var sessionLimits: SessionStore.Limits
+    /// `name token` lines, read again when the file changes (see `APITokens`).
+    public var tokenFile: String?
+    /// Where `POST /api/jobs` inputs must be (relative ones resolve against it); without it the API takes no jobs.
+    public var inputRoot: String?
+    /// Where submitted jobs' outputs must go; the input root when not given.
+    public var outputRoot: String?
+    /// The hosts a submitted job's webhook may name (`--webhook-hosts`); none when nil.
+    public var webhookHosts: WebhookHosts?
+    /// The largest clip `POST /api/uploads` takes.
+    public var maxUploadBytes: Int64 = 2 << 30
 
-    public init(host: String = "127.0.0.1", token: String? = nil, readOnly: Bool = false, refreshSeconds: Double = 2) {
+    public init(host: String = "127.0.0.1", token: String? = nil, readOnly: Bool = false, refreshSeconds: Double = 2,
+                behindTLS: Bool = false, sessionLimits: SessionStore.Limits = SessionStore.Limits(),
+                tokenFile: String? = nil, inputRoot: String? = nil, outputRoot: String? = nil, webhookHosts: WebhookHosts? = nil) {
         self.host = host; self.token = token; self.readOnly = readOnly; self.refreshSeconds = refreshSeconds
+        self.behindTLS = behindTLS; self.sessionLimits = sessionLimits
+        self.tokenFile = tokenFile; self.inputRoot = inputRoot; self.outputRoot = outputRoot; self.webhookHosts = webhookHosts
     }
 }
 
@@ -23,19 +40,20 @@ public final class DashboardApp: Sendable {
     public let options: DashboardOptions
     /// The synchronizer token every action form carries (a page of another origin cannot read it).
     public let csrfToken: String
-    let sessions = SessionStore()
+    let sessions: SessionStore
+    let tokens: APITokens
+    let loginThrottle = LoginThrottle()
     let previews = MediaPreviews()
 
     public init(queue: any QueueBrowsing, options: DashboardOptions) throws {
-        if options.token == nil && !Self.isLoopback(options.host) { throw DashboardError.tokenRequired(host: options.host) }
+        tokens = try APITokens(file: options.tokenFile, single: options.token)
+        if !tokens.configured && !Self.isLoopback(options.host) { throw DashboardError.tokenRequired(host: options.host) }
         self.queue = queue; self.options = options
+        sessions = SessionStore(limits: options.sessionLimits)
         csrfToken = SessionStore.randomToken()
     }
 
-    public static func isLoopback(_ host: String) -> Bool {
-        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return h == "localhost" || h == "::1" || h.hasPrefix("127.")
-    }
+    public static func isLoopback(_ host: String) -> Bool { LoopbackHost.isLoopbackAddress(host) }
 
     static let securityHeaders: [(String, String)] = [
         ("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
@@ -44,23 +62,21 @@ public final class DashboardApp: Sendable {
         ("Cache-Control", "no-store"),
     ]
 
-    public func handle(_ request: DashboardRequest) async -> DashboardResponse {
-        do {
-            return try await route(request)
-        } catch let error as QueueError {
-            let status: Int
+    /// An error from a route in the dashboard's shapes: a JSON body under /api, an HTML page elsewhere.
+    func errorResponse(_ request: DashboardRequest, _ error: any Error) -> DashboardResponse {
+        let status: Int
+        switch error {
+        case let error as QueueError:
             switch error {
             case .noSuchJob: status = 404
             case .notCancellable, .notRetryable: status = 409
             case .searchTooShort: status = 400
             default: status = 500
             }
-            return errorResponse(request, status: status, message: error.description)
-        } catch let error as DashboardRequestError {
-            return errorResponse(request, status: 400, message: error.description)
-        } catch {
-            return errorResponse(request, status: 500, message: "\(error)")
+        case is DashboardRequestError: status = 400
+        default: status = 500
         }
+        return errorResponse(request, status: status, message: "\(error)")
     }
 
     private func errorResponse(_ request: DashboardRequest, status: Int, message: String) -> DashboardResponse {
@@ -71,61 +87,43 @@ public final class DashboardApp: Sendable {
         return .html(Pages(app: self).error(status: status, message: message), status: status)
     }
 
-    private func route(_ request: DashboardRequest) async throws -> DashboardResponse {
-        // Without a token the server answers only to loopback names: a page elsewhere that rebinds its own
-        // host name to 127.0.0.1 (DNS rebinding) still sends its own name as Host, and is turned away.
-        if options.token == nil {
-            let host = request.header("Host").map(Self.hostName) ?? ""
-            guard Self.isLoopback(host) else { return .text("this dashboard answers only to loopback host names\n", status: 421) }
-        }
-        let parts = request.path.split(separator: "/").map(String.init)
-        if request.method == "GET", parts.count == 2, parts[0] == "static" {
-            return StaticAssets.response(parts[1]) ?? .text("not found\n", status: 404)
-        }
-        if parts == ["login"] { return try login(request) }
-        guard authorised(request) else {
-            if request.path.hasPrefix("/api/") {
-                return .json(try APIJSON.encode(["error": "unauthorised: send Authorization: Bearer TOKEN"]), status: 401)
-            }
-            return .redirect("/login")
-        }
-        let pages = Pages(app: self)
-        switch (request.method, parts.first, parts.count) {
-        case ("GET", nil, _): return .html(try await pages.overview())
-        case ("GET", "jobs", 1): return .html(try await pages.jobs(try pageQuery(request)))
-        case ("GET", "jobs", _): return try await jobRoute(request, parts: parts, pages: pages)
-        case ("POST", "jobs", 3): return try await action(request, parts: parts)
-        case ("GET", "api", _): return try await api(request, parts: Array(parts.dropFirst()))
-        default: return .html(pages.error(status: 404, message: "no page at \(request.path)"), status: 404)
-        }
-    }
-
-    static func hostName(_ hostHeader: String) -> String {
-        if hostHeader.hasPrefix("[") { return String(hostHeader.prefix { $0 != "]" }.dropFirst()) }
-        return String(hostHeader.split(separator: ":").first ?? "")
-    }
-
     // MARK: - Authentication
 
-    func authorised(_ request: DashboardRequest) -> Bool {
-        guard let token = options.token else { return true }
-        if let auth = request.header("Authorization"), auth.hasPrefix("Bearer "),
-           SessionStore.equal(String(auth.dropFirst(7)), token) { return true }
-        if let session = request.cookies[SessionStore.cookieName], sessions.contains(session) { return true }
-        return false
+    /// Who the caller is: the bearer token or a live session when a token is set; anyone otherwise (the Host
+    /// guard has already turned away every name that is not loopback).
+    func identity(bearer: String?, session: String?) -> WebIdentity? {
+        if let bearer, let name = tokens.name(for: bearer) { return WebIdentity(name: name, bearer: true) }
+        guard tokens.configured else { return WebIdentity(name: "loopback") }
+        if let session, sessions.validate(session) { return WebIdentity(name: "session") }
+        return nil
     }
 
-    private func login(_ request: DashboardRequest) throws -> DashboardResponse {
+    func login(_ request: DashboardRequest) throws -> DashboardResponse {
         let pages = Pages(app: self)
-        guard let token = options.token else { return .redirect("/") }
+        guard tokens.configured else { return .redirect("/") }
         if request.method == "POST" {
-            guard SessionStore.equal(request.formFields["token"] ?? "", token) else {
+            let client = request.remoteAddress ?? "unknown"
+            // Checked before the token, so that a guesser over the limit learns nothing, even from a right guess.
+            if let wait = loginThrottle.wait(client: client) {
+                var response = DashboardResponse.html(pages.error(status: 429, message: "too many sign-in attempts; try again in \(Int(wait)) s"), status: 429)
+                response.headers.append(("Retry-After", "\(Int(wait))"))
+                return response
+            }
+            guard tokens.name(for: request.formFields["token"] ?? "") != nil else {
+                loginThrottle.recordFailure(client: client)
                 return .html(pages.login(failed: true), status: 403)
             }
-            let session = sessions.open()
-            return .redirect("/", headers: [("Set-Cookie", "\(SessionStore.cookieName)=\(session); Path=/; HttpOnly; SameSite=Strict")])
+            loginThrottle.recordSuccess(client: client)
+            let cookie = SessionCookie(value: sessions.open(), maxAge: Int(options.sessionLimits.absolute), secure: secureCookies(request))
+            return .redirect("/", headers: [("Set-Cookie", cookie.headerValue)])
         }
         return .html(pages.login(failed: false))
+    }
+
+    /// `Secure` when started behind TLS, or when the proxy in front says the browser used HTTPS (marking a
+    /// cookie Secure only ever narrows where it is sent, so trusting the header costs nothing).
+    func secureCookies(_ request: DashboardRequest) -> Bool {
+        options.behindTLS || request.header("X-Forwarded-Proto")?.lowercased() == "https"
     }
 
     // MARK: - Jobs
@@ -150,71 +148,81 @@ public final class DashboardApp: Sendable {
         return job
     }
 
-    private func jobRoute(_ request: DashboardRequest, parts: [String], pages: Pages) async throws -> DashboardResponse {
-        let job = try await job(parts[1])
+    func jobPage(_ idText: String) async throws -> DashboardResponse {
+        let job = try await job(idText)
+        return .html(try await Pages(app: self).job(job, events: try await queue.events(jobID: job.id)))
+    }
+
+    /// A job's report or one of its pictures, found from the job, never from a path in the URL.
+    func jobItem(_ request: DashboardRequest, id: String, item: String) async throws -> DashboardResponse {
+        let job = try await job(id)
         let payload = try? job.decodedPayload()
-        switch parts.count {
-        case 2:
-            return .html(try await pages.job(job, events: try await queue.events(jobID: job.id)))
-        case 3 where parts[2] == "report":
+        switch item {
+        case "report":
             guard let output = payload?.output, let html = try? Data(contentsOf: ReportLocation.forOutput(output)) else {
-                return .html(pages.error(status: 404, message: "job \(job.id) has no report"), status: 404)
+                return .html(Pages(app: self).error(status: 404, message: "job \(job.id) has no report"), status: 404)
             }
             // The report is self-contained: inline styles and data: pictures, no script at all.
             return DashboardResponse(contentType: "text/html; charset=utf-8", body: Array(html), headers: [
                 ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"),
             ])
-        case 3 where parts[2] == "input.png" || parts[2] == "output.png":
-            let path = parts[2] == "input.png" ? payload?.input : payload?.output
-            return try await picture(path.map { previews.firstFrame(of: URL(fileURLWithPath: $0), key: "\(job.id)/\(parts[2])") })
-        case 4 where parts[2] == "strip":
-            guard let k = Int(parts[3].replacingOccurrences(of: ".png", with: "")), (0..<MediaPreviews.stripLength).contains(k),
-                  let output = payload?.output else { return .text("not found\n", status: 404) }
-            return try await picture(previews.stripFrame(of: URL(fileURLWithPath: output), index: k, key: "\(job.id)/strip"))
+        case "input.png", "output.png":
+            let path = item == "input.png" ? payload?.input : payload?.output
+            return try await picture(path.map { previews.firstFrame(of: URL(fileURLWithPath: $0), key: "\(job.id)/\(item)") })
         default:
-            return .html(pages.error(status: 404, message: "no page at \(request.path)"), status: 404)
+            return .html(Pages(app: self).error(status: 404, message: "no page at \(request.path)"), status: 404)
         }
     }
 
-    private func picture(_ make: (() async throws -> Data?)?) async throws -> DashboardResponse {
-        guard let make, let png = try? await make() else { return .text("no picture\n", status: 404) }
-        return DashboardResponse(contentType: "image/png", body: Array(png))
+    func stripFrame(id: String, frame: String) async throws -> DashboardResponse {
+        let job = try await job(id)
+        guard frame.hasSuffix(".png"), let k = Int(frame.dropLast(4)), (0..<MediaPreviews.stripLength).contains(k),
+              let output = (try? job.decodedPayload())?.output else { return .text("not found\n", status: 404) }
+        return try await picture(previews.stripFrame(of: URL(fileURLWithPath: output), index: k, key: "\(job.id)/strip"))
     }
 
-    private func action(_ request: DashboardRequest, parts: [String]) async throws -> DashboardResponse {
+    private func picture(_ make: (() async throws -> Data?)?) async throws -> DashboardResponse {
+        guard let make else { return .text("no picture\n", status: 404) }
+        do {
+            guard let png = try await make() else { return .text("no picture\n", status: 404) }
+            return DashboardResponse(contentType: "image/png", body: Array(png))
+        } catch PreviewError.busy {
+            return DashboardResponse(status: 503, contentType: "text/plain; charset=utf-8", body: Array("\(PreviewError.busy)\n".utf8),
+                                     headers: [("Retry-After", "1")])
+        } catch {
+            return .text("no picture: \(error)\n", status: 404)
+        }
+    }
+
+    func action(_ request: DashboardRequest, id: String, name: String) async throws -> DashboardResponse {
         guard !options.readOnly else { return .html(Pages(app: self).error(status: 403, message: "this dashboard is read-only"), status: 403) }
         guard SessionStore.equal(request.formFields["csrf"] ?? "", csrfToken) else {
             return .html(Pages(app: self).error(status: 403, message: "the form's CSRF token is missing or stale; reload the page"), status: 403)
         }
-        let job = try await job(parts[1])
-        switch parts[2] {
+        let job = try await job(id)
+        switch name {
         case "retry": _ = try await queue.retry(id: job.id)
         case "cancel": _ = try await queue.cancel(id: job.id)
         case "requeue":
             let priority = Int(request.formFields["priority"] ?? "") ?? (job.priority + 10)
             _ = try await queue.requeue(id: job.id, priority: priority)
-        default: return .html(Pages(app: self).error(status: 404, message: "no action \(parts[2])"), status: 404)
+        default: return .html(Pages(app: self).error(status: 404, message: "no action \(name)"), status: 404)
         }
         return .redirect("/jobs/\(job.id)")
     }
 
     // MARK: - API
 
-    private func api(_ request: DashboardRequest, parts: [String]) async throws -> DashboardResponse {
-        switch parts.count {
-        case 1 where parts[0] == "status": return .json(try APIJSON.encode(try await status()))
-        case 1 where parts[0] == "overview": return .json(try APIJSON.encode(try await overview()))
-        case 1 where parts[0] == "jobs":
-            let page = try await queue.page(try pageQuery(request))
-            var response = DashboardResponse.json(try APIJSON.encode(page.jobs.map(JobView.init)))
-            if let next = page.nextBefore { response.headers.append(("X-Next-Before", "\(next)")) }
-            return response
-        case 2 where parts[0] == "jobs":
-            let job = try await job(parts[1])
-            return .json(try APIJSON.encode(JobDetailView(job, events: try await queue.events(jobID: job.id))))
-        default:
-            return .json(try APIJSON.encode(["error": "no API at \(request.path)"]), status: 404)
-        }
+    func apiJobs(_ request: DashboardRequest) async throws -> DashboardResponse {
+        let page = try await queue.page(try pageQuery(request))
+        var response = DashboardResponse.json(try APIJSON.encode(page.jobs.map(JobView.init)))
+        if let next = page.nextBefore { response.headers.append(("X-Next-Before", "\(next)")) }
+        return response
+    }
+
+    func apiJob(_ id: String) async throws -> DashboardResponse {
+        let job = try await job(id)
+        return .json(try APIJSON.encode(JobDetailView(job, events: try await queue.events(jobID: job.id))))
     }
 
     func status() async throws -> QueueStatusView {
@@ -245,6 +253,16 @@ public enum DashboardRequestError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .badParameter(name, value): return "bad value for \(name): '\(value)'"
+        }
+    }
+}
+
+public enum DashboardError: Error, CustomStringConvertible {
+    case tokenRequired(host: String)
+    public var description: String {
+        switch self {
+        case .tokenRequired(let host):
+            return "\(host) is not a loopback address: anyone who can reach it could steer the queue; give --token or --token-file (or use --host 127.0.0.1)"
         }
     }
 }

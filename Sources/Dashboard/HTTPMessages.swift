@@ -8,8 +8,11 @@ public struct DashboardRequest: Sendable {
     public var query: [String: String]
     public var headers: [(String, String)]
     public var body: [UInt8]
+    /// The peer's IP address (sign-in attempts are counted by it).
+    public var remoteAddress: String?
 
-    public init(method: String, uri: String, headers: [(String, String)], body: [UInt8]) {
+    public init(method: String, uri: String, headers: [(String, String)], body: [UInt8], remoteAddress: String? = nil) {
+        self.remoteAddress = remoteAddress
         self.method = method
         self.headers = headers
         self.body = body

@@ -116,7 +116,7 @@ struct BenchDashboardCommand: AsyncParsableCommand {
         if settle > 0 { try await Task.sleep(nanoseconds: UInt64(settle * 1e9)) }
 
         let app = try DashboardApp(queue: queue, options: DashboardOptions())
-        let server = try await DashboardServer(app: app, host: "127.0.0.1", port: 0)
+        let server = try await WebServer(app: app, host: "127.0.0.1", port: 0)
         do {
             let pages = try await timePages(queue, base: "http://127.0.0.1:\(server.port)", root: root, done: done,
                                             succeeded: aSucceeded, dead: aDead)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dashboard
 import Foundation
 import Jobs
 import Logging
@@ -31,6 +32,10 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Worker name in leases and history (default: host-pid-random).") var name: String?
     @Option(help: "Serve Prometheus metrics on this port at /metrics.") var metricsPort: Int?
     @Option(help: "Address the metrics endpoint listens on (0.0.0.0 for every interface).") var metricsHost = "127.0.0.1"
+    @Option(help: ArgumentHelp("Send the webhooks jobs name, signed with the first line of this file (HMAC-SHA256, X-Avatarize-Signature).", valueName: "file"))
+    var webhookSecretFile: String?
+    @Option(help: "Hosts webhooks may be sent to, comma-separated (host or host:port); others are never called.") var webhookHosts: String?
+    @Option(help: "Seconds before a failed webhook is tried again; doubles with each failure, up to an hour.") var webhookRetrySeconds: Double = 5
     @Option(help: ArgumentHelp("Write outputs only inside this folder (symlinks resolved); refuse jobs enqueued for another output root (default: each job's own root).", valueName: "dir"))
     var outputRoot: String?
     @Option(help: "After a write fails for lack of disk space, seconds to claim nothing (the job is given back without spending an attempt).")
@@ -86,11 +91,11 @@ struct WorkerCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(name): \(action)\n".utf8))
         }
         var metrics: WorkerMetrics?
-        var server: MetricsServer?
+        var server: WebServer?
         if let metricsPort {
             let workerMetrics = WorkerMetrics()
             do {
-                server = try await MetricsServer(host: metricsHost, port: metricsPort, metrics: workerMetrics)
+                server = try await WebServer(routes: .init(metrics: { workerMetrics.exposition() }), host: metricsHost, port: metricsPort)
             } catch {
                 try? await queue.close()
                 throw error
@@ -98,8 +103,20 @@ struct WorkerCommand: AsyncParsableCommand {
             metrics = workerMetrics
             logger.info("serving metrics", metadata: ["url": "http://\(metricsHost):\(server?.port ?? metricsPort)/metrics"])
         }
+        var webhooks: Task<Void, Never>?
+        if let webhookSecretFile {
+            var hookOptions = WebhookSender.Options(secret: try WebhookSender.secret(fromFile: webhookSecretFile),
+                                                    hosts: try WebhookHosts(list: webhookHosts ?? ""), worker: options.identity)
+            hookOptions.firstBackoff = max(0.1, webhookRetrySeconds)
+            hookOptions.pollInterval = pollSeconds
+            if let sender = WebhookSender(queue: queue, options: hookOptions, logger: logger) {
+                webhooks = Task { await sender.run(stop: stop) }
+            }
+        }
         let worker = Worker(queue: queue, options: options, metrics: metrics, logger: logger)
         let summary = await worker.run(stop: stop)
+        webhooks?.cancel()
+        await webhooks?.value
         display?.finish()
         await server?.close()
         withExtendedLifetime(watcher) {}

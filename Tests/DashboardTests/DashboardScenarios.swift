@@ -16,7 +16,7 @@ class DashboardScenarios: XCTestCase {
 
     var folder: URL!
     var queue: (any QueueBrowsing)!
-    var server: DashboardServer?
+    var server: WebServer?
     var base = ""
 
     override func setUpWithError() throws {
@@ -35,7 +35,7 @@ class DashboardScenarios: XCTestCase {
         queue = try XCTUnwrap(opened as? any QueueBrowsing)
         let seeded = try await SeededQueue.seed(queue)
         let app = try DashboardApp(queue: queue, options: options)
-        server = try await DashboardServer(app: app, host: "127.0.0.1", port: 0)
+        server = try await WebServer(app: app, host: "127.0.0.1", port: 0)
         base = "http://127.0.0.1:\(server!.port)"
         return seeded
     }
@@ -211,6 +211,53 @@ class DashboardScenarios: XCTestCase {
         XCTAssertEqual(hostRebinding, 421)
     }
 
+    func hostileHostNamesAreRefusedWithoutAToken() async throws {
+        _ = try await start()
+        for host in ["127.0.0.1.attacker.tld", "127.0.0.1.attacker.tld:8080", "127.evil.com", "localhost.evil.com", "[::1].evil.com"] {
+            let (status, _) = try await get("/api/status", headers: ["Host": host])
+            XCTAssertEqual(status, 421, host)
+        }
+        for host in ["127.0.0.2:1234", "[::1]:80", "localhost", "localhost:8080"] {
+            let (status, _) = try await get("/api/status", headers: ["Host": host])
+            XCTAssertEqual(status, 200, host)
+        }
+        XCTAssertThrowsError(try DashboardApp(queue: queue, options: DashboardOptions(host: "127.example.com")),
+                             "a name that only starts like a loopback address needs a token")
+    }
+
+    func signInIsThrottledAndItsSessionExpires() async throws {
+        _ = try await start(DashboardOptions(host: "0.0.0.0", token: "s3cret-token", sessionLimits: .init(idle: 1.5, absolute: 3600)))
+        let (signedIn, headers) = try await exchange("POST", "/login", body: "token=s3cret-token",
+                                                    headers: ["Content-Type": "application/x-www-form-urlencoded"])
+        XCTAssertEqual(signedIn, 303)
+        let cookie = try XCTUnwrap(headers["set-cookie"])
+        XCTAssertTrue(cookie.hasPrefix("avatarize_session="), cookie)
+        for attribute in ["Max-Age=3600", "HttpOnly", "SameSite=Strict"] { XCTAssertTrue(cookie.contains("; \(attribute)"), cookie) }
+        XCTAssertFalse(cookie.contains("Secure"), "plain HTTP: " + cookie)
+        let (_, viaTLS) = try await exchange("POST", "/login", body: "token=s3cret-token",
+                                            headers: ["Content-Type": "application/x-www-form-urlencoded", "X-Forwarded-Proto": "https"])
+        XCTAssertTrue(viaTLS["set-cookie"]?.hasSuffix("; Secure") == true, viaTLS["set-cookie"] ?? "none")
+
+        // The session works, then ends after its idle time.
+        let session = String(cookie.prefix { $0 != ";" })
+        let (live, _) = try await get("/api/status", headers: ["Cookie": session])
+        XCTAssertEqual(live, 200)
+        try await Task.sleep(nanoseconds: 1_700_000_000)
+        let (idle, _) = try await get("/api/status", headers: ["Cookie": session])
+        XCTAssertEqual(idle, 401, "idle past its limit")
+
+        // Five wrong tokens, then even the right one is turned away for a while.
+        for _ in 0..<5 {
+            let (wrong, _) = try await post("/login", body: "token=guess")
+            XCTAssertEqual(wrong, 403)
+        }
+        let (throttled, throttledHeaders) = try await exchange("POST", "/login", body: "token=s3cret-token",
+                                                              headers: ["Content-Type": "application/x-www-form-urlencoded"])
+        XCTAssertEqual(throttled, 429)
+        XCTAssertNotNil(throttledHeaders["retry-after"])
+        XCTAssertNil(throttledHeaders["set-cookie"])
+    }
+
     // MARK: - HTTP without a browser
 
     func get(_ path: String, headers: [String: String] = [:]) async throws -> (Int, String) {
@@ -222,13 +269,28 @@ class DashboardScenarios: XCTestCase {
     }
 
     func request(_ method: String, _ path: String, body: String?, headers: [String: String]) async throws -> (Int, String) {
+        let (status, _, text) = try await full(method, path, body: body, headers: headers)
+        return (status, text)
+    }
+
+    /// Status and response headers (names in lower case).
+    func exchange(_ method: String, _ path: String, body: String?, headers: [String: String]) async throws -> (Int, [String: String]) {
+        let (status, responseHeaders, _) = try await full(method, path, body: body, headers: headers)
+        return (status, responseHeaders)
+    }
+
+    func full(_ method: String, _ path: String, body: String?, headers: [String: String]) async throws -> (Int, [String: String], String) {
         var request = URLRequest(url: URL(string: base + path)!)
         request.httpMethod = method
         for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
         request.httpBody = body.map { Data($0.utf8) }
         let config = URLSessionConfiguration.ephemeral
+        config.httpShouldSetCookies = false
         let (data, response) = try await URLSession(configuration: config, delegate: NoRedirects(), delegateQueue: nil).data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        let http = response as? HTTPURLResponse
+        var responseHeaders: [String: String] = [:]
+        for (k, v) in http?.allHeaderFields ?? [:] { if let k = k as? String, let v = v as? String { responseHeaders[k.lowercased()] = v } }
+        return (http?.statusCode ?? 0, responseHeaders, String(decoding: data, as: UTF8.self))
     }
 }
 
@@ -241,6 +303,15 @@ final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
 
 /// Linux XCTest does not run test methods a subclass inherits, so each backend lists the scenarios it runs.
 final class SQLiteDashboardTests: DashboardScenarios {
+    func testUploadsAreStreamedToDiskHashedAndLimited() async throws { try await uploadsAreStreamedToDiskHashedAndLimited() }
+    func testWebhookOwedByADeadWorkerIsDeliveredSignedWithRetries() async throws { try await webhookOwedByADeadWorkerIsDeliveredSignedWithRetries() }
+    func testSubmittedJobsAreValidatedEnqueuedAndIdempotent() async throws { try await submittedJobsAreValidatedEnqueuedAndIdempotent() }
+    func testInputsOutsideTheInputRootAreRefused() async throws { try await inputsOutsideTheInputRootAreRefused() }
+    func testTokensAreReadFromTheirFileAndDeleteCancels() async throws { try await tokensAreReadFromTheirFileAndDeleteCancels() }
+    func testWritesNeedABearerTokenEvenOnLoopback() async throws { try await writesNeedABearerTokenEvenOnLoopback() }
+    func testOpenAPIDocumentDescribesEveryAPIRoute() async throws { try await openAPIDocumentDescribesEveryAPIRoute() }
+    func testHostileHostNamesAreRefusedWithoutAToken() async throws { try await hostileHostNamesAreRefusedWithoutAToken() }
+    func testSignInIsThrottledAndItsSessionExpires() async throws { try await signInIsThrottledAndItsSessionExpires() }
     func testOverviewAndJobsTableShowTheQueue() async throws { try await overviewAndJobsTableShowTheQueue() }
     func testRetryClickedOnThePageRequeuesTheJob() async throws { try await retryClickedOnThePageRequeuesTheJob() }
     func testHostileFileNameIsShownAsText() async throws { try await hostileFileNameIsShownAsText() }
@@ -256,6 +327,15 @@ final class SQLiteDashboardTests: DashboardScenarios {
 }
 
 final class PostgresDashboardTests: DashboardScenarios {
+    func testUploadsAreStreamedToDiskHashedAndLimited() async throws { try await uploadsAreStreamedToDiskHashedAndLimited() }
+    func testWebhookOwedByADeadWorkerIsDeliveredSignedWithRetries() async throws { try await webhookOwedByADeadWorkerIsDeliveredSignedWithRetries() }
+    func testSubmittedJobsAreValidatedEnqueuedAndIdempotent() async throws { try await submittedJobsAreValidatedEnqueuedAndIdempotent() }
+    func testInputsOutsideTheInputRootAreRefused() async throws { try await inputsOutsideTheInputRootAreRefused() }
+    func testTokensAreReadFromTheirFileAndDeleteCancels() async throws { try await tokensAreReadFromTheirFileAndDeleteCancels() }
+    func testWritesNeedABearerTokenEvenOnLoopback() async throws { try await writesNeedABearerTokenEvenOnLoopback() }
+    func testOpenAPIDocumentDescribesEveryAPIRoute() async throws { try await openAPIDocumentDescribesEveryAPIRoute() }
+    func testHostileHostNamesAreRefusedWithoutAToken() async throws { try await hostileHostNamesAreRefusedWithoutAToken() }
+    func testSignInIsThrottledAndItsSessionExpires() async throws { try await signInIsThrottledAndItsSessionExpires() }
     func testOverviewAndJobsTableShowTheQueue() async throws { try await overviewAndJobsTableShowTheQueue() }
     func testRetryClickedOnThePageRequeuesTheJob() async throws { try await retryClickedOnThePageRequeuesTheJob() }
     func testHostileFileNameIsShownAsText() async throws { try await hostileFileNameIsShownAsText() }

@@ -76,6 +76,16 @@ final class JobFileTests: XCTestCase {
         XCTAssertNotEqual(first.map(\.spec.key), edited.map(\.spec.key), "an edited clip is a new job")
     }
 
+    func testAWebhookIsCarriedIntoEveryJobAndAJoinedClipsOnly() throws {
+        let jobs = try plan("jobs.yaml", "inputs: [clips/one.mp4, clips/two.mov]\noutput: out/{clip}.mp4\nsettings: [{style: a}]\nwebhook: {url: 'https://hooks.example.com/avatarize'}\n")
+        XCTAssertEqual(jobs.map(\.payload.webhook), ["https://hooks.example.com/avatarize", "https://hooks.example.com/avatarize"])
+        let without = try plan("plain.yaml", "inputs: [clips/one.mp4]\noutput: out/{clip}.mp4\nsettings: [{style: a}]\n")
+        XCTAssertFalse(without[0].spec.payload.contains("webhook"), "a job without one stores the payload it always did")
+        let found = diagnostics("bad.yaml", "inputs: [clips/one.mp4]\noutput: out/{clip}.mp4\nsettings: [{style: a}]\nwebhook: {url: 'ftp://x/y', secret: s}\n")
+        XCTAssertEqual(Set(found.map(\.field)), ["webhook.url", "webhook.secret"])
+        XCTAssertTrue(found.allSatisfy { $0.line == 4 }, "\(found)")
+    }
+
     func testEveryProblemIsReportedWithLineAndField() {
         let found = diagnostics("jobs.yaml", """
             inputs: [clips/*.mp4]

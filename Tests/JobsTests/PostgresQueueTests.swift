@@ -51,6 +51,7 @@ final class PostgresQueueTests: XCTestCase {
     func testPiecesAreMadeOnceUnderLeases() async throws { try await queue.piecesAreMadeOnceUnderLeases() }
     func testDonePiecesAreForgottenWithTheirFiles() async throws { try await queue.donePiecesAreForgottenWithTheirFiles() }
     func testClipsInUseFollowTheJobs() async throws { try await queue.clipsInUseFollowTheJobs() }
+    func testOwedWebhooksAreWrittenWithTheOutcomeAndLeased() async throws { try await queue.owedWebhooksAreWrittenWithTheOutcomeAndLeased() }
 
     func testTwoHundredJobsOverFourWorkersFinishExactlyOnce() async throws {
         try await workers.twoHundredJobsOverFourWorkersFinishExactlyOnce()

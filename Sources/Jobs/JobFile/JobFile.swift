@@ -33,11 +33,13 @@ public struct JobFile: Sendable {
     /// Split clips longer than this into segments of this length, so several workers share one clip.
     public var segmentSeconds: Located<Double>? = nil
     public var settings: [Located<JobSettings>]
+    /// `webhook: {url: …}`: called when each job of the file ends (succeeded, dead or cancelled).
+    public var webhook: Located<String>? = nil
 
     /// The folder relative paths in the file are resolved against.
     public var baseDirectory: URL {
         URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL
     }
 
-    public static let fieldNames = ["kind", "inputs", "output", "output_root", "priority", "max_attempts", "segment_seconds", "settings"]
+    public static let fieldNames = ["kind", "inputs", "output", "output_root", "priority", "max_attempts", "segment_seconds", "settings", "webhook"]
 }

@@ -129,10 +129,29 @@ public struct JobFileParser: Sendable {
             diagnostics.add(at: root, field: "settings", "missing (a list such as [{style: identity}])")
         }
 
+        var webhook: JobFile.Located<String>?
+        if let node = mapping["webhook"] {
+            if let url = node.mapping?["url"] {
+                for (key, _) in node.mapping! where key.string != "url" {
+                    diagnostics.add(at: key, field: "webhook.\(key.string ?? "?")", "unknown field (expected url)")
+                }
+                if let value = diagnostics.string(url, field: "webhook.url") {
+                    if let parsed = URL(string: value), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host != nil {
+                        webhook = diagnostics.locate(value, at: url, field: "webhook.url")
+                    } else {
+                        diagnostics.add(at: url, field: "webhook.url", "must be an http or https URL")
+                    }
+                }
+            } else {
+                diagnostics.add(at: node, field: "webhook", "must be a mapping with a url (webhook: {url: https://…})")
+            }
+        }
+
         guard diagnostics.items.isEmpty, let output else { throw JobFileError.invalid(diagnostics.items) }
         let kindLocated = diagnostics.locate(kindName, at: kindNode ?? root, field: "kind")
         return JobFile(path: path, kind: kindLocated, inputs: inputs, output: output, outputRoot: outputRoot,
-                       priority: priority, maxAttempts: maxAttempts, segmentSeconds: segmentSeconds, settings: settings)
+                       priority: priority, maxAttempts: maxAttempts, segmentSeconds: segmentSeconds, settings: settings,
+                       webhook: webhook)
     }
 
     private func parseSettings(_ node: Node, field: String, kind: (any JobKind)?, diagnostics: inout Diagnostics) -> JobSettings? {

@@ -158,7 +158,9 @@ public struct JobPlanner: Sendable {
                         func job(output path: String, segment: JobSegment?, priority: Int, keyParts: [String]) throws -> PlannedJob {
                             let payload = JobPayload(input: input, output: path, outputRoot: root.path, clip: clip,
                                                      settings: settings.value, segment: segment, styleBundle: resolved.styleBundle,
-                                                     inputDigest: digest)
+                                                     inputDigest: digest,
+                                                     // A clip's end is its join job's: segment jobs call nobody.
+                                                     webhook: segment?.index == nil ? file.webhook?.value : nil)
                             // Content, not paths, decides what a result is: the input's bytes, the kind's model weights
                             // and the entry's style weights. The output path is part of the key too: two outputs of
                             // identical content are two wanted files.
@@ -195,14 +197,14 @@ public struct JobPlanner: Sendable {
 
     // MARK: - Paths
 
-    static func resolve(_ path: String, against base: URL) -> URL {
+    public static func resolve(_ path: String, against base: URL) -> URL {
         let expanded = (path as NSString).expandingTildeInPath
         let url = expanded.hasPrefix("/") ? URL(fileURLWithPath: expanded) : base.appendingPathComponent(expanded)
         return url.standardizedFileURL
     }
 
     /// True when `url` is `root` or below it, compared by whole path components (so `/out2` is not inside `/out`).
-    static func isInside(_ url: URL, root: URL) -> Bool {
+    public static func isInside(_ url: URL, root: URL) -> Bool {
         let path = url.standardizedFileURL.pathComponents
         let rootPath = root.standardizedFileURL.pathComponents
         return path.count >= rootPath.count && Array(path.prefix(rootPath.count)) == rootPath
@@ -210,7 +212,7 @@ public struct JobPlanner: Sendable {
 
     /// Resolves symlinks in the longest existing prefix of `url` and appends the rest, so a link inside the output
     /// root that points elsewhere is caught even before the output exists.
-    static func resolvingExistingSymlinks(_ url: URL) -> URL {
+    public static func resolvingExistingSymlinks(_ url: URL) -> URL {
         var existing = url.standardizedFileURL
         var rest: [String] = []
         while !FileManager.default.fileExists(atPath: existing.path), existing.pathComponents.count > 1 {

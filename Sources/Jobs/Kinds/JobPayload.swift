@@ -20,9 +20,12 @@ public struct JobPayload: Codable, Sendable, Equatable {
     /// SHA-256 of the input's content at enqueue; names the clip's files in the track cache, so that the cache
     /// keeps what queued and running jobs need.
     public var inputDigest: String?
+    /// The URL told when the job ends (the job file's `webhook.url`); the queue records what it owes it.
+    public var webhook: String?
 
     public init(input: String, output: String, outputRoot: String, clip: String, settings: JobSettings,
-                segment: JobSegment? = nil, styleBundle: String? = nil, inputDigest: String? = nil) {
+                segment: JobSegment? = nil, styleBundle: String? = nil, inputDigest: String? = nil, webhook: String? = nil) {
+        self.webhook = webhook
         self.input = input
         self.output = output
         self.outputRoot = outputRoot

@@ -6,6 +6,8 @@ public struct JobEvent: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable {
         case enqueued, claimed, succeeded, retryScheduled = "retry_scheduled", dead, released, cancelled,
              expired, requeued
+        /// One attempt to deliver the job's webhook (`detail` says which, to where, and what came back).
+        case webhook
     }
 
     public var jobID: Int64

@@ -124,3 +124,42 @@ extension PostgresJobQueue: QueueBrowsing {
         }
     }
 }
+
+extension PostgresJobQueue {
+    public func jobIDs(keys: [String]) async throws -> [String: Int64] {
+        guard !keys.isEmpty else { return [:] }
+        return try await run {
+            var ids: [String: Int64] = [:]
+            for try await (key, id) in try await self.client.query("SELECT key, id FROM avatarize_jobs WHERE key = ANY(\(keys))",
+                                                                   logger: self.logger).decode((String, Int64).self) {
+                ids[key] = id
+            }
+            return ids
+        }
+    }
+
+    public func submission(idempotencyKey: String) async throws -> StoredSubmission? {
+        try await run {
+            let rows = try await self.client.query("""
+                SELECT request_digest, job_ids FROM avatarize_api_submissions WHERE idempotency_key = \(idempotencyKey)
+                """, logger: self.logger).collect()
+            guard let row = rows.first else { return nil }
+            let (digest, ids) = try row.decode((String, [Int64]).self)
+            return StoredSubmission(idempotencyKey: idempotencyKey, requestDigest: digest, jobIDs: ids)
+        }
+    }
+
+    public func recordSubmission(_ submission: StoredSubmission) async throws -> StoredSubmission {
+        try await run {
+            try await self.client.query("""
+                INSERT INTO avatarize_api_submissions (idempotency_key, request_digest, job_ids)
+                VALUES (\(submission.idempotencyKey), \(submission.requestDigest), \(submission.jobIDs))
+                ON CONFLICT (idempotency_key) DO NOTHING
+                """, logger: self.logger)
+        }
+        guard let stored = try await self.submission(idempotencyKey: submission.idempotencyKey) else {
+            throw QueueError.database("the submission under \(submission.idempotencyKey) vanished as it was recorded")
+        }
+        return stored
+    }
+}

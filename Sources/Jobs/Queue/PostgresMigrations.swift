@@ -121,6 +121,63 @@ enum PostgresMigrations {
             """,
             "CREATE INDEX avatarize_jobs_clips_in_use ON avatarize_jobs (clip, state) WHERE state IN ('queued', 'running') AND clip IS NOT NULL",
         ]),
+        // Submissions over the HTTP API by idempotency key (scoped by the token's name): a retried request answers
+        // the jobs the first one made (QueueBrowsing.recordSubmission).
+        Migration(version: 9, name: "api submissions", statements: [
+            """
+            CREATE TABLE IF NOT EXISTS avatarize_api_submissions (
+                idempotency_key TEXT PRIMARY KEY,
+                request_digest TEXT NOT NULL,
+                job_ids BIGINT[] NOT NULL,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            )
+            """,
+        ]),
+        // Webhooks owed: a job whose payload names a webhook owes its receiver one delivery per outcome, recorded by a
+        // trigger in the transaction that ends the job, so that a worker killed between finishing and calling leaves
+        // the debt in the queue (WebhookLedger). A later outcome (a retried job that dies) replaces an earlier one.
+        Migration(version: 10, name: "webhooks", statements: [
+            """
+            CREATE TABLE IF NOT EXISTS avatarize_webhooks (
+                job_id BIGINT PRIMARY KEY REFERENCES avatarize_jobs (id) ON DELETE CASCADE,
+                url TEXT NOT NULL,
+                outcome TEXT NOT NULL,
+                attempts BIGINT NOT NULL DEFAULT 0,
+                next_attempt_at TIMESTAMPTZ NOT NULL,
+                lease_owner TEXT,
+                lease_expires_at TIMESTAMPTZ,
+                delivered_at TIMESTAMPTZ,
+                last_status BIGINT,
+                last_error TEXT
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS avatarize_webhooks_owed ON avatarize_webhooks (next_attempt_at) WHERE delivered_at IS NULL",
+            """
+            CREATE OR REPLACE FUNCTION avatarize_owe_webhook() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE hook TEXT;
+            BEGIN
+                BEGIN
+                    hook := CASE WHEN jsonb_typeof(NEW.payload::jsonb -> 'webhook') = 'string' THEN NEW.payload::jsonb ->> 'webhook' END;
+                EXCEPTION WHEN others THEN
+                    RETURN NULL;  -- a payload that is not JSON (a kind of one's own) names no webhook
+                END;
+                IF hook IS NULL THEN RETURN NULL; END IF;
+                INSERT INTO avatarize_webhooks (job_id, url, outcome, attempts, next_attempt_at)
+                VALUES (NEW.id, hook, NEW.state, 0, now())
+                ON CONFLICT (job_id) DO UPDATE SET url = EXCLUDED.url, outcome = EXCLUDED.outcome, attempts = 0,
+                    next_attempt_at = EXCLUDED.next_attempt_at, lease_owner = NULL, lease_expires_at = NULL,
+                    delivered_at = NULL, last_status = NULL, last_error = NULL;
+                RETURN NULL;
+            END $$
+            """,
+            "DROP TRIGGER IF EXISTS avatarize_jobs_webhook ON avatarize_jobs",
+            """
+            CREATE TRIGGER avatarize_jobs_webhook AFTER UPDATE OF state ON avatarize_jobs FOR EACH ROW
+            WHEN (NEW.state IN ('succeeded', 'dead', 'cancelled') AND OLD.state IS DISTINCT FROM NEW.state
+                  AND NEW.payload LIKE '%"webhook"%')
+            EXECUTE FUNCTION avatarize_owe_webhook()
+            """,
+        ]),
     ]
 
     static var latestVersion: Int { all.map(\.version).max() ?? 0 }

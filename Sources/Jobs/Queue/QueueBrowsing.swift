@@ -121,4 +121,22 @@ public protocol QueueBrowsing: JobQueue {
     /// Sets a job's priority: a queued job keeps its place in line but moves up; a dead or cancelled job is
     /// queued again with its attempts reset (as `retry`). Running and succeeded jobs are refused.
     func requeue(id: Int64, priority: Int) async throws -> JobRecord
+    /// The ids of the jobs with these keys (those in the queue).
+    func jobIDs(keys: [String]) async throws -> [String: Int64]
+    /// The submission recorded under this idempotency key, if any.
+    func submission(idempotencyKey: String) async throws -> StoredSubmission?
+    /// Records `submission` unless its key is taken; answers what is recorded under the key either way (another
+    /// request with the same key may have got there first).
+    func recordSubmission(_ submission: StoredSubmission) async throws -> StoredSubmission
+}
+
+/// What an API request with an `Idempotency-Key` made: the digest of its body and its jobs, so that the same request
+/// again answers the same jobs and a different body under the same key is refused.
+public struct StoredSubmission: Sendable, Equatable {
+    public var idempotencyKey: String
+    public var requestDigest: String
+    public var jobIDs: [Int64]
+    public init(idempotencyKey: String, requestDigest: String, jobIDs: [Int64]) {
+        self.idempotencyKey = idempotencyKey; self.requestDigest = requestDigest; self.jobIDs = jobIDs
+    }
 }

@@ -80,3 +80,41 @@ extension SQLiteJobQueue: QueueBrowsing {
         }
     }
 }
+
+extension SQLiteJobQueue {
+    public func jobIDs(keys: [String]) async throws -> [String: Int64] {
+        guard !keys.isEmpty else { return [:] }
+        return try await read { db in
+            let marks = Array(repeating: "?", count: keys.count).joined(separator: ",")
+            let rows = try Row.fetchAll(db, sql: "SELECT key, id FROM avatarize_jobs WHERE key IN (\(marks))",
+                                        arguments: StatementArguments(keys))
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["key"] as String, $0["id"] as Int64) })
+        }
+    }
+
+    public func submission(idempotencyKey: String) async throws -> StoredSubmission? {
+        try await read { db in try Self.submission(db, idempotencyKey) }
+    }
+
+    public func recordSubmission(_ submission: StoredSubmission) async throws -> StoredSubmission {
+        let ids = String(decoding: try JSONEncoder().encode(submission.jobIDs), as: UTF8.self)
+        return try await write { db in
+            try db.execute(sql: """
+                INSERT INTO avatarize_api_submissions (idempotency_key, request_digest, job_ids, created_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (idempotency_key) DO NOTHING
+                """, arguments: [submission.idempotencyKey, submission.requestDigest, ids, Date().timeIntervalSince1970])
+            guard let stored = try Self.submission(db, submission.idempotencyKey) else {
+                throw QueueError.database("the submission under \(submission.idempotencyKey) vanished as it was recorded")
+            }
+            return stored
+        }
+    }
+
+    static func submission(_ db: Database, _ key: String) throws -> StoredSubmission? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM avatarize_api_submissions WHERE idempotency_key = ?", arguments: [key]) else {
+            return nil
+        }
+        let ids = try JSONDecoder().decode([Int64].self, from: Data((row["job_ids"] as String).utf8))
+        return StoredSubmission(idempotencyKey: key, requestDigest: row["request_digest"], jobIDs: ids)
+    }
+}

@@ -125,6 +125,48 @@ enum SQLiteMigrations {
                 WHERE state IN ('queued', 'running') AND clip IS NOT NULL;
                 """)
         }
+        // Submissions over the HTTP API by idempotency key (scoped by the token's name): a retried request answers
+        // the jobs the first one made (QueueBrowsing.recordSubmission).
+        migrator.registerMigration("v9-api-submissions") { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS avatarize_api_submissions (
+                    idempotency_key TEXT PRIMARY KEY,
+                    request_digest TEXT NOT NULL,
+                    job_ids TEXT NOT NULL,
+                    created_at REAL NOT NULL
+                );
+                """)
+        }
+        // Webhooks owed: a job whose payload names a webhook owes its receiver one delivery per outcome, recorded by a
+        // trigger in the transaction that ends the job, so that a worker killed between finishing and calling leaves
+        // the debt in the queue (WebhookLedger). A later outcome (a retried job that dies) replaces an earlier one.
+        migrator.registerMigration("v10-webhooks") { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS avatarize_webhooks (
+                    job_id INTEGER PRIMARY KEY REFERENCES avatarize_jobs (id) ON DELETE CASCADE,
+                    url TEXT NOT NULL,
+                    outcome TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at REAL NOT NULL,
+                    lease_owner TEXT,
+                    lease_expires_at REAL,
+                    delivered_at REAL,
+                    last_status INTEGER,
+                    last_error TEXT
+                );
+                CREATE INDEX IF NOT EXISTS avatarize_webhooks_owed ON avatarize_webhooks (next_attempt_at) WHERE delivered_at IS NULL;
+                CREATE TRIGGER IF NOT EXISTS avatarize_jobs_webhook AFTER UPDATE OF state ON avatarize_jobs
+                WHEN NEW.state IN ('succeeded', 'dead', 'cancelled') AND OLD.state <> NEW.state
+                     AND json_valid(NEW.payload) AND json_type(NEW.payload, '$.webhook') = 'text'
+                BEGIN
+                    INSERT INTO avatarize_webhooks (job_id, url, outcome, attempts, next_attempt_at)
+                    VALUES (NEW.id, json_extract(NEW.payload, '$.webhook'), NEW.state, 0, NEW.updated_at)
+                    ON CONFLICT (job_id) DO UPDATE SET url = excluded.url, outcome = excluded.outcome, attempts = 0,
+                        next_attempt_at = excluded.next_attempt_at, lease_owner = NULL, lease_expires_at = NULL,
+                        delivered_at = NULL, last_status = NULL, last_error = NULL;
+                END;
+                """)
+        }
         return migrator
     }
 }

@@ -18,7 +18,7 @@ enum FailureClass: Equatable, Sendable {
         case let error as WorkerError:
             switch error {
             case .unknownKind, .outputOutsideRoot, .outputRootMismatch: return .permanent
-            case .outputMissing, .cannotPlaceOutput, .staging, .metrics: return .transient
+            case .outputMissing, .cannotPlaceOutput, .staging: return .transient
             }
         case let error as MediaError:
             switch error {

@@ -6,7 +6,6 @@ public enum WorkerError: Error, Equatable, CustomStringConvertible {
     case outputMissing(String)
     case cannotPlaceOutput(String, String)
     case staging(String)
-    case metrics(String)
 
     public var description: String {
         switch self {
@@ -17,7 +16,6 @@ public enum WorkerError: Error, Equatable, CustomStringConvertible {
         case .outputMissing(let path): return "the job finished without writing its output (\(path))"
         case .cannotPlaceOutput(let path, let reason): return "cannot move the finished output to \(path): \(reason)"
         case .staging(let reason): return "cannot prepare the output folder: \(reason)"
-        case .metrics(let reason): return "metrics endpoint: \(reason)"
         }
     }
 }
