@@ -70,7 +70,7 @@ public final class DashboardApp: Sendable {
             switch error {
             case .noSuchJob: status = 404
             case .notCancellable, .notRetryable: status = 409
-            case .searchTooShort: status = 400
+            case .searchTooShort, .searchHasNUL: status = 400
             default: status = 500
             }
         case is DashboardRequestError: status = 400
@@ -212,18 +212,6 @@ public final class DashboardApp: Sendable {
     }
 
     // MARK: - API
-
-    func apiJobs(_ request: DashboardRequest) async throws -> DashboardResponse {
-        let page = try await queue.page(try pageQuery(request))
-        var response = DashboardResponse.json(try APIJSON.encode(page.jobs.map(JobView.init)))
-        if let next = page.nextBefore { response.headers.append(("X-Next-Before", "\(next)")) }
-        return response
-    }
-
-    func apiJob(_ id: String) async throws -> DashboardResponse {
-        let job = try await job(id)
-        return .json(try APIJSON.encode(JobDetailView(job, events: try await queue.events(jobID: job.id))))
-    }
 
     func status() async throws -> QueueStatusView {
         let counts = try await queue.counts()

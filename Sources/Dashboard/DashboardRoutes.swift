@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdAuth
 import NIOCore
+import OpenAPIHummingbird
 
 /// The dashboard's routes on the Hummingbird router: the Host guard and authentication as middleware, each
 /// page, picture, action and API answer as its own route. The pages themselves are made by `DashboardApp`.
@@ -46,26 +47,17 @@ struct DashboardRoutes {
                 try await app.action($0, id: context.parameters.get("id") ?? "", name: context.parameters.get("item") ?? "")
             }
         }
-        guarded.get("/api/status") { request, context in await app.respond(request, context) { _ in .json(try APIJSON.encode(try await app.status())) } }
-        guarded.get("/api/overview") { request, context in await app.respond(request, context) { _ in .json(try APIJSON.encode(try await app.overview())) } }
-        guarded.get("/api/jobs") { request, context in await app.respond(request, context) { try await app.apiJobs($0) } }
-        guarded.get("/api/jobs/:id") { request, context in
-            await app.respond(request, context) { _ in try await app.apiJob(context.parameters.get("id") ?? "") }
+        // The API: routes, inputs and outputs generated from openapi.json (see JobsAPI), behind the API's access rule.
+        let api = router.group().add(middleware: APIAccessMiddleware())
+        do {
+            // The CLI's --json spelling (APIJSON), so that an answer and `jobs show --json` are the same text.
+            try JobsAPI(app: app).registerHandlers(on: api, configuration: .init(jsonEncodingOptions: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]),
+                                                   middlewares: [APIShapesMiddleware()])
+        } catch {
+            preconditionFailure("the API's routes cannot be registered at the server root: \(error)")
         }
         router.get("/api/openapi.json") { request, context in
-            await app.respond(request, context) { _ in DashboardResponse(contentType: "application/json; charset=utf-8", body: Array(OpenAPIDocument.json.utf8)) }
-        }
-        let writes = router.group().add(middleware: RequireBearerMiddleware())
-        writes.post("/api/jobs") { request, context in
-            let caller = context.identity?.name ?? ""
-            return await app.respond(request, context, body: DashboardApp.maxJobFileBody) { try await app.submitJobs($0, caller: caller) }
-        }
-        writes.post("/api/uploads") { request, context in
-            let body = request.body
-            return await app.respond(request, context) { try await app.upload($0, body: body) }
-        }
-        writes.delete("/api/jobs/:id") { request, context in
-            await app.respond(request, context) { _ in try await app.cancelJob(context.parameters.get("id") ?? "") }
+            await app.respond(request, context) { _ in DashboardResponse(contentType: "application/json; charset=utf-8", body: OpenAPIDocument.bytes) }
         }
     }
 }
@@ -123,27 +115,11 @@ struct DashboardAuthenticator: AuthenticatorMiddleware {
     }
 }
 
-/// The API's writes need a bearer token, whatever the bind address: a browser session or loopback is not enough.
-struct RequireBearerMiddleware: RouterMiddleware {
-    typealias Context = WebContext
-    func handle(_ request: Request, context: WebContext, next: (Request, WebContext) async throws -> Response) async throws -> Response {
-        if context.identity?.bearer == true { return try await next(request, context) }
-        let body = (try? APIJSON.encode(["error": "unauthorised: writes need Authorization: Bearer TOKEN (a token from --token or --token-file)"])) ?? Data()
-        return Response(status: .unauthorized, headers: [.contentType: "application/json; charset=utf-8", .wwwAuthenticate: "Bearer"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: body)))
-    }
-}
-
-/// Pages send a caller without an identity to the sign-in form; the API answers 401 in JSON.
+/// Pages send a caller without an identity to the sign-in form.
 struct RequireIdentityMiddleware: RouterMiddleware {
     typealias Context = WebContext
     func handle(_ request: Request, context: WebContext, next: (Request, WebContext) async throws -> Response) async throws -> Response {
         if context.identity != nil { return try await next(request, context) }
-        if request.uri.path.hasPrefix("/api/") {
-            let body = (try? APIJSON.encode(["error": "unauthorised: send Authorization: Bearer TOKEN"])) ?? Data()
-            return Response(status: .unauthorized, headers: [.contentType: "application/json; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: body)))
-        }
         return Response(status: .seeOther, headers: [.location: "/login", .contentType: "text/plain"])
     }
 }

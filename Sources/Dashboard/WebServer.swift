@@ -61,7 +61,8 @@ public final class WebServer: Sendable {
 
     static func router(_ routes: Routes) -> Router<WebContext> {
         let router = Router(context: WebContext.self)
-        router.add(middleware: ErrorPageMiddleware())
+        let methods = RouteMethods()
+        router.add(middleware: ErrorPageMiddleware(methods: methods))
         router.add(middleware: SecurityHeadersMiddleware())
         if let metrics = routes.metrics {
             router.get("/metrics") { _, _ in
@@ -70,6 +71,7 @@ public final class WebServer: Sendable {
             }
         }
         if let app = routes.dashboard { DashboardRoutes(app: app).add(to: router) }
+        methods.learn(router.routes.map { ("\($0.path)", $0.method.rawValue) })
         return router
     }
 
@@ -138,9 +140,17 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
 /// body under /api, an HTML page elsewhere, plain text for a worker's metrics server.
 struct ErrorPageMiddleware: RouterMiddleware {
     typealias Context = WebContext
+    let methods: RouteMethods
     func handle(_ request: Request, context: WebContext, next: (Request, WebContext) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound && !methods.allowed(request.uri.path).isEmpty {
+            // A path the server has, asked with a method it does not answer there.
+            let allowed = methods.allowed(request.uri.path)
+            return try await ErrorPageMiddleware(methods: RouteMethods()).handle(request, context: context) { _, _ in
+                throw HTTPError(.methodNotAllowed, headers: [.allow: allowed.sorted().joined(separator: ", ")],
+                                message: "\(request.method.rawValue) is not answered at \(request.uri.path); \(allowed.sorted().joined(separator: ", ")) is")
+            }
         } catch let error as HTTPError {
             let message = error.body ?? (error.status == .notFound ? "no page at \(request.uri.path)" : error.status.reasonPhrase)
             var headers = error.headers
@@ -154,5 +164,24 @@ struct ErrorPageMiddleware: RouterMiddleware {
             }
             return Response(status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
+    }
+}
+
+/// Which methods each route pattern answers, learned once the routes are added, so that a known path asked with
+/// another method gets 405 and an `Allow` header rather than 404.
+final class RouteMethods: @unchecked Sendable {
+    // Written once, before the server starts; read-only afterwards.
+    private var patterns: [(components: [Substring], method: String)] = []
+
+    func learn(_ routes: [(path: String, method: String)]) {
+        patterns = routes.map { (components: $0.path.split(separator: "/"), method: $0.method) }
+    }
+
+    func allowed(_ path: String) -> Set<String> {
+        let components = path.split(separator: "/")
+        return Set(patterns.filter { pattern in
+            pattern.components.count == components.count
+                && zip(pattern.components, components).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
+        }.map(\.method))
     }
 }

@@ -310,6 +310,8 @@ final class SQLiteDashboardTests: DashboardScenarios {
     func testTokensAreReadFromTheirFileAndDeleteCancels() async throws { try await tokensAreReadFromTheirFileAndDeleteCancels() }
     func testWritesNeedABearerTokenEvenOnLoopback() async throws { try await writesNeedABearerTokenEvenOnLoopback() }
     func testOpenAPIDocumentDescribesEveryAPIRoute() async throws { try await openAPIDocumentDescribesEveryAPIRoute() }
+    func testRequestsOutsideTheDocumentAreAnsweredInJSON() async throws { try await requestsOutsideTheDocumentAreAnsweredInJSON() }
+    func testRacingRequestsUnderOneKeyEnqueueOneBody() async throws { try await racingRequestsUnderOneKeyEnqueueOneBody() }
     func testHostileHostNamesAreRefusedWithoutAToken() async throws { try await hostileHostNamesAreRefusedWithoutAToken() }
     func testSignInIsThrottledAndItsSessionExpires() async throws { try await signInIsThrottledAndItsSessionExpires() }
     func testOverviewAndJobsTableShowTheQueue() async throws { try await overviewAndJobsTableShowTheQueue() }
@@ -334,6 +336,8 @@ final class PostgresDashboardTests: DashboardScenarios {
     func testTokensAreReadFromTheirFileAndDeleteCancels() async throws { try await tokensAreReadFromTheirFileAndDeleteCancels() }
     func testWritesNeedABearerTokenEvenOnLoopback() async throws { try await writesNeedABearerTokenEvenOnLoopback() }
     func testOpenAPIDocumentDescribesEveryAPIRoute() async throws { try await openAPIDocumentDescribesEveryAPIRoute() }
+    func testRequestsOutsideTheDocumentAreAnsweredInJSON() async throws { try await requestsOutsideTheDocumentAreAnsweredInJSON() }
+    func testRacingRequestsUnderOneKeyEnqueueOneBody() async throws { try await racingRequestsUnderOneKeyEnqueueOneBody() }
     func testHostileHostNamesAreRefusedWithoutAToken() async throws { try await hostileHostNamesAreRefusedWithoutAToken() }
     func testSignInIsThrottledAndItsSessionExpires() async throws { try await signInIsThrottledAndItsSessionExpires() }
     func testOverviewAndJobsTableShowTheQueue() async throws { try await overviewAndJobsTableShowTheQueue() }

@@ -519,6 +519,13 @@ struct QueueScenarios {
             } catch let error as QueueError {
                 XCTAssertEqual(error, .searchTooShort("ab", minimum: 3))
             }
+            // A NUL ends an FTS5 phrase and is refused by PostgreSQL; found by schemathesis through GET /api/jobs?q=.
+            do {
+                _ = try await search("mp4\u{0}x")
+                XCTFail("a search with a NUL must be refused before either database sees it")
+            } catch let error as QueueError {
+                XCTAssertEqual(error, .searchHasNUL)
+            }
         }
     }
 

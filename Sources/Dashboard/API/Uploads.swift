@@ -1,59 +1,78 @@
 import Crypto
 import Foundation
-import Hummingbird
-import Jobs
+import NIOPosix
 
 /// `POST /api/uploads?name=clip.mp4`: a clip streamed into `INPUT_ROOT/uploads/` (never held in memory: each piece of
-/// the body is hashed and written as it arrives), refused past `maxUploadBytes`, and named by its SHA-256 so the same
-/// clip sent twice is one file. The answer's `path` is relative to the input root, ready for a job's `inputs`.
-extension DashboardApp {
-    struct Uploaded: Codable, Equatable {
-        var path: String
+/// the body is hashed and written as it arrives), refused past the size limit, and named by its SHA-256 so the same
+/// clip sent twice is one file. The writes run on NIO's blocking-I/O thread pool, never on Swift's cooperative
+/// threads (two on this kind of machine), so a slow disk under one upload does not stall every other request.
+struct UploadStore: Sendable {
+    let folder: URL
+    let maxBytes: Int64
+
+    struct Stored: Equatable {
+        /// `SHA256.EXT`, in `folder`.
+        var name: String
         var sha256: String
         var bytes: Int64
     }
 
-    func upload(_ request: DashboardRequest, body: RequestBody) async throws -> DashboardResponse {
-        guard !options.readOnly else { return .json(try APIJSON.encode(["error": "this dashboard is read-only"]), status: 403) }
-        guard let inputRoot = options.inputRoot else {
-            return .json(try APIJSON.encode(["error": "this dashboard takes no uploads: it was started without --input-root"]), status: 403)
-        }
+    func receive<Body: AsyncSequence>(_ body: Body, name: String?) async throws -> Stored where Body.Element == ArraySlice<UInt8> {
         // Only the extension of the name is kept (the decoders go by content, but people read names).
-        let ext = (request.query["name"].map { ($0 as NSString).pathExtension.lowercased() } ?? "")
-        guard ext.count <= 8, ext.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
-            return .json(try APIJSON.encode(["error": "the name's extension must be letters and digits"]), status: 400)
-        }
-        let folder = URL(fileURLWithPath: inputRoot).appendingPathComponent("uploads")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let ext = name.map { ($0 as NSString).pathExtension.lowercased() } ?? ""
+        guard ext.count <= 8, ext.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { throw UploadError.badExtension }
+        let pool = NIOThreadPool.singleton
+        let folder = self.folder
         let incoming = folder.appendingPathComponent(".incoming-\(UUID().uuidString)")
-        guard FileManager.default.createFile(atPath: incoming.path, contents: nil), let file = try? FileHandle(forWritingTo: incoming) else {
-            return .json(try APIJSON.encode(["error": "cannot write to \(folder.path)"]), status: 500)
+        let file: FileHandle = try await pool.runIfActive {
+            try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: incoming.path, contents: nil),
+                  let file = try? FileHandle(forWritingTo: incoming) else { throw UploadError.cannotWrite(folder.path) }
+            return file
         }
         var hash = SHA256()
         var bytes: Int64 = 0
         do {
-            defer { try? file.close() }
             for try await piece in body {
-                bytes += Int64(piece.readableBytes)
-                guard bytes <= options.maxUploadBytes else {
-                    try? FileManager.default.removeItem(at: incoming)
-                    return .json(try APIJSON.encode(["error": "the upload is over \(options.maxUploadBytes) bytes"]), status: 413)
-                }
-                piece.withUnsafeReadableBytes { hash.update(bufferPointer: $0) }
-                try file.write(contentsOf: Data(buffer: piece))
+                bytes += Int64(piece.count)
+                guard bytes <= maxBytes else { throw UploadError.tooLarge(maxBytes) }
+                hash.update(data: piece)
+                let data = Data(piece)
+                try await pool.runIfActive { try file.write(contentsOf: data) }
             }
+            try await pool.runIfActive { try file.close() }
+            guard bytes > 0 else { throw UploadError.empty }
         } catch {
+            try? file.close()
             try? FileManager.default.removeItem(at: incoming)
             throw error
         }
         let digest = hash.finalize().map { String(format: "%02x", $0) }.joined()
-        let name = ext.isEmpty ? digest : "\(digest).\(ext)"
-        let final = folder.appendingPathComponent(name)
-        if FileManager.default.fileExists(atPath: final.path) {
-            try FileManager.default.removeItem(at: incoming)   // the same bytes are already there
-        } else {
-            try FileManager.default.moveItem(at: incoming, to: final)
+        let stored = Stored(name: ext.isEmpty ? digest : "\(digest).\(ext)", sha256: digest, bytes: bytes)
+        let final = folder.appendingPathComponent(stored.name)
+        try await pool.runIfActive {
+            if FileManager.default.fileExists(atPath: final.path) {
+                try FileManager.default.removeItem(at: incoming)   // the same bytes are already there
+            } else {
+                try FileManager.default.moveItem(at: incoming, to: final)
+            }
         }
-        return .json(try APIJSON.encode(Uploaded(path: "uploads/\(name)", sha256: digest, bytes: bytes)), status: 201)
+        return stored
+    }
+}
+
+enum UploadError: Error, CustomStringConvertible {
+    case badExtension
+    case empty
+    case tooLarge(Int64)
+    case cannotWrite(String)
+
+    var description: String {
+        switch self {
+        case .badExtension: return "the name's extension must be letters and digits"
+        case .empty: return "the upload is empty: send the clip's bytes as the body"
+        case .tooLarge(let limit): return "the upload is over \(limit) bytes"
+        case .cannotWrite(let folder): return "cannot write to \(folder)"
+        }
     }
 }

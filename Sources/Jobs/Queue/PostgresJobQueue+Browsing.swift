@@ -162,4 +162,12 @@ extension PostgresJobQueue {
         }
         return stored
     }
+
+    public func completeSubmission(idempotencyKey: String, jobIDs: [Int64]) async throws {
+        try await run {
+            try await self.client.query("""
+                UPDATE avatarize_api_submissions SET job_ids = \(jobIDs) WHERE idempotency_key = \(idempotencyKey)
+                """, logger: self.logger)
+        }
+    }
 }

@@ -22,6 +22,8 @@ public struct JobPageQuery: Sendable, Equatable {
     /// The search text, nil when there is none; one too short for the index is refused.
     func checkedSearch() throws -> String? {
         guard let search, !search.isEmpty else { return nil }
+        // Neither database takes one inside a search (FTS5 ends the phrase there, PostgreSQL refuses the text).
+        guard !search.unicodeScalars.contains("\0") else { throw QueueError.searchHasNUL }
         guard search.unicodeScalars.count >= Self.minimumSearchLength else {
             throw QueueError.searchTooShort(search, minimum: Self.minimumSearchLength)
         }
@@ -128,6 +130,8 @@ public protocol QueueBrowsing: JobQueue {
     /// Records `submission` unless its key is taken; answers what is recorded under the key either way (another
     /// request with the same key may have got there first).
     func recordSubmission(_ submission: StoredSubmission) async throws -> StoredSubmission
+    /// Sets the jobs of a submission recorded (claimed) earlier under this key.
+    func completeSubmission(idempotencyKey: String, jobIDs: [Int64]) async throws
 }
 
 /// What an API request with an `Idempotency-Key` made: the digest of its body and its jobs, so that the same request

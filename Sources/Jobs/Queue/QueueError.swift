@@ -12,6 +12,7 @@ public enum QueueError: Error, Equatable, CustomStringConvertible {
     case database(String)
     case cannotConnect(String)
     case searchTooShort(String, minimum: Int)
+    case searchHasNUL
 
     public var description: String {
         switch self {
@@ -39,6 +40,8 @@ public enum QueueError: Error, Equatable, CustomStringConvertible {
             return why
         case let .searchTooShort(text, minimum):
             return "the search '\(text)' is too short: names are searched through an index of \(minimum)-character pieces, so type at least \(minimum) characters"
+        case .searchHasNUL:
+            return "the search contains a NUL character, which no clip path or job key can hold"
         }
     }
 }

@@ -110,6 +110,13 @@ extension SQLiteJobQueue {
         }
     }
 
+    public func completeSubmission(idempotencyKey: String, jobIDs: [Int64]) async throws {
+        let ids = String(decoding: try JSONEncoder().encode(jobIDs), as: UTF8.self)
+        try await write { db in
+            try db.execute(sql: "UPDATE avatarize_api_submissions SET job_ids = ? WHERE idempotency_key = ?", arguments: [ids, idempotencyKey])
+        }
+    }
+
     static func submission(_ db: Database, _ key: String) throws -> StoredSubmission? {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM avatarize_api_submissions WHERE idempotency_key = ?", arguments: [key]) else {
             return nil

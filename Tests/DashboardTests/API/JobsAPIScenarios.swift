@@ -197,13 +197,81 @@ extension DashboardScenarios {
         _ = try await startAPI()
         let (status, text) = try await get("/api/openapi.json")
         XCTAssertEqual(status, 200)
+        // The served document is the file the generator made the API's types and routes from.
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/Dashboard/API/openapi.json")
+        XCTAssertEqual(text, try String(contentsOf: source, encoding: .utf8))
         let document = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         let paths = try XCTUnwrap(document["paths"] as? [String: [String: Any]])
         let methods = Set(["get", "post", "put", "delete", "patch"])
         let documented = Set(paths.flatMap { path, item in item.keys.filter(methods.contains).map { "\($0.uppercased()) \(path)" } })
         let app = try DashboardApp(queue: queue, options: DashboardOptions(token: Self.ciToken))
         let served = Set(WebServer.routeTable(.init(dashboard: app)).filter { $0.split(separator: " ")[1].hasPrefix("/api/") })
-        XCTAssertEqual(documented, served, "the document and the server's /api routes must be the same set")
+        XCTAssertEqual(documented.union(["GET /api/openapi.json"]), served, "every /api route but the document itself is an operation of the document")
+    }
+
+    /// What the generated code cannot read is answered in the API's JSON shape, with the status the document implies.
+    func requestsOutsideTheDocumentAreAnsweredInJSON() async throws {
+        _ = try await startAPI()
+        let auth = ["Authorization": "Bearer \(Self.ciToken)"]
+        for query in ["state=bogus", "limit=ten", "before=x"] {
+            let (status, text) = try await request("GET", "/api/jobs?\(query)", body: nil, headers: auth)
+            XCTAssertEqual(status, 400, "\(query): \(text)")
+            let answer = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+            XCTAssertNotNil(answer?["error"] as? String, text)
+        }
+        // A path the API has, asked with a method it does not answer there.
+        let (put, allowed) = try await exchange("PUT", "/api/jobs", body: "", headers: auth)
+        XCTAssertEqual(put, 405)
+        XCTAssertEqual(allowed["allow"], "GET, POST")
+        let (nul, nulText) = try await request("GET", "/api/jobs?q=mp4%00x", body: nil, headers: auth)
+        XCTAssertEqual(nul, 400, nulText)
+
+        // curl -d's default type is not a job file's: refused with the types it could have been.
+        let (form, formText) = try await request("POST", "/api/jobs", body: "inputs: [clips/a.mp4]\n",
+                                                 headers: auth.merging(["Content-Type": "application/x-www-form-urlencoded"]) { a, _ in a })
+        XCTAssertEqual(form, 415, formText)
+        XCTAssertTrue(formText.contains("application/yaml"), formText)
+
+        // JSON that is not JSON: the job file parser says where, as for every other problem.
+        let (broken, problems) = try await submit("{\"inputs\": [\"clips/a.mp4\"],\n \"output\": }")
+        XCTAssertEqual(broken, 422, "\(problems)")
+        let first = try XCTUnwrap((problems["problems"] as? [[String: Any]])?.first, "\(problems)")
+        XCTAssertEqual(first["file"] as? String, "request.json")
+        XCTAssertEqual(first["line"] as? Int, 2)
+    }
+
+    /// Requests racing under one Idempotency-Key with two different bodies: one body wins the key, every answer
+    /// of that body names the same jobs, every other request is refused, and only the winner's job is queued.
+    func racingRequestsUnderOneKeyEnqueueOneBody() async throws {
+        _ = try await startAPI()
+        let before = try await queue.counts()[.queued] ?? 0
+        let bodies = ["sketch", "poster"].map { #"{"inputs": ["clips/a.mp4"], "output": "out/{clip}-{style}.mp4", "settings": [{"style": "\#($0)"}]}"# }
+        let url = URL(string: base + "/api/jobs")!
+        let answers = try await withThrowingTaskGroup(of: (Int, Int, [Int64]).self) { group in
+            for k in 0..<8 {
+                group.addTask {
+                    var request = URLRequest(url: url)
+                    request.httpMethod = "POST"
+                    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+                    request.setValue("Bearer \(Self.ciToken)", forHTTPHeaderField: "Authorization")
+                    request.setValue("race", forHTTPHeaderField: "Idempotency-Key")
+                    request.httpBody = Data(bodies[k % 2].utf8)
+                    let (data, response) = try await URLSession(configuration: .ephemeral).data(for: request)
+                    let answer = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+                    let ids = ((answer["jobs"] as? [[String: Any]]) ?? []).compactMap { ($0["id"] as? NSNumber)?.int64Value }
+                    return (k % 2, (response as? HTTPURLResponse)?.statusCode ?? 0, ids)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let winners = Set(answers.filter { $0.1 == 201 }.map(\.0))
+        XCTAssertEqual(winners.count, 1, "one body wins the key: \(answers)")
+        let winner = try XCTUnwrap(winners.first)
+        XCTAssertTrue(answers.allSatisfy { ($0.0 == winner) == ($0.1 == 201) }, "\(answers)")
+        XCTAssertEqual(Set(answers.filter { $0.1 == 201 }.map(\.2)).count, 1, "every winning answer names the same jobs: \(answers)")
+        let queued = try await queue.counts()[.queued] ?? 0
+        XCTAssertEqual(queued, before + 1, "the refused body left nothing in the queue")
     }
 }
 
