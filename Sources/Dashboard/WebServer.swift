@@ -181,7 +181,7 @@ final class RouteMethods: @unchecked Sendable {
         let components = path.split(separator: "/")
         return Set(patterns.filter { pattern in
             pattern.components.count == components.count
-                && zip(pattern.components, components).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
+                && zip(pattern.components, components).allSatisfy { $0.hasPrefix(":") || $0.hasPrefix("{") || $0 == $1 }
         }.map(\.method))
     }
 }

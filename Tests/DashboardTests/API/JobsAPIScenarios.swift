@@ -224,6 +224,9 @@ extension DashboardScenarios {
         let (put, allowed) = try await exchange("PUT", "/api/jobs", body: "", headers: auth)
         XCTAssertEqual(put, 405)
         XCTAssertEqual(allowed["allow"], "GET, POST")
+        let (putJob, allowedJob) = try await exchange("PUT", "/api/jobs/1", body: "", headers: auth)
+        XCTAssertEqual(putJob, 405)
+        XCTAssertEqual(allowedJob["allow"], "DELETE, GET")
         let (nul, nulText) = try await request("GET", "/api/jobs?q=mp4%00x", body: nil, headers: auth)
         XCTAssertEqual(nul, 400, nulText)
 
