@@ -138,7 +138,7 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Faces", "Video", "Tensors"]),
         // What several test targets need: a throwaway PostgreSQL cluster, headless Chromium, running processes.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Pipeline", "Models", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Pipeline", "Models", "Tensors", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Pipeline", "Models", "Faces", "Video", "TestSupport"]),
         // Hummingbird here too: the webhook tests' receiver on loopback.
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Jobs", "Reports", "Video", "Pipeline", "Models", "TestSupport",

@@ -23,6 +23,8 @@ public struct JobView: Codable, Sendable {
     public var createdAt: Date
     public var finishedAt: Date?
     public var key: String
+    /// The arithmetic that made the finished output (`fp32`, `bf16`); absent before it is finished.
+    public var precision: String?
 
     public init(_ job: JobRecord) {
         let payload = try? job.decodedPayload()
@@ -44,6 +46,7 @@ public struct JobView: Codable, Sendable {
         createdAt = job.createdAt
         finishedAt = job.finishedAt
         key = job.key
+        precision = job.precision
     }
 }
 

@@ -154,6 +154,7 @@ struct Pages {
         if let seg = payload?.segment { facts.append(("segments", "\(seg.count) of \(seg.frames) frames" + (seg.index.map { ", this is \($0)" } ?? ""))) }
         facts += [("priority", "\(j.priority)"), ("attempts", "\(j.attempts) of \(j.maxAttempts)"), ("worker", j.worker ?? "–"),
                   ("created", Self.stamp(j.createdAt)), ("finished", Self.stamp(j.finishedAt)), ("key", j.key)]
+        if let precision = j.precision { facts.append(("precision", precision)) }
         m += "<table class=\"facts\">" + facts.map { "<tr><th>\(h($0.0))</th><td class=\"path\">\(h($0.1))</td></tr>" }.joined()
         m += "<tr><th>progress</th><td data-field=\"progress-\(j.id)\">\(j.progressTotal > 0 ? "\(j.progressDone)/\(j.progressTotal)" : "–")</td></tr>"
         if let e = j.lastError { m += "<tr><th>last error</th><td class=\"error\">\(h(e))</td></tr>" }

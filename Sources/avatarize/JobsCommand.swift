@@ -156,6 +156,7 @@ enum JobsOutput {
         if let owner = job.leaseOwner { lines.append("  worker:   \(owner) (lease until \(stamp(job.leaseExpiresAt)))") }
         if job.state == .queued, job.runAfter > Date() { lines.append("  waiting:  until \(stamp(job.runAfter)) (retry backoff)") }
         if let error = job.lastError { lines.append("  error:    \(error)") }
+        if let precision = job.precision { lines.append("  made in:  \(precision) (--precision)") }
         if let figure = job.identity { lines.append("  " + figure.line) }
         lines.append("  history:")
         for event in events {

@@ -160,6 +160,8 @@ class DashboardScenarios: XCTestCase {
         decoder.dateDecodingStrategy = .iso8601
         XCTAssertEqual(try decoder.decode(JobDetailView.self, from: Data(finished.utf8)).identity, SeededQueue.identity)
         XCTAssertNil(try decoder.decode(JobDetailView.self, from: Data(detail.utf8)).identity, "a dead job has no identity figure")
+        XCTAssertEqual(try decoder.decode(JobDetailView.self, from: Data(finished.utf8)).job.precision, "fp32", "the precision that made the output")
+        XCTAssertNil(try decoder.decode(JobDetailView.self, from: Data(detail.utf8)).job.precision)
         let (_, list) = try await get("/api/jobs?state=queued")
         let jobs = try JSONSerialization.jsonObject(with: Data(list.utf8)) as? [[String: Any]]
         XCTAssertEqual(jobs?.count, 3)

@@ -319,10 +319,12 @@ struct QueueScenarios {
         let old = try await queue.job(id: id)
         XCTAssertEqual(old?.key, "old")
         XCTAssertNil(old?.identity)
+        XCTAssertNil(old?.precision)
         _ = try await queue.claim(worker: "w/1", lease: 30)
-        _ = try await queue.markFinishing(id: id, worker: "w/1", staged: "/out/x", identity: figure)
+        _ = try await queue.markFinishing(id: id, worker: "w/1", staged: "/out/x", outcome: JobOutcome(identity: figure, precision: "bf16"))
         let updated = try await queue.job(id: id)
         XCTAssertEqual(updated?.identity, figure)
+        XCTAssertEqual(updated?.precision, "bf16", "the precision is kept with the output, as the figure is")
         try await queue.close()
     }
 
@@ -412,19 +414,20 @@ struct QueueScenarios {
             // a: finished by the worker that measured it.
             let a = try await queue.claim(worker: "A/1", lease: 30)
             XCTAssertNil(a?.identity)
-            let markedA = try await queue.markFinishing(id: ids[0], worker: "A/1", staged: "/out/a", identity: figure)
+            let markedA = try await queue.markFinishing(id: ids[0], worker: "A/1", staged: "/out/a", outcome: JobOutcome(identity: figure, precision: "bf16"))
             XCTAssertEqual(markedA, .held)
             _ = try await queue.complete(id: ids[0], worker: "A/1", progress: nil) {}
             let doneA = try await queue.job(id: ids[0])
             XCTAssertEqual(doneA?.state, .succeeded)
             XCTAssertEqual(doneA?.identity, figure, "every field, the optional ones included, comes back")
+            XCTAssertEqual(doneA?.precision, "bf16")
             let listed = try await queue.jobs(state: .succeeded, limit: 10)
             XCTAssertEqual(listed.first?.identity, figure)
 
             // b: its worker dies between markFinishing and complete; the next claim finishes the move and keeps it.
             let b = try await queue.claim(worker: "B/1", lease: 0.3)
             XCTAssertEqual(b?.id, ids[1])
-            _ = try await queue.markFinishing(id: ids[1], worker: "B/1", staged: "/out/b", identity: figure)
+            _ = try await queue.markFinishing(id: ids[1], worker: "B/1", staged: "/out/b", outcome: JobOutcome(identity: figure))
             try await Task.sleep(nanoseconds: 600_000_000)
             let resumed = try await queue.claim(worker: "C/1", lease: 30)
             XCTAssertEqual(resumed?.id, ids[1])
@@ -438,11 +441,12 @@ struct QueueScenarios {
             ids += try await queue.enqueue([spec("c")]).inserted
             let c = try await queue.claim(worker: "D/1", lease: 30)
             XCTAssertEqual(c?.id, ids[2])
-            _ = try await queue.markFinishing(id: ids[2], worker: "D/1", staged: "/out/c", identity: figure)
+            _ = try await queue.markFinishing(id: ids[2], worker: "D/1", staged: "/out/c", outcome: JobOutcome(identity: figure, precision: "fp32"))
             let failed = try await queue.fail(id: ids[2], worker: "D/1", error: "rename: no space", policy: RetryPolicy(baseDelay: 0, maxDelay: 0))
             XCTAssertEqual(failed, .queued)
             let queuedC = try await queue.job(id: ids[2])
             XCTAssertNil(queuedC?.identity, "a failed attempt's figure describes no output")
+            XCTAssertNil(queuedC?.precision, "nor does its precision")
             // A job without a figure (another kind, or no recognition model) records none.
             let again = try await queue.claim(worker: "E/1", lease: 30)
             XCTAssertEqual(again?.id, ids[2])

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import Jobs
 import Pipeline
+import Tensors
 
 /// Behaviour of real worker processes against a real queue, run once per backend.
 struct WorkerScenarios {
@@ -425,14 +426,19 @@ struct WorkerScenarios {
             segmentsWithFigure += 1
         }
         XCTAssertGreaterThan(segmentsWithFigure, 0, "the first segment job to finish rendered its own segment")
+        // Workers run with --precision auto: every avatar job records what this CPU gave (bf16 only where it has it).
+        let expected = Precision.automatic.rawValue
+        for (job, _) in payloads { XCTAssertEqual(job.precision, expected, "job \(job.id) records the precision that made it") }
 
         let text = try batch.avatarize(["jobs", "show", "\(join.0.id)", "--queue", batch.queueURL])
         XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("  made in:  \(expected) (--precision)"), text.stdout)
         XCTAssertTrue(text.stdout.contains("  identity (dlib descriptors, source vs avatar): \(joined.compared) of 100 frames compared"), text.stdout)
         let json = try batch.avatarize(["jobs", "show", "\(join.0.id)", "--json", "--queue", batch.queueURL])
         XCTAssertEqual(json.status, 0, json.stderr)
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         XCTAssertEqual((object["job"] as? [String: Any])?["id"] as? Int, Int(join.0.id))
+        XCTAssertEqual((object["job"] as? [String: Any])?["precision"] as? String, expected)
         XCTAssertNotNil(object["events"])
         let printed = try JSONDecoder().decode(IdentityFigure.Summary.self,
                                                from: JSONSerialization.data(withJSONObject: try XCTUnwrap(object["identity"])))

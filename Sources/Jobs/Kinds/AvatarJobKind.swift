@@ -174,7 +174,7 @@ public struct AvatarJobKind: JobKind {
         try ReportPage.write(try recorder.report(input: input, output: final, encode: run.encode, render: run.render,
                                                  seconds: run.seconds, identity: identity.map(ClipReport.Identity.init)),
                              to: ReportLocation.forOutput(payload.output))
-        return JobOutcome(identity: identity?.summary)
+        return JobOutcome(identity: identity?.summary, precision: models.precision.rawValue)
     }
 
     /// The job file's settings entry as render settings; values are the same forms as the command line's.

@@ -7,8 +7,12 @@ public struct JobOutcome: Sendable, Equatable {
     /// segment job the frames it rendered itself. Nil for other kinds, and when the face recognition model is not
     /// installed.
     public var identity: IdentityFigure.Summary?
+    /// The arithmetic the networks ran in (`fp32`, `bf16`): `--precision auto` picks per CPU, so a farm of mixed
+    /// machines records which one made each video. Nil for kinds without networks.
+    public var precision: String?
 
-    public init(identity: IdentityFigure.Summary? = nil) {
+    public init(identity: IdentityFigure.Summary? = nil, precision: String? = nil) {
         self.identity = identity
+        self.precision = precision
     }
 }

@@ -75,7 +75,7 @@ extension AvatarJobKind {
             try JSONSerialization.data(withJSONObject: receipt, options: [.sortedKeys]).write(to: output)
             let summary = rendered[k].map(IdentityFigure.Summary.init(outcomes:))
             if let summary { logger.info("\(finalOutput.lastPathComponent), segment \(k): \(summary.line)") }
-            return JobOutcome(identity: summary)
+            return JobOutcome(identity: summary, precision: models.precision.rawValue)
         } else {
             var made: [Int] = []
             for k in 0..<segment.count where try renderSegment(k) { made.append(k) }
@@ -84,7 +84,8 @@ extension AvatarJobKind {
             let identity = try writeJoinedReport(parts: made.map(reportPart), input: input, finalOutput: finalOutput, models: models,
                                                  settings: settings, joinSeconds: Date().timeIntervalSince(began), logger: logger)
             if let identity { logger.info("\(finalOutput.lastPathComponent): \(identity.line)") }
-            return JobOutcome(identity: identity)
+            // Every segment joined here was keyed on this track, and a track's key names its precision.
+            return JobOutcome(identity: identity, precision: models.precision.rawValue)
         }
     }
 

@@ -31,9 +31,9 @@ public protocol JobQueue: PieceLedger {
     /// Records where the finished output waits (`staged`) before the worker renames it into place, if the worker
     /// still holds the job. From then on the job cannot go `dead` by lease expiry: a crash between this, the rename
     /// and `complete` leaves a running job whose next claim (`JobRecord.finishing`) finishes the move instead of
-    /// running the job again, so the output on disk and the recorded state cannot disagree for good. `identity` is
-    /// the output's identity figure, kept in the record from then on (a later attempt of the job clears it).
-    func markFinishing(id: Int64, worker: String, staged: String, identity: IdentityFigure.Summary?) async throws -> LeaseStatus
+    /// running the job again, so the output on disk and the recorded state cannot disagree for good. `outcome` (the
+    /// output's identity figure and precision) is kept in the record from then on (a later attempt of the job clears it).
+    func markFinishing(id: Int64, worker: String, staged: String, outcome: JobOutcome) async throws -> LeaseStatus
 
     /// Records a failed attempt: re-queued after the policy's backoff, or dead once attempts are used up or at
     /// once when `permanent` (another attempt cannot help: a bad setting, an unreadable input, mismatched models).
@@ -74,9 +74,9 @@ extension JobQueue {
         try await fail(id: id, worker: worker, error: error, policy: policy, permanent: false)
     }
 
-    /// `markFinishing` for an output without an identity figure.
+    /// `markFinishing` for an output with nothing more to record.
     public func markFinishing(id: Int64, worker: String, staged: String) async throws -> LeaseStatus {
-        try await markFinishing(id: id, worker: worker, staged: staged, identity: nil)
+        try await markFinishing(id: id, worker: worker, staged: staged, outcome: JobOutcome())
     }
 
     /// True while any job could still run: queued (possibly waiting out a backoff) or running.

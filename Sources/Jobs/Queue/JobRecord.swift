@@ -30,12 +30,16 @@ public struct JobRecord: Codable, Sendable, Equatable {
     /// An avatar job's identity figure, recorded with its finished output (`JobQueue.markFinishing`); nil for other
     /// kinds, before the output is finished, and when the face recognition model was not installed.
     public var identity: IdentityFigure.Summary?
+    /// The arithmetic the networks ran in for the finished output (`fp32`, `bf16`; `--precision`), recorded with it;
+    /// nil for kinds without networks and before the output is finished.
+    public var precision: String?
 
     public init(
         id: Int64, key: String, kind: String, payload: String, priority: Int, state: JobState,
         attempts: Int, maxAttempts: Int, runAfter: Date, leaseOwner: String?, leaseExpiresAt: Date?,
         lastError: String?, progressDone: Int, progressTotal: Int, createdAt: Date, updatedAt: Date,
-        finishedAt: Date?, finishing: String? = nil, identity: IdentityFigure.Summary? = nil
+        finishedAt: Date?, finishing: String? = nil, identity: IdentityFigure.Summary? = nil,
+        precision: String? = nil
     ) {
         self.id = id
         self.key = key
@@ -56,6 +60,7 @@ public struct JobRecord: Codable, Sendable, Equatable {
         self.finishedAt = finishedAt
         self.finishing = finishing
         self.identity = identity
+        self.precision = precision
     }
 
     /// The payload decoded as the built-in kinds' parameters.

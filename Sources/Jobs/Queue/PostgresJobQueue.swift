@@ -218,7 +218,8 @@ public final class PostgresJobQueue: JobQueue, QueueStore {
                     run_after = \(job.runAfter), lease_owner = \(job.leaseOwner), lease_expires_at = \(job.leaseExpiresAt),
                     last_error = \(job.lastError), progress_done = \(Int64(job.progressDone)),
                     progress_total = \(Int64(job.progressTotal)), updated_at = \(job.updatedAt), finished_at = \(job.finishedAt),
-                    finishing = \(job.finishing), identity_figure = \(identity), cleanup_pending = \(row.cleanupPending)
+                    finishing = \(job.finishing), identity_figure = \(identity), precision = \(job.precision),
+                    cleanup_pending = \(row.cleanupPending)
                 WHERE id = \(job.id) AND version = \(row.version)
                 RETURNING id
             ), history AS (
@@ -383,6 +384,7 @@ public final class PostgresJobQueue: JobQueue, QueueStore {
             progressDone: Int(try value("progress_done", Int64.self)), progressTotal: Int(try value("progress_total", Int64.self)),
             createdAt: try value("created_at", Date.self), updatedAt: try value("updated_at", Date.self),
             finishedAt: try value("finished_at", Date?.self), finishing: try value("finishing", String?.self),
-            identity: try JobRecord.decodeIdentity(try value("identity_figure", String?.self), id: try value("id", Int64.self)))
+            identity: try JobRecord.decodeIdentity(try value("identity_figure", String?.self), id: try value("id", Int64.self)),
+            precision: try value("precision", String?.self))
     }
 }

@@ -178,6 +178,10 @@ enum PostgresMigrations {
             EXECUTE FUNCTION avatarize_owe_webhook()
             """,
         ]),
+        // The precision an output was made in (JobRecord.precision), kept with it as the identity figure is.
+        Migration(version: 11, name: "precision", statements: [
+            "ALTER TABLE avatarize_jobs ADD COLUMN IF NOT EXISTS precision TEXT",
+        ]),
     ]
 
     static var latestVersion: Int { all.map(\.version).max() ?? 0 }

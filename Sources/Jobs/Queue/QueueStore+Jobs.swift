@@ -24,6 +24,7 @@ extension QueueStore {
                 if !finishing {
                     row.record.attempts += 1
                     row.record.identity = nil
+                    row.record.precision = nil
                 }
                 row.record.state = .running
                 row.record.leaseOwner = worker
@@ -92,10 +93,11 @@ extension QueueStore {
         }
     }
 
-    public func markFinishing(id: Int64, worker: String, staged: String, identity: IdentityFigure.Summary?) async throws -> LeaseStatus {
+    public func markFinishing(id: Int64, worker: String, staged: String, outcome: JobOutcome) async throws -> LeaseStatus {
         try await transition(held: id, by: worker) { row, now in
             row.record.finishing = staged
-            row.record.identity = identity
+            row.record.identity = outcome.identity
+            row.record.precision = outcome.precision
             row.record.updatedAt = now
             return .change(nil)
         }
@@ -110,6 +112,7 @@ extension QueueStore {
             row.record.updatedAt = now
             row.record.finishing = nil
             row.record.identity = nil
+            row.record.precision = nil
             if permanent || row.record.attempts >= row.record.maxAttempts {
                 outcome = .dead
                 row.record.state = .dead
@@ -244,6 +247,7 @@ extension JobRow {
         record.progressDone = 0
         record.progressTotal = 0
         record.identity = nil
+        record.precision = nil
         cleanupPending = false
     }
 }

@@ -110,14 +110,14 @@ public final class SQLiteJobQueue: JobQueue, QueueStore {
             job.state.rawValue, job.priority, job.attempts, job.runAfter.timeIntervalSince1970, job.leaseOwner,
             job.leaseExpiresAt?.timeIntervalSince1970, job.lastError, job.progressDone, job.progressTotal,
             job.updatedAt.timeIntervalSince1970, job.finishedAt?.timeIntervalSince1970, job.finishing,
-            try JobRecord.encodeIdentity(job.identity), row.cleanupPending, job.id, row.version,
+            try JobRecord.encodeIdentity(job.identity), job.precision, row.cleanupPending, job.id, row.version,
         ]
         return try await write { db in
             try db.execute(sql: """
                 UPDATE avatarize_jobs
                 SET state = ?, priority = ?, attempts = ?, run_after = ?, lease_owner = ?, lease_expires_at = ?, last_error = ?,
                     progress_done = ?, progress_total = ?, updated_at = ?, finished_at = ?, finishing = ?, identity_figure = ?,
-                    cleanup_pending = ?
+                    precision = ?, cleanup_pending = ?
                 WHERE id = ? AND version = ?
                 """, arguments: arguments)
             guard db.changesCount == 1 else { return false }
@@ -241,6 +241,7 @@ public final class SQLiteJobQueue: JobQueue, QueueStore {
             progressDone: row["progress_done"], progressTotal: row["progress_total"],
             createdAt: date("created_at") ?? Date(timeIntervalSince1970: 0),
             updatedAt: date("updated_at") ?? Date(timeIntervalSince1970: 0), finishedAt: date("finished_at"),
-            finishing: row["finishing"], identity: try JobRecord.decodeIdentity(row["identity_figure"], id: row["id"]))
+            finishing: row["finishing"], identity: try JobRecord.decodeIdentity(row["identity_figure"], id: row["id"]),
+            precision: row["precision"])
     }
 }

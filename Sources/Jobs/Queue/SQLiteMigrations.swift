@@ -167,6 +167,10 @@ enum SQLiteMigrations {
                 END;
                 """)
         }
+        // The precision an output was made in (JobRecord.precision), kept with it as the identity figure is.
+        migrator.registerMigration("v11-precision") { db in
+            try db.execute(sql: "ALTER TABLE avatarize_jobs ADD COLUMN precision TEXT")
+        }
         return migrator
     }
 }

@@ -248,7 +248,7 @@ public final class Worker: Sendable {
         do {
             // A symlink planted during the run must not redirect the rename: check the output's folder again.
             try confine(try job.decodedPayload())
-            let marked = try await queue.markFinishing(id: job.id, worker: claim, staged: staged.file.path, identity: outcome.identity)
+            let marked = try await queue.markFinishing(id: job.id, worker: claim, staged: staged.file.path, outcome: outcome)
             guard marked == .held else {
                 staged.discard()
                 stats.mutate { $0.abandoned += 1 }

@@ -37,7 +37,7 @@ enum SeededQueue {
         // Claims take the highest priority, then the oldest: clip-0, clip-1, clip-2, clip-3 in turn.
         let succeeded = try await queue.claim(worker: "worker-a", lease: 60)!
         _ = try await queue.heartbeat(id: succeeded.id, worker: "worker-a", lease: 60, progress: JobProgress(done: 40, total: 40))
-        _ = try await queue.markFinishing(id: succeeded.id, worker: "worker-a", staged: "/out/.clip-0.staged.mp4", identity: identity)
+        _ = try await queue.markFinishing(id: succeeded.id, worker: "worker-a", staged: "/out/.clip-0.staged.mp4", outcome: JobOutcome(identity: identity, precision: "fp32"))
         _ = try await queue.complete(id: succeeded.id, worker: "worker-a", progress: JobProgress(done: 40, total: 40)) {}
         let failed = try await queue.claim(worker: "worker-a", lease: 60)!
         _ = try await queue.fail(id: failed.id, worker: "worker-a", error: "\(failed.id): decoder said <no frames>", policy: RetryPolicy())
