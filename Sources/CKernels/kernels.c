@@ -94,34 +94,36 @@ static inline __attribute__((always_inline)) void avz_bilinear(const void *plane
     avz_tap(plane, bf16, res, c, x0 + 1, y0 + 1, wx1 * wy1, acc);
 }
 
+// The third plane is read at (z, x) as EG3D released it, or at (z, y) with the corrected axes of NVlabs/eg3d#67
+// (`zy` nonzero), which models such as LPFF's were trained with.
 static inline __attribute__((always_inline)) void avz_triplane(const void *planes, int bf16, long res, long channels,
-                                                               const float *xyz, long n, float *out) {
+                                                               const float *xyz, long n, int zy, float *out) {
     long stride = res * res * channels;
     const void *xy = planes;
     const void *xz = bf16 ? (const void *)((const uint16_t *)planes + stride) : (const void *)((const float *)planes + stride);
-    const void *zx = bf16 ? (const void *)((const uint16_t *)planes + 2 * stride) : (const void *)((const float *)planes + 2 * stride);
+    const void *third = bf16 ? (const void *)((const uint16_t *)planes + 2 * stride) : (const void *)((const float *)planes + 2 * stride);
     for (long i = 0; i < n; i++) {
         float x = xyz[3 * i], y = xyz[3 * i + 1], z = xyz[3 * i + 2];
         float *acc = out + i * channels;
         for (long k = 0; k < channels; k++) acc[k] = 0;
         avz_bilinear(xy, bf16, res, channels, x, y, acc);
         avz_bilinear(xz, bf16, res, channels, x, z, acc);
-        avz_bilinear(zx, bf16, res, channels, z, x, acc);
+        avz_bilinear(third, bf16, res, channels, z, zy ? y : x, acc);
         for (long k = 0; k < channels; k++) acc[k] /= 3.0f;
     }
 }
 
-AVZ_KERNEL_BODY void avz_triplane_sample_body(const float *planes, long res, long channels, const float *xyz, long n, float *out) {
-    avz_triplane(planes, 0, res, channels, xyz, n, out);
+AVZ_KERNEL_BODY void avz_triplane_sample_body(const float *planes, long res, long channels, const float *xyz, long n, int zy, float *out) {
+    avz_triplane(planes, 0, res, channels, xyz, n, zy, out);
 }
-AVZ_KERNEL(avz_triplane_sample, (const float *planes, long res, long channels, const float *xyz, long n, float *out),
-           (planes, res, channels, xyz, n, out))
+AVZ_KERNEL(avz_triplane_sample, (const float *planes, long res, long channels, const float *xyz, long n, int zy, float *out),
+           (planes, res, channels, xyz, n, zy, out))
 
-AVZ_KERNEL_BODY void avz_triplane_sample_bf16_body(const uint16_t *planes, long res, long channels, const float *xyz, long n, float *out) {
-    avz_triplane(planes, 1, res, channels, xyz, n, out);
+AVZ_KERNEL_BODY void avz_triplane_sample_bf16_body(const uint16_t *planes, long res, long channels, const float *xyz, long n, int zy, float *out) {
+    avz_triplane(planes, 1, res, channels, xyz, n, zy, out);
 }
-AVZ_KERNEL(avz_triplane_sample_bf16, (const uint16_t *planes, long res, long channels, const float *xyz, long n, float *out),
-           (planes, res, channels, xyz, n, out))
+AVZ_KERNEL(avz_triplane_sample_bf16, (const uint16_t *planes, long res, long channels, const float *xyz, long n, int zy, float *out),
+           (planes, res, channels, xyz, n, zy, out))
 
 #if defined(__GLIBC__)
 #include <malloc.h>

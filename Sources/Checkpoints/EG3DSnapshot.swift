@@ -4,6 +4,7 @@
 // input_resolution, bias_gain) — as GeneratorOptions. Only the FFHQ/AFHQ 512² layout with
 // SuperresolutionHybrid8XDC is supported; other layouts are refused by name.
 import Models
+import Tensors
 
 public struct EG3DSnapshot {
     public let stateDict: StateDict
@@ -99,6 +100,16 @@ public struct EG3DSnapshot {
         // FullyConnectedLayer keeps bias_gain = lr_multiplier (networks_stylegan2.py).
         if let gain = try module(["backbone", "mapping", "fc0"])["bias_gain"]?.asDouble { o.mappingLrMultiplier = Float(gain) }
         if let gain = try module(["decoder", "net", "0"])["bias_gain"]?.asDouble { o.decoderLrMultiplier = Float(gain) }
+        // ImportanceRenderer keeps generate_planes()' matrices as a plain attribute, so the pickle records the
+        // tri-plane projection the model was trained with: EG3D's released one, or the fix of NVlabs/eg3d#67.
+        if let recorded = try module(["renderer"])["plane_axes"] {
+            guard case let .tensor(ref) = recorded else { throw invalid("renderer.plane_axes is a \(recorded.kindName), not a tensor") }
+            let matrices = try ref.materialize(file: file, name: "renderer.plane_axes")
+            guard matrices.shape == [3, 3, 3], let axes = TriplaneAxes(matrices: matrices.data) else {
+                throw unsupported("renderer.plane_axes (shape \(matrices.shape)) is neither EG3D's released tri-plane projection (XY, XZ, ZX) nor the corrected one of NVlabs/eg3d#67 (XY, XZ, ZY)")
+            }
+            o.rendering.planeAxes = axes
+        }
         options = o
 
         var cam = CameraDefaults()

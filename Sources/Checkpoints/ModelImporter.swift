@@ -20,10 +20,16 @@ public struct ImportRequest: Sendable {
     public var generator: URL?
     /// Recorded in model.json (the CLI adds the checkpoint's SHA-256).
     public var provenance: String?
+    /// The weights' licence and where they are published, recorded in model.json; a known release's
+    /// (`KnownReleases`) when not given.
+    public var license: String?
+    public var published: String?
 
     public init(file: URL, output: URL? = nil, role: ImportRole? = nil, name: String? = nil, generator: URL? = nil,
-                provenance: String? = nil) {
+                provenance: String? = nil, license: String? = nil, published: String? = nil) {
         self.provenance = provenance
+        self.license = license
+        self.published = published
         self.file = file
         self.output = output
         self.role = role
@@ -85,6 +91,9 @@ public enum ModelImporter {
         m.architecture = s.options
         m.camera = s.camera
         m.provenance = provenance
+        let known = KnownReleases.release(named: request.file.lastPathComponent)
+        m.license = request.license ?? known?.license
+        m.published = request.published ?? known?.published
         m.description = "EG3D TriPlaneGenerator (G_ema), SuperresolutionHybrid8XDC, neural rendering \(s.options.neuralRenderingResolution)²"
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -136,13 +145,16 @@ public enum ModelImporter {
         }
         tensors["latent_avg"] = latent
         let weights = try EncoderWeights(file: file, tensors: tensors)
-        let manifest: [String: Any] = [
+        let known = KnownReleases.release(named: request.file.lastPathComponent)
+        var manifest: [String: Any] = [
             "kind": EncoderManifest.kind, "name": name, "role": "encoder",
             "architecture": arch.head.rawValue, "backbone": "ir_se50",
             "style_count": styles, "w_dim": w, "input_size": EncoderArchitecture.inputSize,
             "source": request.file.lastPathComponent, "latent_avg": latentSource,
             "description": "\(arch.head == .wPlus ? "pSp WPlusEncoder" : "e4e Encoder4Editing") from a \(e.layout.rawValue)", "provenance": provenance,
         ]
+        if let license = request.license ?? known?.license { manifest["license"] = license }
+        if let published = request.published ?? known?.published { manifest["published"] = published }
         let json = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
         try BundleWriter.write(tensors: weights.tensors, manifest: json, to: output, metadata: ["source": request.file.lastPathComponent])
         return ImportResult(bundle: output, kind: EncoderManifest.kind, summary: [

@@ -1,3 +1,4 @@
+import Tensors
 // Hyper-parameters of an EG3D generator that cannot be read off tensor shapes (model.json
 // "architecture"), with the released ffhq512-128 values as defaults.
 
@@ -8,12 +9,15 @@ public struct RenderingOptions: Codable, Sendable, Equatable {
     public var depthResolutionImportance: Int = 48
     public var boxWarp: Float = 1
     public var whiteBack: Bool = false
+    /// The tri-plane projection the model was trained with (see `TriplaneAxes`); original when not recorded.
+    public var planeAxes: TriplaneAxes = .original
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case rayStart = "ray_start", rayEnd = "ray_end", depthResolution = "depth_resolution"
         case depthResolutionImportance = "depth_resolution_importance", boxWarp = "box_warp", whiteBack = "white_back"
+        case planeAxes = "plane_axes"
     }
 
     /// Ranges: the ray runs forward from the camera (0 < ray_start < ray_end), the coarse pass needs at
@@ -31,6 +35,12 @@ public struct RenderingOptions: Codable, Sendable, Equatable {
         depthResolutionImportance = try c.count(.depthResolutionImportance, in: 1...1024, or: d.depthResolutionImportance)!
         boxWarp = Float(try c.number(.boxWarp, in: 0.001...100, or: Double(d.boxWarp)))
         whiteBack = try c.decodeIfPresent(Bool.self, forKey: .whiteBack) ?? d.whiteBack
+        if let name = try c.decodeIfPresent(String.self, forKey: .planeAxes) {
+            guard let axes = TriplaneAxes(rawValue: name) else {
+                throw ManifestValueError(key: c.path(.planeAxes), problem: "is '\(name)'; it must be 'original' (EG3D as released) or 'corrected' (NVlabs/eg3d#67)")
+            }
+            planeAxes = axes
+        }
     }
 }
 

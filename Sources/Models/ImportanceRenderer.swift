@@ -1,7 +1,8 @@
 // Port of ImportanceRenderer from NVlabs/eg3d training/volumetric_rendering/renderer.py, rendering
 // deterministically: coarse depths at mid-bin (linspace(start, end, D) + ½·(end − start)/(D − 1)),
 // importance samples by inverse-CDF with det = true (u = linspace(0, 1, N)). Features are sampled from
-// the planes XY, XZ, ZX (generate_planes' axes, kept as released) after scaling points by 2/box_warp.
+// the planes XY, XZ, ZX (generate_planes' axes as released) or XY, XZ, ZY (options.planeAxes, the corrected
+// axes of NVlabs/eg3d#67) after scaling points by 2/box_warp.
 import Tensors
 
 final class ImportanceRenderer: @unchecked Sendable {
@@ -78,7 +79,7 @@ final class ImportanceRenderer: @unchecked Sendable {
         depth.withUnsafeMutableBufferPointer { zp in
             let planeBase = pl.baseAddress, planeBase16 = precision == .bf16 ? pl16.baseAddress : nil, o = op.baseAddress!, dir = dp.baseAddress!
             // Samples and decodes points 0..<count (ray and depth from `point`) into rows of `output`.
-            let block = pointBlock, hiddenWidth = decoder.hidden
+            let block = pointBlock, hiddenWidth = decoder.hidden, axes = options.planeAxes
             func evaluate(_ count: Int, into output: UnsafeMutablePointer<Float>, _ point: (Int) -> (Int, Float)) {
                 Parallel.forChunks((count + block - 1) / block) { s, e in
                     let feat = UnsafeMutablePointer<Float>.allocate(capacity: block * c)
@@ -93,9 +94,9 @@ final class ImportanceRenderer: @unchecked Sendable {
                             for a in 0..<3 { xyz[3 * i + a] = (o[3 * r + a] + z * dir[3 * r + a]) * scale }
                         }
                         if let planeBase16 {
-                            GridSample.triplane(planeBase16, resolution: res, channels: c, points: xyz, count: n, into: feat)
+                            GridSample.triplane(planeBase16, resolution: res, channels: c, axes: axes, points: xyz, count: n, into: feat)
                         } else {
-                            GridSample.triplane(planeBase!, resolution: res, channels: c, points: xyz, count: n, into: feat)
+                            GridSample.triplane(planeBase!, resolution: res, channels: c, axes: axes, points: xyz, count: n, into: feat)
                         }
                         decoder.forward(feat, count: n, hiddenBuffer: hidden, output: output + p0 * (out + 1))
                     }

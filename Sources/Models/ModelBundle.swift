@@ -52,11 +52,13 @@ public struct GeneratorManifest: Codable, Sendable, Equatable {
     public var truncationCutoff: Int = 14
     public var provenance: String?
     public var license: String?
+    /// Where the weights are published (a URL), for imported releases.
+    public var published: String?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case kind, name, role, style, description, architecture, camera, provenance, license
+        case kind, name, role, style, description, architecture, camera, provenance, license, published
         case truncationPsi = "truncation_psi", truncationCutoff = "truncation_cutoff"
     }
 
@@ -75,6 +77,7 @@ public struct GeneratorManifest: Codable, Sendable, Equatable {
         truncationCutoff = try c.count(.truncationCutoff, in: 0...1024, or: 14)!
         provenance = try c.decodeIfPresent(String.self, forKey: .provenance)
         license = try c.decodeIfPresent(String.self, forKey: .license)
+        published = try c.decodeIfPresent(String.self, forKey: .published)
     }
 }
 
@@ -205,7 +208,8 @@ public struct ModelBundle: Sendable {
         let a = try architecture(of: SafeTensorsFile(url: dir.appendingPathComponent(weightsName)), options: options)
         let srIn = (a.superresolution.first?.resolution ?? 0) / 2
         let resize = srIn != options.neuralRenderingResolution ? " (resized to \(srIn)²)" : ""
-        return ["layout: EG3D TriPlaneGenerator, \(a.planeResolution)² tri-planes × \(a.planeChannels), w \(a.wDim), \(a.superresolution.count)-block super-resolution",
+        let axes = options.rendering.planeAxes == .original ? "XY/XZ/ZX as released" : "XY/XZ/ZY, corrected (NVlabs/eg3d#67)"
+        return ["layout: EG3D TriPlaneGenerator, \(a.planeResolution)² tri-planes × \(a.planeChannels) (axes \(axes)), w \(a.wDim), \(a.superresolution.count)-block super-resolution",
                 "resolution: render \(options.neuralRenderingResolution)²\(resize) → image \(a.imageResolution)²"]
     }
 
@@ -221,7 +225,7 @@ public struct ModelBundle: Sendable {
             problem = "no \(weightsName)"
         }
         var parts: [String] = []
-        for key in ["role", "style", "description", "source", "license"] {
+        for key in ["role", "style", "description", "source", "license", "published"] {
             if let v = obj[key] as? String { parts.append("\(key): \(v)") }
         }
         if kind == GeneratorManifest.kind, problem == nil {

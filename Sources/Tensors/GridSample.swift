@@ -19,16 +19,17 @@ public enum GridSample {
     }
 
     /// The mean of the bilinear samples of three channels-last planes [3][R][R][C] at points `xyz` [n, 3]
-    /// (normalised coordinates), reading the planes at (x, y), (x, z) and (z, x): EG3D's tri-plane lookup
-    /// (sample_from_planes, then the mean over planes that the OSG decoder takes). out: [n, C].
-    public static func triplane(_ planes: UnsafePointer<Float>, resolution: Int, channels: Int,
+    /// (normalised coordinates), reading the planes at (x, y), (x, z) and (z, x), or (z, y) with the corrected
+    /// axes: EG3D's tri-plane lookup (sample_from_planes, then the mean over planes that the OSG decoder
+    /// takes). out: [n, C].
+    public static func triplane(_ planes: UnsafePointer<Float>, resolution: Int, channels: Int, axes: TriplaneAxes = .original,
                                 points xyz: UnsafePointer<Float>, count n: Int, into out: UnsafeMutablePointer<Float>) {
-        avz_triplane_sample(planes, resolution, channels, xyz, n, out)
+        avz_triplane_sample(planes, resolution, channels, xyz, n, axes == .corrected ? 1 : 0, out)
     }
 
     /// `triplane` on planes stored as bfloat16 bit patterns (Precision.bfloat16Bits of the float planes).
-    public static func triplane(_ planes: UnsafePointer<UInt16>, resolution: Int, channels: Int,
+    public static func triplane(_ planes: UnsafePointer<UInt16>, resolution: Int, channels: Int, axes: TriplaneAxes = .original,
                                 points xyz: UnsafePointer<Float>, count n: Int, into out: UnsafeMutablePointer<Float>) {
-        avz_triplane_sample_bf16(planes, resolution, channels, xyz, n, out)
+        avz_triplane_sample_bf16(planes, resolution, channels, xyz, n, axes == .corrected ? 1 : 0, out)
     }
 }

@@ -68,6 +68,8 @@ struct ModelsImportCommand: ParsableCommand {
     @Option(help: "source, style (generators) or encoder.") var role: String?
     @Option(help: "Bundle name (default: the file name without extension).") var name: String?
     @Option(help: "Generator bundle a PREIM3D encoder was trained with.") var generator: String?
+    @Option(help: "The weights' licence, recorded in the bundle (known releases such as ffhq512-128.pkl have theirs).") var license: String?
+    @Option(name: .customLong("published-at"), help: "Where the weights are published (a URL), recorded in the bundle.") var publishedAt: String?
 
     func validate() throws {
         if let role, ImportRole(rawValue: role) == nil {
@@ -82,7 +84,8 @@ struct ModelsImportCommand: ParsableCommand {
         let r = try ModelImporter.run(ImportRequest(
             file: url, output: output.map { URL(fileURLWithPath: $0) },
             role: role.flatMap(ImportRole.init(rawValue:)), name: name, generator: generator.map { URL(fileURLWithPath: $0) },
-            provenance: "imported by avatarize models import from \(url.lastPathComponent)\(sha)"))
+            provenance: "imported by avatarize models import from \(url.lastPathComponent)\(sha)",
+            license: license, published: publishedAt))
         for line in r.summary { print(line) }
         print(String(format: "wrote %@ (%@) in %.2f s", r.bundle.path, r.kind, Clock.now() - t0))
     }

@@ -88,6 +88,54 @@ final class GeneratorImportTests: XCTestCase {
         XCTAssertEqual(m128.architecture.neuralRenderingResolution, 128)
     }
 
+    /// A model trained with the corrected tri-plane axes (NVlabs/eg3d#67, as LPFF's are) carries them in its
+    /// renderer's `plane_axes`: the import finds them, the manifest records them, and the bundle renders as the
+    /// official forward does with them (tools/make_triplane_axes_fixture.py made the reference by swapping the same
+    /// 27 floats in the same pickle). The released pickle records the original axes.
+    func testCorrectedTriplaneAxesAreDetectedRecordedAndRendered() throws {
+        func bytes(_ axes: TriplaneAxes) -> [UInt8] { axes.matrices.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) } }
+        let released = [UInt8](try Data(contentsOf: CheckpointFixtures.url("eg3d-nrr128.pkl")))
+        let from = bytes(.original), to = bytes(.corrected)
+        var patched = released, found = 0, i = 0
+        while i + from.count <= patched.count {
+            if patched[i] == from[0], Array(patched[i..<(i + from.count)]) == from {
+                patched.replaceSubrange(i..<(i + from.count), with: to); found += 1; i += from.count
+            } else { i += 1 }
+        }
+        XCTAssertEqual(found, 2, "the released plane_axes, once for G and once for G_ema")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("avatarize-axes-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let pkl = dir.appendingPathComponent("lpff-style.pkl")
+        try Data(patched).write(to: pkl)
+        _ = try ModelImporter.run(ImportRequest(file: pkl, output: dir.appendingPathComponent("g"), role: .style))
+        let bundle = try ModelBundle.open(dir.appendingPathComponent("g"))
+        XCTAssertEqual(bundle.manifest.architecture.rendering.planeAxes, .corrected)
+        XCTAssertEqual(try Self.run("eg3d-nrr128.pkl", self).manifest.architecture.rendering.planeAxes, .original)
+
+        let g = try bundle.loadGenerator()
+        let io = try SafeTensorsFile(url: CheckpointFixtures.url("eg3d-nrr128-corrected-axes.io.safetensors")).all()
+        let ws = g.map(z: io["z"]!.data, camera: io["c_mapping"]!.data, psi: 0.6, cutoff: 14)
+        check("ws", ws, io["ws"])
+        let output = g.synthesize(ws: ws, camera: io["c_render"]!.data)
+        check("image_raw (corrected axes)", output.imageRaw, io["image_raw"])
+        check("image_depth (corrected axes)", output.imageDepth, io["image_depth"])
+        // Rendering with the released axes instead would be far off: the test cannot pass with the axes ignored.
+        let released128 = try Self.run("eg3d-nrr128.pkl", self).output.imageRaw
+        XCTAssertGreaterThan(released128.relativeError(to: io["image_raw"]!), 0.05)
+
+        // A projection that is neither is refused by name, not rendered wrongly.
+        var odd = released
+        for at in (0...(odd.count - from.count)) where odd[at] == from[0] && Array(odd[at..<(at + from.count)]) == from {
+            odd.replaceSubrange(at..<(at + 4), with: withUnsafeBytes(of: Float(2).bitPattern.littleEndian, Array.init))
+        }
+        let oddFile = dir.appendingPathComponent("odd.pkl")
+        try Data(odd).write(to: oddFile)
+        XCTAssertThrowsError(try ModelImporter.run(ImportRequest(file: oddFile, output: dir.appendingPathComponent("o"), role: .style))) { error in
+            XCTAssertTrue("\(error)".contains("plane_axes"), "\(error)")
+        }
+    }
+
     /// G_ema's every tensor, bit for bit as torch reads it (G differs in all of them).
     func testEveryTensorMatchesPyTorch() throws {
         for pkl in ["eg3d-nrr128.pkl", "eg3d-nrr64.pkl"] {

@@ -57,6 +57,16 @@ final class RendererKernelsTests: XCTestCase {
                 XCTAssertEqual(out[i * c + ch], ref, accuracy: 1e-5, "point \(i) channel \(ch)")
             }
         }
+        // The corrected axes of NVlabs/eg3d#67 read the third plane at (z, y).
+        var corrected = [Float](repeating: .nan, count: n * c)
+        GridSample.triplane(cl, resolution: res, channels: c, axes: .corrected, points: points, count: n, into: &corrected)
+        for i in 0..<n {
+            let x = points[3 * i], y = points[3 * i + 1], z = points[3 * i + 2]
+            for ch in 0..<c {
+                let ref = (bilinear(0, ch, x, y) + bilinear(1, ch, x, z) + bilinear(2, ch, z, y)) / 3
+                XCTAssertEqual(corrected[i * c + ch], ref, accuracy: 1e-5, "corrected axes, point \(i) channel \(ch)")
+            }
+        }
     }
 
     /// bf16 planes (the generator's --precision bf16) are read exactly as float planes rounded to bf16.

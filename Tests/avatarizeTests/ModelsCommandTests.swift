@@ -57,13 +57,22 @@ final class ModelsCommandTests: XCTestCase {
     /// every frame and the audio.
     func testPublishedLayoutsRunEndToEnd() throws {
         let g = dir.appendingPathComponent("g"), e = dir.appendingPathComponent("e")
-        var r = try runAvatarize(["models", "import", Self.fixtures.appendingPathComponent("eg3d-nrr128.pkl").path, "-o", g.path, "--role", "source"])
+        // Under their released names, so the bundles record the releases' licence and where they are published.
+        let released = dir.appendingPathComponent("downloads")
+        try FileManager.default.createDirectory(at: released, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("eg3d-nrr128.pkl"), to: released.appendingPathComponent("ffhq512-128.pkl"))
+        try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("preim3d-wplus.pt"), to: released.appendingPathComponent("preim3d_ffhq.pt"))
+        var r = try runAvatarize(["models", "import", released.appendingPathComponent("ffhq512-128.pkl").path, "-o", g.path, "--role", "source"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        r = try runAvatarize(["models", "import", Self.fixtures.appendingPathComponent("preim3d-wplus.pt").path, "-o", e.path, "--generator", g.path])
+        r = try runAvatarize(["models", "import", released.appendingPathComponent("preim3d_ffhq.pt").path, "-o", e.path, "--generator", g.path])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("WPlusEncoder encoder from a PREIM3D checkpoint"), r.stdout)
         r = try runAvatarize(["models", "--path", dir.path])
         XCTAssertTrue(r.stdout.contains("layout: WPlusEncoder IR-SE50"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("(axes XY/XZ/ZX as released)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("license: NVIDIA Source Code License for EG3D (non-commercial"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("published: https://catalog.ngc.nvidia.com/orgs/nvidia/teams/research/models/eg3d"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("license: MIT (mybabyyh/Preim3D)"), r.stdout)
         // Published-format directions (tools/make_direction_fixtures.py): one of this model's W+ (14 × 16) and
         // one of EG3D's (14 × 512), which is refused before anything is encoded, naming the file.
         let directions = dir.appendingPathComponent("directions")

@@ -13,9 +13,9 @@ void avz_sigmoid_bias_rows(float *x, const float *bias, long rows, long cols, fl
 /// Mean of bilinear samples of three channels-last planes [3][res][res][channels] at n points given as
 /// normalised coordinates (x, y, z) (grid_sample semantics: align_corners false, zeros outside). Planes
 /// are read at (x, y), (x, z) and (z, x) as (width, height). out: [n][channels].
-void avz_triplane_sample(const float *planes, long res, long channels, const float *xyz, long n, float *out);
+void avz_triplane_sample(const float *planes, long res, long channels, const float *xyz, long n, int zy, float *out);
 /// avz_triplane_sample on planes stored as bfloat16 bit patterns.
-void avz_triplane_sample_bf16(const unsigned short *planes, long res, long channels, const float *xyz, long n, float *out);
+void avz_triplane_sample_bf16(const unsigned short *planes, long res, long channels, const float *xyz, long n, int zy, float *out);
 
 /// Whether avz_bf16_linear runs here: avz_cpu_has_bf16().
 int avz_bf16_linear_available(void);
