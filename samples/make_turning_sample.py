@@ -3,6 +3,8 @@
 make_sample.py) turned in 3D and talking, so that tests can check that the avatar follows head yaw, pitch and the
 mouth. Known motion, written beside the clip as turning-head.json (per frame: yaw, pitch in radians, mouth 0..1):
   yaw(t)   = 0.35 sin(2π t / 4 s)         pitch(t) = 0.18 sin(2π t / 2.5 s + 1)
+The JSON gives them in avatarize's HeadPose convention: yaw > 0 turns the face towards image right, pitch > 0
+tilts it down (chin in). `turn` below tilts the face *up* for a positive angle, so the JSON's pitch is −pitch(t).
   mouth(t) = max(0, sin(2π t · 1.3 Hz))   (jaw drop, up to 14 px at 256²)
 The face is lifted onto a head-shaped depth map (an ellipsoid plus a nose), rotated and projected orthographically
 (backward warp by fixed-point iteration; small angles, no occlusion), so near parts move more than far ones as on
@@ -91,7 +93,7 @@ def main():
             yaw, pitch, mouth = motion(i / FPS)
             img = turn(open_mouth(face, mouth), z, yaw, pitch)
             cv2.imwrite(os.path.join(tmp, f"{i:04d}.png"), np.clip(img, 0, 255).astype(np.uint8)[:, :, ::-1])
-            truth.append({"frame": i, "yaw": round(yaw, 5), "pitch": round(pitch, 5), "mouth": round(mouth, 5)})
+            truth.append({"frame": i, "yaw": round(yaw, 5), "pitch": round(-pitch, 5) + 0.0, "mouth": round(mouth, 5)})
         subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-framerate", str(FPS), "-i", os.path.join(tmp, "%04d.png"),
                         "-i", os.path.join(here, "talking-head.mp4"), "-map", "0:v", "-map", "1:a", "-c:v", "libx264",
                         "-pix_fmt", "yuv420p", "-crf", "20", "-preset", "slow", "-c:a", "copy", "-shortest", a.out], check=True)
