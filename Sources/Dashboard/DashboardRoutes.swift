@@ -57,7 +57,10 @@ struct DashboardRoutes {
             preconditionFailure("the API's routes cannot be registered at the server root: \(error)")
         }
         router.get("/api/openapi.json") { request, context in
-            await app.respond(request, context) { _ in DashboardResponse(contentType: "application/json; charset=utf-8", body: OpenAPIDocument.bytes) }
+            await app.respond(request, context) { _ in
+                guard let document = OpenAPIDocument.bytes else { return .json(try APIJSON.encode(["error": OpenAPIDocument.missing]), status: 500) }
+                return DashboardResponse(contentType: "application/json; charset=utf-8", body: document)
+            }
         }
     }
 }
