@@ -144,26 +144,28 @@ struct ErrorPageMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: WebContext, next: (Request, WebContext) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as HTTPError where error.status == .notFound && !methods.allowed(request.uri.path).isEmpty {
-            // A path the server has, asked with a method it does not answer there.
-            let allowed = methods.allowed(request.uri.path)
-            return try await ErrorPageMiddleware(methods: RouteMethods()).handle(request, context: context) { _, _ in
-                throw HTTPError(.methodNotAllowed, headers: [.allow: allowed.sorted().joined(separator: ", ")],
-                                message: "\(request.method.rawValue) is not answered at \(request.uri.path); \(allowed.sorted().joined(separator: ", ")) is")
-            }
         } catch let error as HTTPError {
-            let message = error.body ?? (error.status == .notFound ? "no page at \(request.uri.path)" : error.status.reasonPhrase)
-            var headers = error.headers
-            let body: [UInt8]
-            if request.uri.path.hasPrefix("/api/") {
-                headers[.contentType] = "application/json; charset=utf-8"
-                body = Array((try? APIJSON.encode(["error": message])) ?? Data())
-            } else {
-                headers[.contentType] = "text/plain; charset=utf-8"
-                body = Array("\(message)\n".utf8)
-            }
-            return Response(status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+            guard error.status == .notFound else { return Self.response(error, request) }
+            // A path the server has, asked with a method it does not answer there: 405 naming the ones it does.
+            let allowed = methods.allowed(request.uri.path).sorted().joined(separator: ", ")
+            guard !allowed.isEmpty else { return Self.response(error, request) }
+            return Self.response(HTTPError(.methodNotAllowed, headers: [.allow: allowed],
+                                           message: "\(request.method.rawValue) is not answered at \(request.uri.path); \(allowed) is"), request)
         }
+    }
+
+    static func response(_ error: HTTPError, _ request: Request) -> Response {
+        let message = error.body ?? (error.status == .notFound ? "no page at \(request.uri.path)" : error.status.reasonPhrase)
+        var headers = error.headers
+        let body: [UInt8]
+        if request.uri.path.hasPrefix("/api/") {
+            headers[.contentType] = "application/json; charset=utf-8"
+            body = Array((try? APIJSON.encode(["error": message])) ?? Data())
+        } else {
+            headers[.contentType] = "text/plain; charset=utf-8"
+            body = Array("\(message)\n".utf8)
+        }
+        return Response(status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
 

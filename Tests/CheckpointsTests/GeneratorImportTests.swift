@@ -95,13 +95,18 @@ final class GeneratorImportTests: XCTestCase {
     func testCorrectedTriplaneAxesAreDetectedRecordedAndRendered() throws {
         func bytes(_ axes: TriplaneAxes) -> [UInt8] { axes.matrices.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) } }
         let released = [UInt8](try Data(contentsOf: CheckpointFixtures.url("eg3d-nrr128.pkl")))
-        let from = bytes(.original), to = bytes(.corrected)
-        var patched = released, found = 0, i = 0
-        while i + from.count <= patched.count {
-            if patched[i] == from[0], Array(patched[i..<(i + from.count)]) == from {
-                patched.replaceSubrange(i..<(i + from.count), with: to); found += 1; i += from.count
-            } else { i += 1 }
+        /// The pickle with every copy of `from` swapped for `to` (the same length, so the pickle stays valid).
+        func swapping(_ from: [UInt8], for to: [UInt8]) -> (bytes: [UInt8], found: Int) {
+            var out = released, found = 0, i = 0
+            while i + from.count <= out.count {
+                if out[i] == from[0], Array(out[i..<(i + from.count)]) == from {
+                    out.replaceSubrange(i..<(i + from.count), with: to); found += 1; i += from.count
+                } else { i += 1 }
+            }
+            return (out, found)
         }
+        let from = bytes(.original)
+        let (patched, found) = swapping(from, for: bytes(.corrected))
         XCTAssertEqual(found, 2, "the released plane_axes, once for G and once for G_ema")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("avatarize-axes-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -125,10 +130,8 @@ final class GeneratorImportTests: XCTestCase {
         XCTAssertGreaterThan(released128.relativeError(to: io["image_raw"]!), 0.05)
 
         // A projection that is neither is refused by name, not rendered wrongly.
-        var odd = released
-        for at in (0...(odd.count - from.count)) where odd[at] == from[0] && Array(odd[at..<(at + from.count)]) == from {
-            odd.replaceSubrange(at..<(at + 4), with: withUnsafeBytes(of: Float(2).bitPattern.littleEndian, Array.init))
-        }
+        let (odd, oddFound) = swapping(from, for: withUnsafeBytes(of: Float(2).bitPattern.littleEndian, Array.init) + from.dropFirst(4))
+        XCTAssertEqual(oddFound, 2)
         let oddFile = dir.appendingPathComponent("odd.pkl")
         try Data(odd).write(to: oddFile)
         XCTAssertThrowsError(try ModelImporter.run(ImportRequest(file: oddFile, output: dir.appendingPathComponent("o"), role: .style))) { error in

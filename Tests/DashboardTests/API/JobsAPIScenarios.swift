@@ -175,6 +175,9 @@ extension DashboardScenarios {
         // One byte over the limit: refused, and nothing is left behind.
         let (tooLarge, _) = try await upload(clip + Data([0]))
         XCTAssertEqual(tooLarge, 413)
+        // An empty body is no clip: refused, nothing kept (the hash of nothing would otherwise name a file).
+        let (empty, emptyAnswer) = try await upload(Data())
+        XCTAssertEqual(empty, 400, "\(emptyAnswer)")
         let left = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("uploads").path)
         XCTAssertEqual(left, ["\(digest).mp4"])
 
