@@ -13,6 +13,17 @@ final class ImportanceRenderer: @unchecked Sendable {
     /// Points sampled and decoded together on one worker, so features and hidden units stay in cache.
     let pointBlock = 128
 
+    /// OpProfile names of the two halves of "render sample+decode", timed per block on each worker (so their
+    /// sum is thread time, about workers × the wall time).
+    static let lookupOp = "render lookup (all threads)", decoderOp = "render decoder (all threads)"
+
+    /// Bytes the tri-plane lookups read for `rays` rays: 3 planes × 4 bilinear taps × the channels per sample
+    /// point (coarse and importance), at the width the planes are stored in.
+    func lookupBytes(rays: Int) -> Double {
+        Double(rays * (options.depthResolution + options.depthResolutionImportance) * 12 * decoder.inFeatures)
+            * (precision == .bf16 ? 2 : 4)
+    }
+
     /// bf16 keeps the sampled planes in bfloat16 (half the bytes per tap; the lookup is memory-bound);
     /// the interpolation, the decoder and the ray marching stay float32.
     let precision: Precision
@@ -30,27 +41,67 @@ final class ImportanceRenderer: @unchecked Sendable {
         return (0..<n).map { i in i < n / 2 ? start + step * Float(i) : end - step * Float(n - 1 - i) }
     }
 
-    /// planes [3·C, R, R]; origins/directions [M, 3] → features [M, out] and depths [M].
-    func render(planes: Tensor, origins: [Float], directions: [Float]) -> (features: [Float], depth: [Float]) {
+    /// Rays of a `width`-wide raster image taken column by column: ray i of the order is the raster ray at
+    /// row i % height, column i / height. Two rays one row apart read the XZ and ZX planes at nearly the same
+    /// texels along their whole depth (the planes' rows run along z), so taking them one after the other reads
+    /// those lines from cache; in raster order the ray after a ray lies 2 texels over, on lines of its own, and
+    /// the ray that shares them comes a whole image row (about 6 MB of taps) later. Nil: keep the order given.
+    static func columnOrder(rays m: Int, width: Int?) -> [Int]? {
+        guard let width, width > 1, m % width == 0, m / width > 1 else { return nil }
+        let height = m / width
+        return (0..<m).map { i in (i % height) * width + i / height }
+    }
+
+    /// planes [3·C, R, R]; origins/directions [M, 3] of a raster image `imageWidth` rays wide → features
+    /// [M, out] and depths [M], in the rays' order. The order rays are taken in changes only the rounding of the
+    /// decoder's library products (their sums' order depends on a point's place in its block), below 1e-6.
+    func render(planes: Tensor, origins: [Float], directions: [Float], imageWidth: Int? = nil) -> (features: [Float], depth: [Float]) {
+        guard let order = Self.columnOrder(rays: origins.count / 3, width: imageWidth) else {
+            return renderInOrder(planes: planes, origins: origins, directions: directions)
+        }
+        var o = [Float](repeating: 0, count: origins.count), d = o
+        for (i, r) in order.enumerated() {
+            for a in 0..<3 { o[3 * i + a] = origins[3 * r + a]; d[3 * i + a] = directions[3 * r + a] }
+        }
+        let (f, z) = renderInOrder(planes: planes, origins: o, directions: d)
+        let out = decoder.outFeatures
+        var features = [Float](repeating: 0, count: f.count), depth = z
+        for (i, r) in order.enumerated() {
+            depth[r] = z[i]
+            for ch in 0..<out { features[r * out + ch] = f[i * out + ch] }
+        }
+        return (features, depth)
+    }
+
+    private func renderInOrder(planes: Tensor, origins: [Float], directions: [Float]) -> (features: [Float], depth: [Float]) {
         let c = planes.shape[0] / 3, res = planes.shape[1]
         precondition(c == decoder.inFeatures, "planes have \(c) channels per plane, decoder expects \(decoder.inFeatures)")
         let m = origins.count / 3
         let out = decoder.outFeatures
         let d = options.depthResolution, ni = options.depthResolutionImportance
         let total = d + ni
-        // Channels-last planes [3][R][R][C] so each bilinear tap reads C contiguous floats.
-        var planesCL = [Float](repeating: 0, count: planes.count)
-        planes.data.withUnsafeBufferPointer { src in
-            planesCL.withUnsafeMutableBufferPointer { dst in
+        // Channels-last planes [3][R][R][C] so each bilinear tap reads C contiguous floats, on huge pages
+        // (HugePageBuffer); with bf16 stored as bfloat16 (the float copy let go at once).
+        func channelsLast(into dst: UnsafeMutablePointer<Float>) {
+            planes.data.withUnsafeBufferPointer { src in
                 for p in 0..<3 {
                     GridSample.channelsLast(src.baseAddress! + p * c * res * res, channels: c, height: res, width: res,
-                                            into: dst.baseAddress! + p * c * res * res)
+                                            into: dst + p * c * res * res)
                 }
             }
         }
-        // bf16: the planes as bfloat16 for the lookup, and the float copy let go.
-        let planes16: [UInt16] = precision == .bf16 ? Precision.bfloat16Bits(planesCL) : []
-        if precision == .bf16 { planesCL = [] }
+        let planesCL: HugePageBuffer<Float>?, planes16: HugePageBuffer<UInt16>?
+        if precision == .bf16 {
+            var floats = [Float](repeating: 0, count: planes.count)
+            floats.withUnsafeMutableBufferPointer { channelsLast(into: $0.baseAddress!) }
+            let bits = HugePageBuffer<UInt16>(count: planes.count)
+            Precision.bfloat16Bits(floats, into: bits.pointer)
+            planesCL = nil; planes16 = bits
+        } else {
+            let table = HugePageBuffer<Float>(count: planes.count)
+            channelsLast(into: table.pointer)
+            planesCL = table; planes16 = nil
+        }
         let delta = (options.rayEnd - options.rayStart) / Float(d - 1)
         let coarse = Self.linspace(options.rayStart, options.rayEnd, d).map { $0 + 0.5 * delta }
         let u = Self.linspace(0, 1, ni)
@@ -69,36 +120,32 @@ final class ImportanceRenderer: @unchecked Sendable {
         let scale = 2 / options.boxWarp
         let whiteBack = options.whiteBack
 
-        planesCL.withUnsafeBufferPointer { pl in
-        planes16.withUnsafeBufferPointer { pl16 in
         origins.withUnsafeBufferPointer { op in
         directions.withUnsafeBufferPointer { dp in
         coarse.withUnsafeBufferPointer { cz in
         u.withUnsafeBufferPointer { up in
         features.withUnsafeMutableBufferPointer { fp in
         depth.withUnsafeMutableBufferPointer { zp in
-            let planeBase = pl.baseAddress, planeBase16 = precision == .bf16 ? pl16.baseAddress : nil, o = op.baseAddress!, dir = dp.baseAddress!
-            // Samples and decodes points 0..<count (ray and depth from `point`) into rows of `output`.
+            let planeBase = planesCL?.pointer, planeBase16 = planes16?.pointer, o = op.baseAddress!, dir = dp.baseAddress!
+            // Samples and decodes the points of `rays` 0..<count into rows of `output`.
             let block = pointBlock, hiddenWidth = decoder.hidden, axes = options.planeAxes
-            func evaluate(_ count: Int, into output: UnsafeMutablePointer<Float>, _ point: (Int) -> (Int, Float)) {
+            func evaluate(_ count: Int, into output: UnsafeMutablePointer<Float>, along rays: GridSample.RayPoints) {
                 Parallel.forChunks((count + block - 1) / block) { s, e in
                     let feat = UnsafeMutablePointer<Float>.allocate(capacity: block * c)
                     let hidden = UnsafeMutablePointer<Float>.allocate(capacity: block * hiddenWidth)
-                    let xyz = UnsafeMutablePointer<Float>.allocate(capacity: block * 3)
-                    defer { feat.deallocate(); hidden.deallocate(); xyz.deallocate() }
+                    defer { feat.deallocate(); hidden.deallocate() }
                     for b in s..<e {
                         let p0 = b * block, n = min(block, count - p0)
-                        // Points o + z·d in the planes' normalised coordinates.
-                        for i in 0..<n {
-                            let (r, z) = point(p0 + i)
-                            for a in 0..<3 { xyz[3 * i + a] = (o[3 * r + a] + z * dir[3 * r + a]) * scale }
-                        }
+                        OpProfile.measure(Self.lookupOp) {
                         if let planeBase16 {
-                            GridSample.triplane(planeBase16, resolution: res, channels: c, axes: axes, points: xyz, count: n, into: feat)
+                            GridSample.triplane(planeBase16, resolution: res, channels: c, axes: axes, along: rays, from: p0, count: n, into: feat)
                         } else {
-                            GridSample.triplane(planeBase!, resolution: res, channels: c, axes: axes, points: xyz, count: n, into: feat)
+                            GridSample.triplane(planeBase!, resolution: res, channels: c, axes: axes, along: rays, from: p0, count: n, into: feat)
                         }
+                        }
+                        OpProfile.measure(Self.decoderOp) {
                         decoder.forward(feat, count: n, hiddenBuffer: hidden, output: output + p0 * (out + 1))
+                        }
                     }
                 }
             }
@@ -107,7 +154,8 @@ final class ImportanceRenderer: @unchecked Sendable {
                 let nr = min(chunkRays, m - r0)
                 // Coarse pass.
                 OpProfile.measure("render sample+decode") {
-                    evaluate(nr * d, into: coarseOut) { p in (r0 + p / d, cz[p % d]) }
+                    evaluate(nr * d, into: coarseOut, along: GridSample.RayPoints(
+                        origins: o + 3 * r0, directions: dir + 3 * r0, scale: scale, depths: cz.baseAddress!, depthStride: 0, perRay: d))
                 }
                 // Coarse weights → importance depths.
                 OpProfile.measure("render pdf") {
@@ -132,7 +180,8 @@ final class ImportanceRenderer: @unchecked Sendable {
                 }
                 // Fine pass.
                 OpProfile.measure("render sample+decode") {
-                    evaluate(nr * ni, into: fineOut) { p in (r0 + p / ni, fineDepths[p]) }
+                    evaluate(nr * ni, into: fineOut, along: GridSample.RayPoints(
+                        origins: o + 3 * r0, directions: dir + 3 * r0, scale: scale, depths: fineDepths, depthStride: ni, perRay: ni))
                 }
                 // Merge the two sorted depth lists and march all samples.
                 let (lo, hi) = OpProfile.measure("render march") { Parallel.reduceChunks(nr) { s, e -> (Float, Float) in
@@ -164,7 +213,8 @@ final class ImportanceRenderer: @unchecked Sendable {
             }
             // torch.clamp(depth, min(all depths), max(all depths)) over the whole batch.
             for r in 0..<m { zp[r] = min(max(zp[r], minDepth), maxDepth) }
-        }}}}}}}}
+        }}}}}}
+        withExtendedLifetime((planesCL, planes16)) {}
         return (features, depth)
     }
 }

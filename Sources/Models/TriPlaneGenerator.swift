@@ -70,7 +70,7 @@ public final class TriPlaneGenerator: @unchecked Sendable {
         t = Clock.now()
         let res = options.neuralRenderingResolution
         let (origins, dirs) = RaySampler.rays(camera: c, resolution: res)
-        let (feat, depth) = renderer.render(planes: planes, origins: origins, directions: dirs)
+        let (feat, depth) = renderer.render(planes: planes, origins: origins, directions: dirs, imageWidth: res)
         let out = renderer.decoder.outFeatures
         let m = res * res
         var featureImage = Tensor(zeros: [out, res, res])
@@ -95,5 +95,17 @@ public final class TriPlaneGenerator: @unchecked Sendable {
         var out = synthesize(styles: s, camera: c)
         out.timings.insert(("styles", dt), at: 0)
         return out
+    }
+}
+
+extension TriPlaneGenerator {
+    /// OpProfile names of the renderer's lookups and decoder, timed on every worker (thread time, not wall).
+    public static var renderLookupOp: String { ImportanceRenderer.lookupOp }
+    public static var renderDecoderOp: String { ImportanceRenderer.decoderOp }
+
+    /// Bytes the tri-plane lookups read for one frame (all its rays' samples): what `bench generator --ops`
+    /// sets against the machine's copy rate.
+    public var renderLookupBytes: Double {
+        renderer.lookupBytes(rays: options.neuralRenderingResolution * options.neuralRenderingResolution)
     }
 }

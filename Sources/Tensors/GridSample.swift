@@ -32,4 +32,30 @@ public enum GridSample {
                                 points xyz: UnsafePointer<Float>, count n: Int, into out: UnsafeMutablePointer<Float>) {
         avz_triplane_sample_bf16(planes, resolution, channels, xyz, n, axes == .corrected ? 1 : 0, out)
     }
+
+    /// Points along rays, sampled as `triplane` does: point p0 + i lies on ray r = (p0 + i) / perRay at depth
+    /// depths[r · depthStride + (p0 + i) % perRay] (a stride of 0: one depth list shared by every ray), at
+    /// (origin + depth · direction) · scale. Computing the points in the kernel spares a pass over them.
+    public struct RayPoints {
+        public let origins: UnsafePointer<Float>, directions: UnsafePointer<Float>
+        public let scale: Float
+        public let depths: UnsafePointer<Float>, depthStride: Int, perRay: Int
+        public init(origins: UnsafePointer<Float>, directions: UnsafePointer<Float>, scale: Float,
+                    depths: UnsafePointer<Float>, depthStride: Int, perRay: Int) {
+            self.origins = origins; self.directions = directions; self.scale = scale
+            self.depths = depths; self.depthStride = depthStride; self.perRay = perRay
+        }
+    }
+
+    public static func triplane(_ planes: UnsafePointer<Float>, resolution: Int, channels: Int, axes: TriplaneAxes,
+                                along rays: RayPoints, from p0: Int, count n: Int, into out: UnsafeMutablePointer<Float>) {
+        avz_ray_sample(planes, resolution, channels, axes == .corrected ? 1 : 0, rays.origins, rays.directions, rays.scale,
+                       rays.depths, rays.depthStride, rays.perRay, p0, n, out)
+    }
+
+    public static func triplane(_ planes: UnsafePointer<UInt16>, resolution: Int, channels: Int, axes: TriplaneAxes,
+                                along rays: RayPoints, from p0: Int, count n: Int, into out: UnsafeMutablePointer<Float>) {
+        avz_ray_sample_bf16(planes, resolution, channels, axes == .corrected ? 1 : 0, rays.origins, rays.directions, rays.scale,
+                            rays.depths, rays.depthStride, rays.perRay, p0, n, out)
+    }
 }

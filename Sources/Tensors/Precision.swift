@@ -30,6 +30,11 @@ public enum Precision: String, Sendable, CaseIterable, CustomStringConvertible {
         }
         return out
     }
+
+    /// bfloat16Bits written into `out` (values.count elements).
+    public static func bfloat16Bits(_ values: [Float], into out: UnsafeMutablePointer<UInt16>) {
+        values.withUnsafeBufferPointer { avz_to_bf16($0.baseAddress!, out, values.count) }
+    }
 }
 
 /// A precision as the user asks for it: a fixed one, or `auto`.

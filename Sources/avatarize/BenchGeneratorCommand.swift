@@ -25,7 +25,7 @@ struct BenchGeneratorCommand: ParsableCommand {
     @Option(help: "Timed frames.") var frames = 3
     @Option(help: "Untimed warm-up frames.") var warmup = 1
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
-    @Flag(help: "Also print where the time goes, operation by operation (mean ms per timed frame).")
+    @Flag(help: "Also print where the time goes, operation by operation (mean ms per timed frame), and the render's lookup traffic against a copy rate measured in the same run (measured before the generator is built).")
     var ops = false
     @Option(help: "fp32, bf16 or auto (bf16 where the CPU has AVX512_BF16).") var precision: PrecisionChoice = .auto
     @Flag(help: "Instead, time every convolution layer of the full-size architecture alone in OpenBLAS float32, oneDNN float32 and oneDNN bf16 (fastest of --frames alternating runs).")
@@ -40,6 +40,8 @@ struct BenchGeneratorCommand: ParsableCommand {
         Parallel.configure(threads: threads)
         if layers { return try LayerComparison.run(frames: frames) }
         let precision = try self.precision.resolve()
+        // Measured before the generator is built, so its arrays (128 MB) stay under the run's peak memory.
+        let copy = ops ? MemoryBandwidth.copyRate() : 0
         let g: TriPlaneGenerator
         var reference: TriPlaneGenerator?  // float32, for the fidelity of bf16
         let label: String
@@ -99,9 +101,19 @@ struct BenchGeneratorCommand: ParsableCommand {
         }
         if ops {
             print("operation                          ms/frame  calls/frame")
-            for op in OpProfile.drain() {
+            let timed = OpProfile.drain()
+            for op in timed {
                 print(op.name.padding(toLength: 32, withPad: " ", startingAt: 0)
                       + String(format: " %10.1f %12d", op.seconds * 1000 / Double(frames), op.calls / frames))
+            }
+            // The render's lookups against the machine's bandwidth: the bytes their taps read (mostly from cache)
+            // over their time, beside a STREAM-style copy on the same threads in this run.
+            if let lookup = timed.first(where: { $0.name == TriPlaneGenerator.renderLookupOp }) {
+                let workers = Double(threads ?? Parallel.workers)
+                let wall = lookup.seconds / Double(frames) / workers
+                let gbps = g.renderLookupBytes / wall / 1e9
+                print(String(format: "render lookups: %.2f GB of taps a frame in %.1f ms (thread time / %d threads) = %.1f GB/s; "
+                             + "copy rate %.1f GB/s (%.2f×)", g.renderLookupBytes / 1e9, wall * 1000, Int(workers), gbps, copy, gbps / copy))
             }
         }
         let frame = median(frameTimes)

@@ -123,6 +123,60 @@ final class KernelVariantsTests: XCTestCase {
         }
     }
 
+    func testRaySamplingEveryVariantEqualsThePointLookup() {
+        // The renderer's lookup along rays computes its points in C; they must be the points Swift computes
+        // ((o + z·d)·scale, no FMA, as the reference does), so both lookups give the same bits.
+        let res = 6, rays = 5, perRay = 7
+        let origins = random(3 * rays, seed: 700), directions = random(3 * rays, seed: 701)
+        let shared = random(perRay, seed: 702).map { 2 + $0 }  // one depth list for every ray (the coarse pass)
+        let own = random(rays * perRay, seed: 703).map { 2 + $0 }  // a list per ray (the importance pass)
+        let scale: Float = 0.9
+        KernelVariant.forEachAvailable { v in
+            for c in [17, 32] {
+                let planes = random(3 * res * res * c, seed: UInt64(710 + c))
+                let bits = Precision.bfloat16Bits(planes)
+                for (depths, stride) in [(shared, 0), (own, perRay)] {
+                    for axes in [TriplaneAxes.original, .corrected] {
+                        let p0 = 3, n = rays * perRay - p0  // a block that starts inside a ray
+                        var points = [Float](repeating: 0, count: 3 * n)
+                        for i in 0..<n {
+                            let r = (p0 + i) / perRay, z = depths[r * stride + (p0 + i) % perRay]
+                            for a in 0..<3 {
+                                let along = z * directions[3 * r + a]
+                                points[3 * i + a] = (origins[3 * r + a] + along) * scale
+                            }
+                        }
+                        var expected = [Float](repeating: 0, count: n * c), expected16 = expected
+                        var got = [Float](repeating: .nan, count: n * c), got16 = got
+                        GridSample.triplane(planes, resolution: res, channels: c, axes: axes, points: points, count: n, into: &expected)
+                        origins.withUnsafeBufferPointer { o in
+                        directions.withUnsafeBufferPointer { d in
+                        depths.withUnsafeBufferPointer { z in
+                        bits.withUnsafeBufferPointer { b in
+                            let along = GridSample.RayPoints(origins: o.baseAddress!, directions: d.baseAddress!, scale: scale,
+                                                             depths: z.baseAddress!, depthStride: stride, perRay: perRay)
+                            GridSample.triplane(planes, resolution: res, channels: c, axes: axes, along: along, from: p0, count: n, into: &got)
+                            GridSample.triplane(b.baseAddress!, resolution: res, channels: c, axes: axes, points: points, count: n, into: &expected16)
+                            GridSample.triplane(b.baseAddress!, resolution: res, channels: c, axes: axes, along: along, from: p0, count: n, into: &got16)
+                        }}}}
+                        XCTAssertEqual(got, expected, "\(v.name) c \(c) stride \(stride) \(axes)")
+                        XCTAssertEqual(got16, expected16, "\(v.name) bf16 c \(c) stride \(stride) \(axes)")
+                    }
+                }
+            }
+        }
+    }
+
+    func testHugePageBufferIsAlignedWritableMemory() {
+        let count = 3 << 20  // 12 MB of floats: several 2 MB pages
+        let buffer = HugePageBuffer<Float>(count: count)
+        XCTAssertEqual(Int(bitPattern: buffer.pointer) % (2 << 20), 0, "2 MB-aligned, so huge pages can back it")
+        for i in stride(from: 0, to: count, by: 1021) { buffer.pointer[i] = Float(i) }
+        buffer.pointer[count - 1] = -1
+        XCTAssertEqual(buffer.pointer[1021 * 7], Float(1021 * 7))
+        XCTAssertEqual(buffer.pointer[count - 1], -1)
+    }
+
     func testWinogradTransformsEveryVariantAreBitExactAndMatchTheDirectConvolution() {
         // Widths whose tile count (w / 4) is under, at and over the 16-tile vector path, with tails.
         let i = 3, o = 2

@@ -17,6 +17,22 @@ void avz_triplane_sample(const float *planes, long res, long channels, const flo
 /// avz_triplane_sample on planes stored as bfloat16 bit patterns.
 void avz_triplane_sample_bf16(const unsigned short *planes, long res, long channels, const float *xyz, long n, int zy, float *out);
 
+/// The renderer's lookup for a block of points along rays: point p0 + i is on ray r = (p0 + i) / per_ray at depth
+/// depths[r · depth_stride + (p0 + i) % per_ray] (stride 0: one depth list for every ray), at (origin + depth ·
+/// direction) · scale, sampled as avz_triplane_sample does. out: [n][channels].
+void avz_ray_sample(const float *planes, long res, long channels, int zy, const float *origins, const float *directions,
+                    float scale, const float *depths, long depth_stride, long per_ray, long p0, long n, float *out);
+/// avz_ray_sample on planes stored as bfloat16 bit patterns.
+void avz_ray_sample_bf16(const unsigned short *planes, long res, long channels, int zy, const float *origins,
+                         const float *directions, float scale, const float *depths, long depth_stride, long per_ray,
+                         long p0, long n, float *out);
+
+/// A fresh anonymous mapping of at least `bytes`, 2 MB-aligned and advised for transparent huge pages before
+/// anything touches it (tables read at random: the TLB, not the caches, limited the lookups). NULL if the
+/// mapping fails. Release with avz_huge_unmap(p, bytes).
+void *avz_huge_map(long bytes);
+void avz_huge_unmap(void *p, long bytes);
+
 /// Whether avz_bf16_linear runs here: avz_cpu_has_bf16().
 int avz_bf16_linear_available(void);
 /// bf16 values avz_bf16_linear_pack writes for a weight [out][in].
