@@ -6,6 +6,7 @@
 #include "dnnl_gemm.h"
 #include "kernel_variants.h"
 #include <math.h>
+#include <string.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,34 @@ static void *worker(void *arg) {
         avz_softplus_bias_rows(c, bias, 1, n < 17 ? n : 17);
         avz_bias_act(a, m, k, NULL, NULL, 0.2f, 1.41421356f, 256.0f);
         free(a); free(b); free(c);
+
+        // The renderer's lookup along rays, on planes in huge-page mappings: points inside, outside and NaN.
+        long res = 5, ch = (round & 1) ? 32 : 3, per_ray = 4, rays = 3, count = 3 * res * res * ch;
+        float *planes = avz_huge_map(sizeof(float) * count);
+        unsigned short *planes16 = avz_huge_map(sizeof(unsigned short) * count);
+        if (!planes || !planes16) { fail("huge-page mapping failed"); return NULL; }
+        for (long i = 0; i < count; i++) {
+            planes[i] = rnd(&seed);
+            unsigned bits;
+            memcpy(&bits, &planes[i], 4);
+            planes16[i] = (unsigned short)(bits >> 16);
+        }
+        float origins[9], directions[9], depths[12], out[12 * 32], out16[12 * 32];
+        for (int i = 0; i < 9; i++) { origins[i] = 0.2f * rnd(&seed); directions[i] = i >= 6 ? NAN : rnd(&seed); }
+        for (int i = 0; i < 12; i++) depths[i] = 0.8f + rnd(&seed);
+        int zy = (round & 2) != 0;
+        // Points 1 … 11: a block that starts inside a ray; the last ray (points 8 … 11) has NaN directions.
+        avz_ray_sample(planes, res, ch, zy, origins, directions, 1.5f, depths, per_ray, per_ray, 1, rays * per_ray - 1, out);
+        avz_ray_sample_bf16(planes16, res, ch, zy, origins, directions, 1.5f, depths, per_ray, per_ray, 1, rays * per_ray - 1, out16);
+        for (long p = 1; p < rays * per_ray; p++)
+            for (long j = 0; j < ch; j++) {
+                float v = out[(p - 1) * ch + j], v16 = out16[(p - 1) * ch + j];
+                if (p >= 8 ? (v != 0 || v16 != 0) : (!isfinite(v) || !isfinite(v16) || fabsf(v - v16) > 0.02f)) {
+                    fail("ray lookup: a NaN point not zero, or fp32 and bf16 apart"); p = rays * per_ray; break;
+                }
+            }
+        avz_huge_unmap(planes, sizeof(float) * count);
+        avz_huge_unmap(planes16, sizeof(unsigned short) * count);
     }
     return NULL;
 }
