@@ -29,7 +29,8 @@ for pass in "${passes[@]}"; do
     ;;
   tests)
     echo "== tests under AddressSanitizer, in .build-asan"
-    swift build --build-tests --sanitize=address --scratch-path .build-asan
+    # The build runs swift-openapi-generator's plugin tool, itself built with ASan; its leak at exit is not ours.
+    ASAN_OPTIONS="detect_leaks=0" swift build --build-tests --sanitize=address --scratch-path .build-asan
     # Leaks are not this pass's subject (FFmpeg and dlib keep process-lifetime caches).
     ASAN_OPTIONS="detect_leaks=0:halt_on_error=1" \
       swift test --skip-build --sanitize=address --scratch-path .build-asan \

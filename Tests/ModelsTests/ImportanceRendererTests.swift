@@ -32,4 +32,26 @@ final class ImportanceRendererTests: XCTestCase {
             XCTAssertGreaterThan(scale, 0, name)
         }
     }
+
+    func testBFloat16PlanesRenderAsTheRoundedFloatPlanes() throws {
+        // With bf16 the renderer stores its planes as bfloat16 (on huge pages, converted from the channels-last
+        // copy); the lookups widen them exactly, so the render equals a float32 render of the planes rounded to
+        // bf16 beforehand. Both renderers share one float32 decoder, so this holds the bf16 lookup path to the bit
+        // on every machine, with or without AVX512_BF16.
+        let run = try GeneratorParityTests.run()
+        let g = run.generator
+        let decoder = g.renderer.decoder  // the fixture's generator is float32: its decoder has no bf16 layers
+        XCTAssertNil(decoder.bf16)
+        let res = g.options.neuralRenderingResolution
+        let (origins, directions) = RaySampler.rays(camera: run.io["c_render"]!.data, resolution: res)
+        let planes = run.output.planes
+        let rounded = Tensor(shape: planes.shape, data: Precision.bfloat16Bits(planes.data).map { Float(bitPattern: UInt32($0) << 16) })
+        let bf16 = ImportanceRenderer(decoder: decoder, options: g.renderer.options, precision: .bf16)
+        let fp32 = ImportanceRenderer(decoder: decoder, options: g.renderer.options, precision: .fp32)
+        let a = bf16.render(planes: planes, origins: origins, directions: directions, imageWidth: res)
+        let b = fp32.render(planes: rounded, origins: origins, directions: directions, imageWidth: res)
+        XCTAssertTrue(a.features == b.features, "features")
+        XCTAssertTrue(a.depth == b.depth, "depth")
+        XCTAssertFalse(rounded.data == planes.data, "the rounding changed the planes")
+    }
 }
