@@ -10,7 +10,7 @@ public final class HugePageBuffer<Element>: @unchecked Sendable {
 
     public init(count: Int) {
         bytes = max(1, count) * MemoryLayout<Element>.stride
-        guard let raw = avz_huge_map(bytes) else { fatalError("out of memory mapping \(bytes) bytes for a tri-plane table") }
+        guard let raw = avz_huge_map(bytes) else { fatalError("out of memory: could not map \(bytes) bytes") }
         pointer = raw.bindMemory(to: Element.self, capacity: max(1, count))
         self.count = count
     }

@@ -24,10 +24,9 @@ public enum Precision: String, Sendable, CaseIterable, CustomStringConvertible {
 
     /// The bfloat16 bit patterns of `values`, rounded to nearest even (what bf16 products read).
     public static func bfloat16Bits(_ values: [Float]) -> [UInt16] {
+        guard !values.isEmpty else { return [] }
         var out = [UInt16](repeating: 0, count: values.count)
-        values.withUnsafeBufferPointer { v in
-            out.withUnsafeMutableBufferPointer { avz_to_bf16(v.baseAddress!, $0.baseAddress!, values.count) }
-        }
+        out.withUnsafeMutableBufferPointer { bfloat16Bits(values, into: $0.baseAddress!) }
         return out
     }
 
