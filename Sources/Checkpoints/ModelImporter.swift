@@ -119,7 +119,20 @@ public enum ModelImporter {
         let styles = arch.styleCount, w = arch.styleWidth
         let latentSource: String
         let latent: Tensor
-        if e.layout == .preim3d {
+        if e.layout == .triplanenet {
+            // TriPlaneNet adds the latent_avg of the EG3D file it loads (configs/paths_config.py 'eg3d_ffhq',
+            // ckpt['latent_avg'] repeated n_styles times); that file is a conversion of NVIDIA's ffhq512-128.pkl whose
+            // latent_avg is the mapping network's tracked w_avg, so the generator's w_avg is used here.
+            guard let gURL = request.generator else {
+                throw CheckpointError.invalidModel(file: file, reason: "a TriPlaneNet checkpoint: its latent average is the w_avg of the EG3D generator it was trained with; pass that generator's bundle with --generator BUNDLE")
+            }
+            let g = try ModelBundle.open(gURL).loadGenerator()
+            guard g.architecture.numWs == styles, g.architecture.wDim == w else {
+                throw CheckpointError.invalidModel(file: file, reason: "the encoder makes \(styles)×\(w) codes, the generator \(gURL.path) takes \(g.architecture.numWs)×\(g.architecture.wDim)")
+            }
+            latent = Tensor(shape: [styles, w], data: (0..<styles).flatMap { _ in g.mapping.wAvg })
+            latentSource = "the w_avg of generator \(gURL.lastPathComponent), repeated \(styles)× (as TriPlaneNet adds its EG3D file's latent_avg)"
+        } else if e.layout == .preim3d {
             guard let gURL = request.generator else {
                 throw CheckpointError.invalidModel(file: file, reason: "a PREIM3D checkpoint: its latent average is computed from the EG3D generator it was trained with; pass that generator's bundle with --generator BUNDLE")
             }
@@ -144,22 +157,39 @@ public enum ModelImporter {
             latentSource = "checkpoint"
         }
         tensors["latent_avg"] = latent
-        let weights = try EncoderWeights(file: file, tensors: tensors)
+        // pSp's GradualStyleEncoder has e4e's tensors; the checkpoint says which network they are.
+        let head: EncoderHead = e.layout == .triplanenet || e.encoderType == EncoderHead.gradualStyle.rawValue ? .gradualStyle : arch.head
+        let weights = try EncoderWeights(file: file, tensors: tensors, head: head)
+        var extra: [String: [String: Tensor]] = [:]
+        var refiner: TriPlaneRefinerArchitecture?
+        if let r = e.refinerStateDict {
+            let prefix = EncoderCheckpoint.refinerPrefix
+            let t = Dictionary(uniqueKeysWithValues: try r.materialize().map { (String($0.key.dropFirst(prefix.count)), $0.value) })
+            let a = try TriPlaneRefinerArchitecture.infer(from: t.mapValues(\.shape), file: file)
+            let problems = a.check(shapes: t.mapValues(\.shape))
+            if !problems.isEmpty { throw EncoderLoadError.weights(file: "\(file) (\(prefix)*)", problems: problems) }
+            extra[TriPlaneRefiner.bundleFileName] = t
+            refiner = a
+        }
         let known = KnownReleases.release(named: request.file.lastPathComponent)
+        let network = head == .wPlus ? "pSp WPlusEncoder" : (head == .gradualStyle ? "pSp GradualStyleEncoder" : "e4e Encoder4Editing")
         var manifest: [String: Any] = [
             "kind": EncoderManifest.kind, "name": name, "role": "encoder",
-            "architecture": arch.head.rawValue, "backbone": "ir_se50",
+            "architecture": head.rawValue, "backbone": "ir_se50",
             "style_count": styles, "w_dim": w, "input_size": EncoderArchitecture.inputSize,
             "source": request.file.lastPathComponent, "latent_avg": latentSource,
-            "description": "\(arch.head == .wPlus ? "pSp WPlusEncoder" : "e4e Encoder4Editing") from a \(e.layout.rawValue)", "provenance": provenance,
+            "description": "\(network) from a \(e.layout.rawValue)" + (refiner.map { ", with \($0.summary)'s tri-plane encoder" } ?? ""),
+            "provenance": provenance,
         ]
+        if let refiner { manifest["refiner"] = refiner.summary }
         if let license = request.license ?? known?.license { manifest["license"] = license }
         if let published = request.published ?? known?.published { manifest["published"] = published }
         let json = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
-        try BundleWriter.write(tensors: weights.tensors, manifest: json, to: output, metadata: ["source": request.file.lastPathComponent])
+        try BundleWriter.write(tensors: weights.tensors, manifest: json, to: output, metadata: ["source": request.file.lastPathComponent],
+                               extraFiles: extra)
         return ImportResult(bundle: output, kind: EncoderManifest.kind, summary: [
-            "\(arch.head == .wPlus ? "WPlusEncoder" : "e4e") encoder from a \(e.layout.rawValue): \(styles) styles × \(w), stage widths \(arch.stageWidths), latent_avg from \(latentSource)",
-        ])
+            "\(network) from a \(e.layout.rawValue): \(styles) styles × \(w), stage widths \(arch.stageWidths), latent_avg from \(latentSource)",
+        ] + (refiner.map { ["tri-plane encoder: \($0.summary), \($0.version == .v1 ? "offsets added to" : "refined planes replacing") the generator's planes"] } ?? []))
     }
 }
 
@@ -175,7 +205,7 @@ extension ModelImporter {
         case let .generator(s): return try s.stateDict.materialize().count
         case let .encoder(e):
             _ = try e.latentAverage?.materialize(file: file, name: "latent_avg")
-            return try e.stateDict.materialize().count
+            return try e.stateDict.materialize().count + (e.refinerStateDict?.materialize().count ?? 0)
         }
     }
 }

@@ -239,6 +239,9 @@ public struct ModelBundle: Sendable {
                 let a = w.architecture
                 parts.insert(contentsOf: ["layout: \(a.head.rawValue) IR-SE50 (stage widths \(a.stageWidths.map(String.init).joined(separator: "/")))",
                                           "resolution: \(EncoderArchitecture.inputSize)² input → \(a.styleCount)×\(a.styleWidth) codes"], at: 0)
+                if let r = try TriPlaneRefiner.architecture(inBundle: dir) {
+                    parts.insert("refiner: \(r.summary) tri-plane encoder (\(r.version == .v1 ? "offsets added to" : "refined planes replacing") the generator's planes)", at: 2)
+                }
             } catch { problem = "\(error)" }
         }
         return Listing(path: dir, kind: kind, name: obj["name"] as? String ?? name,

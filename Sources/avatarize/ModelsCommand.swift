@@ -56,10 +56,12 @@ struct ModelsImportCommand: ParsableCommand {
         abstract: "Import a checkpoint as a bundle, without Python.",
         discussion: """
         Reads EG3D network-snapshot pickles (G_ema; ffhq512-128.pkl, ffhq512-64.pkl, the rebalanced ones and \
-        fine-tunes saved by the same training code) and e4e / pSp / PREIM3D encoder checkpoints (torch zip or \
-        legacy format). The pickle reader runs no code: it only admits the torch, numpy and EG3D names these \
-        files use and refuses anything else. PREIM3D checkpoints need --generator: their latent average is \
-        computed from the generator, as PREIM3D's loader does.
+        fine-tunes saved by the same training code) and e4e / pSp / PREIM3D / TriPlaneNet (v1, v2) encoder \
+        checkpoints (torch zip or legacy format). The pickle reader runs no code: it only admits the torch, numpy \
+        and EG3D names these files use and refuses anything else. PREIM3D and TriPlaneNet checkpoints need \
+        --generator: their latent average comes from the generator, as their loaders take it (PREIM3D computes \
+        it from 10000 samples, TriPlaneNet uses the generator's w_avg). A TriPlaneNet bundle keeps its tri-plane \
+        encoder (refiner.safetensors) beside the W+ encoder.
         """
     )
 
@@ -67,7 +69,7 @@ struct ModelsImportCommand: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "Bundle folder to create (default ./models/<name>).") var output: String?
     @Option(help: "source, style (generators) or encoder.") var role: String?
     @Option(help: "Bundle name (default: the file name without extension).") var name: String?
-    @Option(help: "Generator bundle a PREIM3D encoder was trained with.") var generator: String?
+    @Option(help: "Generator bundle a PREIM3D or TriPlaneNet encoder was trained with.") var generator: String?
     @Option(help: "The weights' licence, recorded in the bundle (known releases such as ffhq512-128.pkl have theirs).") var license: String?
     @Option(name: .customLong("published-at"), help: "Where the weights are published (a URL), recorded in the bundle.") var publishedAt: String?
 

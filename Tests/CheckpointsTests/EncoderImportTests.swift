@@ -126,14 +126,14 @@ final class WPlusEncoderImportTests: XCTestCase {
     func testOtherEncoderTypesAreRefusedByName() throws {
         var p = PickleBytes()
         p.op(PickleBytes.emptyDict)
-        p.str("opts"); p.op(PickleBytes.emptyDict); p.str("encoder_type"); p.str("GradualStyleEncoder"); p.op(PickleBytes.setItem)
+        p.str("opts"); p.op(PickleBytes.emptyDict); p.str("encoder_type"); p.str("BackboneEncoderUsingLastLayerIntoW"); p.op(PickleBytes.setItem)
         p.op(PickleBytes.setItem)
         p.str("state_dict"); p.op(PickleBytes.emptyDict); p.op(PickleBytes.setItem)
         p.op(PickleBytes.stop)
         let url = CheckpointFixtures.temporaryFolder(self).appendingPathComponent("psp.pt")
         try Data(p.b).write(to: url)
         XCTAssertThrowsError(try ModelImporter.run(ImportRequest(file: url, output: url.deletingLastPathComponent().appendingPathComponent("o")))) { e in
-            XCTAssertTrue("\(e)".contains("encoder_type 'GradualStyleEncoder'; Encoder4Editing and WPlusEncoder are supported"), "\(e)")
+            XCTAssertTrue("\(e)".contains("encoder_type 'BackboneEncoderUsingLastLayerIntoW'; Encoder4Editing, WPlusEncoder, GradualStyleEncoder are supported"), "\(e)")
         }
     }
 }

@@ -66,7 +66,7 @@ final class ModelsCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         r = try runAvatarize(["models", "import", released.appendingPathComponent("preim3d_ffhq.pt").path, "-o", e.path, "--generator", g.path])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stdout.contains("WPlusEncoder encoder from a PREIM3D checkpoint"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("pSp WPlusEncoder from a PREIM3D checkpoint"), r.stdout)
         r = try runAvatarize(["models", "--path", dir.path])
         XCTAssertTrue(r.stdout.contains("layout: WPlusEncoder IR-SE50"), r.stdout)
         XCTAssertTrue(r.stdout.contains("(axes XY/XZ/ZX as released)"), r.stdout)

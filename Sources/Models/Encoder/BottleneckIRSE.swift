@@ -32,32 +32,41 @@ struct BottleneckIRSE: Sendable {
 
     /// - side: the height and width of the unit's input (256 for unit 0, then 128, 64, 32, 16 as the stages stride).
     init(_ w: EncoderWeights, prefix p: String, unit: EncoderArchitecture.Unit, side: Int, precision: Precision) {
+        self.init(tensor: { w[$0] }, prefix: p, unit: unit, side: side, precision: precision)
+    }
+
+    /// - tensor: the checked weights by official name (an encoder's, or TriPlaneNet's tri-plane encoder's).
+    init(tensor w: (String) -> Tensor, prefix p: String, unit: EncoderArchitecture.Unit, side: Int, precision: Precision) {
         self.unit = unit
         self.precision = precision
         if unit.poolShortcut {
             shortcutConv = nil
             shortcutNorm = nil
         } else {
-            shortcutConv = w["\(p).shortcut_layer.0.weight"].data
+            shortcutConv = w("\(p).shortcut_layer.0.weight").data
             shortcutNorm = Self.batchNorm(w, "\(p).shortcut_layer.1")
         }
         norm1 = Self.batchNorm(w, "\(p).res_layer.0")
-        conv1 = SameConv3x3(weight: w["\(p).res_layer.1.weight"].data, outChannels: unit.depth,
+        conv1 = SameConv3x3(weight: w("\(p).res_layer.1.weight").data, outChannels: unit.depth,
                             inChannels: unit.inChannels, side: side, precision: precision)
-        prelu = w["\(p).res_layer.2.weight"].data
-        let w2 = w["\(p).res_layer.3.weight"].data
+        prelu = w("\(p).res_layer.2.weight").data
+        let w2 = w("\(p).res_layer.3.weight").data
         conv2 = unit.stride == 1 ? nil : w2
         conv2Same = unit.stride == 1
             ? SameConv3x3(weight: w2, outChannels: unit.depth, inChannels: unit.depth, side: side, precision: precision)
             : nil
         norm2 = Self.batchNorm(w, "\(p).res_layer.4")
-        seFC1 = w["\(p).res_layer.5.fc1.weight"].data
-        seFC2 = w["\(p).res_layer.5.fc2.weight"].data
+        seFC1 = w("\(p).res_layer.5.fc1.weight").data
+        seFC2 = w("\(p).res_layer.5.fc2.weight").data
     }
 
     static func batchNorm(_ w: EncoderWeights, _ p: String) -> BatchNorm2d {
-        BatchNorm2d(weight: w["\(p).weight"].data, bias: w["\(p).bias"].data,
-                    runningMean: w["\(p).running_mean"].data, runningVar: w["\(p).running_var"].data,
+        batchNorm({ w[$0] }, p)
+    }
+
+    static func batchNorm(_ w: (String) -> Tensor, _ p: String) -> BatchNorm2d {
+        BatchNorm2d(weight: w("\(p).weight").data, bias: w("\(p).bias").data,
+                    runningMean: w("\(p).running_mean").data, runningVar: w("\(p).running_var").data,
                     eps: EncoderArchitecture.batchNormEpsilon)
     }
 

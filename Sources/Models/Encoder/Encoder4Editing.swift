@@ -7,13 +7,14 @@
 //   w[i] = w0 + styles[i](features_i) for i ≥ 1                       (styles 1, 2 read c3)
 // and, as pSp / PREIM3D do before the generator, codes = w + latent_avg.
 // The same type runs PREIM3D's released WPlusEncoder (the same trunk, a WPlusHead instead of the FPN and style
-// blocks), chosen by the weights' layout (EncoderArchitecture.head).
+// blocks), chosen by the weights' layout (EncoderArchitecture.head), and pSp's GradualStyleEncoder (TriPlaneNet's),
+// which is e4e's network without the w0 broadcast: w[i] = styles[i](features_i) for every i.
 import Foundation
 import Tensors
 
 /// One encoded image.
 public struct EncoderOutput: Sendable {
-    /// The encoder's output w (w0 broadcast plus deltas), [styleCount, w].
+    /// The encoder's output w (e4e: w0 broadcast plus deltas), [styleCount, w].
     public var styles: Tensor
     /// styles + latent_avg, [styleCount, w]: the W+ code for the generator.
     public var codes: Tensor
@@ -102,8 +103,9 @@ public struct Encoder4Editing: Sendable {
         }
         var styles = Tensor(zeros: [n, wd])
         let w0 = vectors[0]
+        let deltas = architecture.head == .styleBlocks
         for i in 0..<n {
-            for j in 0..<wd { styles.data[i * wd + j] = i == 0 ? w0[j] : w0[j] + vectors[i][j] }
+            for j in 0..<wd { styles.data[i * wd + j] = i == 0 || !deltas ? vectors[i][j] : w0[j] + vectors[i][j] }
         }
         var codes = styles
         for k in 0..<codes.count { codes.data[k] += latentAverage.data[k] }

@@ -15,6 +15,11 @@ public enum EncoderHead: String, Sendable, Equatable, CaseIterable {
     /// WPlusEncoder`; mybabyyh/Preim3D models/encoders/psp_encoders.py): the last unit's map → BatchNorm2d →
     /// AdaptiveAvgPool2d(7×7) → flatten → Linear(top·49, hidden) → EqualLinear(hidden, styles·w) → (styles, w).
     case wPlus = "WPlusEncoder"
+    /// pSp's GradualStyleEncoder, which TriPlaneNet v1 and v2 use for their W+ codes (anantarb/triplanenet
+    /// models/encoders/psp_encoders.py): the same FPN and style blocks as e4e's, with the same tensor names,
+    /// but every style is its own code (no w0 broadcast, no deltas). The weights cannot tell it from e4e's;
+    /// the bundle's model.json says which it is.
+    case gradualStyle = "GradualStyleEncoder"
 }
 
 public struct EncoderArchitecture: Sendable, Equatable {
@@ -109,8 +114,8 @@ public struct EncoderArchitecture: Sendable, Equatable {
         return n
     }
 
-    /// Every tensor of the state dict with its shape, official key names.
-    public func expectedShapes() -> [String: [Int]] {
+    /// The IR-SE50 trunk's tensors (`input_layer.*`, `body.*`) with their shapes.
+    public func trunkShapes() -> [String: [Int]] {
         var e: [String: [Int]] = [:]
         func bn(_ p: String, _ c: Int) {
             for k in ["weight", "bias", "running_mean", "running_var"] { e["\(p).\(k)"] = [c] }
@@ -131,6 +136,15 @@ public struct EncoderArchitecture: Sendable, Equatable {
             bn("\(p).res_layer.4", u.depth)
             e["\(p).res_layer.5.fc1.weight"] = [u.seHidden, u.depth, 1, 1]
             e["\(p).res_layer.5.fc2.weight"] = [u.depth, u.seHidden, 1, 1]
+        }
+        return e
+    }
+
+    /// Every tensor of the state dict with its shape, official key names.
+    public func expectedShapes() -> [String: [Int]] {
+        var e = trunkShapes()
+        func bn(_ p: String, _ c: Int) {
+            for k in ["weight", "bias", "running_mean", "running_var"] { e["\(p).\(k)"] = [c] }
         }
         let top = stageWidths[3]
         e["latent_avg"] = [styleCount, styleWidth]
@@ -160,7 +174,11 @@ public struct EncoderArchitecture: Sendable, Equatable {
 
     /// Every missing, unexpected or mis-shaped tensor, sorted by name.
     public func check(shapes: [String: [Int]]) -> [WeightProblem] {
-        let expected = expectedShapes()
+        Self.problems(expected: expectedShapes(), found: shapes)
+    }
+
+    /// Every tensor of `expected` missing from or mis-shaped in `found`, and every extra one, sorted by name.
+    static func problems(expected: [String: [Int]], found shapes: [String: [Int]]) -> [WeightProblem] {
         var problems: [(String, WeightProblem)] = []
         for (name, shape) in expected {
             guard let found = shapes[name] else { problems.append((name, .missing(name: name, expected: shape))); continue }
@@ -175,33 +193,10 @@ public struct EncoderArchitecture: Sendable, Equatable {
     /// Reads the layout off a state dict's shapes (official names). Throws only when a width has no
     /// tensor to come from; everything else is left to `check(shapes:)`, which reports all problems at once.
     public static func infer(from shapes: [String: [Int]], file: String) throws -> EncoderArchitecture {
+        let trunk = try inferTrunk(from: shapes, file: file)
+        let (inputChannels, stem, widths, hidden) = (trunk.inputChannels, trunk.stemWidth, trunk.stageWidths, trunk.seHidden)
         func dim(_ candidates: [(String, Int)], _ what: String) throws -> Int {
-            for (name, axis) in candidates {
-                if let s = shapes[name], s.count > axis { return s[axis] }
-            }
-            throw EncoderLoadError.cannotInferArchitecture(
-                file: file, reason: "\(what) comes from \(candidates.map { "'\($0.0)'" }.joined(separator: " or ")), none present")
-        }
-        let inputChannels = try dim([("input_layer.0.weight", 1)], "the input channel count")
-        let stem = try dim([("input_layer.0.weight", 0), ("input_layer.2.weight", 0), ("body.0.res_layer.0.weight", 0)],
-                           "the input layer's width")
-        var widths: [Int] = []
-        var first = 0
-        for n in unitsPerStage {
-            let p = "body.\(first)"
-            widths.append(try dim([("\(p).res_layer.1.weight", 0), ("\(p).res_layer.3.weight", 0), ("\(p).res_layer.2.weight", 0)],
-                                  "stage \(widths.count + 1)'s width"))
-            first += n
-        }
-        var hidden: [Int] = []
-        var unit = 0
-        for (s, n) in unitsPerStage.enumerated() {
-            for _ in 0..<n {
-                let p = "body.\(unit).res_layer.5"
-                hidden.append(shapes["\(p).fc1.weight"].map { $0[0] } ?? shapes["\(p).fc2.weight"].flatMap { $0.count > 1 ? $0[1] : nil }
-                              ?? Swift.max(1, widths[s] / 16))
-                unit += 1
-            }
+            try Self.dim(candidates, what, shapes: shapes, file: file)
         }
         if let pooled = shapes["output_layer_2.3.weight"], pooled.count == 2 {
             // WPlusEncoder: Linear's output is w wide (512: x.view(-1, n_styles, 512)), EqualLinear's styles × w.
@@ -225,6 +220,46 @@ public struct EncoderArchitecture: Sendable, Equatable {
         let styleWidth = try dim([("styles.0.linear.weight", 0), ("styles.0.convs.0.weight", 0), ("latent_avg", 1)], "w's size")
         return EncoderArchitecture(inputChannels: inputChannels, stemWidth: stem, stageWidths: widths, seHidden: hidden,
                                    styleCount: styleCount, styleWidth: styleWidth)
+    }
+
+    /// The first axis among `candidates` that exists, else an error naming them.
+    static func dim(_ candidates: [(String, Int)], _ what: String, shapes: [String: [Int]], file: String) throws -> Int {
+        for (name, axis) in candidates {
+            if let s = shapes[name], s.count > axis { return s[axis] }
+        }
+        throw EncoderLoadError.cannotInferArchitecture(
+            file: file, reason: "\(what) comes from \(candidates.map { "'\($0.0)'" }.joined(separator: " or ")), none present")
+    }
+
+    /// The IR-SE50 trunk's widths read off `input_layer.*` / `body.*` shapes (as `infer`, for TriPlaneNet's
+    /// tri-plane encoder, which has the same trunk); styleCount and styleWidth are 0.
+    public static func inferTrunk(from shapes: [String: [Int]], file: String) throws -> EncoderArchitecture {
+        func dim(_ candidates: [(String, Int)], _ what: String) throws -> Int {
+            try Self.dim(candidates, what, shapes: shapes, file: file)
+        }
+        let inputChannels = try dim([("input_layer.0.weight", 1)], "the input channel count")
+        let stem = try dim([("input_layer.0.weight", 0), ("input_layer.2.weight", 0), ("body.0.res_layer.0.weight", 0)],
+                           "the input layer's width")
+        var widths: [Int] = []
+        var first = 0
+        for n in unitsPerStage {
+            let p = "body.\(first)"
+            widths.append(try dim([("\(p).res_layer.1.weight", 0), ("\(p).res_layer.3.weight", 0), ("\(p).res_layer.2.weight", 0)],
+                                  "stage \(widths.count + 1)'s width"))
+            first += n
+        }
+        var hidden: [Int] = []
+        var unit = 0
+        for (s, n) in unitsPerStage.enumerated() {
+            for _ in 0..<n {
+                let p = "body.\(unit).res_layer.5"
+                hidden.append(shapes["\(p).fc1.weight"].map { $0[0] } ?? shapes["\(p).fc2.weight"].flatMap { $0.count > 1 ? $0[1] : nil }
+                              ?? Swift.max(1, widths[s] / 16))
+                unit += 1
+            }
+        }
+        return EncoderArchitecture(inputChannels: inputChannels, stemWidth: stem, stageWidths: widths, seHidden: hidden,
+                                   styleCount: 0, styleWidth: 0)
     }
 
     /// Floating-point operations (2 per multiply-add) of one forward pass on a 256² image: every conv,

@@ -15,10 +15,10 @@ public enum EncoderLoadError: Error, Sendable, Equatable, CustomStringConvertibl
     public var description: String {
         switch self {
         case let .weights(file, problems):
-            return "\(file): not an e4e Encoder4Editing state dict: \(problems.count) weight problem\(problems.count == 1 ? "" : "s"):\n"
+            return "\(file): the weights do not match the encoder's layout: \(problems.count) weight problem\(problems.count == 1 ? "" : "s"):\n"
                 + problems.map { "  - \($0)" }.joined(separator: "\n")
         case let .cannotInferArchitecture(file, reason):
-            return "\(file): cannot read the e4e encoder's layout from its weights: \(reason)"
+            return "\(file): cannot read the encoder's layout from its weights: \(reason)"
         case let .badManifest(file, reason): return "\(file): invalid encoder model.json: \(reason)"
         case let .notAnEncoderBundle(path):
             return "\(path): not an encoder bundle (expected a folder with model.json and weights.safetensors, or a .safetensors file; import e4e / PREIM3D checkpoints with `avatarize models import`)"
@@ -35,7 +35,7 @@ public enum EncoderInputError: Error, Sendable, Equatable, CustomStringConvertib
     public var description: String {
         switch self {
         case let .badImageShape(found, expected):
-            return "e4e encoder: input image has shape \(found), expected \(expected) (an aligned RGB crop in [-1, 1])"
+            return "encoder: input has shape \(found), expected \(expected) (an aligned RGB crop in [-1, 1], or the tri-plane encoder's stacked images and planes)"
         }
     }
 }

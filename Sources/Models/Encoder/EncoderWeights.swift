@@ -11,6 +11,8 @@ public struct EncoderWeights: Sendable {
     public static let keyRenames: [(from: String, to: String)] = [
         ("module.encoder.", ""),
         ("encoder.", ""),
+        // TriPlaneNet's W+ encoder.
+        ("psp_encoder.", ""),
         ("module.", ""),
     ]
 
@@ -33,10 +35,13 @@ public struct EncoderWeights: Sendable {
         }
     }
 
-    /// Applies the renames, reads the layout off the shapes and checks every tensor against it.
-    public init(file: String, tensors raw: [String: Tensor]) throws {
+    /// Applies the renames, reads the layout off the shapes and checks every tensor against it. `head`
+    /// says which network FPN-and-style-block weights belong to (e4e's or pSp's GradualStyleEncoder, which
+    /// have the same tensors); nil keeps what the shapes say.
+    public init(file: String, tensors raw: [String: Tensor], head: EncoderHead? = nil) throws {
         let renamed = try Self.renamed(raw.mapValues(\.shape), file: file)
-        let arch = try EncoderArchitecture.infer(from: renamed.shapes, file: file)
+        var arch = try EncoderArchitecture.infer(from: renamed.shapes, file: file)
+        try Self.apply(head, to: &arch, file: file)
         let problems = arch.check(shapes: renamed.shapes)
         if !problems.isEmpty { throw EncoderLoadError.weights(file: file, problems: problems) }
         var t: [String: Tensor] = [:]
@@ -44,6 +49,15 @@ public struct EncoderWeights: Sendable {
         self.file = file
         self.architecture = arch
         store = .memory(t)
+    }
+
+    /// FPN-and-style-block weights run as e4e's network unless the bundle says they are pSp's.
+    static func apply(_ head: EncoderHead?, to arch: inout EncoderArchitecture, file: String) throws {
+        guard let head, head != arch.head else { return }
+        guard head == .gradualStyle, arch.head == .styleBlocks else {
+            throw EncoderLoadError.badManifest(file: file, reason: "architecture '\(head.rawValue)', but the weights are a \(arch.head.rawValue)")
+        }
+        arch.head = head
     }
 
     private init(file: String, architecture: EncoderArchitecture, store: Store) {
@@ -95,9 +109,10 @@ public struct EncoderWeights: Sendable {
         let f = try SafeTensorsFile(url: weightsURL)
         let shapes = f.entries.mapValues(\.shape)
         let renamed = try renamed(shapes, file: weightsURL.path)
-        let arch = try EncoderArchitecture.infer(from: renamed.shapes, file: weightsURL.path)
+        var arch = try EncoderArchitecture.infer(from: renamed.shapes, file: weightsURL.path)
         let problems = arch.check(shapes: renamed.shapes)
         if !problems.isEmpty { throw EncoderLoadError.weights(file: weightsURL.path, problems: problems) }
+        try apply(manifest.flatMap { EncoderHead(rawValue: $0.architecture) }, to: &arch, file: manifest?.file ?? weightsURL.path)
         try manifest?.verify(against: arch)
         return EncoderWeights(file: weightsURL.path, architecture: arch, store: .file(f, sources: renamed.sources))
     }

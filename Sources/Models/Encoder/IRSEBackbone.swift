@@ -17,17 +17,21 @@ struct IRSEBackbone: Sendable {
     let units: [BottleneckIRSE]
 
     init(_ w: EncoderWeights, precision: Precision) {
-        architecture = w.architecture
-        let a = w.architecture
-        inputConv = SameConv3x3(weight: w["input_layer.0.weight"].data, outChannels: a.stemWidth,
-                                inChannels: a.inputChannels, side: EncoderArchitecture.inputSize,
-                                precision: precision)
+        self.init(architecture: w.architecture, side: EncoderArchitecture.inputSize, precision: precision) { w[$0] }
+    }
+
+    /// - side: the input's height and width (256 for the encoders; TriPlaneNet's tri-plane encoder is fully
+    ///   convolutional); tensor: the checked weights by official name.
+    init(architecture a: EncoderArchitecture, side inputSide: Int, precision: Precision, tensor w: (String) -> Tensor) {
+        architecture = a
+        inputConv = SameConv3x3(weight: w("input_layer.0.weight").data, outChannels: a.stemWidth,
+                                inChannels: a.inputChannels, side: inputSide, precision: precision)
         inputNorm = BottleneckIRSE.batchNorm(w, "input_layer.1")
-        inputPReLU = w["input_layer.2.weight"].data
-        var side = EncoderArchitecture.inputSize
+        inputPReLU = w("input_layer.2.weight").data
+        var side = inputSide
         var units: [BottleneckIRSE] = []
         for (i, u) in a.units.enumerated() {
-            units.append(BottleneckIRSE(w, prefix: "body.\(i)", unit: u, side: side, precision: precision))
+            units.append(BottleneckIRSE(tensor: w, prefix: "body.\(i)", unit: u, side: side, precision: precision))
             side = (side - 1) / u.stride + 1
         }
         self.units = units
@@ -35,6 +39,11 @@ struct IRSEBackbone: Sendable {
 
     /// image [3, H, W] → the tapped unit outputs [c1, c2, c3] (EncoderArchitecture.tapUnits).
     func callAsFunction(_ image: Tensor) -> [Tensor] {
+        callAsFunction(image, taps: EncoderArchitecture.tapUnits)
+    }
+
+    /// image [C, H, W] → the outputs of the units in `tapUnits` (ascending), in that order.
+    func callAsFunction(_ image: Tensor, taps tapUnits: [Int]) -> [Tensor] {
         let h = image.shape[1], wd = image.shape[2], c = architecture.stemWidth
         var x = Tensor(zeros: [c, h, wd])
         image.data.withUnsafeBufferPointer { ip in
@@ -47,7 +56,7 @@ struct IRSEBackbone: Sendable {
         var taps: [Tensor] = []
         for (i, unit) in units.enumerated() {
             x = unit(x)
-            if EncoderArchitecture.tapUnits.contains(i) { taps.append(x) }
+            if tapUnits.contains(i) { taps.append(x) }
         }
         return taps
     }
