@@ -2,7 +2,7 @@
 """TriPlaneNet checkpoints in the released layouts (v1 and v2), at a reduced width, and the official forwards'
 outputs, for the importer's and the refiner's parity tests (Tests/CheckpointsTests/Fixtures/):
 
-  python3 tools/make_triplanenet_fixture.py <anantarb/triplanenet checkout> Tests/CheckpointsTests/Fixtures
+  python3 tools/make_triplanenet_fixture.py <anantarb/triplanenet checkout> Tests/CheckpointsTests/Fixtures <NVlabs/eg3d checkout>
 
 Writes triplanenet-v1.pt, triplanenet-v2.pt, triplanenet-v2-upsample.pt (the v2 network without --use_pixelshuffle,
 the training default) and triplanenet-io.safetensors with, per checkpoint, the official outputs:
@@ -20,13 +20,24 @@ the network is the same at 256x256.
 Weights: torch.manual_seed init, then BatchNorm statistics and affine parameters, PReLU slopes and EqualLinear
 biases moved off their defaults (seeded), so that every tensor matters.
 Saved as TriPlaneNet's coaches save: {'state_dict': {'psp_encoder.*', 'triplanenet_encoder.*', 'decoder.*'},
-'opts': {...}, 'best_val_loss', 'step'} (torch.save's zip format); decoder.* holds two of the generator's tensors
-here (the released files hold the whole EG3D generator, which the importer ignores).
+'opts': {...}, 'best_val_loss', 'step'} (torch.save's zip format). decoder.* holds the generator (eg3d-nrr128.pkl's
+G_ema) in v1, whose loader is strict, and two of its tensors in v2 (the released files hold the whole generator,
+which the importer ignores).
+
+Then the whole official forward (models/triplanenet.py, triplanenet_v2.py TriPlaneNet.forward) on the 256x256 input
+with eg3d-nrr128.pkl as the generator, converted to the file TriPlaneNet loads (NVIDIA's loader, then
+{'init_kwargs', 'G_ema', 'latent_avg': w_avg}), depth samples doubled as the inference scripts do, deterministic ray
+sampling as the other fixtures: <name>.ws [14, 16] and <name>.image [3, 256, 256] (y_hat resized, as TriPlaneNet
+returns it), for triplanenet-v1 and triplanenet-v2-upsample; c and c_mirror (flip_yaw of c) [25]; the mirror input is
+the input flipped left-right.
+
+  python3 tools/make_triplanenet_fixture.py <triplanenet checkout> Tests/CheckpointsTests/Fixtures <NVlabs/eg3d checkout>
 Inputs (float32, computed the same way by the Swift tests):
   styles:  x[0, c, i, j] = 0.9 sin(0.05 i + 0.07 j + c)                      (3 x 256 x 256)
   refiner: x[0, c, i, j] = 0.8 sin(0.11 i - 0.05 j + 0.7 c)                  (6 or 9 x 32 x 32)
            planes[0, c, i, j] = 0.5 cos(0.09 i + 0.13 j + 0.3 c)             (96 x 32 x 32, v2 only)
 """
+import math
 import os
 import sys
 import types
@@ -124,7 +135,7 @@ def grid(channels, side, f):
     return f(i, j, c).unsqueeze(0).contiguous()
 
 
-def main(repo, out):
+def main(repo, out, generator=None):
     sys.path.insert(0, os.path.abspath(repo))
     stub_modules()
     import stio  # noqa: E402  (../shared/fixtures/checkpoints/stio.py)
@@ -157,8 +168,11 @@ def main(repo, out):
         io[name + '.planes'] = refined[0].numpy().astype('<f4')
         state = {'psp_encoder.' + k: v for k, v in p.state_dict().items()}
         state.update({'triplanenet_encoder.' + k: v for k, v in t.state_dict().items()})
-        state['decoder.backbone.mapping.w_avg'] = torch.zeros(16)
-        state['decoder.decoder.net.0.bias'] = torch.zeros(64)
+        if generator is not None:  # the released files hold the (frozen) generator the network was trained with
+            # v1's loader is strict (every decoder.* tensor must be there); v2's is not, so two stand for the rest.
+            keys = generator['G_ema'].keys() if version == 1 else ('backbone.mapping.w_avg', 'decoder.net.0.bias')
+            for k in keys:
+                state['decoder.' + k] = generator['G_ema'][k].clone()
         opts_saved = {'n_styles': 14, 'use_pixelshuffle': pixelshuffle, 'device': 'cuda:0', 'batch_size': 4,
                       'checkpoint_path': None, 'exp_dir': 'experiment'}
         ckpt = {'state_dict': state, 'opts': opts_saved, 'best_val_loss': 0.123, 'step': 500000}
@@ -166,6 +180,115 @@ def main(repo, out):
     stio.save(os.path.join(out, 'triplanenet-io.safetensors'), io)
 
 
+CONVERT = r"""
+import sys, torch, dnnlib, legacy
+with dnnlib.util.open_url(sys.argv[1]) as f:
+    G = legacy.load_network_pkl(f)['G_ema']
+def plain(v):
+    return {k: plain(x) for k, x in v.items()} if isinstance(v, dict) else v
+kw = plain(dict(G.init_kwargs))
+# TriPlaneNet's copy of EG3D lives under models.eg3d, not training.
+kw['rendering_kwargs']['superresolution_module'] = kw['rendering_kwargs']['superresolution_module'].replace('training.', 'models.eg3d.')
+torch.save({'init_kwargs': kw, 'G_ema': G.state_dict(),
+            'latent_avg': G.backbone.mapping.w_avg.clone()}, sys.argv[2])
+"""
+
+
+def convert_generator(eg3d_src, pkl, pth):
+    """The EG3D file TriPlaneNet loads (configs/paths_config.py 'eg3d_ffhq': {'init_kwargs', 'G_ema', 'latent_avg'}),
+    made from the network pickle with NVIDIA's own loader; latent_avg is the mapping network's w_avg."""
+    import subprocess
+    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.abspath(eg3d_src), 'eg3d'))
+    subprocess.run([sys.executable, '-c', CONVERT, pkl, pth], check=True, env=env)
+    return torch.load(pth, map_location='cpu')
+
+
+def official_forward(name, version, pixelshuffle, pth, ckpt_path, x, c, c_mirror):
+    """TriPlaneNet's own forward (models/triplanenet*.py), built as scripts/inference*.py build it from the checkpoint
+    (opts from the file, decoder from the EG3D file, weights loaded strict=False), depth samples doubled as the
+    inference scripts do, and the fixtures' deterministic ray sampling (mid-bin coarse depths, sample_pdf(det=True))."""
+    from configs import paths_config
+    from models.eg3d.volumetric_rendering import renderer as _renderer
+    import importlib
+    module = importlib.import_module('models.triplanenet' if version == 1 else 'models.triplanenet_v2')
+    paths_config.model_paths['eg3d_ffhq'] = pth
+    module.model_paths['eg3d_ffhq'] = pth
+    orig_sample_pdf = _renderer.ImportanceRenderer.sample_pdf
+
+    def midbin(self, ray_origins, ray_start, ray_end, depth_resolution, disparity_space_sampling=False):
+        N, M, _ = ray_origins.shape
+        depths = torch.linspace(ray_start, ray_end, depth_resolution).reshape(1, 1, depth_resolution, 1).repeat(N, M, 1, 1)
+        return depths + 0.5 * (ray_end - ray_start) / (depth_resolution - 1)
+    _renderer.ImportanceRenderer.sample_stratified = midbin
+    _renderer.ImportanceRenderer.sample_pdf = lambda self, b, w, n, det=False, eps=1e-5: orig_sample_pdf(self, b, w, n, det=True, eps=eps)
+
+    opts = dict(torch.load(ckpt_path, map_location='cpu')['opts'])
+    opts.update(device='cpu', checkpoint_path=ckpt_path)
+    opts = types.SimpleNamespace(**opts)
+    net = module.TriPlaneNet.__new__(module.TriPlaneNet)
+    torch.nn.Module.__init__(net)
+    net.opts = opts
+
+    def build(psp, tv1, tv2):
+        net.set_psp_encoder()
+        for block in net.psp_encoder.styles:
+            block.out_c = d(block.out_c)
+        net.set_triplane_encoder()
+    narrowed(build)
+    # The fixture generator's super-resolution is narrowed as make_checkpoints.py narrows it (its widths hard-coded
+    # 256 / 128 become the file's); everything else is built from init_kwargs.
+    from models.eg3d import superresolution as srmod
+    sd = torch.load(pth, map_location='cpu')
+    width = {256: sd['G_ema']['superresolution.block0.conv0.weight'].shape[0], 128: sd['G_ema']['superresolution.block1.conv0.weight'].shape[0]}
+    official_block = srmod.SynthesisBlock
+    srmod.SynthesisBlock = lambda i, o, w_dim, **kw: official_block(width.get(i, i), width[o], w_dim=sd['init_kwargs']['w_dim'], **kw)
+    try:
+        net.set_eg3d_generator()
+    finally:
+        srmod.SynthesisBlock = official_block
+    net.load_weights()
+    net.decoder.rendering_kwargs['depth_resolution'] = int(net.decoder.rendering_kwargs['depth_resolution'] * 2)
+    net.decoder.rendering_kwargs['depth_resolution_importance'] = int(net.decoder.rendering_kwargs['depth_resolution_importance'] * 2)
+    net.eval()
+    with torch.no_grad():
+        if version == 1:
+            y_hat, codes = net(x, c, resize=True, return_latents=True)
+        else:
+            out = net(x, c, c_mirror, novel_view_camera_params=None, x_mirror=torch.flip(x, [3]))
+            y_hat, codes = out['y_hat_resized'], out['latent_codes']
+    return y_hat[0], codes[0]
+
+
+def camera(yaw, pitch):
+    from models.eg3d.camera_utils import LookAtPoseSampler
+    cam2world = LookAtPoseSampler.sample(math.pi / 2 + yaw, math.pi / 2 + pitch, torch.tensor([0, 0, 0.2]), radius=2.7)
+    intr = torch.tensor([[4.2647, 0, 0.5], [0, 4.2647, 0.5], [0, 0, 1]], dtype=torch.float32)
+    return torch.cat([cam2world.reshape(-1, 16), intr.reshape(-1, 9)], 1)
+
+
+def flip_yaw(c):
+    """datasets/dataset_v2.py flip_yaw on the cam2world part of a label."""
+    m = c[:, :16].reshape(4, 4).clone()
+    for i, j in ((0, 1), (0, 2), (1, 0), (2, 0), (0, 3)):
+        m[i, j] *= -1
+    return torch.cat([m.reshape(1, 16), c[:, 16:]], 1)
+
+
 if __name__ == '__main__':
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared', 'fixtures', 'checkpoints'))
-    main(sys.argv[1], sys.argv[2])
+    repo, out, eg3d_src = sys.argv[1], sys.argv[2], sys.argv[3]
+    pth = os.path.join(out, '.eg3d-nrr128.pth')
+    gen = convert_generator(eg3d_src, os.path.join(out, 'eg3d-nrr128.pkl'), pth)
+    main(repo, out, gen)
+    import stio
+    io = stio.load(os.path.join(out, 'triplanenet-io.safetensors'))
+    torch.set_num_threads(2)
+    x = grid(3, 256, lambda i, j, ch: 0.9 * torch.sin(0.05 * i + 0.07 * j + ch))
+    c = camera(0.25, -0.1)
+    io['c'], io['c_mirror'] = c[0].numpy(), flip_yaw(c)[0].numpy()
+    for name, version, pixelshuffle in (('triplanenet-v1', 1, False), ('triplanenet-v2-upsample', 2, False)):
+        image, codes = official_forward(name, version, pixelshuffle, pth, os.path.join(out, name + '.pt'), x, c, flip_yaw(c))
+        io[name + '.image'] = image.numpy().astype('<f4')
+        io[name + '.ws'] = codes.numpy().astype('<f4')
+    os.remove(pth)
+    stio.save(os.path.join(out, 'triplanenet-io.safetensors'), io)

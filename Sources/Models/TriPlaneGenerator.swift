@@ -44,6 +44,28 @@ public final class TriPlaneGenerator: @unchecked Sendable {
         superresolution = SuperResolution(weights, arch: arch, options: options, precision: precision)
     }
 
+    private init(architecture: GeneratorArchitecture, options: GeneratorOptions, mapping: MappingNetwork, synthesis: SynthesisNetwork,
+                 renderer: ImportanceRenderer, superresolution: SuperResolution, precision: Precision) {
+        self.architecture = architecture
+        self.options = options
+        self.mapping = mapping
+        self.synthesis = synthesis
+        self.renderer = renderer
+        self.superresolution = superresolution
+        self.precision = precision
+    }
+
+    /// The same networks rendering with other depth sample counts along each ray (TriPlaneNet's inference doubles
+    /// both: scripts/inference*.py).
+    public func withDepthSamples(coarse: Int, importance: Int) -> TriPlaneGenerator {
+        var o = options
+        o.rendering.depthResolution = coarse
+        o.rendering.depthResolutionImportance = importance
+        return TriPlaneGenerator(architecture: architecture, options: o, mapping: mapping, synthesis: synthesis,
+                                 renderer: ImportanceRenderer(decoder: renderer.decoder, options: o.rendering, precision: precision),
+                                 superresolution: superresolution, precision: precision)
+    }
+
     /// z [z_dim] and the mapping camera (25) → ws [num_ws, w_dim]. The camera is scaled by c_scale.
     public func map(z: [Float], camera c: [Float], psi: Float = 0.7, cutoff: Int? = 14) -> Tensor {
         mapping(z: z, c: c.map { $0 * options.cScale }, psi: psi, cutoff: cutoff)
@@ -66,8 +88,19 @@ public final class TriPlaneGenerator: @unchecked Sendable {
         var planes = synthesis.forward(styles: styles.values[0..<nb])
         editPlanes?(&planes)
         timings.append(("backbone", Clock.now() - t))
+        var out = synthesize(styles: styles, camera: c, planes: planes)
+        out.timings.insert(contentsOf: timings, at: 0)
+        return out
+    }
 
-        t = Clock.now()
+    /// Renders given tri-planes [3·C, R, R] (an inversion's refined planes) instead of the backbone's; the styles
+    /// still drive the super-resolution.
+    public func synthesize(styles: StyleSpace, camera c: [Float], planes: Tensor) -> GeneratorOutput {
+        precondition(planes.count == 3 * architecture.planeChannels * architecture.planeResolution * architecture.planeResolution,
+                     "planes must be [3 × \(architecture.planeChannels), \(architecture.planeResolution), \(architecture.planeResolution)]")
+        let nb = synthesis.styleNames.count
+        var timings: [(String, Double)] = []
+        var t = Clock.now()
         let res = options.neuralRenderingResolution
         let (origins, dirs) = RaySampler.rays(camera: c, resolution: res)
         let (feat, depth) = renderer.render(planes: planes, origins: origins, directions: dirs, imageWidth: res)

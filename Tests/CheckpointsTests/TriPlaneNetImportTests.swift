@@ -74,6 +74,36 @@ final class TriPlaneNetImportTests: XCTestCase {
         }
     }
 
+    /// The whole inversion (W+ codes, initial renders, the tri-plane encoder, the render from the refined planes with
+    /// doubled depth samples) against TriPlaneNet.forward of v1 and v2 on the fixture generator.
+    func testTheWholeInversionMatchesTheOfficialForward() throws {
+        let tmp = CheckpointFixtures.temporaryFolder(self)
+        let g = tmp.appendingPathComponent("g")
+        _ = try ModelImporter.run(ImportRequest(file: CheckpointFixtures.url("eg3d-nrr128.pkl"), output: g))
+        let generator = try ModelBundle.open(g).loadGenerator()
+        let io = try SafeTensorsFile(url: CheckpointFixtures.url("triplanenet-io.safetensors")).all()
+        let c = try XCTUnwrap(io["c"]).data
+        XCTAssertEqual(TriPlaneNetInversion.flipYaw(c), try XCTUnwrap(io["c_mirror"]).data)
+        let image = Self.grid(3, 256) { i, j, c in 0.9 * sin(0.05 * i + 0.07 * j + c) }
+        for name in ["triplanenet-v1", "triplanenet-v2-upsample"] {
+            let out = tmp.appendingPathComponent(name)
+            _ = try ModelImporter.run(ImportRequest(file: CheckpointFixtures.url("\(name).pt"), output: out, generator: g))
+            let inversion = try TriPlaneNetInversion(encoder: Encoder4Editing(contentsOf: out), refiner: TriPlaneRefiner(contentsOf: out),
+                                                     generator: generator)
+            XCTAssertEqual(inversion.generator.options.rendering.depthResolution, 2 * generator.options.rendering.depthResolution)
+            let r = try inversion.invert(image: image, camera: c)
+            let ws = r.codes.relativeError(to: try XCTUnwrap(io["\(name).ws"]))
+            let official = try XCTUnwrap(io["\(name).image"])
+            let im = TriPlaneNetInversion.averagePool(r.output.image, to: 256).relativeError(to: official)
+            print("\(name) inversion vs TriPlaneNet.forward: ws \(ws), image \(im)")
+            XCTAssertLessThanOrEqual(ws, 1e-4)
+            XCTAssertLessThanOrEqual(im, 1e-3)
+            // The refinement matters: the render of the codes alone is far from the official image.
+            let plain = TriPlaneNetInversion.averagePool(inversion.generator.synthesize(ws: r.codes, camera: c).image, to: 256)
+            XCTAssertGreaterThan(plain.relativeError(to: official), 1e-3)
+        }
+    }
+
     func testAGeneratorIsRequiredForTheLatentAverage() throws {
         let tmp = CheckpointFixtures.temporaryFolder(self)
         let out = tmp.appendingPathComponent("t")
