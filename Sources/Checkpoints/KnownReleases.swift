@@ -24,6 +24,9 @@ public enum KnownReleases {
         // mybabyyh/Preim3D: LICENSE is MIT; its README links the checkpoint on Google Drive.
         KnownRelease(fileNames: ["preim3d_ffhq.pt"], what: "PREIM3D FFHQ inversion encoder (pSp WPlusEncoder)",
                      license: "MIT (mybabyyh/Preim3D)", published: "https://github.com/mybabyyh/Preim3D (README: Pretrained Models)"),
+        // anantarb/triplanenet: LICENSE is MIT; its README links both checkpoints on Google Drive.
+        KnownRelease(fileNames: ["triplanenet_v2_final.pth"], what: "TriPlaneNet v2 EG3D inversion encoder (pSp + tri-plane encoder)",
+                     license: "MIT (anantarb/triplanenet)", published: "https://github.com/anantarb/triplanenet (README: Pretrained Models)"),
     ]
 
     public static func release(named fileName: String) -> KnownRelease? {

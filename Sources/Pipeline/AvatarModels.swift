@@ -26,6 +26,8 @@ public struct AvatarModels: @unchecked Sendable {
     /// Precision of the encoder's and generators' convolutions.
     public let precision: Precision
     public let isDemo: Bool
+    /// The encoder bundle's tri-plane encoder (TriPlaneNet), from its header; nil for encoders without one.
+    public let refinerArchitecture: TriPlaneRefinerArchitecture?
 
     /// Identity of encoder + source generator, recorded in latent tracks: codes are only meaningful for them.
     /// Names for people, SHA-256 prefixes of both weights files so that a retrained model of the same size and
@@ -92,6 +94,7 @@ public struct AvatarModels: @unchecked Sendable {
         let source = try sourceBundle.generatorArchitecture(of: sourceWeights)
         let style = styleURL == sourceBundle.url ? source : try styleBundle.generatorArchitecture(of: styleWeights)
         let encoder = try EncoderWeights.load(from: encoderURL)
+        let refiner = try TriPlaneRefiner.architecture(inBundle: encoderURL)
         guard encoder.architecture.styleWidth == source.wDim, encoder.architecture.styleCount == source.numWs else {
             throw LoadError.widthMismatch(encoder: "\(encoder.architecture.styleCount)×\(encoder.architecture.styleWidth)",
                                           generator: "\(source.numWs)×\(source.wDim)")
@@ -104,13 +107,28 @@ public struct AvatarModels: @unchecked Sendable {
             + (sel.precision == .fp32 ? "" : " \(sel.precision)")
         return AvatarModels(sourceBundle: sourceBundle, encoderURL: encoderURL, styleBundle: styleBundle,
                             encoderArchitecture: encoder.architecture, styleArchitecture: style, precision: sel.precision,
-                            isDemo: demoNeeded, trackIdentity: identity, encoderWeights: encoder, sourceWeights: sourceWeights,
+                            isDemo: demoNeeded, refinerArchitecture: refiner, trackIdentity: identity, encoderWeights: encoder, sourceWeights: sourceWeights,
                             styleWeights: styleWeights, loaded: GeneratorSlot())
     }
 
     /// A new encoder built from the checked weights (read tensor by tensor): hold it for an encoding pass only.
     public func makeEncoder() -> Encoder4Editing {
         Encoder4Editing(weights: encoderWeights, precision: precision)
+    }
+
+    /// True when frames can render from refined tri-planes: the encoder has a tri-plane encoder and the avatar is
+    /// the source generator itself. Refined planes belong to the generator the encoder inverts into; a style
+    /// generator takes the W+ codes only.
+    public var refinesPlanes: Bool {
+        refinerArchitecture != nil && styleBundle.url == sourceBundle.url
+    }
+
+    /// The tri-plane refinement for rendering (when `refinesPlanes`): the refiner read from the encoder bundle,
+    /// with the source generator.
+    public func makeRefinement() throws -> TriPlaneNetInversion? {
+        guard refinesPlanes else { return nil }
+        let refiner = try TriPlaneRefiner(contentsOf: encoderURL, side: styleArchitecture.planeResolution, precision: precision)
+        return try TriPlaneNetInversion(refiner: refiner, generator: try generators().source)
     }
 
     /// The source and style generators, read on the first call and kept from then on.

@@ -68,6 +68,8 @@ public struct AvatarRenderer {
         // Read here, not with the models: a run's encoder is gone by now (AvatarModels).
         let generators = try timed("load generators") { try models.generators() }
         let style = generators.style
+        // TriPlaneNet: every frame renders from tri-planes refined on its own crop (see `refinementOffsets`).
+        let refinement = settings.refinePlanes ? try timed("load generators") { try models.makeRefinement() } : nil
 
         // Edits resolved once: directions as numWs × wDim arrays, StyleSpace channels with their std.
         let directions: [(NamedEdit, [Float])] = try settings.edits.map { e in
@@ -110,7 +112,7 @@ public struct AvatarRenderer {
                 let r = style.options.neuralRenderingResolution
                 depthWriter = try VideoWriter(url: d, width: r, height: r, options: o, logger: logger)
             }
-            if settings.layout != .avatar || (onFrame != nil && observerNeedsSource) {
+            if settings.layout != .avatar || (onFrame != nil && observerNeedsSource) || refinement != nil {
                 sourceFrames = FramePrefetcher(reader: try VideoReader(url: source, options: .init(start: track.source.start, duration: track.source.duration)))
                 for _ in 0..<frames.lowerBound { _ = try sourceFrames?.next() }
             }
@@ -142,17 +144,21 @@ public struct AvatarRenderer {
                     styles.values[k][ch] += v * std
                 }
                 let cam = camera(following: smoothed.camera, seconds: t, clipSeconds: clipSeconds)
-                let out = timed("generator") {
-                    style.synthesize(styles: styles, camera: cam, editPlanes: warp.map { w in
-                        { planes in Self.warpFrontPlane(&planes, warp: w) }
-                    })
-                }
-                for (stage, s) in out.timings { stages["  " + stage, default: 0] += s }
                 var sourceImage: RGBImage? = nil
                 if sourceFrames != nil {
                     guard let vf = try sourceFrames?.next() else { throw TrackError.sourceMismatch(track: "track", source: source.path, reason: "the source has fewer frames than the track") }
                     sourceImage = RGBImage(width: vf.width, height: vf.height, pixels: vf.rgb)
                 }
+                let offsets = try refinement.map { r in
+                    try timed("refinement") { try Self.refinementOffsets(r, frame: sourceImage!, smoothed: smoothed, numWs: numWs, wDim: wDim) }
+                }
+                let out = timed("generator") {
+                    style.synthesize(styles: styles, camera: cam, editPlanes: offsets == nil && warp == nil ? nil : { planes in
+                        if let offsets { for k in 0..<planes.count { planes.data[k] += offsets.data[k] } }
+                        if let warp { Self.warpFrontPlane(&planes, warp: warp) }
+                    })
+                }
+                for (stage, s) in out.timings { stages["  " + stage, default: 0] += s }
                 let raw = onFrame == nil ? nil : try track.frame(i)
                 // Frames in flight: the rest of this frame (picture, composite, observers, video) runs behind,
                 // while the loop goes on to the next frame's generator. It keeps only the pictures, not the
@@ -196,7 +202,7 @@ public struct AvatarRenderer {
             for (k, v) in behindStages { stages[k, default: 0] += v }
             try timed("video encode") { try writer.finish() }
             try depthWriter?.finish()
-            let order = ["load generators", "smoothing", "edits", "styles", "generator", "  styles", "  backbone", "  rendering", "  superresolution",
+            let order = ["load generators", "smoothing", "edits", "styles", "refinement", "generator", "  styles", "  backbone", "  rendering", "  superresolution",
                          "frames in flight", "composite", "video encode"]
             return RenderReport(frames: frames.count, width: writer.width, height: writer.height, smoothing: smoother.report,
                                 frameJitter: frames.count > 1 ? continuity.jitter / Double(frames.count - 1) : 0,
@@ -207,6 +213,15 @@ public struct AvatarRenderer {
             depthWriter?.cancel()
             throw error
         }
+    }
+
+    /// What TriPlaneNet's refinement adds to the backbone's planes for one frame: the frame's aligned crop and its
+    /// unedited (smoothed) code at its own estimated camera go through the tri-plane encoder (TriPlaneNetInversion).
+    /// Added to the planes of the edited code, the offsets keep the person's detail through edits and any camera.
+    static func refinementOffsets(_ r: TriPlaneNetInversion, frame: RGBImage, smoothed: TrackFrame, numWs: Int, wDim: Int) throws -> Tensor {
+        let crop = AlignedCrop.crop(frame, transform: quad(smoothed.quad).transform, size: TriPlaneNetInversion.imageSide)
+        let styles = r.generator.styles(ws: Tensor(shape: [numWs, wDim], data: smoothed.code))
+        return try r.refine(image: imageTensor(crop), styles: styles, camera: smoothed.camera).offsets
     }
 
     /// The previous output frame and the summed frame-to-frame difference (the report's jitter figure).

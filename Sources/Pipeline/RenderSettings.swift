@@ -74,6 +74,9 @@ public struct RenderSettings: Sendable {
     public var crf = 18
     public var preset = "medium"
     public var keepAudio = true
+    /// With a refining encoder (TriPlaneNet) and the source style, render every frame from tri-planes refined on
+    /// that frame's crop (AvatarModels.refinesPlanes); false renders the W+ codes alone (about 3× faster).
+    public var refinePlanes = true
     /// Rendered frames that may wait behind the generator for compositing, observers and video encoding
     /// (`BehindStage`); 0 does that work in the frame loop itself.
     public var framesInFlight = 2

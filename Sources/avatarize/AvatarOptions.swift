@@ -75,6 +75,8 @@ struct RenderOptions: ParsableArguments {
     @Option(help: "x264 quality, 0 (lossless) to 51.") var crf: Int = 18
     @Option(help: "x264 preset: ultrafast … veryslow.") var preset: String = "medium"
     @Flag(help: "Leave the audio out.") var noAudio = false
+    @Flag(help: "With a TriPlaneNet encoder and --style source, render the W+ codes alone instead of tri-planes refined on each frame (faster, less of the person's detail).")
+    var noRefinement = false
 
     func settings() throws -> RenderSettings {
         var s = RenderSettings()
@@ -112,6 +114,7 @@ struct RenderOptions: ParsableArguments {
         s.depthOutput = depth.map { URL(fileURLWithPath: $0) }
         guard (0...51).contains(crf) else { throw ValidationError("--crf must be between 0 and 51") }
         s.crf = crf; s.preset = preset; s.keepAudio = !noAudio
+        s.refinePlanes = !noRefinement
         return s
     }
 

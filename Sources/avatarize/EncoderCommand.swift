@@ -8,17 +8,22 @@ import Tensors
 struct EncoderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "encoder",
-        abstract: "Run an e4e encoder bundle on an image tensor: image in; styles, codes and the body taps out.",
+        abstract: "Run an encoder bundle on an image tensor: image in; W+ codes (and, given a generator, the image) out.",
         discussion: """
         --inputs holds 'image' [1, 3, 256, 256] (an aligned crop in [-1, 1]). The output holds 'styles' and \
-        'codes' [1, styles, w] and 'c_after_unit6/20/23' (the IR-SE50 body after those units). When the inputs \
-        file also holds reference outputs (as the parity fixtures do), their relative errors are printed.
+        'codes' (= 'ws') [1, styles, w] and 'c_after_unit6/20/23' (the IR-SE50 body after those units). With \
+        --generator, --inputs also holds the camera 'c' [1, 25] and the output 'image', rendered at c: for a \
+        TriPlaneNet bundle from the refined tri-planes (as TriPlaneNet.forward, depth samples doubled; v2 also \
+        reads 'image_mirror' and 'c_mirror' when given, else mirrors the image and the camera), for other \
+        encoders from the codes. When the inputs file also holds reference outputs (as the parity fixtures do), \
+        their relative errors are printed.
         """
     )
 
     @Option(help: "Encoder bundle folder or weights.safetensors.") var model: String
     @Option(help: "Input tensors ('image') as safetensors.") var inputs: String
     @Option(name: [.short, .long], help: "Output .safetensors.") var output: String
+    @Option(help: "Generator bundle: also render the image at the inputs' camera 'c'.") var generator: String?
 
     func run() throws {
         let encoder = try Encoder4Editing(contentsOf: URL(fileURLWithPath: model))
@@ -34,6 +39,23 @@ struct EncoderCommand: ParsableCommand {
         for (i, unit) in EncoderArchitecture.tapUnits.enumerated() where i < r.taps.count {
             out["c_after_unit\(unit)"] = r.taps[i].reshaped([1] + r.taps[i].shape)
         }
+        out["ws"] = out["codes"]
+        if let generator {
+            let g = try ModelBundle.open(URL(fileURLWithPath: generator)).loadGenerator()
+            let c = try Self.camera(file, "c", inputs)
+            if let refiner = try TriPlaneRefiner.architecture(inBundle: URL(fileURLWithPath: model)).map({ _ in
+                try TriPlaneRefiner(contentsOf: URL(fileURLWithPath: model))
+            }) {
+                let inversion = try TriPlaneNetInversion(refiner: refiner, generator: g)
+                let mirror = try file.entries["image_mirror"].map { _ in try file.tensor("image_mirror") }
+                let cm = try file.entries["c_mirror"].map { _ in try Self.camera(file, "c_mirror", inputs) }
+                let inverted = try inversion.invert(image: try file.tensor("image"), camera: c, encoder: encoder, mirrorImage: mirror, mirrorCamera: cm)
+                out["image"] = inverted.output.image.reshaped([1] + inverted.output.image.shape)
+            } else {
+                let image = g.synthesize(ws: r.codes, camera: c).image
+                out["image"] = image.reshaped([1] + image.shape)
+            }
+        }
         try SafeTensorsWriter.write(out, to: URL(fileURLWithPath: output), metadata: ["generator": "avatarize encoder", "model": model])
         for name in out.keys.sorted() where file.entries[name] != nil {
             let ref = try file.tensor(name)
@@ -41,5 +63,14 @@ struct EncoderCommand: ParsableCommand {
             print(name.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: " max|a-b|/max|b| = %.3g", out[name]!.relativeError(to: ref)))
         }
         print("wrote \(output)")
+    }
+
+    static func camera(_ file: SafeTensorsFile, _ name: String, _ path: String) throws -> [Float] {
+        guard file.entries[name] != nil else {
+            throw ModelError.badInput(file: path, tensor: name, reason: "missing (the camera, 25 numbers: cam2world ‖ intrinsics)")
+        }
+        let t = try file.tensor(name)
+        guard t.count == 25 else { throw ModelError.badInput(file: path, tensor: name, reason: "has \(t.count) numbers, not 25") }
+        return t.data
     }
 }

@@ -94,6 +94,60 @@ final class ModelsCommandTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(info.audio?.duration), 0.2, accuracy: 0.05)
     }
 
+    /// TriPlaneNet v2's released layout end to end (fixture at 1/32 width made with the official code, under its
+    /// released name): import, then `run` with a published-format direction renders every frame from tri-planes
+    /// refined on that frame, which `--no-refinement` and a style generator leave out.
+    func testTriPlaneNetRunsEndToEndFromRefinedPlanes() throws {
+        let released = dir.appendingPathComponent("downloads")
+        try FileManager.default.createDirectory(at: released, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("eg3d-nrr128.pkl"), to: released.appendingPathComponent("ffhq512-128.pkl"))
+        try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("triplanenet-v2-upsample.pt"), to: released.appendingPathComponent("triplanenet_v2_final.pth"))
+        let g = dir.appendingPathComponent("models/g"), e = dir.appendingPathComponent("models/e"), s = dir.appendingPathComponent("models/s")
+        var r = try runAvatarize(["models", "import", released.appendingPathComponent("ffhq512-128.pkl").path, "-o", g.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try runAvatarize(["models", "import", released.appendingPathComponent("triplanenet_v2_final.pth").path, "-o", e.path])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("triplanenet_v2_final.pth: ") && r.stderr.contains("pass that generator's bundle with --generator"), r.stderr)
+        r = try runAvatarize(["models", "import", released.appendingPathComponent("triplanenet_v2_final.pth").path, "-o", e.path, "--generator", g.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("tri-plane encoder: TriPlaneNet v2 (nearest upsampling)"), r.stdout)
+        r = try runAvatarize(["models", "import", Self.fixtures.appendingPathComponent("eg3d-nrr64.pkl").path, "-o", s.path, "--role", "style"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try runAvatarize(["models", "--path", dir.appendingPathComponent("models").path])
+        XCTAssertTrue(r.stdout.contains("layout: GradualStyleEncoder IR-SE50"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("refiner: TriPlaneNet v2"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("license: MIT (anantarb/triplanenet)"), r.stdout)
+
+        let directions = dir.appendingPathComponent("directions")
+        try FileManager.default.createDirectory(at: directions, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("direction-w16.pt"), to: directions.appendingPathComponent("Smiling.pt"))
+        let sample = Self.fixtures.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("samples/talking-head.mp4")
+        let edit = ["--model", g.path, "--encoder", e.path, "--directions", directions.path, "--edit", "Smiling=0:0,0.1s:1.5"]
+        let refined = dir.appendingPathComponent("out/refined.mp4"), plain = dir.appendingPathComponent("out/plain.mp4")
+        let track = dir.appendingPathComponent("out/clip.track")
+        r = try runAvatarize(["run", sample.path, "--duration", "0.1", "--keep-track", track.path] + edit + ["-o", refined.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("  refinement "), r.stdout)
+        let info = try MediaInfo.probe(refined)
+        XCTAssertEqual(info.video?.frameCount, 3)
+        XCTAssertEqual(try XCTUnwrap(info.audio?.duration), 0.1, accuracy: 0.05)
+        // The same track rendered again (no encoding) without refinement, and with a style generator.
+        let common = ["render", track.path, "--source", sample.path] + edit
+        r = try runAvatarize(common + ["--no-refinement", "-o", plain.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(r.stdout.contains("  refinement "), r.stdout)
+        // The refined planes change the picture (by about 6 grey levels on this random generator).
+        func firstFrame(_ u: URL) throws -> [UInt8] { try XCTUnwrap(try VideoReader(url: u).nextFrame()).rgb }
+        let a = try firstFrame(refined), b = try firstFrame(plain)
+        let diff = zip(a, b).reduce(0.0) { $0 + abs(Double($1.0) - Double($1.1)) } / Double(a.count)
+        XCTAssertGreaterThan(diff, 1, "refined and plain renders differ by \(diff)")
+        // A style generator takes the codes only.
+        r = try runAvatarize(common + ["--style", s.path, "-o", dir.appendingPathComponent("out/styled.mp4").path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(r.stdout.contains("  refinement "), r.stdout)
+    }
+
     func testRefusedImportExitsNonZeroAndLeavesNothing() throws {
         let evil = dir.appendingPathComponent("evil.pkl")
         let bytes: [UInt8] = [0x80, 0x02] + Array("cos\nsystem\n".utf8) + [0x58, 0x02, 0x00, 0x00, 0x00] + Array("ls".utf8) + [0x85, 0x52, 0x2E]

@@ -15,7 +15,6 @@ public struct TriPlaneNetInversion: Sendable {
     /// TriPlaneNet resizes the generator's images to the encoders' input (F.adaptive_avg_pool2d(y_hat, (256, 256))).
     public static let imageSide = EncoderArchitecture.inputSize
 
-    public let encoder: Encoder4Editing
     public let refiner: TriPlaneRefiner
     /// The generator, rendering with the doubled depth samples.
     public let generator: TriPlaneGenerator
@@ -29,45 +28,59 @@ public struct TriPlaneNetInversion: Sendable {
         public var output: GeneratorOutput
     }
 
-    public init(encoder: Encoder4Editing, refiner: TriPlaneRefiner, generator g: TriPlaneGenerator) throws {
+    public init(refiner: TriPlaneRefiner, generator g: TriPlaneGenerator) throws {
         let a = g.architecture
-        guard encoder.architecture.styleCount == a.numWs, encoder.architecture.styleWidth == a.wDim else {
-            throw EncoderLoadError.badManifest(file: encoder.file, reason: "the encoder makes \(encoder.architecture.styleCount)×\(encoder.architecture.styleWidth) codes; the generator takes \(a.numWs)×\(a.wDim)")
-        }
         guard 3 * a.planeChannels == TriPlaneRefinerArchitecture.planeChannels, refiner.side == a.planeResolution else {
             throw EncoderLoadError.badManifest(file: refiner.file, reason: "the tri-plane encoder works on \(TriPlaneRefinerArchitecture.planeChannels) × \(refiner.side)² planes; the generator's are \(3 * a.planeChannels) × \(a.planeResolution)²")
         }
-        self.encoder = encoder
         self.refiner = refiner
         let r = g.options.rendering
         generator = g.withDepthSamples(coarse: r.depthResolution * Self.depthSampleFactor,
                                        importance: r.depthResolutionImportance * Self.depthSampleFactor)
     }
 
+    /// The whole forward: encode, refine, render at the input's camera.
     /// - image: the aligned crop [3, 256, 256] in [−1, 1]; camera: its 25 numbers (cam2world ‖ intrinsics);
     ///   mirrorImage, mirrorCamera: v2's mirrored view (default: the image flipped left-right and flip_yaw(camera)).
-    public func invert(image: Tensor, camera c: [Float], mirrorImage: Tensor? = nil, mirrorCamera: [Float]? = nil) throws -> Result {
-        let x = image.reshaped(encoder.inputShape)
-        let codes = try encoder.encode(x).codes
+    public func invert(image: Tensor, camera c: [Float], encoder: Encoder4Editing, mirrorImage: Tensor? = nil,
+                       mirrorCamera: [Float]? = nil) throws -> Result {
+        let a = generator.architecture
+        guard encoder.architecture.styleCount == a.numWs, encoder.architecture.styleWidth == a.wDim else {
+            throw EncoderLoadError.badManifest(file: encoder.file, reason: "the encoder makes \(encoder.architecture.styleCount)×\(encoder.architecture.styleWidth) codes; the generator takes \(a.numWs)×\(a.wDim)")
+        }
+        let codes = try encoder.encode(image.reshaped(encoder.inputShape)).codes
         let styles = generator.styles(ws: codes)
+        let refined = try refine(image: image, styles: styles, camera: c, mirrorImage: mirrorImage, mirrorCamera: mirrorCamera)
+        return Result(codes: codes, planes: refined.planes,
+                      output: generator.synthesize(styles: styles, camera: c, planes: refined.planes))
+    }
+
+    /// The refined planes for codes already encoded (their styles), and what refinement adds to the backbone's
+    /// planes: `offsets` = refined − backbone. Added to the planes of edited codes, they carry the person's detail
+    /// into an edit (v1 adds its offsets that way itself; for v2 it is the difference of its refined planes).
+    public func refine(image: Tensor, styles: StyleSpace, camera c: [Float], mirrorImage: Tensor? = nil,
+                       mirrorCamera: [Float]? = nil) throws -> (planes: Tensor, offsets: Tensor) {
+        let shape = [3, Self.imageSide, Self.imageSide]
+        guard image.count == 3 * Self.imageSide * Self.imageSide else { throw EncoderInputError.badImageShape(found: image.shape, expected: shape) }
+        let x = image.reshaped(shape)
         let initial = generator.synthesize(styles: styles, camera: c)
         let yHat = Self.averagePool(initial.image, to: Self.imageSide)
         var input = TriPlaneRefiner.concatenate(yHat, Self.difference(x, yHat))
         if refiner.architecture.version == .v2 {
-            let xm = mirrorImage?.reshaped(encoder.inputShape) ?? Self.mirrored(x)
+            let xm = mirrorImage?.reshaped(shape) ?? Self.mirrored(x)
             let ym = Self.averagePool(generator.synthesize(styles: styles, camera: mirrorCamera ?? Self.flipYaw(c)).image, to: Self.imageSide)
             input = TriPlaneRefiner.concatenate(input, Self.difference(xm, ym))
         }
-        var planes: Tensor
         switch refiner.architecture.version {
         case .v1:
-            planes = initial.planes
             let offsets = try refiner(input)
+            var planes = initial.planes
             for i in 0..<planes.count { planes.data[i] += offsets.data[i] }
+            return (planes, offsets)
         case .v2:
-            planes = try refiner(input, planes: initial.planes)
+            let planes = try refiner(input, planes: initial.planes)
+            return (planes, Self.difference(planes, initial.planes))
         }
-        return Result(codes: codes, planes: planes, output: generator.synthesize(styles: styles, camera: c, planes: planes))
     }
 
     /// datasets/dataset_v2.py flip_yaw: the cam2world matrix mirrored about the face's vertical plane.
