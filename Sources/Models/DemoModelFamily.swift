@@ -110,7 +110,7 @@ public enum DemoModelFamily {
         return paths
     }
 
-    static func writeBundle(at url: URL, manifest: Data, tensors: [String: Tensor]) throws {
+    static func writeBundle(at url: URL, manifest: Data, tensors: [String: Tensor], extraFiles: [String: [String: Tensor]] = [:]) throws {
         let fm = FileManager.default
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))")
         do {
@@ -118,6 +118,7 @@ public enum DemoModelFamily {
             try manifest.write(to: tmp.appendingPathComponent(ModelBundle.manifestName))
             try SafeTensorsWriter.write(tensors, to: tmp.appendingPathComponent(ModelBundle.weightsName),
                                         metadata: ["format": "pt", "avatarize": version])
+            for (name, t) in extraFiles { try SafeTensorsWriter.write(t, to: tmp.appendingPathComponent(name), metadata: ["format": "pt"]) }
             if rename(tmp.path, url.path) != 0 {
                 // Another process made it first (rename onto a non-empty folder fails): keep theirs.
                 try? fm.removeItem(at: tmp)

@@ -41,4 +41,22 @@ public enum FullSizeRandomModels {
         }
         return (source, encoder)
     }
+
+    /// A TriPlaneNet v2 encoder bundle beside them (pSp's GradualStyleEncoder with the e4e bundle's random weights,
+    /// and a random tri-plane encoder in the released nearest-upsampling layout), for timing refinement.
+    public static func ensureTriPlaneNet(in directory: URL = DemoModelFamily.cacheDirectory().deletingLastPathComponent()
+                                           .appendingPathComponent(version)) throws -> (source: URL, encoder: URL) {
+        let (source, e4e) = try ensure(in: directory)
+        let encoder = directory.appendingPathComponent("encoder-triplanenet-v2")
+        if !FileManager.default.fileExists(atPath: encoder.path) {
+            let t = try SafeTensorsFile(url: e4e.appendingPathComponent(ModelBundle.weightsName)).all()
+            let manifest: [String: Any] = ["kind": EncoderManifest.kind, "architecture": EncoderHead.gradualStyle.rawValue, "backbone": "ir_se50",
+                                           "style_count": 14, "w_dim": 512, "input_size": 256, "name": "full-size-random-triplanenet-v2",
+                                           "refiner": TriPlaneRefinerArchitecture.released(.v2).summary,
+                                           "source": "made by avatarize from fixed seeds (\(version)); untrained, for timing only"]
+            try DemoModelFamily.writeBundle(at: encoder, manifest: try JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys, .prettyPrinted]),
+                                            tensors: t, extraFiles: [TriPlaneRefiner.bundleFileName: TriPlaneRefinerArchitecture.released(.v2).randomWeights()])
+        }
+        return (source, encoder)
+    }
 }

@@ -16,8 +16,10 @@ struct BenchPipelineCommand: ParsableCommand {
         stages in ms per frame. With --full-size, the models are random weights in the released layouts \
         (ffhq512-128 generator, IR-SE50 e4e with 14 × 512 codes), written once to the cache (~0.8 GB): \
         their pictures mean nothing, their cost is the real one. The last line is \
-        `frame_ms=… gflops=… sgemm_gflops=… encoder_ms=… generator_ms=…` (GFLOP/s of the encoder and both \
-        generators' counted work over the whole frame time; OpenBLAS's sgemm rate measured in the same run). \
+        `frame_ms=… gflops=… sgemm_gflops=… encoder_ms=… generator_ms=… refinement_ms=…` (GFLOP/s of the encoder \
+        and both generators' counted work over the whole frame time, refinement not counted; OpenBLAS's sgemm rate \
+        measured in the same run). With --triplanenet, a random TriPlaneNet v2 encoder makes every frame render \
+        from refined tri-planes. \
         Reading the models (face models and encoder before encoding, the generators before rendering; encoder \
         and generators never at once) is printed on its own line and left out of frame_ms. Build with -c release before quoting numbers.
         """
@@ -25,6 +27,8 @@ struct BenchPipelineCommand: ParsableCommand {
 
     @Argument(help: "Clip to run on.") var input = "samples/talking-head.mp4"
     @Flag(help: "Random full-size models instead of the demo family.") var fullSize = false
+    @Flag(help: "With --full-size: a random TriPlaneNet v2 encoder, so frames render from refined tri-planes (the refinement stage is timed).")
+    var triplanenet = false
     @Option(help: "Frames to run (default: 4 with --full-size, else 48).") var frames: Int?
     @Option(help: "Layout: avatar, side-by-side or paste-back.") var layout = "paste-back"
     @Option(help: "fp32, bf16 or auto (bf16 where the CPU has AVX512_BF16).") var precision: PrecisionChoice = .auto
@@ -34,6 +38,7 @@ struct BenchPipelineCommand: ParsableCommand {
 
     func validate() throws {
         guard framesInFlight >= 0 else { throw ValidationError("--frames-in-flight must be 0 or more") }
+        guard !triplanenet || fullSize else { throw ValidationError("--triplanenet needs --full-size") }
     }
 
     func run() throws {
@@ -49,7 +54,7 @@ struct BenchPipelineCommand: ParsableCommand {
         var selection = AvatarModels.Selection()
         if fullSize {
             let t = Clock.now()
-            let (source, encoder) = try FullSizeRandomModels.ensure()
+            let (source, encoder) = triplanenet ? try FullSizeRandomModels.ensureTriPlaneNet() : try FullSizeRandomModels.ensure()
             selection = .init(source: source, encoder: encoder, style: source.path)
             print(String(format: "full-size random bundles ready in %.1f s (%@)", Clock.now() - t, source.deletingLastPathComponent().path))
         }
@@ -84,8 +89,8 @@ struct BenchPipelineCommand: ParsableCommand {
         let gflop = (models.encoderArchitecture.flopsPerImage
                      + models.styleArchitecture.flops(options: models.styleBundle.manifest.architecture).values.reduce(0, +)) / 1e9
         let sgemm = Gemm.measureRate(size: 1024, repeats: 3)
-        print(String(format: "frame_ms=%.1f gflops=%.1f sgemm_gflops=%.1f encoder_ms=%.1f generator_ms=%.1f frames=%d",
+        print(String(format: "frame_ms=%.1f gflops=%.1f sgemm_gflops=%.1f encoder_ms=%.1f generator_ms=%.1f refinement_ms=%.1f frames=%d",
                      frameSeconds * 1000, gflop / frameSeconds, sgemm, ms(report.encode.stageSeconds, "encoder"),
-                     ms(report.render.stageSeconds, "generator"), done))
+                     ms(report.render.stageSeconds, "generator"), ms(report.render.stageSeconds, "refinement"), done))
     }
 }

@@ -110,14 +110,60 @@ public struct TriPlaneRefinerArchitecture: Sendable, Equatable {
            up2[1] == trunk.stageWidths[2] + outs[0] {
             upsampling = .nearest
         }
-        // Skips: c3 (stage 4, with the last map itself for up1), c2 (stage 3), c1 (stage 2), c0 (stage 1).
+        return TriPlaneRefinerArchitecture(version: version, upsampling: upsampling, trunk: trunk, stepWidths: outs)
+    }
+
+    /// - stepWidths: up1 … up4's output widths; the inputs follow from the skips: c3 (stage 4, with the last map
+    ///   itself for up1), c2 (stage 3), c1 (stage 2), c0 (stage 1).
+    public init(version: Version, upsampling: Upsampling, trunk: EncoderArchitecture, stepWidths outs: [Int]) {
+        precondition(outs.count == 4 && trunk.stageWidths.count == 4)
+        self.version = version
+        self.upsampling = upsampling
+        self.trunk = trunk
         let w = trunk.stageWidths
-        var a = TriPlaneRefinerArchitecture(version: version, upsampling: upsampling, trunk: trunk, steps: [])
-        a.steps = [Step(inChannels: w[3] + w[3], outChannels: outs[0]),
-                   Step(inChannels: w[2] + a.upsampled(outs[0]), outChannels: outs[1]),
-                   Step(inChannels: w[1] + a.upsampled(outs[1]), outChannels: outs[2]),
-                   Step(inChannels: w[0] + a.upsampled(outs[2]), outChannels: outs[3])]
-        return a
+        let up = { (c: Int) in upsampling == .pixelShuffle ? c / 4 : c }
+        steps = [Step(inChannels: w[3] + w[3], outChannels: outs[0]),
+                 Step(inChannels: w[2] + up(outs[0]), outChannels: outs[1]),
+                 Step(inChannels: w[1] + up(outs[1]), outChannels: outs[2]),
+                 Step(inChannels: w[0] + up(outs[2]), outChannels: outs[3])]
+    }
+
+    /// The released networks' layout (IR-SE50 at 64 / 128 / 256 / 512; TriPlane_Encoder's Up widths: v1 and v2 with
+    /// pixel shuffle 512 / 384 / 256 / 96, v2 with nearest upsampling 512 / 256 / 128 / 64).
+    public static func released(_ version: Version, upsampling: Upsampling = .nearest) -> TriPlaneRefinerArchitecture {
+        var trunk = EncoderArchitecture.released(styleCount: 0)
+        trunk.inputChannels = version == .v1 ? 6 : 9
+        trunk.styleWidth = 0
+        let shuffle = version == .v1 || upsampling == .pixelShuffle
+        return TriPlaneRefinerArchitecture(version: version, upsampling: shuffle ? .pixelShuffle : .nearest, trunk: trunk,
+                                           stepWidths: shuffle ? [512, 384, 256, 96] : [512, 256, 128, 64])
+    }
+
+    /// Random weights in this layout with PyTorch's default initialisation scale (convs and their biases
+    /// U(±1/√fan_in), BatchNorm with unit statistics, PReLU 0.25), for benchmarks without a checkpoint.
+    public func randomWeights(seed: UInt64 = 3) -> [String: Tensor] {
+        var rng = SplitMix64(seed: seed)
+        let expected = expectedShapes()
+        var out: [String: Tensor] = [:]
+        for (name, shape) in expected.sorted(by: { $0.key < $1.key }) {
+            let n = shape.reduce(1, *)
+            let stem = String(name[..<name.lastIndex(of: ".")!])
+            let isNorm = expected[stem + ".running_mean"] != nil
+            var data = [Float](repeating: 0, count: n)
+            if name.hasSuffix("running_var") || (isNorm && name.hasSuffix(".weight")) {
+                data = [Float](repeating: 1, count: n)
+            } else if isNorm {
+                // running_mean and the norm's bias stay 0
+            } else if shape.count == 1 && name.hasSuffix(".weight") {
+                data = [Float](repeating: 0.25, count: n)  // PReLU
+            } else {
+                let weight = shape.count == 4 ? shape : expected[stem + ".weight"] ?? [1, 1]
+                let bound = 1 / Float(weight.dropFirst().reduce(1, *)).squareRoot()
+                data = (0..<n).map { _ in (Float(rng.next() >> 40) / Float(1 << 24) * 2 - 1) * bound }
+            }
+            out[name] = Tensor(shape: shape, data: data)
+        }
+        return out
     }
 
     /// A name for people: "TriPlaneNet v2 (nearest upsampling)".
