@@ -70,6 +70,8 @@ public struct AvatarRenderer {
         let style = generators.style
         // TriPlaneNet: every frame renders from tri-planes refined on its own crop (see `refinementOffsets`).
         let refinement = settings.refinePlanes ? try timed("load generators") { try models.makeRefinement() } : nil
+        // No semantic, StyleSpace or geometry edit: every frame's styles are its smoothed code's own.
+        let unedited = settings.edits.isEmpty && settings.styleEdits.isEmpty && settings.geometry == nil
 
         // Edits resolved once: directions as numWs × wDim arrays, StyleSpace channels with their std.
         let directions: [(NamedEdit, [Float])] = try settings.edits.map { e in
@@ -149,12 +151,18 @@ public struct AvatarRenderer {
                     guard let vf = try sourceFrames?.next() else { throw TrackError.sourceMismatch(track: "track", source: source.path, reason: "the source has fewer frames than the track") }
                     sourceImage = RGBImage(width: vf.width, height: vf.height, pixels: vf.rgb)
                 }
-                let offsets = try refinement.map { r in
-                    try timed("refinement") { try Self.refinementOffsets(r, frame: sourceImage!, smoothed: smoothed, numWs: numWs, wDim: wDim) }
+                let refined = try refinement.map { r in
+                    try timed("refinement") { try Self.refine(r, frame: sourceImage!, smoothed: smoothed, numWs: numWs, wDim: wDim) }
                 }
-                let out = timed("generator") {
-                    style.synthesize(styles: styles, camera: cam, editPlanes: offsets == nil && warp == nil ? nil : { planes in
-                        if let offsets { for k in 0..<planes.count { planes.data[k] += offsets.data[k] } }
+                let out = timed("generator") { () -> GeneratorOutput in
+                    // Unedited codes have the backbone planes the refinement started from: render its planes as they are.
+                    if let refined, unedited {
+                        var planes = refined.planes
+                        if let warp { Self.warpFrontPlane(&planes, warp: warp) }
+                        return style.synthesize(styles: styles, camera: cam, planes: planes)
+                    }
+                    return style.synthesize(styles: styles, camera: cam, editPlanes: refined == nil && warp == nil ? nil : { planes in
+                        if let refined { for k in 0..<planes.count { planes.data[k] += refined.offsets.data[k] } }
                         if let warp { Self.warpFrontPlane(&planes, warp: warp) }
                     })
                 }
@@ -215,13 +223,13 @@ public struct AvatarRenderer {
         }
     }
 
-    /// What TriPlaneNet's refinement adds to the backbone's planes for one frame: the frame's aligned crop and its
-    /// unedited (smoothed) code at its own estimated camera go through the tri-plane encoder (TriPlaneNetInversion).
-    /// Added to the planes of the edited code, the offsets keep the person's detail through edits and any camera.
-    static func refinementOffsets(_ r: TriPlaneNetInversion, frame: RGBImage, smoothed: TrackFrame, numWs: Int, wDim: Int) throws -> Tensor {
+    /// TriPlaneNet's refinement of one frame: the frame's aligned crop and its unedited (smoothed) code at its own
+    /// estimated camera go through the tri-plane encoder (TriPlaneNetInversion). The offsets (what refinement adds to
+    /// the backbone's planes), added to the planes of the edited code, keep the person's detail through edits and any camera.
+    static func refine(_ r: TriPlaneNetInversion, frame: RGBImage, smoothed: TrackFrame, numWs: Int, wDim: Int) throws -> (planes: Tensor, offsets: Tensor) {
         let crop = AlignedCrop.crop(frame, transform: quad(smoothed.quad).transform, size: TriPlaneNetInversion.imageSide)
         let styles = r.generator.styles(ws: Tensor(shape: [numWs, wDim], data: smoothed.code))
-        return try r.refine(image: imageTensor(crop), styles: styles, camera: smoothed.camera).offsets
+        return try r.refine(image: imageTensor(crop), styles: styles, camera: smoothed.camera)
     }
 
     /// The previous output frame and the summed frame-to-frame difference (the report's jitter figure).

@@ -96,13 +96,13 @@ final class ModelsCommandTests: XCTestCase {
 
     /// TriPlaneNet v2's released layout end to end (fixture at 1/32 width made with the official code, under its
     /// released name): import, then `run` with a published-format direction renders every frame from tri-planes
-    /// refined on that frame, which `--no-refinement` and a style generator leave out.
+    /// refined on that frame, which `--no-refinement` leaves out (a style generator does too: RefinementSelectionTests).
     func testTriPlaneNetRunsEndToEndFromRefinedPlanes() throws {
         let released = dir.appendingPathComponent("downloads")
         try FileManager.default.createDirectory(at: released, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("eg3d-nrr128.pkl"), to: released.appendingPathComponent("ffhq512-128.pkl"))
         try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("triplanenet-v2-upsample.pt"), to: released.appendingPathComponent("triplanenet_v2_final.pth"))
-        let g = dir.appendingPathComponent("models/g"), e = dir.appendingPathComponent("models/e"), s = dir.appendingPathComponent("models/s")
+        let g = dir.appendingPathComponent("models/g"), e = dir.appendingPathComponent("models/e")
         var r = try runAvatarize(["models", "import", released.appendingPathComponent("ffhq512-128.pkl").path, "-o", g.path])
         XCTAssertEqual(r.status, 0, r.stderr)
         r = try runAvatarize(["models", "import", released.appendingPathComponent("triplanenet_v2_final.pth").path, "-o", e.path])
@@ -111,8 +111,6 @@ final class ModelsCommandTests: XCTestCase {
         r = try runAvatarize(["models", "import", released.appendingPathComponent("triplanenet_v2_final.pth").path, "-o", e.path, "--generator", g.path])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("tri-plane encoder: TriPlaneNet v2 (nearest upsampling)"), r.stdout)
-        r = try runAvatarize(["models", "import", Self.fixtures.appendingPathComponent("eg3d-nrr64.pkl").path, "-o", s.path, "--role", "style"])
-        XCTAssertEqual(r.status, 0, r.stderr)
         r = try runAvatarize(["models", "--path", dir.appendingPathComponent("models").path])
         XCTAssertTrue(r.stdout.contains("layout: GradualStyleEncoder IR-SE50"), r.stdout)
         XCTAssertTrue(r.stdout.contains("refiner: TriPlaneNet v2"), r.stdout)
@@ -126,13 +124,13 @@ final class ModelsCommandTests: XCTestCase {
         let edit = ["--model", g.path, "--encoder", e.path, "--directions", directions.path, "--edit", "Smiling=0:0,0.1s:1.5"]
         let refined = dir.appendingPathComponent("out/refined.mp4"), plain = dir.appendingPathComponent("out/plain.mp4")
         let track = dir.appendingPathComponent("out/clip.track")
-        r = try runAvatarize(["run", sample.path, "--duration", "0.1", "--keep-track", track.path] + edit + ["-o", refined.path])
+        r = try runAvatarize(["run", sample.path, "--duration", "0.05", "--keep-track", track.path] + edit + ["-o", refined.path])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("  refinement "), r.stdout)
         let info = try MediaInfo.probe(refined)
-        XCTAssertEqual(info.video?.frameCount, 3)
-        XCTAssertEqual(try XCTUnwrap(info.audio?.duration), 0.1, accuracy: 0.05)
-        // The same track rendered again (no encoding) without refinement, and with a style generator.
+        XCTAssertEqual(info.video?.frameCount, 2)
+        XCTAssertEqual(try XCTUnwrap(info.audio?.duration), 0.05, accuracy: 0.05)
+        // The same track rendered again (no encoding) without refinement.
         let common = ["render", track.path, "--source", sample.path] + edit
         r = try runAvatarize(common + ["--no-refinement", "-o", plain.path])
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -142,10 +140,19 @@ final class ModelsCommandTests: XCTestCase {
         let a = try firstFrame(refined), b = try firstFrame(plain)
         let diff = zip(a, b).reduce(0.0) { $0 + abs(Double($1.0) - Double($1.1)) } / Double(a.count)
         XCTAssertGreaterThan(diff, 1, "refined and plain renders differ by \(diff)")
-        // A style generator takes the codes only.
-        r = try runAvatarize(common + ["--style", s.path, "-o", dir.appendingPathComponent("out/styled.mp4").path])
+        // Unedited codes render the refined planes as they are; a zero-strength edit takes the other path (the
+        // offsets added to the backbone's planes of the code): the same picture up to rounding.
+        let unedited = dir.appendingPathComponent("out/unedited.mp4"), zero = dir.appendingPathComponent("out/zero.mp4")
+        let base = ["render", track.path, "--source", sample.path, "--model", g.path, "--encoder", e.path]
+        r = try runAvatarize(base + ["-o", unedited.path])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertFalse(r.stdout.contains("  refinement "), r.stdout)
+        XCTAssertFalse(r.stdout.contains("    backbone "), r.stdout)
+        r = try runAvatarize(base + ["--directions", directions.path, "--edit", "Smiling=0", "-o", zero.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("    backbone "), r.stdout)
+        let u = try firstFrame(unedited), z = try firstFrame(zero)
+        let same = zip(u, z).reduce(0.0) { $0 + abs(Double($1.0) - Double($1.1)) } / Double(u.count)
+        XCTAssertLessThan(same, 0.05, "the two paths differ by \(same)")
     }
 
     func testRefusedImportExitsNonZeroAndLeavesNothing() throws {

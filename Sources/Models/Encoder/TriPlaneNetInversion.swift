@@ -68,7 +68,9 @@ public struct TriPlaneNetInversion: Sendable {
         var input = TriPlaneRefiner.concatenate(yHat, Self.difference(x, yHat))
         if refiner.architecture.version == .v2 {
             let xm = mirrorImage?.reshaped(shape) ?? Self.mirrored(x)
-            let ym = Self.averagePool(generator.synthesize(styles: styles, camera: mirrorCamera ?? Self.flipYaw(c)).image, to: Self.imageSide)
+            // The same codes, so the same backbone planes: only the render and the super-resolution run again.
+            let mirror = generator.synthesize(styles: styles, camera: mirrorCamera ?? Self.flipYaw(c), planes: initial.planes)
+            let ym = Self.averagePool(mirror.image, to: Self.imageSide)
             input = TriPlaneRefiner.concatenate(input, Self.difference(xm, ym))
         }
         switch refiner.architecture.version {
