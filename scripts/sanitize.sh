@@ -2,8 +2,8 @@
 # Runs the project's unsafe-pointer and threaded code under the sanitizers (issue 27). Three passes:
 #  1. the C kernels' shared state (variant dispatch, oneDNN per-thread state, primitive cache) from many
 #     threads at once, under ThreadSanitizer and then AddressSanitizer + UBSan (scripts/sanitize/kernel_threads.c);
-#  2. the face, image, video, tensor, kernel and pipeline tests (the frame-size sweep included) built with
-#     AddressSanitizer (Swift and C targets alike) in .build-asan (Swift on Linux has no -sanitize=undefined;
+#  2. the face, image, video, tensor, kernel and pipeline tests (the frame-size sweep included) and TriPlaneNet's
+#     networks, built with AddressSanitizer (Swift and C targets alike) in .build-asan (Swift on Linux has no -sanitize=undefined;
 #     the C kernels get UBSan in pass 1);
 #  3. `avatarize faces` under valgrind on frame sizes whose rows are not a multiple of 16 pixels, to catch
 #     writes by FFmpeg's hand-written SIMD, which ASan cannot see (it instruments only what is compiled here).
@@ -34,7 +34,7 @@ for pass in "${passes[@]}"; do
     # Leaks are not this pass's subject (FFmpeg and dlib keep process-lifetime caches).
     ASAN_OPTIONS="detect_leaks=0:halt_on_error=1" \
       swift test --skip-build --sanitize=address --scratch-path .build-asan \
-      --filter 'TensorsTests|FacesTests|VideoTests|PipelineTests.FrameSizeSweepTests|PipelineTests.AvatarPipelineTests'
+      --filter 'TensorsTests|FacesTests|VideoTests|PipelineTests.FrameSizeSweepTests|PipelineTests.AvatarPipelineTests|CheckpointsTests.TriPlaneNetImportTests|ModelsTests.TriPlaneRefinerArchitectureTests'
     ;;
   valgrind)
     command -v valgrind >/dev/null || { echo "valgrind not found (apt-get install valgrind)" >&2; exit 1; }
