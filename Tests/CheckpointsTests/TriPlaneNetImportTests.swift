@@ -112,6 +112,24 @@ final class TriPlaneNetImportTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
     }
 
+    /// Widths of 0 (every tensor empty, each of the shape its neighbours imply) are refused, not run.
+    func testARefinerOfWidthZeroIsRefused() throws {
+        var trunk = EncoderArchitecture.released(styleCount: 0)
+        trunk.inputChannels = 9
+        trunk.styleWidth = 0
+        let a = TriPlaneRefinerArchitecture(version: .v2, upsampling: .nearest, trunk: trunk, stepWidths: [0, 0, 0, 0])
+        let t = a.expectedShapes().mapValues { Tensor(shape: $0, data: [Float](repeating: 0, count: $0.reduce(1, *))) }
+        XCTAssertThrowsError(try TriPlaneRefiner(file: "zero.safetensors", tensors: t, side: 32)) { e in
+            XCTAssertTrue("\(e)".contains("zero.safetensors: cannot read the encoder's layout from its weights: a U-Net step of width 0"), "\(e)")
+        }
+        trunk.stageWidths = [64, 0, 256, 512]
+        let b = TriPlaneRefinerArchitecture(version: .v2, upsampling: .nearest, trunk: trunk, stepWidths: [4, 4, 4, 4])
+        let u = b.expectedShapes().mapValues { Tensor(shape: $0, data: [Float](repeating: 0, count: $0.reduce(1, *))) }
+        XCTAssertThrowsError(try TriPlaneRefiner(file: "zero.safetensors", tensors: u, side: 32)) { e in
+            XCTAssertTrue("\(e)".contains("a layer of width 0"), "\(e)")
+        }
+    }
+
     /// A refiner whose inputs do not fit its version is refused with every problem named.
     func testARefinerWithAWrongInputWidthIsRefused() throws {
         let tmp = CheckpointFixtures.temporaryFolder(self)

@@ -258,6 +258,10 @@ public struct EncoderArchitecture: Sendable, Equatable {
                 unit += 1
             }
         }
+        // A width of 0 passes a shape check (a [0, …] tensor has the shape it should) but leaves nothing to compute.
+        guard inputChannels > 0, stem > 0, widths.allSatisfy({ $0 > 0 }), hidden.allSatisfy({ $0 > 0 }) else {
+            throw EncoderLoadError.cannotInferArchitecture(file: file, reason: "a layer of width 0 (input \(inputChannels), stem \(stem), stages \(widths))")
+        }
         return EncoderArchitecture(inputChannels: inputChannels, stemWidth: stem, stageWidths: widths, seHidden: hidden,
                                    styleCount: 0, styleWidth: 0)
     }

@@ -105,6 +105,9 @@ public struct TriPlaneRefinerArchitecture: Sendable, Equatable {
             outs.append(try EncoderArchitecture.dim([("up\(k).conv.double_conv.1.weight", 0), ("up\(k).conv.double_conv.3.weight", 0)],
                                                     "up\(k)'s width", shapes: shapes, file: file))
         }
+        guard outs.allSatisfy({ $0 > 0 }) else {
+            throw EncoderLoadError.cannotInferArchitecture(file: file, reason: "a U-Net step of width 0 (\(outs))")
+        }
         var upsampling = Upsampling.pixelShuffle
         if version == .v2, let up2 = shapes["up2.conv.double_conv.1.weight"], up2.count == 4,
            up2[1] == trunk.stageWidths[2] + outs[0] {
