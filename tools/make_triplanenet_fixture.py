@@ -183,7 +183,7 @@ def main(repo, out, generator=None):
 CONVERT = r"""
 import sys, torch, dnnlib, legacy
 with dnnlib.util.open_url(sys.argv[1]) as f:
-    G = legacy.load_network_pkl(f)['G_ema']
+    G = legacy._LegacyUnpickler(f).load()['G_ema']  # legacy.load_network_pkl's reader; a G_ema-only pickle is enough
 def plain(v):
     return {k: plain(x) for k, x in v.items()} if isinstance(v, dict) else v
 kw = plain(dict(G.init_kwargs))

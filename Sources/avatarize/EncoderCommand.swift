@@ -24,6 +24,12 @@ struct EncoderCommand: ParsableCommand {
     @Option(help: "Input tensors ('image') as safetensors.") var inputs: String
     @Option(name: [.short, .long], help: "Output .safetensors.") var output: String
     @Option(help: "Generator bundle: also render the image at the inputs' camera 'c'.") var generator: String?
+    @Option(help: "With --generator and a TriPlaneNet bundle: run the inversion this many times, printing each one's time.")
+    var repeats = 1
+
+    func validate() throws {
+        guard repeats >= 1 else { throw ValidationError("--repeats must be 1 or more") }
+    }
 
     func run() throws {
         let encoder = try Encoder4Editing(contentsOf: URL(fileURLWithPath: model))
@@ -49,8 +55,14 @@ struct EncoderCommand: ParsableCommand {
                 let inversion = try TriPlaneNetInversion(refiner: refiner, generator: g)
                 let mirror = try file.entries["image_mirror"].map { _ in try file.tensor("image_mirror") }
                 let cm = try file.entries["c_mirror"].map { _ in try Self.camera(file, "c_mirror", inputs) }
-                let inverted = try inversion.invert(image: try file.tensor("image"), camera: c, encoder: encoder, mirrorImage: mirror, mirrorCamera: cm)
-                out["image"] = inverted.output.image.reshaped([1] + inverted.output.image.shape)
+                let image = try file.tensor("image")
+                // Timed without reading the models, as a same-run comparison with the official forward needs.
+                for run in 1...repeats {
+                    let t = Clock.now()
+                    let inverted = try inversion.invert(image: image, camera: c, encoder: encoder, mirrorImage: mirror, mirrorCamera: cm)
+                    print(String(format: "inversion %d: %.1f ms", run, (Clock.now() - t) * 1000))
+                    out["image"] = inverted.output.image.reshaped([1] + inverted.output.image.shape)
+                }
             } else {
                 let image = g.synthesize(ws: r.codes, camera: c).image
                 out["image"] = image.reshaped([1] + image.shape)

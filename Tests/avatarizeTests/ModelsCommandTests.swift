@@ -49,6 +49,10 @@ final class ModelsCommandTests: XCTestCase {
             XCTAssertNotNil(value, "\(name) in \(r.stdout)")
             XCTAssertLessThanOrEqual(value ?? 1, 1e-4, name)
         }
+        r = try runAvatarize(["encoder", "--model", e.path, "--inputs", Self.fixtures.appendingPathComponent("e4e.io.safetensors").path,
+                              "--output", out.path, "--repeats", "0"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--repeats must be 1 or more"), r.stderr)
     }
 
     /// PREIM3D's released layout end to end, as a user holding its files runs it: the generator pickle and the
