@@ -126,11 +126,15 @@ public enum ModelImporter {
             guard let gURL = request.generator else {
                 throw CheckpointError.invalidModel(file: file, reason: "a TriPlaneNet checkpoint: its latent average is the w_avg of the EG3D generator it was trained with; pass that generator's bundle with --generator BUNDLE")
             }
-            let g = try ModelBundle.open(gURL).loadGenerator()
-            guard g.architecture.numWs == styles, g.architecture.wDim == w else {
-                throw CheckpointError.invalidModel(file: file, reason: "the encoder makes \(styles)×\(w) codes, the generator \(gURL.path) takes \(g.architecture.numWs)×\(g.architecture.wDim)")
+            // Only w_avg is read: the layout is checked from the weights file's header.
+            let bundle = try ModelBundle.open(gURL)
+            let f = try SafeTensorsFile(url: bundle.weightsURL)
+            let g = try bundle.generatorArchitecture(of: f)
+            guard g.numWs == styles, g.wDim == w else {
+                throw CheckpointError.invalidModel(file: file, reason: "the encoder makes \(styles)×\(w) codes, the generator \(gURL.path) takes \(g.numWs)×\(g.wDim)")
             }
-            latent = Tensor(shape: [styles, w], data: (0..<styles).flatMap { _ in g.mapping.wAvg })
+            let wAvg = try f.tensor("backbone.mapping.w_avg").data
+            latent = Tensor(shape: [styles, w], data: (0..<styles).flatMap { _ in wAvg })
             latentSource = "the w_avg of generator \(gURL.lastPathComponent), repeated \(styles)× (as TriPlaneNet adds its EG3D file's latent_avg)"
         } else if e.layout == .preim3d {
             guard let gURL = request.generator else {

@@ -68,7 +68,7 @@ public struct AvatarRenderer {
         // Read here, not with the models: a run's encoder is gone by now (AvatarModels).
         let generators = try timed("load generators") { try models.generators() }
         let style = generators.style
-        // TriPlaneNet: every frame renders from tri-planes refined on its own crop (see `refinementOffsets`).
+        // TriPlaneNet: every frame renders from tri-planes refined on its own crop (see `refine`).
         let refinement = settings.refinePlanes ? try timed("load generators") { try models.makeRefinement() } : nil
         // No semantic, StyleSpace or geometry edit: every frame's styles are its smoothed code's own.
         let unedited = settings.edits.isEmpty && settings.styleEdits.isEmpty && settings.geometry == nil

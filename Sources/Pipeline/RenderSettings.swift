@@ -75,7 +75,8 @@ public struct RenderSettings: Sendable {
     public var preset = "medium"
     public var keepAudio = true
     /// With a refining encoder (TriPlaneNet) and the source style, render every frame from tri-planes refined on
-    /// that frame's crop (AvatarModels.refinesPlanes); false renders the W+ codes alone (about 3× faster).
+    /// that frame's crop (AvatarModels.refinesPlanes); false renders the W+ codes alone (a full-size frame costs 2.3–2.5×
+    /// less: README, Benchmarks).
     public var refinePlanes = true
     /// Rendered frames that may wait behind the generator for compositing, observers and video encoding
     /// (`BehindStage`); 0 does that work in the frame loop itself.

@@ -49,10 +49,8 @@ struct EncoderCommand: ParsableCommand {
         if let generator {
             let g = try ModelBundle.open(URL(fileURLWithPath: generator)).loadGenerator()
             let c = try Self.camera(file, "c", inputs)
-            if let refiner = try TriPlaneRefiner.architecture(inBundle: URL(fileURLWithPath: model)).map({ _ in
-                try TriPlaneRefiner(contentsOf: URL(fileURLWithPath: model))
-            }) {
-                let inversion = try TriPlaneNetInversion(refiner: refiner, generator: g)
+            if try TriPlaneRefiner.architecture(inBundle: URL(fileURLWithPath: model)) != nil {
+                let inversion = try TriPlaneNetInversion(refiner: try TriPlaneRefiner(contentsOf: URL(fileURLWithPath: model)), generator: g)
                 let mirror = try file.entries["image_mirror"].map { _ in try file.tensor("image_mirror") }
                 let cm = try file.entries["c_mirror"].map { _ in try Self.camera(file, "c_mirror", inputs) }
                 let image = try file.tensor("image")

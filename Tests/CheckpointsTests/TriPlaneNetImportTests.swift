@@ -100,6 +100,14 @@ final class TriPlaneNetImportTests: XCTestCase {
             // The refinement matters: the render of the codes alone is far from the official image.
             let plain = TriPlaneNetInversion.averagePool(inversion.generator.synthesize(ws: r.codes, camera: c).image, to: 256)
             XCTAssertGreaterThan(plain.relativeError(to: official), 1e-3)
+            // An image or a mirrored view of another size is a typed error, not a crash.
+            let encoder = try Encoder4Editing(contentsOf: out)
+            XCTAssertThrowsError(try inversion.invert(image: Tensor(zeros: [3, 128, 128]), camera: c, encoder: encoder)) { e in
+                XCTAssertTrue("\(e)".contains("input has shape [3, 128, 128], expected [3, 256, 256]"), "\(e)")
+            }
+            XCTAssertThrowsError(try inversion.invert(image: image, camera: c, encoder: encoder, mirrorImage: Tensor(zeros: [1, 3, 10, 10]))) { e in
+                XCTAssertTrue("\(e)".contains("input has shape [1, 3, 10, 10], expected [3, 256, 256]"), "\(e)")
+            }
         }
     }
 

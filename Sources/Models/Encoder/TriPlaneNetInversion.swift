@@ -48,7 +48,7 @@ public struct TriPlaneNetInversion: Sendable {
         guard encoder.architecture.styleCount == a.numWs, encoder.architecture.styleWidth == a.wDim else {
             throw EncoderLoadError.badManifest(file: encoder.file, reason: "the encoder makes \(encoder.architecture.styleCount)×\(encoder.architecture.styleWidth) codes; the generator takes \(a.numWs)×\(a.wDim)")
         }
-        let codes = try encoder.encode(image.reshaped(encoder.inputShape)).codes
+        let codes = try encoder.encode(image).codes
         let styles = generator.styles(ws: codes)
         let refined = try refine(image: image, styles: styles, camera: c, mirrorImage: mirrorImage, mirrorCamera: mirrorCamera)
         return Result(codes: codes, planes: refined.planes,
@@ -61,7 +61,9 @@ public struct TriPlaneNetInversion: Sendable {
     public func refine(image: Tensor, styles: StyleSpace, camera c: [Float], mirrorImage: Tensor? = nil,
                        mirrorCamera: [Float]? = nil) throws -> (planes: Tensor, offsets: Tensor) {
         let shape = [3, Self.imageSide, Self.imageSide]
-        guard image.count == 3 * Self.imageSide * Self.imageSide else { throw EncoderInputError.badImageShape(found: image.shape, expected: shape) }
+        for given in [image, mirrorImage].compactMap({ $0 }) where given.count != 3 * Self.imageSide * Self.imageSide {
+            throw EncoderInputError.badImageShape(found: given.shape, expected: shape)
+        }
         let x = image.reshaped(shape)
         let initial = generator.synthesize(styles: styles, camera: c)
         let yHat = Self.averagePool(initial.image, to: Self.imageSide)
