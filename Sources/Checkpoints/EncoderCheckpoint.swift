@@ -5,7 +5,8 @@
 // `opts.eg3d_generator` or `decoder.backbone.*` keys. TriPlaneNet's (anantarb/triplanenet training/coach*.py:
 // {state_dict, opts, best_val_loss, step, optimizers}) holds pSp's GradualStyleEncoder under `psp_encoder.`, the
 // tri-plane encoder under `triplanenet_encoder.` and the generator under `decoder.`, and no latent_avg (its loader
-// takes it from the EG3D file it was trained with).
+// takes it from the EG3D file it was trained with). GOAE (jiangyzy/GOAE) releases two bare state dicts: the Swin-V2
+// encoder (encoder_FFHQ.pt, `swin_model.*`) and its AFA module (afa_FFHQ.pt, `cross_att_gamma.*`).
 import Models
 import Tensors
 
@@ -13,6 +14,10 @@ public struct EncoderCheckpoint {
     public enum Layout: String, Sendable {
         case e4e = "e4e/pSp training checkpoint", preim3d = "PREIM3D checkpoint", bare = "bare encoder state dict"
         case triplanenet = "TriPlaneNet checkpoint"
+        /// GOAE's encoder_FFHQ.pt: a bare state dict of GOAEncoder (Swin-V2 under `swin_model.`, mappers, cross-attentions).
+        case goae = "GOAE encoder state dict"
+        /// GOAE's afa_FFHQ.pt: a bare state dict of its AFA module, imported together with the encoder.
+        case goaeAdapter = "GOAE AFA state dict"
     }
 
     public let layout: Layout
@@ -64,6 +69,19 @@ public struct EncoderCheckpoint {
         } else {
             // A bare state dict: every entry a tensor, with or without the `encoder.` prefix.
             refinerStateDict = nil
+            let names = top.stringEntries.map(\.0)
+            if names.contains(where: { $0.hasPrefix(GOAEncoderArchitecture.swinPrefix) }) {
+                layout = .goae
+                stateDict = try StateDict.fromMapping(top, file: file) { _ in true }
+                latentAverage = nil
+                return
+            }
+            if names.contains(where: { $0.hasPrefix("cross_att_gamma.") }) {
+                layout = .goaeAdapter
+                stateDict = try StateDict.fromMapping(top, file: file) { !$0.hasSuffix(".num_batches_tracked") }
+                latentAverage = nil
+                return
+            }
             layout = .bare
             stateDict = try StateDict.fromMapping(top, file: file) {
                 !$0.hasPrefix("decoder.") && $0 != "latent_avg" && !$0.hasSuffix(".num_batches_tracked")

@@ -18,6 +18,8 @@ public struct ImportRequest: Sendable {
     public var name: String?
     /// A generator bundle, for PREIM3D checkpoints (their latent average comes from the generator).
     public var generator: URL?
+    /// GOAE's AFA module (afa_FFHQ.pt), imported into the encoder's bundle.
+    public var adapter: URL?
     /// Recorded in model.json (the CLI adds the checkpoint's SHA-256).
     public var provenance: String?
     /// The weights' licence and where they are published, recorded in model.json; a known release's
@@ -26,7 +28,8 @@ public struct ImportRequest: Sendable {
     public var published: String?
 
     public init(file: URL, output: URL? = nil, role: ImportRole? = nil, name: String? = nil, generator: URL? = nil,
-                provenance: String? = nil, license: String? = nil, published: String? = nil) {
+                adapter: URL? = nil, provenance: String? = nil, license: String? = nil, published: String? = nil) {
+        self.adapter = adapter
         self.provenance = provenance
         self.license = license
         self.published = published
@@ -75,9 +78,84 @@ public enum ModelImporter {
         switch parsed {
         case let .generator(s):
             return try writeGenerator(s, request: request, name: name, output: output, provenance: provenance)
+        case let .encoder(e) where e.layout == .goae:
+            return try writeGOAE(e, request: request, name: name, output: output, provenance: provenance)
+        case let .encoder(e) where e.layout == .goaeAdapter:
+            throw CheckpointError.invalidModel(file: file, reason: "this is GOAE's AFA module; import it with its encoder: avatarize models import encoder_FFHQ.pt --afa \(request.file.lastPathComponent) --generator BUNDLE")
         case let .encoder(e):
+            if request.adapter != nil {
+                throw CheckpointError.invalidModel(file: file, reason: "--afa goes with a GOAE encoder (encoder_FFHQ.pt); this is a \(e.layout.rawValue)")
+            }
             return try writeEncoder(e, request: request, name: name, output: output, provenance: provenance)
         }
+    }
+
+    /// The w_avg of a generator bundle (read from its weights alone, the layout checked from the header), for the
+    /// encoders that add it (TriPlaneNet, GOAE), after checking the codes fit the generator.
+    static func generatorWAverage(_ gURL: URL, styles: Int, w: Int, file: String) throws -> [Float] {
+        let bundle = try ModelBundle.open(gURL)
+        let f = try SafeTensorsFile(url: bundle.weightsURL)
+        let g = try bundle.generatorArchitecture(of: f)
+        guard g.numWs == styles, g.wDim == w else {
+            throw CheckpointError.invalidModel(file: file, reason: "the encoder makes \(styles)×\(w) codes, the generator \(gURL.path) takes \(g.numWs)×\(g.wDim)")
+        }
+        return try f.tensor("backbone.mapping.w_avg").data
+    }
+
+    /// GOAE: the encoder (and, with --afa, its AFA module) into one bundle; Net.forward adds the generator's w_avg.
+    static func writeGOAE(_ e: EncoderCheckpoint, request: ImportRequest, name: String, output: URL, provenance: String) throws -> ImportResult {
+        let file = request.file.path
+        let all = try e.stateDict.materialize()
+        // Builds the network: every tensor is checked, and the Swin's derived buffers by value.
+        let encoder = try GOAEncoder(file: file, tensors: all)
+        let a = encoder.architecture
+        guard let gURL = request.generator else {
+            throw CheckpointError.invalidModel(file: file, reason: "a GOAE encoder: Net.forward adds the w_avg of the EG3D generator it was trained with; pass that generator's bundle with --generator BUNDLE")
+        }
+        let wAvg = try generatorWAverage(gURL, styles: a.styleCount, w: a.wDim, file: file)
+        // The derived buffers are rebuilt from the layout when the bundle loads.
+        let buffers = a.swin.bufferShapes(prefix: GOAEncoderArchitecture.swinPrefix)
+        var tensors = all.filter { buffers[$0.key] == nil }
+        tensors["latent_avg"] = Tensor(shape: [a.styleCount, a.wDim], data: (0..<a.styleCount).flatMap { _ in wAvg })
+        var extra: [String: [String: Tensor]] = [:]
+        var adapterSummary: String?
+        if let afaURL = request.adapter {
+            let afaFile = afaURL.path
+            let bytes = try TorchCheckpoint.bytes(of: afaURL)
+            let checkpoint = try TorchCheckpoint.read(bytes[...], file: afaFile) { root, _ in try EncoderCheckpoint(root, file: afaFile) }
+            guard checkpoint.layout == .goaeAdapter else {
+                throw CheckpointError.invalidModel(file: afaFile, reason: "--afa takes GOAE's AFA state dict (afa_FFHQ.pt, with cross_att_gamma.*); this is a \(checkpoint.layout.rawValue)")
+            }
+            let t = try checkpoint.stateDict.materialize()
+            let adapter = try AdaptiveFeatureAlignment(file: afaFile, tensors: t)
+            let g = try ModelBundle.open(gURL)
+            let ga = try g.generatorArchitecture(of: SafeTensorsFile(url: g.weightsURL))
+            let channels = ga.backbone.first { $0.resolution == GOAEInversion.featureResolution }?.outChannels ?? 0
+            guard channels == adapter.architecture.featureWidth else {
+                throw CheckpointError.invalidModel(file: afaFile, reason: "AFA modulates \(adapter.architecture.featureWidth) channels at \(GOAEInversion.featureResolution)²; the generator \(gURL.path) has \(channels) there")
+            }
+            extra[AdaptiveFeatureAlignment.bundleFileName] = t
+            adapterSummary = adapter.architecture.summary
+        }
+        let known = KnownReleases.release(named: request.file.lastPathComponent)
+        var manifest: [String: Any] = [
+            "kind": EncoderManifest.kind, "name": name, "role": "encoder",
+            "architecture": GOAEncoderArchitecture.name, "backbone": GOAEncoderArchitecture.backbone,
+            "style_count": a.styleCount, "w_dim": a.wDim, "input_size": a.swin.inputSide,
+            "source": request.file.lastPathComponent,
+            "latent_avg": "the w_avg of generator \(gURL.lastPathComponent), repeated \(a.styleCount)× (as GOAE's Net adds it)",
+            "description": "GOAE encoder (\(a.summary))" + (adapterSummary.map { ", with its AFA module (\($0))" } ?? ""),
+            "provenance": provenance,
+        ]
+        if let adapterSummary { manifest["refiner"] = "GOAE AFA: \(adapterSummary)" }
+        if let license = request.license ?? known?.license { manifest["license"] = license }
+        if let published = request.published ?? known?.published { manifest["published"] = published }
+        let json = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
+        try BundleWriter.write(tensors: tensors, manifest: json, to: output, metadata: ["source": request.file.lastPathComponent],
+                               extraFiles: extra)
+        return ImportResult(bundle: output, kind: EncoderManifest.kind, summary: [
+            "GOAE encoder from a \(e.layout.rawValue): \(a.summary), latent_avg from generator \(gURL.lastPathComponent)",
+        ] + (adapterSummary.map { ["AFA module: \($0), modulating the generator's 32² features"] } ?? ["no AFA module (--afa afa_FFHQ.pt adds it): codes only"]))
     }
 
     static func writeGenerator(_ s: EG3DSnapshot, request: ImportRequest, name: String, output: URL, provenance: String) throws -> ImportResult {
@@ -127,13 +205,7 @@ public enum ModelImporter {
                 throw CheckpointError.invalidModel(file: file, reason: "a TriPlaneNet checkpoint: its latent average is the w_avg of the EG3D generator it was trained with; pass that generator's bundle with --generator BUNDLE")
             }
             // Only w_avg is read: the layout is checked from the weights file's header.
-            let bundle = try ModelBundle.open(gURL)
-            let f = try SafeTensorsFile(url: bundle.weightsURL)
-            let g = try bundle.generatorArchitecture(of: f)
-            guard g.numWs == styles, g.wDim == w else {
-                throw CheckpointError.invalidModel(file: file, reason: "the encoder makes \(styles)×\(w) codes, the generator \(gURL.path) takes \(g.numWs)×\(g.wDim)")
-            }
-            let wAvg = try f.tensor("backbone.mapping.w_avg").data
+            let wAvg = try generatorWAverage(gURL, styles: styles, w: w, file: file)
             latent = Tensor(shape: [styles, w], data: (0..<styles).flatMap { _ in wAvg })
             latentSource = "the w_avg of generator \(gURL.lastPathComponent), repeated \(styles)× (as TriPlaneNet adds its EG3D file's latent_avg)"
         } else if e.layout == .preim3d {

@@ -235,6 +235,14 @@ public struct ModelBundle: Sendable {
             } catch { problem = "\(error)" }
         } else if kind == EncoderManifest.kind, problem == nil {
             do {
+                if try EncoderManifest.read(manifest).isGOAE {
+                    let a = try GOAEncoder.architecture(inBundle: dir)
+                    parts.insert(contentsOf: ["layout: \(GOAEncoderArchitecture.name) \(a.summary)"], at: 0)
+                    if let r = try AdaptiveFeatureAlignment.architecture(inBundle: dir) {
+                        parts.insert("refiner: GOAE AFA (\(r.summary)), modulating the generator's 32² features", at: 1)
+                    }
+                    return Listing(path: dir, kind: kind, name: obj["name"] as? String ?? name, summary: parts.joined(separator: ", "), problem: nil)
+                }
                 let w = try EncoderWeights.load(from: dir)
                 let a = w.architecture
                 parts.insert(contentsOf: ["layout: \(a.head.rawValue) IR-SE50 (stage widths \(a.stageWidths.map(String.init).joined(separator: "/")))",

@@ -29,14 +29,21 @@ final class SynthesisNetwork: @unchecked Sendable {
 
     /// Style vectors (in `styleNames` order) → planes [3·C, R, R].
     func forward(styles: ArraySlice<[Float]>) -> Tensor {
-        var x: Tensor? = nil, img: Tensor? = nil
+        forward(styles: styles, blocks: 0..<blocks.count, x: nil, img: nil).img
+    }
+
+    /// Runs `range` of the blocks from (x, img) (nil for the first block): GOAE splits the backbone at 32² to
+    /// modulate the features there (jiangyzy/GOAE networks_stylegan2.py train_forward_1 / train_forward_2).
+    func forward(styles: ArraySlice<[Float]>, blocks range: Range<Int>, x x0: Tensor?, img img0: Tensor?) -> (x: Tensor, img: Tensor) {
+        var x = x0, img = img0
         var i = styles.startIndex
-        for b in blocks {
+        for b in blocks[..<range.lowerBound] { i += b.spec.numConv + 1 }
+        for b in blocks[range] {
             let n = b.spec.numConv + 1
             let r = b.forward(x: x.take(), img: img, styles: Array(styles[i..<(i + n)]))
             x = r.x; img = r.img
             i += n
         }
-        return img!
+        return (x!, img!)
     }
 }

@@ -120,6 +120,21 @@ public final class TriPlaneGenerator: @unchecked Sendable {
                                timings: timings)
     }
 
+    /// The backbone's blocks up to and including `resolution` (GOAE: 32): their features x and tri-plane image so far.
+    public func backboneFeatures(styles: StyleSpace, through resolution: Int) -> (features: Tensor, planes: Tensor) {
+        let nb = synthesis.styleNames.count
+        let end = synthesis.blocks.firstIndex { $0.spec.resolution > resolution } ?? synthesis.blocks.count
+        let r = synthesis.forward(styles: styles.values[0..<nb], blocks: 0..<end, x: nil, img: nil)
+        return (r.x, r.img)
+    }
+
+    /// The rest of the backbone from `backboneFeatures`' output (its features possibly modulated) → planes [3·C, R, R].
+    public func backbonePlanes(styles: StyleSpace, from resolution: Int, features: Tensor, planes: Tensor) -> Tensor {
+        let nb = synthesis.styleNames.count
+        let start = synthesis.blocks.firstIndex { $0.spec.resolution > resolution } ?? synthesis.blocks.count
+        return synthesis.forward(styles: styles.values[0..<nb], blocks: start..<synthesis.blocks.count, x: features, img: planes).img
+    }
+
     /// ws [num_ws, w_dim] → images, through the S space unedited.
     public func synthesize(ws: Tensor, camera c: [Float]) -> GeneratorOutput {
         let t = Clock.now()

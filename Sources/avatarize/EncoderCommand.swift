@@ -15,7 +15,10 @@ struct EncoderCommand: ParsableCommand {
         --generator, --inputs also holds the camera 'c' [1, 25] and the output 'image', rendered at c: for a \
         TriPlaneNet bundle from the refined tri-planes (as TriPlaneNet.forward, depth samples doubled; v2 also \
         reads 'image_mirror' and 'c_mirror' when given, else mirrors the image and the camera), for other \
-        encoders from the codes. When the inputs file also holds reference outputs (as the parity fixtures do), \
+        encoders from the codes. For a GOAE bundle, --inputs holds 'image' [1, 3, 256, 256] and, for the AFA \
+        module, 'input_512' [1, 3, 512, 512] (the same crop at 512²) and optionally 'mask_blur_sigmas' [2] (the \
+        official blurs draw them at random; 1.5 and 1.5 otherwise); the output adds 'image' (AFA's render, as \
+        Net.forward returns it), 'image_w' (the codes' render) and 'mask'. When the inputs file also holds reference outputs (as the parity fixtures do), \
         their relative errors are printed.
         """
     )
@@ -32,6 +35,10 @@ struct EncoderCommand: ParsableCommand {
     }
 
     func run() throws {
+        let manifest = URL(fileURLWithPath: model).appendingPathComponent("model.json")
+        if FileManager.default.fileExists(atPath: manifest.path), try EncoderManifest.read(manifest).isGOAE {
+            return try runGOAE()
+        }
         let encoder = try Encoder4Editing(contentsOf: URL(fileURLWithPath: model))
         let file = try SafeTensorsFile(url: URL(fileURLWithPath: inputs))
         guard file.entries["image"] != nil else {
@@ -66,6 +73,49 @@ struct EncoderCommand: ParsableCommand {
                 out["image"] = image.reshaped([1] + image.shape)
             }
         }
+        try write(out, comparingWith: file)
+    }
+
+    /// GOAE: the encoder's codes (+ the bundle's latent average); with --generator and an AFA module the whole Net.forward.
+    func runGOAE() throws {
+        let url = URL(fileURLWithPath: model)
+        let encoder = try GOAEncoder(contentsOf: url)
+        let file = try SafeTensorsFile(url: URL(fileURLWithPath: inputs))
+        guard file.entries["image"] != nil else { throw ModelError.badInput(file: inputs, tensor: "image", reason: "missing") }
+        let image = try file.tensor("image")
+        var out: [String: Tensor] = [:]
+        let encoded = try encoder.encode(image)
+        var ws = encoded.codes
+        if let latent = encoder.latentAverage { for i in 0..<ws.count { ws.data[i] += latent.data[i] } }
+        out["codes"] = encoded.codes.reshaped([1] + ws.shape)
+        out["ws"] = ws.reshaped([1] + ws.shape)
+        if let generator {
+            let g = try ModelBundle.open(URL(fileURLWithPath: generator)).loadGenerator()
+            let c = try Self.camera(file, "c", inputs)
+            if try AdaptiveFeatureAlignment.architecture(inBundle: url) != nil {
+                guard file.entries["input_512"] != nil else {
+                    throw ModelError.badInput(file: inputs, tensor: "input_512", reason: "missing (GOAE's AFA compares the 512² crop with the render)")
+                }
+                let x512 = try file.tensor("input_512")
+                let sigmas = try file.entries["mask_blur_sigmas"].map { _ in try file.tensor("mask_blur_sigmas").data } ?? GOAEInversion.defaultBlurSigmas
+                let inversion = try GOAEInversion(encoder: encoder, adapter: try AdaptiveFeatureAlignment(contentsOf: url), generator: g)
+                for run in 1...repeats {
+                    let t = Clock.now()
+                    let r = try inversion.invert(image256: image, image512: x512, camera: c, blurSigmas: sigmas)
+                    print(String(format: "inversion %d: %.1f ms", run, (Clock.now() - t) * 1000))
+                    out["image"] = r.output.image.reshaped([1] + r.output.image.shape)
+                    out["image_w"] = r.codeImage.reshaped([1] + r.codeImage.shape)
+                    out["mask"] = r.mask
+                }
+            } else {
+                let rendered = g.synthesize(ws: ws, camera: c).image
+                out["image"] = rendered.reshaped([1] + rendered.shape)
+            }
+        }
+        try write(out, comparingWith: file)
+    }
+
+    func write(_ out: [String: Tensor], comparingWith file: SafeTensorsFile) throws {
         try SafeTensorsWriter.write(out, to: URL(fileURLWithPath: output), metadata: ["generator": "avatarize encoder", "model": model])
         for name in out.keys.sorted() where file.entries[name] != nil {
             let ref = try file.tensor(name)

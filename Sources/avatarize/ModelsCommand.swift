@@ -61,7 +61,9 @@ struct ModelsImportCommand: ParsableCommand {
         and EG3D names these files use and refuses anything else. PREIM3D and TriPlaneNet checkpoints need \
         --generator: their latent average comes from the generator, as their loaders take it (PREIM3D computes \
         it from 10000 samples, TriPlaneNet uses the generator's w_avg). A TriPlaneNet bundle keeps its tri-plane \
-        encoder (refiner.safetensors) beside the W+ encoder.
+        encoder (refiner.safetensors) beside the W+ encoder. GOAE releases two files, the Swin-V2 encoder \
+        (encoder_FFHQ.pt) and its AFA module (afa_FFHQ.pt): import the encoder with --afa afa_FFHQ.pt and \
+        --generator (GOAE adds the generator's w_avg) into one bundle (afa.safetensors beside the encoder).
         """
     )
 
@@ -69,7 +71,8 @@ struct ModelsImportCommand: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "Bundle folder to create (default ./models/<name>).") var output: String?
     @Option(help: "source, style (generators) or encoder.") var role: String?
     @Option(help: "Bundle name (default: the file name without extension).") var name: String?
-    @Option(help: "Generator bundle a PREIM3D or TriPlaneNet encoder was trained with.") var generator: String?
+    @Option(help: "Generator bundle a PREIM3D, TriPlaneNet or GOAE encoder was trained with.") var generator: String?
+    @Option(name: .customLong("afa"), help: "GOAE's AFA module (afa_FFHQ.pt), imported with its encoder (encoder_FFHQ.pt).") var adapter: String?
     @Option(help: "The weights' licence, recorded in the bundle (known releases such as ffhq512-128.pkl have theirs).") var license: String?
     @Option(name: .customLong("published-at"), help: "Where the weights are published (a URL), recorded in the bundle.") var publishedAt: String?
 
@@ -86,6 +89,7 @@ struct ModelsImportCommand: ParsableCommand {
         let r = try ModelImporter.run(ImportRequest(
             file: url, output: output.map { URL(fileURLWithPath: $0) },
             role: role.flatMap(ImportRole.init(rawValue:)), name: name, generator: generator.map { URL(fileURLWithPath: $0) },
+            adapter: adapter.map { URL(fileURLWithPath: $0) },
             provenance: "imported by avatarize models import from \(url.lastPathComponent)\(sha)",
             license: license, published: publishedAt))
         for line in r.summary { print(line) }

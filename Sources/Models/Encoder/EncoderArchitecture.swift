@@ -116,6 +116,11 @@ public struct EncoderArchitecture: Sendable, Equatable {
 
     /// The IR-SE50 trunk's tensors (`input_layer.*`, `body.*`) with their shapes.
     public func trunkShapes() -> [String: [Int]] {
+        Self.trunkShapes(inputChannels: inputChannels, stemWidth: stemWidth, units: units)
+    }
+
+    /// `input_layer.*` and `body.*` of any IR-SE trunk (GOAE's AFA has 3 stages of 3 units).
+    static func trunkShapes(inputChannels: Int, stemWidth: Int, units: [Unit]) -> [String: [Int]] {
         var e: [String: [Int]] = [:]
         func bn(_ p: String, _ c: Int) {
             for k in ["weight", "bias", "running_mean", "running_var"] { e["\(p).\(k)"] = [c] }

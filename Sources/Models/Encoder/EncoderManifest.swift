@@ -39,14 +39,18 @@ public struct EncoderManifest: Sendable, Equatable {
             backbone: obj["backbone"] as? String ?? "ir_se50",
             styleCount: try int("style_count"), wDim: try int("w_dim"), inputSize: try int("input_size"),
             source: obj["source"] as? String, file: url.path)
-        guard EncoderHead(rawValue: m.architecture) != nil else {
-            throw EncoderLoadError.badManifest(file: url.path, reason: "architecture '\(m.architecture)' is not supported (\(EncoderHead.allCases.map(\.rawValue).joined(separator: " and ")) are)")
+        guard m.isGOAE || EncoderHead(rawValue: m.architecture) != nil else {
+            throw EncoderLoadError.badManifest(file: url.path, reason: "architecture '\(m.architecture)' is not supported (\((EncoderHead.allCases.map(\.rawValue) + [GOAEncoderArchitecture.name]).joined(separator: ", ")) are)")
         }
-        guard m.backbone == "ir_se50" else {
-            throw EncoderLoadError.badManifest(file: url.path, reason: "backbone '\(m.backbone)' is not supported (ir_se50 is)")
+        let backbone = m.isGOAE ? GOAEncoderArchitecture.backbone : "ir_se50"
+        guard m.backbone == backbone else {
+            throw EncoderLoadError.badManifest(file: url.path, reason: "backbone '\(m.backbone)' is not supported with \(m.architecture) (\(backbone) is)")
         }
         return m
     }
+
+    /// A GOAE bundle (Swin-V2 encoder, optional AFA module), which GOAEncoder loads rather than EncoderWeights.
+    public var isGOAE: Bool { architecture == GOAEncoderArchitecture.name }
 
     /// Throws when the manifest's numbers contradict the weights.
     public func verify(against arch: EncoderArchitecture) throws {

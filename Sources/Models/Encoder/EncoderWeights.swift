@@ -102,6 +102,9 @@ public struct EncoderWeights: Sendable {
                 throw EncoderLoadError.notAnEncoderBundle(path: url.path)
             }
             manifest = try EncoderManifest.read(m)
+            if manifest?.isGOAE == true {
+                throw EncoderLoadError.badManifest(file: m.path, reason: "a GOAE encoder (Swin-V2) bundle, not an IR-SE50 encoder's; GOAEncoder reads it")
+            }
         } else {
             guard url.pathExtension == "safetensors" else { throw EncoderLoadError.notAnEncoderBundle(path: url.path) }
             weightsURL = url
