@@ -134,7 +134,7 @@ let package = Package(
         .testTarget(name: "FacesTests", dependencies: ["Faces"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VideoTests", dependencies: ["Video"]),
         // Runs the built executable as a user would: exit codes, messages, files left behind.
-        .testTarget(name: "avatarizeTests", dependencies: ["avatarize", "Video"]),
+        .testTarget(name: "avatarizeTests", dependencies: ["avatarize", "Video", "Tensors"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Faces", "Video", "Tensors"]),
         // What several test targets need: a throwaway PostgreSQL cluster, headless Chromium, running processes.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

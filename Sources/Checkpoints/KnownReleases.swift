@@ -27,6 +27,10 @@ public enum KnownReleases {
         // anantarb/triplanenet: LICENSE is MIT; its README links both checkpoints on Google Drive.
         KnownRelease(fileNames: ["triplanenet_v2_final.pth"], what: "TriPlaneNet v2 EG3D inversion encoder (pSp + tri-plane encoder)",
                      license: "MIT (anantarb/triplanenet)", published: "https://github.com/anantarb/triplanenet (README: Pretrained Models)"),
+        // jiangyzy/GOAE has no LICENSE file; its README links the checkpoints on Google Drive.
+        KnownRelease(fileNames: ["encoder_FFHQ.pt"], what: "GOAE EG3D inversion encoder (Swin-V2; its AFA module is afa_FFHQ.pt)",
+                     license: "none stated (jiangyzy/GOAE has no LICENSE file: ask the authors before redistributing)",
+                     published: "https://github.com/jiangyzy/GOAE (README: pretrained model checkpoint)"),
     ]
 
     public static func release(named fileName: String) -> KnownRelease? {

@@ -20,7 +20,7 @@ public struct AvatarModels: @unchecked Sendable {
     public let encoderURL: URL
     public let styleBundle: ModelBundle
     /// The encoder's layout, from its weights' header.
-    public let encoderArchitecture: EncoderArchitecture
+    public let encoderLayout: FaceEncoderLayout
     /// The style generator's layout, from its weights' header.
     public let styleArchitecture: GeneratorArchitecture
     /// Precision of the encoder's and generators' convolutions.
@@ -28,14 +28,17 @@ public struct AvatarModels: @unchecked Sendable {
     public let isDemo: Bool
     /// The encoder bundle's tri-plane encoder (TriPlaneNet), from its header; nil for encoders without one.
     public let refinerArchitecture: TriPlaneRefinerArchitecture?
+    /// The encoder bundle's AFA module (GOAE), from its header; nil for encoders without one.
+    public let adapterArchitecture: AdaptiveFeatureAlignmentArchitecture?
 
     /// Identity of encoder + source generator, recorded in latent tracks: codes are only meaningful for them.
     /// Names for people, SHA-256 prefixes of both weights files so that a retrained model of the same size and
     /// name is told apart.
     public let trackIdentity: String
 
-    /// The encoder's checked weights, still in their file (its header read, an open descriptor).
-    let encoderWeights: EncoderWeights
+    /// The IR-SE50 encoder's checked weights, still in their file (its header read, an open descriptor); nil for
+    /// GOAE's, which is read from `encoderURL` when built.
+    let encoderWeights: EncoderWeights?
     /// The generators' weights files, open, their headers checked.
     let sourceWeights: SafeTensorsFile
     let styleWeights: SafeTensorsFile
@@ -93,40 +96,56 @@ public struct AvatarModels: @unchecked Sendable {
         let styleWeights = styleURL == sourceBundle.url ? sourceWeights : try SafeTensorsFile(url: styleBundle.weightsURL)
         let source = try sourceBundle.generatorArchitecture(of: sourceWeights)
         let style = styleURL == sourceBundle.url ? source : try styleBundle.generatorArchitecture(of: styleWeights)
-        let encoder = try EncoderWeights.load(from: encoderURL)
+        let layout = try FaceEncoderLayout.read(encoderURL)
+        var encoderWeights: EncoderWeights?
+        let encoderFile: URL
+        if case .irse = layout {
+            let w = try EncoderWeights.load(from: encoderURL)
+            encoderWeights = w
+            encoderFile = URL(fileURLWithPath: w.file)
+        } else {
+            encoderFile = encoderURL.appendingPathComponent(ModelBundle.weightsName)
+        }
         let refiner = try TriPlaneRefiner.architecture(inBundle: encoderURL)
-        guard encoder.architecture.styleWidth == source.wDim, encoder.architecture.styleCount == source.numWs else {
-            throw LoadError.widthMismatch(encoder: "\(encoder.architecture.styleCount)×\(encoder.architecture.styleWidth)",
-                                          generator: "\(source.numWs)×\(source.wDim)")
+        let adapter = try AdaptiveFeatureAlignment.architecture(inBundle: encoderURL)
+        guard layout.wDim == source.wDim, layout.styleCount == source.numWs else {
+            throw LoadError.widthMismatch(encoder: "\(layout.styleCount)×\(layout.wDim)", generator: "\(source.numWs)×\(source.wDim)")
         }
         let identity = "\(sourceBundle.manifest.name ?? sourceBundle.url.lastPathComponent)@\(try contentHash(of: sourceBundle.weightsURL).prefix(16))"
-            + "+\(encoderURL.lastPathComponent)@\(try contentHash(of: URL(fileURLWithPath: encoder.file)).prefix(16))"
+            + "+\(encoderURL.lastPathComponent)@\(try contentHash(of: encoderFile).prefix(16))"
             // bf16 codes differ from fp32 ones in the last bits: a track (and every piece keyed on it) names its
             // precision, so a farm of mixed CPUs never joins segments of both into one video. fp32 keeps the
             // names it always had.
             + (sel.precision == .fp32 ? "" : " \(sel.precision)")
         return AvatarModels(sourceBundle: sourceBundle, encoderURL: encoderURL, styleBundle: styleBundle,
-                            encoderArchitecture: encoder.architecture, styleArchitecture: style, precision: sel.precision,
-                            isDemo: demoNeeded, refinerArchitecture: refiner, trackIdentity: identity, encoderWeights: encoder, sourceWeights: sourceWeights,
+                            encoderLayout: layout, styleArchitecture: style, precision: sel.precision,
+                            isDemo: demoNeeded, refinerArchitecture: refiner, adapterArchitecture: adapter, trackIdentity: identity,
+                            encoderWeights: encoderWeights, sourceWeights: sourceWeights,
                             styleWeights: styleWeights, loaded: GeneratorSlot())
     }
 
     /// A new encoder built from the checked weights (read tensor by tensor): hold it for an encoding pass only.
-    public func makeEncoder() -> Encoder4Editing {
-        Encoder4Editing(weights: encoderWeights, precision: precision)
+    public func makeEncoder() throws -> FaceEncoder {
+        if let encoderWeights { return .irse(Encoder4Editing(weights: encoderWeights, precision: precision)) }
+        return .goae(try GOAEncoder(contentsOf: encoderURL))
     }
 
-    /// True when frames can render from refined tri-planes: the encoder has a tri-plane encoder and the avatar is
-    /// the source generator itself. Refined planes belong to the generator the encoder inverts into; a style
-    /// generator takes the W+ codes only.
+    /// True when frames can render from refined tri-planes: the encoder bundle has a tri-plane encoder (TriPlaneNet)
+    /// or an AFA module (GOAE) and the avatar is the source generator itself. Refined planes belong to the generator
+    /// the encoder inverts into; a style generator takes the W+ codes only.
     public var refinesPlanes: Bool {
-        refinerArchitecture != nil && styleBundle.url == sourceBundle.url
+        (refinerArchitecture != nil || adapterArchitecture != nil) && styleBundle.url == sourceBundle.url
     }
 
     /// The tri-plane refinement for rendering (when `refinesPlanes`): the refiner read from the encoder bundle,
     /// with the source generator.
-    public func makeRefinement() throws -> TriPlaneNetInversion? {
+    public func makeRefinement() throws -> (any PlaneRefinement)? {
         guard refinesPlanes else { return nil }
+        if adapterArchitecture != nil {
+            return try GOAEInversion(encoder: GOAEncoder(contentsOf: encoderURL),
+                                     adapter: AdaptiveFeatureAlignment(contentsOf: encoderURL, precision: precision),
+                                     generator: try generators().source)
+        }
         let refiner = try TriPlaneRefiner(contentsOf: encoderURL, side: styleArchitecture.planeResolution, precision: precision)
         return try TriPlaneNetInversion(refiner: refiner, generator: try generators().source)
     }

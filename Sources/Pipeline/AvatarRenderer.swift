@@ -226,10 +226,10 @@ public struct AvatarRenderer {
     /// TriPlaneNet's refinement of one frame: the frame's aligned crop and its unedited (smoothed) code at its own
     /// estimated camera go through the tri-plane encoder (TriPlaneNetInversion). The offsets (what refinement adds to
     /// the backbone's planes), added to the planes of the edited code, keep the person's detail through edits and any camera.
-    static func refine(_ r: TriPlaneNetInversion, frame: RGBImage, smoothed: TrackFrame, numWs: Int, wDim: Int) throws -> (planes: Tensor, offsets: Tensor) {
-        let crop = AlignedCrop.crop(frame, transform: quad(smoothed.quad).transform, size: TriPlaneNetInversion.imageSide)
+    static func refine(_ r: any PlaneRefinement, frame: RGBImage, smoothed: TrackFrame, numWs: Int, wDim: Int) throws -> (planes: Tensor, offsets: Tensor) {
+        let crop = AlignedCrop.crop(frame, transform: quad(smoothed.quad).transform, size: r.imageSide)
         let styles = r.generator.styles(ws: Tensor(shape: [numWs, wDim], data: smoothed.code))
-        return try r.refine(image: imageTensor(crop), styles: styles, camera: smoothed.camera)
+        return try r.refine(crop: imageTensor(crop), styles: styles, camera: smoothed.camera)
     }
 
     /// The previous output frame and the summed frame-to-frame difference (the report's jitter figure).

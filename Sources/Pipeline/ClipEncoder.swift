@@ -60,7 +60,7 @@ public struct ClipEncoder {
         // The encoder lives for this pass only, so that it is gone before the generators are read (AvatarModels).
         let encoder = EncoderOnDemand(models)
         defer { encoder.release() }
-        var (encoded, report) = try encodePass(input, faces: faces, models: models, network: encoder.network(), to: track, progress: progress)
+        var (encoded, report) = try encodePass(input, faces: faces, models: models, network: try encoder.network(), to: track, progress: progress)
         report.stageSeconds.insert(("load encoder", encoder.buildSeconds), at: 2)
         return (encoded, report)
     }
@@ -103,7 +103,7 @@ public struct ClipEncoder {
     /// nil), written frame by frame to the track at `url`. Frames are counted from the start of the encoder's time
     /// range, in decoding order, as in the face pass.
     public func encodePass(_ input: URL, faces pass: FacePass, frames range: Range<Int>? = nil, models: AvatarModels,
-                           network: Encoder4Editing, to url: URL,
+                           network: FaceEncoder, to url: URL,
                            progress: ((_ stage: String, _ done: Int, _ total: Int?) -> Bool)? = nil) throws -> (LatentTrack, EncodeReport) {
         let faces = pass.faces
         let wanted = range.map { $0.clamped(to: 0..<faces.count) } ?? 0..<faces.count
@@ -111,8 +111,8 @@ public struct ClipEncoder {
         let reader = try VideoReader(url: input, options: .init(start: start, duration: duration))
         let source = try TrackSource.describe(input, width: reader.width, height: reader.height, frameRate: reader.frameRate,
                                               timeBase: reader.timeBase, start: start, duration: duration)
-        let arch = network.architecture
-        let writer = try LatentTrackWriter(url: url, source: source, model: models.trackIdentity, numWs: arch.styleCount, wDim: arch.styleWidth)
+        let layout = network.layout
+        let writer = try LatentTrackWriter(url: url, source: source, model: models.trackIdentity, numWs: layout.styleCount, wDim: layout.wDim)
         let second = FramePrefetcher(reader: reader)
         defer { second.stop() }
         var i = 0
@@ -122,10 +122,10 @@ public struct ClipEncoder {
             guard i >= wanted.lowerBound else { continue }
             let face = try faces.frame(i)
             let c0 = Date()
-            let crop = AlignedCrop.crop(RGBImage(width: f.width, height: f.height, pixels: f.rgb), transform: face.quad.transform, size: EncoderArchitecture.inputSize)
+            let crop = AlignedCrop.crop(RGBImage(width: f.width, height: f.height, pixels: f.rgb), transform: face.quad.transform, size: layout.inputSide)
             cropSeconds += Date().timeIntervalSince(c0)
-            let out = try network.encode(imageTensor(crop))
-            try writer.append(TrackFrame(code: out.codes.data, camera: face.camera.vector.map { Float($0) },
+            let codes = try network.codes(imageTensor(crop))
+            try writer.append(TrackFrame(code: codes.data, camera: face.camera.vector.map { Float($0) },
                                          quad: face.quad.corners.flatMap { [Float($0.x), Float($0.y)] },
                                          landmarks: face.landmarks.flatMap { [Float($0.x), Float($0.y)] },
                                          pts: f.pts, faceFound: !face.isFilled))

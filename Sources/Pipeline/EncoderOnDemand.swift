@@ -7,16 +7,16 @@ import Tensors
 /// handed back to the kernel, so that the generators read after it never sit beside it (AvatarModels).
 public final class EncoderOnDemand {
     let models: AvatarModels
-    private var built: Encoder4Editing?
+    private var built: FaceEncoder?
     /// Time spent building the encoder (reading and converting its weights), 0 until a pass needed it.
     public private(set) var buildSeconds = 0.0
 
     public init(_ models: AvatarModels) { self.models = models }
 
-    public func network() -> Encoder4Editing {
+    public func network() throws -> FaceEncoder {
         if let built { return built }
         let t0 = Date()
-        let made = models.makeEncoder()
+        let made = try models.makeEncoder()
         buildSeconds = Date().timeIntervalSince(t0)
         built = made
         return made

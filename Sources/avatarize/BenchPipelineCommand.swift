@@ -86,7 +86,7 @@ struct BenchPipelineCommand: ParsableCommand {
         let frameSeconds = (report.seconds - loads) / Double(max(done, 1))
         // Counted work per frame: one encoder pass, and the style generator (plus the source generator's
         // styles, which cost no convolutions).
-        let gflop = (models.encoderArchitecture.flopsPerImage
+        let gflop = (models.encoderLayout.flopsPerImage
                      + models.styleArchitecture.flops(options: models.styleBundle.manifest.architecture).values.reduce(0, +)) / 1e9
         let sgemm = Gemm.measureRate(size: 1024, repeats: 3)
         print(String(format: "frame_ms=%.1f gflops=%.1f sgemm_gflops=%.1f encoder_ms=%.1f generator_ms=%.1f refinement_ms=%.1f frames=%d",

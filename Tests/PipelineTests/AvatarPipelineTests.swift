@@ -84,7 +84,7 @@ final class AvatarPipelineTests: XCTestCase {
         let whole = try track()
         let writer = try LatentTrackWriter(url: dir.appendingPathComponent("joined.track"), source: whole.source, model: whole.model,
                                            numWs: whole.numWs, wDim: whole.wDim)
-        let network = m.makeEncoder()
+        let network = try m.makeEncoder()
         for (k, r) in segments.enumerated() {
             let (part, _) = try enc.encodePass(Self.sample, faces: faces, frames: r, models: m, network: network,
                                                to: dir.appendingPathComponent("part-\(k).track"))
@@ -208,7 +208,7 @@ final class AvatarPipelineTests: XCTestCase {
             XCTAssertEqual(rename(junk.path, url.path), 0)
         }
         XCTAssertThrowsError(try AvatarModels.load(.init(source: source, encoder: encoder), logger: logger))
-        XCTAssertEqual(m.makeEncoder().architecture, m.encoderArchitecture)
+        XCTAssertEqual(try m.makeEncoder().layout, m.encoderLayout)
         XCTAssertEqual(try m.generators().style.architecture, m.styleArchitecture)
 
         // A style bundle with a mis-shaped tensor is refused by load (from its header), not after the clip is encoded.

@@ -39,7 +39,8 @@ final class RefinementSelectionTests: XCTestCase {
         let refining = try AvatarModels.load(.init(source: demo.source, encoder: encoder), logger: logger)
         XCTAssertEqual(refining.refinerArchitecture, refiner)
         XCTAssertTrue(refining.refinesPlanes)
-        XCTAssertEqual(refining.encoderArchitecture.head, .gradualStyle)
+        XCTAssertEqual(refining.encoderLayout, .irse(try EncoderWeights.load(from: encoder).architecture))
+        if case .irse(let a) = refining.encoderLayout { XCTAssertEqual(a.head, .gradualStyle) } else { XCTFail("an IR-SE50 layout") }
 
         let styled = try AvatarModels.load(.init(source: demo.source, encoder: encoder, style: try XCTUnwrap(demo.styles["caricature"]).path), logger: logger)
         XCTAssertNotNil(styled.refinerArchitecture)

@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 import XCTest
 import Video
 
@@ -159,6 +160,70 @@ final class ModelsCommandTests: XCTestCase {
         XCTAssertFalse(r.stdout.contains("    backbone "), r.stdout)
         let same = meanDifference(try firstFrame(unedited), try firstFrame(refined))
         XCTAssertLessThan(same, 0.05, "the two paths differ by \(same)")
+    }
+
+    /// GOAE's two released files into one bundle, `encoder` against the official forward's outputs, and a run whose
+    /// frames render from the mixed tri-plane (AFA on each frame's 512² crop), with and without refinement.
+    func testGOAEImportsFromItsTwoFilesAndRunsEndToEnd() throws {
+        let released = dir.appendingPathComponent("downloads")
+        try FileManager.default.createDirectory(at: released, withIntermediateDirectories: true)
+        for (from, to) in [("eg3d-nrr128.pkl", "ffhqrebalanced512-128.pkl"), ("goae-encoder.pt", "encoder_FFHQ.pt"), ("goae-afa.pt", "afa_FFHQ.pt")] {
+            try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent(from), to: released.appendingPathComponent(to))
+        }
+        let g = dir.appendingPathComponent("models/g"), e = dir.appendingPathComponent("models/goae")
+        var r = try runAvatarize(["models", "import", released.appendingPathComponent("ffhqrebalanced512-128.pkl").path, "-o", g.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try runAvatarize(["models", "import", released.appendingPathComponent("afa_FFHQ.pt").path, "-o", e.path])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("afa_FFHQ.pt: ") && r.stderr.contains("import it with its encoder"), r.stderr)
+        r = try runAvatarize(["models", "import", released.appendingPathComponent("encoder_FFHQ.pt").path, "-o", e.path, "--generator", g.path,
+                              "--afa", released.appendingPathComponent("afa_FFHQ.pt").path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("AFA module: IR-SE"), r.stdout)
+        r = try runAvatarize(["models", "--path", dir.appendingPathComponent("models").path])
+        XCTAssertTrue(r.stdout.contains("layout: GOAEncoder Swin-V2 embed 16"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("refiner: GOAE AFA"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("license: none stated (jiangyzy/GOAE has no LICENSE file"), r.stdout)
+
+        // `encoder` on the fixture's inputs prints its errors against the official outputs stored beside them.
+        let io = try SafeTensorsFile(url: Self.fixtures.appendingPathComponent("goae-io.safetensors")).all()
+        func grid(_ side: Int, _ f: (Float, Float, Float) -> Float) -> Tensor {
+            var t = Tensor(zeros: [1, 3, side, side])
+            for c in 0..<3 { for i in 0..<side { for j in 0..<side { t.data[(c * side + i) * side + j] = f(Float(i), Float(j), Float(c)) } } }
+            return t
+        }
+        let inputs = dir.appendingPathComponent("inputs.safetensors"), outputs = dir.appendingPathComponent("out.safetensors")
+        try SafeTensorsWriter.write([
+            "image": grid(256) { i, j, c in 0.9 * sin(0.05 * i + 0.07 * j + c) },
+            "input_512": grid(512) { i, j, c in 0.8 * sin(0.031 * i - 0.043 * j + 0.9 * c) },
+            "c": try XCTUnwrap(io["net.c"]), "mask_blur_sigmas": try XCTUnwrap(io["net.sigmas"]),
+            "ws": try XCTUnwrap(io["net.ws"]).reshaped([1, 14, 16]), "image_w": try XCTUnwrap(io["net.image_w"]).reshaped([1, 3, 512, 512]),
+        ], to: inputs)
+        r = try runAvatarize(["encoder", "--model", e.path, "--generator", g.path, "--inputs", inputs.path, "-o", outputs.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for name in ["ws", "image_w"] {
+            let line = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.hasPrefix(name + " ") }, r.stdout)
+            let err = try XCTUnwrap(Double(line.components(separatedBy: "= ").last!.trimmingCharacters(in: .whitespaces)))
+            XCTAssertLessThanOrEqual(err, 1e-3, String(line))
+        }
+        XCTAssertEqual(try SafeTensorsFile(url: outputs).entries["image"]?.shape, [1, 3, 512, 512])
+
+        let sample = Self.fixtures.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("samples/talking-head.mp4")
+        let refined = dir.appendingPathComponent("out/refined.mp4"), plain = dir.appendingPathComponent("out/plain.mp4")
+        let track = dir.appendingPathComponent("out/clip.track")
+        r = try runAvatarize(["run", sample.path, "--duration", "0.05", "--keep-track", track.path, "--crf", "0",
+                              "--model", g.path, "--encoder", e.path, "-o", refined.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("  refinement "), r.stdout)
+        XCTAssertEqual(try MediaInfo.probe(refined).video?.frameCount, 2)
+        r = try runAvatarize(["render", track.path, "--source", sample.path, "--model", g.path, "--encoder", e.path, "--crf", "0",
+                              "--no-refinement", "-o", plain.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(r.stdout.contains("  refinement "), r.stdout)
+        let a = try XCTUnwrap(try VideoReader(url: refined).nextFrame()).rgb, b = try XCTUnwrap(try VideoReader(url: plain).nextFrame()).rgb
+        let diff = zip(a, b).reduce(0.0) { $0 + abs(Double($1.0) - Double($1.1)) } / Double(a.count)
+        XCTAssertGreaterThan(diff, 1, "the mixed tri-plane and the codes alone render alike (\(diff))")
     }
 
     func testRefusedImportExitsNonZeroAndLeavesNothing() throws {

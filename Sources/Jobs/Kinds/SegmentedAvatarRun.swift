@@ -133,7 +133,7 @@ extension AvatarJobKind {
             let range = segment.range(k, total: total)
             guard !range.isEmpty else { continue }
             parts[k] = try pieces.piece(clip.segmentTrack(k, of: segment), cancellation: cancellation) { make in
-                _ = try encoder.encodePass(input, faces: faces, frames: range, models: models, network: network.network(), to: make.file) { _, done, count in
+                _ = try encoder.encodePass(input, faces: faces, frames: range, models: models, network: try network.network(), to: make.file) { _, done, count in
                     progress(JobProgress(done: done, total: count ?? 0))
                     return make.proceed()
                 }

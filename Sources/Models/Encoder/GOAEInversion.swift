@@ -61,16 +61,24 @@ public struct GOAEInversion: Sendable {
     /// The whole forward. image256 [3, 256, 256] and image512 [3, 512, 512] are the aligned crop in [−1, 1] at the
     /// encoder's and AFA's sides; camera: its 25 numbers.
     public func invert(image256: Tensor, image512: Tensor, camera c: [Float], blurSigmas: [Float] = defaultBlurSigmas) throws -> Result {
-        guard blurSigmas.count == 2, blurSigmas.allSatisfy({ $0 > 0 && $0.isFinite }) else {
-            throw ModelError.badInput(file: "", tensor: "mask_blur_sigmas", reason: "two positive sigmas are needed, given \(blurSigmas)")
-        }
         let g = generator, a = g.architecture
         let encoded = try encoder.encode(image256)
         var codes = encoded.codes
         // The bundle's latent average (the generator's w_avg repeated), else the generator's own.
         let latent = encoder.latentAverage?.data ?? (0..<a.numWs).flatMap { _ in g.mapping.wAvg }
         for i in 0..<codes.count { codes.data[i] += latent[i] }
-        let styles = g.styles(ws: codes)
+        var r = try refine(image512: image512, styles: g.styles(ws: codes), camera: c, blurSigmas: blurSigmas)
+        r.codes = codes
+        return r
+    }
+
+    /// AFA's refinement for codes already encoded (their styles): everything of `invert` after the encoder (the
+    /// result's codes are left empty).
+    public func refine(image512: Tensor, styles: StyleSpace, camera c: [Float], blurSigmas: [Float] = defaultBlurSigmas) throws -> Result {
+        guard blurSigmas.count == 2, blurSigmas.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+            throw ModelError.badInput(file: "", tensor: "mask_blur_sigmas", reason: "two positive sigmas are needed, given \(blurSigmas)")
+        }
+        let g = generator, a = g.architecture
         let (features, partial) = g.backboneFeatures(styles: styles, through: Self.featureResolution)
         let codePlanes = g.backbonePlanes(styles: styles, from: Self.featureResolution, features: features, planes: partial)
         let codeRender = g.synthesize(styles: styles, camera: c, planes: codePlanes)
@@ -80,7 +88,7 @@ public struct GOAEInversion: Sendable {
         let mask = Self.occlusionMask(depth: out.imageDepth, origins: out.rayOrigins, directions: out.rayDirections,
                                       resolution: a.planeResolution, sigmas: blurSigmas)
         let mixed = Self.mix(planes, codePlanes, mask: mask, planeChannels: a.planeChannels)
-        return Result(codes: codes, planes: mixed, codePlanes: codePlanes, mask: mask, output: out, codeImage: codeRender.image)
+        return Result(codes: Tensor(zeros: [0]), planes: mixed, codePlanes: codePlanes, mask: mask, output: out, codeImage: codeRender.image)
     }
 
     /// The xy plane (the first `planeChannels` channels) as mask · refined + (1 − mask) · codes'; the others refined.

@@ -39,6 +39,45 @@ public struct GOAEncoderArchitecture: Sendable, Equatable {
 
     public var styleCount: Int { 1 + groupStyles.reduce(0, +) }
 
+    /// Floating-point operations of one forward (2 per multiply-add): the Swin's linears and window attention, the
+    /// mappers and the cross-attentions.
+    public var flopsPerImage: Double {
+        let s = swin, W = wDim
+        var macs = 0.0
+        func linear(_ rows: Int, _ i: Int, _ o: Int) { macs += Double(rows) * Double(i) * Double(o) }
+        let tokens = (0..<s.stageCount).map { s.side(ofStage: $0) * s.side(ofStage: $0) }
+        linear(tokens[0], 3 * s.patchSize * s.patchSize, s.embedWidth)
+        var block = 0
+        for st in 0..<s.stageCount {
+            let C = s.width(ofStage: st), L = tokens[st]
+            for _ in 0..<s.depths[st] {
+                let n = s.windows[block] * s.windows[block]
+                block += 1
+                linear(L, C, 3 * C)
+                macs += 2 * Double(L) * Double(n) * Double(C)  // q·kᵀ and attention·v over each window
+                linear(L, C, C)
+                linear(L, C, s.mlpRatio * C)
+                linear(L, s.mlpRatio * C, C)
+            }
+            if st < s.stageCount - 1 { linear(tokens[st] / 4, 4 * C, 2 * C) }
+        }
+        let T = s.lastTokens, top = s.width(ofStage: s.stageCount - 1)
+        for n in [1] + groupStyles {
+            linear(top, T, T); linear(top, T, n); linear(n, top, top); linear(n, top, W)
+        }
+        linear(tokens[2], s.width(ofStage: 2), W)
+        linear(tokens[1], s.width(ofStage: 1), W)
+        linear(W, tokens[2], spatialHidden[0]); linear(W, spatialHidden[0], tokens[1])
+        linear(tokens[0], s.width(ofStage: 0), fineHidden); linear(tokens[0], fineHidden, W)
+        linear(W, tokens[1], spatialHidden[1]); linear(W, spatialHidden[1], tokens[0])
+        for (n, m) in zip(groupStyles, [tokens[2], tokens[1], tokens[0]]) {
+            linear(n, W, W); linear(m, W, 2 * W)                // q; k and v
+            macs += 2 * Double(n) * Double(m) * Double(W)      // scores and attention·v
+            linear(n, W, W); linear(n, W, crossHidden); linear(n, crossHidden, W)
+        }
+        return 2 * macs
+    }
+
     /// Every tensor of the state dict (GOAE's encoder_FFHQ.pt), Swin's buffers aside.
     public func expectedShapes() -> [String: [Int]] {
         var e = swin.expectedShapes(prefix: Self.swinPrefix)
