@@ -142,6 +142,7 @@ public enum ModelImporter {
             "kind": EncoderManifest.kind, "name": name, "role": "encoder",
             "architecture": GOAEncoderArchitecture.name, "backbone": GOAEncoderArchitecture.backbone,
             "style_count": a.styleCount, "w_dim": a.wDim, "input_size": a.swin.inputSide,
+            "preprocessing": EncoderPreprocessing.pilBicubic.rawValue,
             "source": request.file.lastPathComponent,
             "latent_avg": "the w_avg of generator \(gURL.lastPathComponent), repeated \(a.styleCount)× (as GOAE's Net adds it)",
             "description": "GOAE encoder (\(a.summary))" + (adapterSummary.map { ", with its AFA module (\($0))" } ?? ""),
@@ -253,6 +254,8 @@ public enum ModelImporter {
             "kind": EncoderManifest.kind, "name": name, "role": "encoder",
             "architecture": head.rawValue, "backbone": "ir_se50",
             "style_count": styles, "w_dim": w, "input_size": EncoderArchitecture.inputSize,
+            // TriPlaneNet resizes tensors (no antialiasing); e4e, pSp and PREIM3D resize PIL images (bilinear).
+            "preprocessing": (e.layout == .triplanenet ? EncoderPreprocessing.bilinearNoAntialias : .pilBilinear).rawValue,
             "source": request.file.lastPathComponent, "latent_avg": latentSource,
             "description": "\(network) from a \(e.layout.rawValue)" + (refiner.map { ", with \($0.summary)'s tri-plane encoder" } ?? ""),
             "provenance": provenance,

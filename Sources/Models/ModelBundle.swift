@@ -228,6 +228,9 @@ public struct ModelBundle: Sendable {
         for key in ["role", "style", "description", "source", "license", "published"] {
             if let v = obj[key] as? String { parts.append("\(key): \(v)") }
         }
+        if kind == EncoderManifest.kind, let p = (obj["preprocessing"] as? String).flatMap(EncoderPreprocessing.init(rawValue:)) {
+            parts.append("input: \(p.summary)")
+        }
         if kind == GeneratorManifest.kind, problem == nil {
             do {
                 let m = try readManifest(manifest)

@@ -30,6 +30,8 @@ public struct AvatarModels: @unchecked Sendable {
     public let refinerArchitecture: TriPlaneRefinerArchitecture?
     /// The encoder bundle's AFA module (GOAE), from its header; nil for encoders without one.
     public let adapterArchitecture: AdaptiveFeatureAlignmentArchitecture?
+    /// How the encoder's own loader resized the aligned face (model.json; `direct` when it does not say).
+    public let encoderPreprocessing: EncoderPreprocessing
 
     /// Identity of encoder + source generator, recorded in latent tracks: codes are only meaningful for them.
     /// Names for people, SHA-256 prefixes of both weights files so that a retrained model of the same size and
@@ -106,6 +108,9 @@ public struct AvatarModels: @unchecked Sendable {
         } else {
             encoderFile = encoderURL.appendingPathComponent(ModelBundle.weightsName)
         }
+        let manifestURL = encoderURL.appendingPathComponent("model.json")
+        let preprocessing = FileManager.default.fileExists(atPath: manifestURL.path)
+            ? try EncoderManifest.read(manifestURL).preprocessing ?? .direct : .direct
         let refiner = try TriPlaneRefiner.architecture(inBundle: encoderURL)
         let adapter = try AdaptiveFeatureAlignment.architecture(inBundle: encoderURL)
         guard layout.wDim == source.wDim, layout.styleCount == source.numWs else {
@@ -119,7 +124,7 @@ public struct AvatarModels: @unchecked Sendable {
             + (sel.precision == .fp32 ? "" : " \(sel.precision)")
         return AvatarModels(sourceBundle: sourceBundle, encoderURL: encoderURL, styleBundle: styleBundle,
                             encoderLayout: layout, styleArchitecture: style, precision: sel.precision,
-                            isDemo: demoNeeded, refinerArchitecture: refiner, adapterArchitecture: adapter, trackIdentity: identity,
+                            isDemo: demoNeeded, refinerArchitecture: refiner, adapterArchitecture: adapter, encoderPreprocessing: preprocessing, trackIdentity: identity,
                             encoderWeights: encoderWeights, sourceWeights: sourceWeights,
                             styleWeights: styleWeights, loaded: GeneratorSlot())
     }

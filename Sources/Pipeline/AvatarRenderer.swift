@@ -152,7 +152,8 @@ public struct AvatarRenderer {
                     sourceImage = RGBImage(width: vf.width, height: vf.height, pixels: vf.rgb)
                 }
                 let refined = try refinement.map { r in
-                    try timed("refinement") { try Self.refine(r, frame: sourceImage!, smoothed: smoothed, numWs: numWs, wDim: wDim) }
+                    try timed("refinement") { try Self.refine(r, frame: sourceImage!, smoothed: smoothed, numWs: numWs, wDim: wDim,
+                                                                     preprocessing: models.encoderPreprocessing) }
                 }
                 let out = timed("generator") { () -> GeneratorOutput in
                     // Unedited codes have the backbone planes the refinement started from: render its planes as they are.
@@ -226,10 +227,11 @@ public struct AvatarRenderer {
     /// TriPlaneNet's refinement of one frame: the frame's aligned crop and its unedited (smoothed) code at its own
     /// estimated camera go through the tri-plane encoder (TriPlaneNetInversion). The offsets (what refinement adds to
     /// the backbone's planes), added to the planes of the edited code, keep the person's detail through edits and any camera.
-    static func refine(_ r: any PlaneRefinement, frame: RGBImage, smoothed: TrackFrame, numWs: Int, wDim: Int) throws -> (planes: Tensor, offsets: Tensor) {
-        let crop = AlignedCrop.crop(frame, transform: quad(smoothed.quad).transform, size: r.imageSide)
+    static func refine(_ r: any PlaneRefinement, frame: RGBImage, smoothed: TrackFrame, numWs: Int, wDim: Int,
+                       preprocessing pre: EncoderPreprocessing) throws -> (planes: Tensor, offsets: Tensor) {
+        let crop = AlignedCrop.crop(frame, transform: quad(smoothed.quad).transform, size: pre.cropSide(for: r.imageSide))
         let styles = r.generator.styles(ws: Tensor(shape: [numWs, wDim], data: smoothed.code))
-        return try r.refine(crop: imageTensor(crop), styles: styles, camera: smoothed.camera)
+        return try r.refine(crop: pre.input(crop.pixels, from: crop.width, side: r.imageSide), styles: styles, camera: smoothed.camera)
     }
 
     /// The previous output frame and the summed frame-to-frame difference (the report's jitter figure).

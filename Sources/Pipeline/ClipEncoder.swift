@@ -122,9 +122,13 @@ public struct ClipEncoder {
             guard i >= wanted.lowerBound else { continue }
             let face = try faces.frame(i)
             let c0 = Date()
-            let crop = AlignedCrop.crop(RGBImage(width: f.width, height: f.height, pixels: f.rgb), transform: face.quad.transform, size: layout.inputSide)
+            // The aligned face as the encoder's own loader prepared it (EncoderPreprocessing).
+            let pre = models.encoderPreprocessing
+            let crop = AlignedCrop.crop(RGBImage(width: f.width, height: f.height, pixels: f.rgb), transform: face.quad.transform,
+                                        size: pre.cropSide(for: layout.inputSide))
+            let encoderInput = pre.input(crop.pixels, from: crop.width, side: layout.inputSide)
             cropSeconds += Date().timeIntervalSince(c0)
-            let codes = try network.codes(imageTensor(crop))
+            let codes = try network.codes(encoderInput)
             try writer.append(TrackFrame(code: codes.data, camera: face.camera.vector.map { Float($0) },
                                          quad: face.quad.corners.flatMap { [Float($0.x), Float($0.y)] },
                                          landmarks: face.landmarks.flatMap { [Float($0.x), Float($0.y)] },

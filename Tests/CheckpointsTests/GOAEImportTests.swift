@@ -28,6 +28,8 @@ final class GOAEImportTests: XCTestCase {
         let manifest = try EncoderManifest.read(out.appendingPathComponent("model.json"))
         XCTAssertEqual(manifest.architecture, GOAEncoderArchitecture.name)
         XCTAssertEqual(manifest.backbone, GOAEncoderArchitecture.backbone)
+        // GOAE's loader: PIL's default (bicubic) resize of the 512² crop.
+        XCTAssertEqual(manifest.preprocessing, .pilBicubic)
 
         let encoder = try GOAEncoder(contentsOf: out)
         let a = encoder.architecture

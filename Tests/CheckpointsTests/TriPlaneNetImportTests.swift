@@ -37,6 +37,7 @@ final class TriPlaneNetImportTests: XCTestCase {
             let r = try ModelImporter.run(ImportRequest(file: CheckpointFixtures.url("\(v.file).pt"), output: out, generator: g))
             XCTAssertTrue(r.summary.joined().contains("pSp GradualStyleEncoder from a TriPlaneNet checkpoint"), "\(r.summary)")
             XCTAssertEqual(try EncoderManifest.read(out.appendingPathComponent("model.json")).architecture, "GradualStyleEncoder")
+            XCTAssertEqual(try EncoderManifest.read(out.appendingPathComponent("model.json")).preprocessing, .bilinearNoAntialias)
 
             // W+: pSp's styles, no w0 broadcast, plus the generator's w_avg on every row.
             let w = try EncoderWeights.load(from: out)

@@ -20,6 +20,7 @@ final class RefinementSelectionTests: XCTestCase {
                                          to: encoder.appendingPathComponent(ModelBundle.weightsName))
         var manifest = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: demo.encoder.appendingPathComponent("model.json"))) as? [String: Any])
         manifest["architecture"] = EncoderHead.gradualStyle.rawValue
+        manifest["preprocessing"] = "bilinear-no-antialias"
         try JSONSerialization.data(withJSONObject: manifest).write(to: encoder.appendingPathComponent("model.json"))
         var trunk = EncoderArchitecture.released(styleCount: 0)
         trunk.inputChannels = 9
@@ -39,8 +40,19 @@ final class RefinementSelectionTests: XCTestCase {
         let refining = try AvatarModels.load(.init(source: demo.source, encoder: encoder), logger: logger)
         XCTAssertEqual(refining.refinerArchitecture, refiner)
         XCTAssertTrue(refining.refinesPlanes)
+        // The encoder's own loader's resize, from model.json; the demo encoder samples its crop directly.
+        XCTAssertEqual(refining.encoderPreprocessing, .bilinearNoAntialias)
+        XCTAssertEqual(plain.encoderPreprocessing, .direct)
         XCTAssertEqual(refining.encoderLayout, .irse(try EncoderWeights.load(from: encoder).architecture))
         if case .irse(let a) = refining.encoderLayout { XCTAssertEqual(a.head, .gradualStyle) } else { XCTFail("an IR-SE50 layout") }
+
+        manifest["preprocessing"] = "lanczos"
+        try JSONSerialization.data(withJSONObject: manifest).write(to: encoder.appendingPathComponent("model.json"))
+        XCTAssertThrowsError(try AvatarModels.load(.init(source: demo.source, encoder: encoder), logger: logger)) {
+            XCTAssertTrue("\($0)".contains("'preprocessing' must be one of direct, pil-bilinear"), "\($0)")
+        }
+        manifest["preprocessing"] = "bilinear-no-antialias"
+        try JSONSerialization.data(withJSONObject: manifest).write(to: encoder.appendingPathComponent("model.json"))
 
         let styled = try AvatarModels.load(.init(source: demo.source, encoder: encoder, style: try XCTUnwrap(demo.styles["caricature"]).path), logger: logger)
         XCTAssertNotNil(styled.refinerArchitecture)

@@ -14,6 +14,8 @@ public struct EncoderManifest: Sendable, Equatable {
     public var wDim: Int?
     public var inputSize: Int?
     public var source: String?
+    /// How the loader the encoder was trained with resized the aligned face (absent: `direct`).
+    public var preprocessing: EncoderPreprocessing?
     public let file: String
 
     public static func read(_ url: URL) throws -> EncoderManifest {
@@ -34,11 +36,17 @@ public struct EncoderManifest: Sendable, Equatable {
         guard let kind = obj["kind"] as? String, kind == Self.kind else {
             throw EncoderLoadError.badManifest(file: url.path, reason: "'kind' must be \"\(Self.kind)\" (found \(obj["kind"].map { "\($0)" } ?? "nothing"))")
         }
-        let m = EncoderManifest(
+        var m = EncoderManifest(
             architecture: obj["architecture"] as? String ?? "Encoder4Editing",
             backbone: obj["backbone"] as? String ?? "ir_se50",
             styleCount: try int("style_count"), wDim: try int("w_dim"), inputSize: try int("input_size"),
-            source: obj["source"] as? String, file: url.path)
+            source: obj["source"] as? String, preprocessing: nil, file: url.path)
+        if let p = obj["preprocessing"] {
+            guard let name = p as? String, let value = EncoderPreprocessing(rawValue: name) else {
+                throw EncoderLoadError.badManifest(file: url.path, reason: "'preprocessing' must be one of \(EncoderPreprocessing.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            m.preprocessing = value
+        }
         guard m.isGOAE || EncoderHead(rawValue: m.architecture) != nil else {
             throw EncoderLoadError.badManifest(file: url.path, reason: "architecture '\(m.architecture)' is not supported (\((EncoderHead.allCases.map(\.rawValue) + [GOAEncoderArchitecture.name]).joined(separator: ", ")) are)")
         }
