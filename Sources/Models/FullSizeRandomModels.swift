@@ -59,4 +59,27 @@ public enum FullSizeRandomModels {
         }
         return (source, encoder)
     }
+
+    /// A GOAE encoder bundle beside them (random Swin-V2 encoder and AFA module in the released layouts, the source
+    /// generator's w_avg as latent average), for timing GOAE's encoder and refinement.
+    public static func ensureGOAE(in directory: URL = DemoModelFamily.cacheDirectory().deletingLastPathComponent()
+                                    .appendingPathComponent(version)) throws -> (source: URL, encoder: URL) {
+        let (source, _) = try ensure(in: directory)
+        let encoder = directory.appendingPathComponent("encoder-goae")
+        if !FileManager.default.fileExists(atPath: encoder.path) {
+            let a = GOAEncoderArchitecture.released()
+            var t = a.randomWeights()
+            let avg = try SafeTensorsFile(url: source.appendingPathComponent(ModelBundle.weightsName)).tensor("backbone.mapping.w_avg")
+            t["latent_avg"] = Tensor(shape: [a.styleCount, avg.count], data: Array((0..<a.styleCount).map { _ in avg.data }.joined()))
+            let manifest: [String: Any] = ["kind": EncoderManifest.kind, "architecture": GOAEncoderArchitecture.name,
+                                           "backbone": GOAEncoderArchitecture.backbone, "style_count": a.styleCount, "w_dim": a.wDim,
+                                           "input_size": a.swin.inputSide, "name": "full-size-random-goae",
+                                           "preprocessing": EncoderPreprocessing.pilBicubic.rawValue,
+                                           "refiner": "GOAE AFA: \(AdaptiveFeatureAlignmentArchitecture.released().summary)",
+                                           "source": "made by avatarize from fixed seeds (\(version)); untrained, for timing only"]
+            try DemoModelFamily.writeBundle(at: encoder, manifest: try JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys, .prettyPrinted]),
+                                            tensors: t, extraFiles: [AdaptiveFeatureAlignment.bundleFileName: AdaptiveFeatureAlignmentArchitecture.released().randomWeights()])
+        }
+        return (source, encoder)
+    }
 }

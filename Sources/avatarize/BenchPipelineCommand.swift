@@ -19,7 +19,8 @@ struct BenchPipelineCommand: ParsableCommand {
         `frame_ms=… gflops=… sgemm_gflops=… encoder_ms=… generator_ms=… refinement_ms=…` (GFLOP/s of the encoder \
         and both generators' counted work over the whole frame time, refinement not counted; OpenBLAS's sgemm rate \
         measured in the same run). With --triplanenet, a random TriPlaneNet v2 encoder makes every frame render \
-        from refined tri-planes. \
+        from refined tri-planes; with --goae, a random GOAE encoder (Swin-V2) and AFA module make every frame \
+        render from GOAE's mixed tri-plane. \
         Reading the models (face models and encoder before encoding, the generators before rendering; encoder \
         and generators never at once) is printed on its own line and left out of frame_ms. Build with -c release before quoting numbers.
         """
@@ -29,6 +30,8 @@ struct BenchPipelineCommand: ParsableCommand {
     @Flag(help: "Random full-size models instead of the demo family.") var fullSize = false
     @Flag(help: "With --full-size: a random TriPlaneNet v2 encoder, so frames render from refined tri-planes (the refinement stage is timed).")
     var triplanenet = false
+    @Flag(help: "With --full-size: a random GOAE encoder with its AFA module, so frames render from GOAE's mixed tri-plane (the refinement stage is timed).")
+    var goae = false
     @Option(help: "Frames to run (default: 4 with --full-size, else 48).") var frames: Int?
     @Option(help: "Layout: avatar, side-by-side or paste-back.") var layout = "paste-back"
     @Option(help: "fp32, bf16 or auto (bf16 where the CPU has AVX512_BF16).") var precision: PrecisionChoice = .auto
@@ -39,6 +42,8 @@ struct BenchPipelineCommand: ParsableCommand {
     func validate() throws {
         guard framesInFlight >= 0 else { throw ValidationError("--frames-in-flight must be 0 or more") }
         guard !triplanenet || fullSize else { throw ValidationError("--triplanenet needs --full-size") }
+        guard !goae || fullSize else { throw ValidationError("--goae needs --full-size") }
+        guard !(goae && triplanenet) else { throw ValidationError("--goae and --triplanenet are two different encoders: give one") }
     }
 
     func run() throws {
@@ -54,7 +59,8 @@ struct BenchPipelineCommand: ParsableCommand {
         var selection = AvatarModels.Selection()
         if fullSize {
             let t = Clock.now()
-            let (source, encoder) = triplanenet ? try FullSizeRandomModels.ensureTriPlaneNet() : try FullSizeRandomModels.ensure()
+            let (source, encoder) = goae ? try FullSizeRandomModels.ensureGOAE()
+                : triplanenet ? try FullSizeRandomModels.ensureTriPlaneNet() : try FullSizeRandomModels.ensure()
             selection = .init(source: source, encoder: encoder, style: source.path)
             print(String(format: "full-size random bundles ready in %.1f s (%@)", Clock.now() - t, source.deletingLastPathComponent().path))
         }

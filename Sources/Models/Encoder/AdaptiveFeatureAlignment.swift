@@ -21,6 +21,18 @@ public struct AdaptiveFeatureAlignmentArchitecture: Sendable, Equatable {
     public var featureWidth: Int
     public var crossHidden: Int
 
+    /// The released layout (afa.py: get_blocks_F widths 64 / 128 / 256, SE reduction 16, 512-wide output and
+    /// cross-attentions with a 1024 feed-forward).
+    public static func released() -> AdaptiveFeatureAlignmentArchitecture {
+        AdaptiveFeatureAlignmentArchitecture(stemWidth: 64, stageWidths: [64, 128, 256], seHidden: [4, 4, 4, 8, 8, 8, 16, 16, 16],
+                                             featureWidth: 512, crossHidden: 1024)
+    }
+
+    /// Random weights in this layout at PyTorch's default scale, for benchmarks without a checkpoint.
+    public func randomWeights(seed: UInt64 = 6) -> [String: Tensor] {
+        TriPlaneRefinerArchitecture.pytorchDefaultInit(expectedShapes(), seed: seed)
+    }
+
     /// One line for listings.
     public var summary: String {
         "IR-SE \(stemWidth)/\(stageWidths.map(String.init).joined(separator: "/")) on the 512² residual, \(featureWidth)-wide cross-attention"

@@ -39,6 +39,37 @@ public struct GOAEncoderArchitecture: Sendable, Equatable {
 
     public var styleCount: Int { 1 + groupStyles.reduce(0, +) }
 
+    /// The released layout (configs/swinv2.yaml: embed 128, depths 2/2/18/2, heads 4/8/16/32, window 16, on 256²;
+    /// goae.py's mappers at w 512).
+    public static func released() -> GOAEncoderArchitecture {
+        let depths = [2, 2, 18, 2]
+        let swin = SwinV2Architecture(inputSide: 256, patchSize: 4, embedWidth: 128, depths: depths, heads: [4, 8, 16, 32],
+                                      windows: Array(repeating: 16, count: 22) + [8, 8], positionHidden: 512, mlpRatio: 4)
+        return GOAEncoderArchitecture(swin: swin, wDim: 512, groupStyles: [3, 3, 7], fineHidden: 256, spatialHidden: [512, 2048],
+                                      crossHidden: 1024)
+    }
+
+    /// The pretrained window sizes of configs/swinv2.yaml, which scale the released relative_coords_table.
+    public static let releasedPretrainedWindows = [12, 12, 12, 6]
+
+    /// Random weights in this layout at PyTorch's default scale (logit scales log 10 and the relative coordinate
+    /// tables as WindowAttention builds them), for benchmarks without a checkpoint.
+    public func randomWeights(seed: UInt64 = 5, pretrainedWindows: [Int] = releasedPretrainedWindows) -> [String: Tensor] {
+        var t = TriPlaneRefinerArchitecture.pytorchDefaultInit(expectedShapes(), seed: seed)
+        var block = 0
+        for st in 0..<swin.stageCount {
+            for j in 0..<swin.depths[st] {
+                let b = "\(Self.swinPrefix)layers.\(st).blocks.\(j).attn."
+                let w = swin.windows[block], side = 2 * w - 1
+                block += 1
+                t[b + "logit_scale"] = Tensor(shape: [swin.heads[st], 1, 1], data: Array(repeating: logf(10), count: swin.heads[st]))
+                t[b + "relative_coords_table"] = Tensor(shape: [1, side, side, 2],
+                                                        data: SwinV2Architecture.relativeCoordsTable(window: w, pretrained: pretrainedWindows[st]))
+            }
+        }
+        return t
+    }
+
     /// Floating-point operations of one forward (2 per multiply-add): the Swin's linears and window attention, the
     /// mappers and the cross-attentions.
     public var flopsPerImage: Double {

@@ -96,6 +96,22 @@ public struct SwinV2Architecture: Sendable, Equatable {
         return e
     }
 
+    /// WindowAttention's relative_coords_table [(2w − 1)², 2]: each offset (Δy, Δx) divided by (pretrained − 1) (or
+    /// w − 1 without a pretrained window), times 8, then sign · log2(|x| + 1) / log2(8).
+    public static func relativeCoordsTable(window w: Int, pretrained: Int) -> [Float] {
+        let side = 2 * w - 1, norm = Float(pretrained > 0 ? pretrained - 1 : w - 1)
+        var table = [Float](repeating: 0, count: side * side * 2)
+        for i in 0..<side {
+            for k in 0..<side {
+                for (axis, d) in [Float(i - (w - 1)), Float(k - (w - 1))].enumerated() {
+                    let x = d / norm * 8
+                    table[(i * side + k) * 2 + axis] = (x < 0 ? -1 : (x > 0 ? 1 : 0)) * log2f(abs(x) + 1) / 3
+                }
+            }
+        }
+        return table
+    }
+
     /// SwinTransformerBlock's shift: w/2 on odd blocks of a stage larger than its window.
     public func shift(stage s: Int, block j: Int) -> Int {
         let w = windows[depths[..<s].reduce(0, +) + j]

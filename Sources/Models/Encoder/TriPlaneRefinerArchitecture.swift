@@ -145,23 +145,30 @@ public struct TriPlaneRefinerArchitecture: Sendable, Equatable {
     /// Random weights in this layout with PyTorch's default initialisation scale (convs and their biases
     /// U(±1/√fan_in), BatchNorm with unit statistics, PReLU 0.25), for benchmarks without a checkpoint.
     public func randomWeights(seed: UInt64 = 3) -> [String: Tensor] {
+        Self.pytorchDefaultInit(expectedShapes(), seed: seed)
+    }
+
+    /// PyTorch's default initialisation scale for any layout: convs, linears and their biases U(±1/√fan_in),
+    /// BatchNorm with unit statistics, LayerNorm (names with `norm`) weight 1 and bias 0, PReLU 0.25.
+    static func pytorchDefaultInit(_ expected: [String: [Int]], seed: UInt64) -> [String: Tensor] {
         var rng = SplitMix64(seed: seed)
-        let expected = expectedShapes()
         var out: [String: Tensor] = [:]
         for (name, shape) in expected.sorted(by: { $0.key < $1.key }) {
             let n = shape.reduce(1, *)
-            let stem = String(name[..<name.lastIndex(of: ".")!])
-            let isNorm = expected[stem + ".running_mean"] != nil
+            let dot = name.lastIndex(of: ".") ?? name.startIndex
+            let stem = String(name[..<dot]), leaf = name[dot...]
+            let isBatchNorm = expected[stem + ".running_mean"] != nil
+            let isLayerNorm = !isBatchNorm && stem.split(separator: ".").last?.contains("norm") == true && shape.count == 1
             var data = [Float](repeating: 0, count: n)
-            if name.hasSuffix("running_var") || (isNorm && name.hasSuffix(".weight")) {
+            if name.hasSuffix("running_var") || ((isBatchNorm || isLayerNorm) && leaf == ".weight") {
                 data = [Float](repeating: 1, count: n)
-            } else if isNorm {
-                // running_mean and the norm's bias stay 0
-            } else if shape.count == 1 && name.hasSuffix(".weight") {
+            } else if isBatchNorm || isLayerNorm {
+                // running_mean and the norms' biases stay 0
+            } else if shape.count == 1 && leaf == ".weight" {
                 data = [Float](repeating: 0.25, count: n)  // PReLU
             } else {
-                let weight = shape.count == 4 ? shape : expected[stem + ".weight"] ?? [1, 1]
-                let bound = 1 / Float(weight.dropFirst().reduce(1, *)).squareRoot()
+                let weight = shape.count >= 2 ? shape : expected[stem + ".weight"] ?? [1, 1]
+                let bound = 1 / Float(max(weight.dropFirst().reduce(1, *), 1)).squareRoot()
                 data = (0..<n).map { _ in (Float(rng.next() >> 40) / Float(1 << 24) * 2 - 1) * bound }
             }
             out[name] = Tensor(shape: shape, data: data)
