@@ -9,7 +9,8 @@
   THREADS=2 python3 tools/bench_goae_official.py time <GOAE checkout> PKL OUT_DIR RUNS
       times Net.forward (training/goae.py: encoder, W render, AFA, render, mix fusion), model loading excluded, with
       PKL (a full-width EG3D pickle made with the official code: tools/bench_official.py build) as the generator;
-      prints one line per run
+      prints one line per run, and writes the last run's outputs ('ws', 'image', 'image_w', 'mask') to
+      OUT_DIR/official.safetensors
 
 The classes are the official ones; tools/make_goae_fixture.py holds the shared steps (stubs for timm and
 torchvision's GaussianBlur, the generator loader, deterministic ray sampling, cameras).
@@ -93,8 +94,12 @@ def main():
         for r in range(runs):
             sigmas.extend(fx.SIGMAS)
             t = time.perf_counter()
-            net(x, c, x512)
+            d, dw = net(x, c, x512, return_latents=True)
             print('official forward %d: %.1f ms' % (r + 1, (time.perf_counter() - t) * 1000), flush=True)
+    # The last run's outputs, for comparing with `avatarize encoder`'s at full width.
+    stio.save(os.path.join(out, 'official.safetensors'), {
+        'ws': d['rec_ws'].numpy(), 'image': d['image'].numpy(), 'image_w': dw['image'].numpy(),
+        'mask': d['mask'][0, 0].numpy()})
 
 
 if __name__ == '__main__':

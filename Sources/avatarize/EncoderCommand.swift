@@ -27,7 +27,7 @@ struct EncoderCommand: ParsableCommand {
     @Option(help: "Input tensors ('image') as safetensors.") var inputs: String
     @Option(name: [.short, .long], help: "Output .safetensors.") var output: String
     @Option(help: "Generator bundle: also render the image at the inputs' camera 'c'.") var generator: String?
-    @Option(help: "With --generator and a TriPlaneNet bundle: run the inversion this many times, printing each one's time.")
+    @Option(help: "With --generator and a TriPlaneNet bundle, or a GOAE bundle with its AFA: run the inversion this many times, printing each one's time.")
     var repeats = 1
 
     func validate() throws {
