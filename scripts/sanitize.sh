@@ -34,7 +34,7 @@ for pass in "${passes[@]}"; do
     # Leaks are not this pass's subject (FFmpeg and dlib keep process-lifetime caches).
     ASAN_OPTIONS="detect_leaks=0:halt_on_error=1" \
       swift test --skip-build --sanitize=address --scratch-path .build-asan \
-      --filter 'TensorsTests|FacesTests|VideoTests|PipelineTests.FrameSizeSweepTests|PipelineTests.AvatarPipelineTests|CheckpointsTests.TriPlaneNetImportTests|ModelsTests.TriPlaneRefinerArchitectureTests'
+      --filter 'TensorsTests|FacesTests|VideoTests|PipelineTests.FrameSizeSweepTests|PipelineTests.AvatarPipelineTests|CheckpointsTests.TriPlaneNetImportTests|CheckpointsTests.GOAEImportTests|ModelsTests.TriPlaneRefinerArchitectureTests|ModelsTests.EncoderPreprocessingTests'
     ;;
   valgrind)
     command -v valgrind >/dev/null || { echo "valgrind not found (apt-get install valgrind)" >&2; exit 1; }
