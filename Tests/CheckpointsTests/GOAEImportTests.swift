@@ -161,6 +161,12 @@ final class GOAEImportTests: XCTestCase {
         XCTAssertThrowsError(try GOAEncoder(file: "x.safetensors", tensors: wrongMask)) {
             XCTAssertTrue("\($0)".contains("attn_mask differs"), "\($0)")
         }
+        // A window the memory could not hold (its position bias is heads · window⁴ floats) is refused by its size.
+        var wideWindow = tensors
+        wideWindow["swin_model.layers.0.blocks.0.attn.relative_coords_table"] = Tensor(zeros: [1, 127, 127, 2])
+        XCTAssertThrowsError(try GOAEncoder(file: "x.safetensors", tensors: wideWindow)) {
+            XCTAssertTrue("\($0)".contains("a window of 64 tokens (at most 32 is read)"), "\($0)")
+        }
         let encoder = try GOAEncoder(file: "x.safetensors", tensors: tensors)
         XCTAssertThrowsError(try encoder.encode(Tensor(zeros: [3, 128, 128]))) {
             XCTAssertTrue("\($0)".contains("[3, 256, 256]"), "\($0)")

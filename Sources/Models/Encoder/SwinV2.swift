@@ -118,6 +118,10 @@ public struct SwinV2Architecture: Sendable, Equatable {
         return j % 2 == 1 && side(ofStage: s) > w ? w / 2 : 0
     }
 
+    /// Bounds on what a file may ask for, far above the released network (window 16, 32 heads, 256² input) and
+    /// below what would exhaust memory: a window's position bias is heads · window⁴ floats.
+    public static let maxWindow = 32, maxHeads = 64, maxInputSide = 1024
+
     /// Reads the layout off the shapes under `prefix`; the input side is given (it is not in the weights).
     public static func infer(from shapes: [String: [Int]], prefix p: String, inputSide: Int, file: String) throws -> SwinV2Architecture {
         func fail(_ reason: String) -> EncoderLoadError { .cannotInferArchitecture(file: file, reason: reason) }
@@ -144,6 +148,10 @@ public struct SwinV2Architecture: Sendable, Equatable {
             depths.append(n)
         }
         guard depths.count >= 2, depths.count <= 6 else { throw fail("\(depths.count) stages (a Swin-V2 has 2 to 6)") }
+        guard inputSide <= maxInputSide else { throw fail("a \(inputSide)² input (at most \(maxInputSide)² is read)") }
+        guard let w = windows.max(), w <= maxWindow else { throw fail("a window of \(windows.max() ?? 0) tokens (at most \(maxWindow) is read)") }
+        guard let h = heads.max(), h <= maxHeads else { throw fail("\(heads.max() ?? 0) heads (at most \(maxHeads) are read)") }
+        guard hidden <= 4096, depths.allSatisfy({ $0 <= 64 }) else { throw fail("a position-bias width of \(hidden) or a stage of more than 64 blocks") }
         guard let fc1 = shapes["\(p)layers.0.blocks.0.mlp.fc1.weight"], fc1.count == 2, fc1[1] > 0, fc1[0] % fc1[1] == 0 else {
             throw fail("'\(p)layers.0.blocks.0.mlp.fc1.weight' is missing or not a multiple of the width")
         }
