@@ -130,9 +130,9 @@ public enum ModelImporter {
             let adapter = try AdaptiveFeatureAlignment(file: afaFile, tensors: t)
             let g = try ModelBundle.open(gURL)
             let ga = try g.generatorArchitecture(of: SafeTensorsFile(url: g.weightsURL))
-            let channels = ga.backbone.first { $0.resolution == GOAEInversion.featureResolution }?.outChannels ?? 0
+            let channels = ga.backbone.first { $0.resolution == GOAERefinement.featureResolution }?.outChannels ?? 0
             guard channels == adapter.architecture.featureWidth else {
-                throw CheckpointError.invalidModel(file: afaFile, reason: "AFA modulates \(adapter.architecture.featureWidth) channels at \(GOAEInversion.featureResolution)²; the generator \(gURL.path) has \(channels) there")
+                throw CheckpointError.invalidModel(file: afaFile, reason: "AFA modulates \(adapter.architecture.featureWidth) channels at \(GOAERefinement.featureResolution)²; the generator \(gURL.path) has \(channels) there")
             }
             extra[AdaptiveFeatureAlignment.bundleFileName] = t
             adapterSummary = adapter.architecture.summary

@@ -147,9 +147,9 @@ public struct AvatarModels: @unchecked Sendable {
     public func makeRefinement() throws -> (any PlaneRefinement)? {
         guard refinesPlanes else { return nil }
         if adapterArchitecture != nil {
-            return try GOAEInversion(encoder: GOAEncoder(contentsOf: encoderURL),
-                                     adapter: AdaptiveFeatureAlignment(contentsOf: encoderURL, precision: precision),
-                                     generator: try generators().source)
+            // GOAE's AFA alone: the codes come from the track, so the encoder is not read.
+            return try GOAERefinement(adapter: AdaptiveFeatureAlignment(contentsOf: encoderURL, precision: precision),
+                                      generator: try generators().source)
         }
         let refiner = try TriPlaneRefiner(contentsOf: encoderURL, side: styleArchitecture.planeResolution, precision: precision)
         return try TriPlaneNetInversion(refiner: refiner, generator: try generators().source)

@@ -97,7 +97,7 @@ struct EncoderCommand: ParsableCommand {
                     throw ModelError.badInput(file: inputs, tensor: "input_512", reason: "missing (GOAE's AFA compares the 512² crop with the render)")
                 }
                 let x512 = try file.tensor("input_512")
-                let sigmas = try file.entries["mask_blur_sigmas"].map { _ in try file.tensor("mask_blur_sigmas").data } ?? GOAEInversion.defaultBlurSigmas
+                let sigmas = try file.entries["mask_blur_sigmas"].map { _ in try file.tensor("mask_blur_sigmas").data } ?? GOAERefinement.defaultBlurSigmas
                 let inversion = try GOAEInversion(encoder: encoder, adapter: try AdaptiveFeatureAlignment(contentsOf: url), generator: g)
                 for run in 1...repeats {
                     let t = Clock.now()

@@ -93,7 +93,7 @@ final class GOAEImportTests: XCTestCase {
         // The mask marks the cell each surface point falls in, truncating its position: a depth 1e-5 away can move a
         // point across a cell edge. From the official depth the mask is the official one; from ours, a few cells move.
         let mask = try XCTUnwrap(io["net.mask"])
-        let fromOfficialDepth = GOAEInversion.occlusionMask(depth: try XCTUnwrap(io["net.depth"]), origins: r.output.rayOrigins,
+        let fromOfficialDepth = GOAERefinement.occlusionMask(depth: try XCTUnwrap(io["net.depth"]), origins: r.output.rayOrigins,
                                                             directions: r.output.rayDirections, resolution: 256, sigmas: sigmas)
         let merr = fromOfficialDepth.relativeError(to: mask)
         print("goae occlusion mask (official depth) vs mix_fusion: \(merr)")
@@ -104,7 +104,7 @@ final class GOAEImportTests: XCTestCase {
         XCTAssertGreaterThan(mask.data.filter { $0 > 0.5 }.count, 1000)
         XCTAssertGreaterThan(mask.data.filter { $0 < 0.5 }.count, 1000)
         // The mixed tri-plane at a novel camera (infer.py's multi-view), mixed with the official mask.
-        let planes = GOAEInversion.mix(r.output.planes, r.codePlanes, mask: mask, planeChannels: generator.architecture.planeChannels)
+        let planes = GOAERefinement.mix(r.output.planes, r.codePlanes, mask: mask, planeChannels: generator.architecture.planeChannels)
         let novel = generator.synthesize(styles: generator.styles(ws: r.codes), camera: novelCamera, planes: planes).image
         let nerr = novel.relativeError(to: try XCTUnwrap(io["net.novel"]))
         print("goae novel view of the mixed tri-plane vs the official: \(nerr)")

@@ -80,14 +80,6 @@ public enum FaceEncoder: Sendable {
             return codes
         }
     }
-
-    /// Builds the encoder of a bundle folder (or an IR-SE50 .safetensors file).
-    public static func load(_ url: URL, precision: Precision = .fp32) throws -> FaceEncoder {
-        switch try FaceEncoderLayout.read(url) {
-        case .irse: return .irse(try Encoder4Editing(contentsOf: url, precision: precision))
-        case .goae: return .goae(try GOAEncoder(contentsOf: url))
-        }
-    }
 }
 
 /// A network that refines the tri-planes of an inverted face from its aligned crop (TriPlaneNet, GOAE's AFA).
@@ -109,7 +101,7 @@ extension TriPlaneNetInversion: PlaneRefinement {
     }
 }
 
-extension GOAEInversion: PlaneRefinement {
+extension GOAERefinement: PlaneRefinement {
     public var imageSide: Int { adapter.side }
 
     public func refine(crop: Tensor, styles: StyleSpace, camera: [Float]) throws -> (planes: Tensor, offsets: Tensor) {

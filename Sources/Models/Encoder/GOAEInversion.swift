@@ -1,30 +1,12 @@
-// GOAE's inversion of one aligned image (jiangyzy/GOAE goae/training/goae.py Net.forward and mix_fusion, as
-// infer.py runs it):
-//   codes = GOAEncoder(x₂₅₆) + w_avg
-//   (f, P₃₂) = the backbone through 32² for the codes; P_w = the rest of it from (f, P₃₂); ŷ_w = render(P_w, c)
-//   f' = AFA(x₅₁₂, ŷ_w, f); P_f = the rest of the backbone from (f', P₃₂); ŷ = render(P_f, c)
-//   mask: the surface points of ŷ (ray origin + depth · direction) marked on the 256² xy plane at
-//         ((x + ½)·256, (y + ½)·256), blurred (GaussianBlur 9), thresholded at 0.35, blurred again
-//   planes = P_f with its xy plane mixed as mask · P_f + (1 − mask) · P_w          (the "mix tri-plane")
-// Novel views render `planes` with the codes driving the super-resolution (infer.py's multi-view).
-// The official blurs draw sigma uniformly from [1, 2] on every call; here they are fixed (the middle of that
-// range, 1.5) so a video does not flicker, and given ones are honoured for parity.
+// GOAE's inversion of one aligned image (jiangyzy/GOAE goae/training/goae.py Net.forward, as infer.py runs it):
+// codes = GOAEncoder(x₂₅₆) + w_avg, then GOAERefinement (AFA and the occlusion-mixed tri-plane) on x₅₁₂.
 import Foundation
 import Tensors
 
 public struct GOAEInversion: Sendable {
-    /// The backbone resolution whose features AFA modulates (goae.py: train_forward_1 stops after res 32).
-    public static let featureResolution = 32
-    /// transforms.GaussianBlur(9, sigma=(1, 2)) in Net.__init__.
-    public static let blurKernel = 9
-    /// A fixed sigma for both blurs: the middle of the official random range [1, 2].
-    public static let defaultBlurSigmas: [Float] = [1.5, 1.5]
-    /// mix_fusion's threshold between the blurs.
-    public static let maskThreshold: Float = 0.35
-
     public let encoder: GOAEncoder
-    public let adapter: AdaptiveFeatureAlignment
-    public let generator: TriPlaneGenerator
+    public let refinement: GOAERefinement
+    public var generator: TriPlaneGenerator { refinement.generator }
 
     public struct Result: Sendable {
         /// W+ codes [styles, w] (encoder output + w_avg).
@@ -46,104 +28,21 @@ public struct GOAEInversion: Sendable {
         guard encoder.architecture.styleCount == a.numWs, encoder.architecture.wDim == a.wDim else {
             throw EncoderLoadError.badManifest(file: encoder.file, reason: "the encoder makes \(encoder.architecture.styleCount)×\(encoder.architecture.wDim) codes; the generator takes \(a.numWs)×\(a.wDim)")
         }
-        guard let block = a.backbone.first(where: { $0.resolution == Self.featureResolution }),
-              block.outChannels == adapter.architecture.featureWidth else {
-            throw EncoderLoadError.badManifest(file: adapter.file, reason: "AFA modulates \(adapter.architecture.featureWidth) channels at \(Self.featureResolution)²; the generator's backbone has \(a.backbone.first { $0.resolution == Self.featureResolution }?.outChannels ?? 0) there")
-        }
-        guard a.imageResolution == adapter.side else {
-            throw EncoderLoadError.badManifest(file: adapter.file, reason: "AFA compares \(adapter.side)² images; the generator renders \(a.imageResolution)²")
-        }
         self.encoder = encoder
-        self.adapter = adapter
-        generator = g
+        refinement = try GOAERefinement(adapter: adapter, generator: g)
     }
 
     /// The whole forward. image256 [3, 256, 256] and image512 [3, 512, 512] are the aligned crop in [−1, 1] at the
     /// encoder's and AFA's sides; camera: its 25 numbers.
-    public func invert(image256: Tensor, image512: Tensor, camera c: [Float], blurSigmas: [Float] = defaultBlurSigmas) throws -> Result {
+    public func invert(image256: Tensor, image512: Tensor, camera c: [Float], blurSigmas: [Float] = GOAERefinement.defaultBlurSigmas) throws -> Result {
         let g = generator, a = g.architecture
         let encoded = try encoder.encode(image256)
         var codes = encoded.codes
         // The bundle's latent average (the generator's w_avg repeated), else the generator's own.
         let latent = encoder.latentAverage?.data ?? (0..<a.numWs).flatMap { _ in g.mapping.wAvg }
         for i in 0..<codes.count { codes.data[i] += latent[i] }
-        var r = try refine(image512: image512, styles: g.styles(ws: codes), camera: c, blurSigmas: blurSigmas)
+        var r = try refinement.refine(image512: image512, styles: g.styles(ws: codes), camera: c, blurSigmas: blurSigmas)
         r.codes = codes
         return r
-    }
-
-    /// AFA's refinement for codes already encoded (their styles): everything of `invert` after the encoder (the
-    /// result's codes are left empty).
-    public func refine(image512: Tensor, styles: StyleSpace, camera c: [Float], blurSigmas: [Float] = defaultBlurSigmas) throws -> Result {
-        guard blurSigmas.count == 2, blurSigmas.allSatisfy({ $0 > 0 && $0.isFinite }) else {
-            throw ModelError.badInput(file: "", tensor: "mask_blur_sigmas", reason: "two positive sigmas are needed, given \(blurSigmas)")
-        }
-        let g = generator, a = g.architecture
-        let (features, partial) = g.backboneFeatures(styles: styles, through: Self.featureResolution)
-        let codePlanes = g.backbonePlanes(styles: styles, from: Self.featureResolution, features: features, planes: partial)
-        let codeRender = g.synthesize(styles: styles, camera: c, planes: codePlanes)
-        let aligned = try adapter(image: image512, render: codeRender.image, features: features).out
-        let planes = g.backbonePlanes(styles: styles, from: Self.featureResolution, features: aligned, planes: partial)
-        let out = g.synthesize(styles: styles, camera: c, planes: planes)
-        let mask = Self.occlusionMask(depth: out.imageDepth, origins: out.rayOrigins, directions: out.rayDirections,
-                                      resolution: a.planeResolution, sigmas: blurSigmas)
-        let mixed = Self.mix(planes, codePlanes, mask: mask, planeChannels: a.planeChannels)
-        return Result(codes: Tensor(zeros: [0]), planes: mixed, codePlanes: codePlanes, mask: mask, output: out, codeImage: codeRender.image)
-    }
-
-    /// The xy plane (the first `planeChannels` channels) as mask · refined + (1 − mask) · codes'; the others refined.
-    public static func mix(_ refined: Tensor, _ code: Tensor, mask: Tensor, planeChannels C: Int) -> Tensor {
-        var mixed = refined
-        let n = mask.count
-        for ch in 0..<C {
-            for p in 0..<n {
-                let i = ch * n + p, m = mask.data[p]
-                mixed.data[i] = m * refined.data[i] + (1 - m) * code.data[i]
-            }
-        }
-        return mixed
-    }
-
-    /// mix_fusion's mask: every ray's surface point (origin + depth · direction) marks its cell of the R² xy plane,
-    /// then blur → threshold → blur.
-    public static func occlusionMask(depth: Tensor, origins: Tensor, directions: Tensor, resolution R: Int, sigmas: [Float]) -> Tensor {
-        var mask = [Float](repeating: 0, count: R * R)
-        for p in 0..<depth.count {
-            let d = depth.data[p]
-            var cell = [0, 0]
-            for axis in 0..<2 {
-                let v = origins.data[3 * p + axis] + d * directions.data[3 * p + axis]
-                // (v + 0.5) · 256, clamped to [0, 255], then .long() (truncation).
-                let scaled = min(max((v + 0.5) * Float(R), 0), Float(R - 1))
-                cell[axis] = Int(scaled)
-            }
-            mask[cell[1] * R + cell[0]] = 1
-        }
-        mask = gaussianBlur(mask, side: R, sigma: sigmas[0])
-        for i in mask.indices { mask[i] = mask[i] > maskThreshold ? 1 : 0 }
-        mask = gaussianBlur(mask, side: R, sigma: sigmas[1])
-        return Tensor(shape: [R, R], data: mask)
-    }
-
-    /// torchvision's gaussian_blur with a 9-tap kernel: exp(−x²/(2σ²)) over x = −4…4, normalised, as a 9×9 outer
-    /// product, reflect padding.
-    static func gaussianBlur(_ x: [Float], side R: Int, sigma: Float) -> [Float] {
-        let k = blurKernel, half = k / 2
-        var k1 = (0..<k).map { i -> Float in let t = Float(i - half) / sigma; return expf(-0.5 * t * t) }
-        let sum = k1.reduce(0, +)
-        k1 = k1.map { $0 / sum }
-        func reflect(_ i: Int) -> Int { i < 0 ? -i : (i >= R ? 2 * (R - 1) - i : i) }
-        var out = [Float](repeating: 0, count: R * R)
-        for y in 0..<R {
-            for xx in 0..<R {
-                var acc: Float = 0
-                for dy in 0..<k {
-                    let row = reflect(y + dy - half) * R
-                    for dx in 0..<k { acc += k1[dy] * k1[dx] * x[row + reflect(xx + dx - half)] }
-                }
-                out[y * R + xx] = acc
-            }
-        }
-        return out
     }
 }
