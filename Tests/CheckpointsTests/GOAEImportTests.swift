@@ -167,6 +167,13 @@ final class GOAEImportTests: XCTestCase {
         XCTAssertThrowsError(try GOAEncoder(file: "x.safetensors", tensors: wideWindow)) {
             XCTAssertTrue("\($0)".contains("a window of 64 tokens (at most 32 is read)"), "\($0)")
         }
+        // A bundle without its latent average is refused when read, before any clip is encoded.
+        var withoutLatent = tensors
+        withoutLatent["latent_avg"] = nil
+        try SafeTensorsWriter.write(withoutLatent, to: out.appendingPathComponent("weights.safetensors"))
+        XCTAssertThrowsError(try GOAEncoder.architecture(inBundle: out)) {
+            XCTAssertTrue("\($0)".contains("missing latent_avg"), "\($0)")
+        }
         let encoder = try GOAEncoder(file: "x.safetensors", tensors: tensors)
         XCTAssertThrowsError(try encoder.encode(Tensor(zeros: [3, 128, 128]))) {
             XCTAssertTrue("\($0)".contains("[3, 256, 256]"), "\($0)")

@@ -243,9 +243,14 @@ public struct GOAEncoder: Sendable {
     public static func architecture(inBundle dir: URL) throws -> GOAEncoderArchitecture {
         let f = dir.appendingPathComponent("weights.safetensors")
         var shapes = try SafeTensorsFile(url: f).entries.mapValues(\.shape)
-        shapes["latent_avg"] = nil
+        let latent = shapes.removeValue(forKey: "latent_avg")
         let a = try GOAEncoderArchitecture.infer(from: shapes, file: f.path)
-        let problems = a.check(shapes: shapes)
+        var problems = a.check(shapes: shapes)
+        // A bundle's codes need the latent average the importer writes (the generator's w_avg, as GOAE's Net adds it).
+        if latent != [a.styleCount, a.wDim] {
+            problems.append(latent.map { .misshaped(name: "latent_avg", expected: [a.styleCount, a.wDim], found: $0) }
+                            ?? .missing(name: "latent_avg", expected: [a.styleCount, a.wDim]))
+        }
         if !problems.isEmpty { throw EncoderLoadError.weights(file: f.path, problems: problems) }
         return a
     }
