@@ -43,7 +43,7 @@ Outputs in goae-io.safetensors:
     Net.forward(x256, c, x512) (rec_img_dict_w['image'], rec_img_dict['image'] / 'image_depth' / 'mask');
   net.novel [3, 512, 512]: synthesis(ws, c_novel, triplane=mix_triplane, forward_triplane=True), as infer.py's
     multi-view renders the mixed tri-plane.
-Ray sampling is deterministic as in the other fixtures (mid-bin coarse depths, sample_pdf(det=True)).
+Ray sampling is deterministic as in the other fixtures (make_triplanenet_fixture.deterministic_sampling).
 """
 import math
 import os
@@ -51,6 +51,9 @@ import sys
 import types
 
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_triplanenet_fixture import deterministic_sampling, grid  # noqa: E402  (shared with the TriPlaneNet fixture)
 
 E = 16          # Swin embed width (released 128)
 W = 16          # w and the generator's channels at 32x32 (released 512), eg3d-nrr128.pkl's
@@ -148,13 +151,6 @@ def perturb(net, g):
     return net.eval()
 
 
-def grid(channels, side, f):
-    i = torch.arange(side, dtype=torch.float32).view(1, side, 1)
-    j = torch.arange(side, dtype=torch.float32).view(1, 1, side)
-    c = torch.arange(channels, dtype=torch.float32).view(channels, 1, 1)
-    return f(i, j, c).unsqueeze(0).contiguous()
-
-
 def build_encoder(seed):
     from training import goae
     from models import swin_transformer as swin
@@ -243,14 +239,7 @@ def build_generator(pkl):
 
 def deterministic_rays():
     from training.volumetric_rendering import renderer as _renderer
-    orig_sample_pdf = _renderer.ImportanceRenderer.sample_pdf
-
-    def midbin(self, ray_origins, ray_start, ray_end, depth_resolution, disparity_space_sampling=False):
-        N, M, _ = ray_origins.shape
-        depths = torch.linspace(ray_start, ray_end, depth_resolution).reshape(1, 1, depth_resolution, 1).repeat(N, M, 1, 1)
-        return depths + 0.5 * (ray_end - ray_start) / (depth_resolution - 1)
-    _renderer.ImportanceRenderer.sample_stratified = midbin
-    _renderer.ImportanceRenderer.sample_pdf = lambda self, b, w, n, det=False, eps=1e-5: orig_sample_pdf(self, b, w, n, det=True, eps=eps)
+    deterministic_sampling(_renderer)
 
 
 def camera(yaw, pitch):

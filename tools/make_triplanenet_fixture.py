@@ -128,6 +128,20 @@ def perturb(net, g):
     return net.eval()
 
 
+def deterministic_sampling(renderer_module):
+    """The fixtures' ray sampling, made deterministic in an EG3D renderer module (each project keeps its own copy of
+    EG3D's volumetric_rendering/renderer.py): mid-bin coarse depths, sample_pdf(det=True)."""
+    cls = renderer_module.ImportanceRenderer
+    orig_sample_pdf = cls.sample_pdf
+
+    def midbin(self, ray_origins, ray_start, ray_end, depth_resolution, disparity_space_sampling=False):
+        N, M, _ = ray_origins.shape
+        depths = torch.linspace(ray_start, ray_end, depth_resolution).reshape(1, 1, depth_resolution, 1).repeat(N, M, 1, 1)
+        return depths + 0.5 * (ray_end - ray_start) / (depth_resolution - 1)
+    cls.sample_stratified = midbin
+    cls.sample_pdf = lambda self, b, w, n, det=False, eps=1e-5: orig_sample_pdf(self, b, w, n, det=True, eps=eps)
+
+
 def grid(channels, side, f):
     i = torch.arange(side, dtype=torch.float32).view(1, side, 1)
     j = torch.arange(side, dtype=torch.float32).view(1, 1, side)
@@ -213,14 +227,7 @@ def official_forward(name, version, pixelshuffle, pth, ckpt_path, x, c, c_mirror
     module = importlib.import_module('models.triplanenet' if version == 1 else 'models.triplanenet_v2')
     paths_config.model_paths['eg3d_ffhq'] = pth
     module.model_paths['eg3d_ffhq'] = pth
-    orig_sample_pdf = _renderer.ImportanceRenderer.sample_pdf
-
-    def midbin(self, ray_origins, ray_start, ray_end, depth_resolution, disparity_space_sampling=False):
-        N, M, _ = ray_origins.shape
-        depths = torch.linspace(ray_start, ray_end, depth_resolution).reshape(1, 1, depth_resolution, 1).repeat(N, M, 1, 1)
-        return depths + 0.5 * (ray_end - ray_start) / (depth_resolution - 1)
-    _renderer.ImportanceRenderer.sample_stratified = midbin
-    _renderer.ImportanceRenderer.sample_pdf = lambda self, b, w, n, det=False, eps=1e-5: orig_sample_pdf(self, b, w, n, det=True, eps=eps)
+    deterministic_sampling(_renderer)
 
     opts = dict(torch.load(ckpt_path, map_location='cpu')['opts'])
     opts.update(device='cpu', checkpoint_path=ckpt_path)

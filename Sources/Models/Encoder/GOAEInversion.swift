@@ -11,16 +11,13 @@ public struct GOAEInversion: Sendable {
     public struct Result: Sendable {
         /// W+ codes [styles, w] (encoder output + w_avg).
         public var codes: Tensor
-        /// The mixed tri-planes [3·C, R, R] novel views render from.
-        public var planes: Tensor
-        /// The W-only planes (the codes' own backbone output).
-        public var codePlanes: Tensor
-        /// The occlusion mask [R, R] on the xy plane.
-        public var mask: Tensor
-        /// The render at the input's camera from AFA's planes (Net.forward's rec_img_dict['image']).
-        public var output: GeneratorOutput
-        /// The render of the codes alone (rec_img_dict_w['image']).
-        public var codeImage: Tensor
+        /// Everything the refinement made from them.
+        public var refined: GOAERefinement.Output
+        public var planes: Tensor { refined.planes }
+        public var codePlanes: Tensor { refined.codePlanes }
+        public var mask: Tensor { refined.mask }
+        public var output: GeneratorOutput { refined.output }
+        public var codeImage: Tensor { refined.codeImage }
     }
 
     public init(encoder: GOAEncoder, adapter: AdaptiveFeatureAlignment, generator g: TriPlaneGenerator) throws {
@@ -41,8 +38,7 @@ public struct GOAEInversion: Sendable {
         // The bundle's latent average (the generator's w_avg repeated), else the generator's own.
         let latent = encoder.latentAverage?.data ?? (0..<a.numWs).flatMap { _ in g.mapping.wAvg }
         for i in 0..<codes.count { codes.data[i] += latent[i] }
-        var r = try refinement.refine(image512: image512, styles: g.styles(ws: codes), camera: c, blurSigmas: blurSigmas)
-        r.codes = codes
-        return r
+        return Result(codes: codes, refined: try refinement.refine(image512: image512, styles: g.styles(ws: codes), camera: c,
+                                                                    blurSigmas: blurSigmas))
     }
 }

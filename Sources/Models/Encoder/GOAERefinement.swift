@@ -24,6 +24,19 @@ public struct GOAERefinement: Sendable {
     public let adapter: AdaptiveFeatureAlignment
     public let generator: TriPlaneGenerator
 
+    public struct Output: Sendable {
+        /// The mixed tri-planes [3·C, R, R] novel views render from.
+        public var planes: Tensor
+        /// The W-only planes (the codes' own backbone output).
+        public var codePlanes: Tensor
+        /// The occlusion mask [R, R] on the xy plane.
+        public var mask: Tensor
+        /// The render at the input's camera from AFA's planes (Net.forward's rec_img_dict['image']).
+        public var output: GeneratorOutput
+        /// The render of the codes alone (rec_img_dict_w['image']).
+        public var codeImage: Tensor
+    }
+
     public init(adapter: AdaptiveFeatureAlignment, generator g: TriPlaneGenerator) throws {
         let a = g.architecture
         guard let block = a.backbone.first(where: { $0.resolution == Self.featureResolution }),
@@ -37,9 +50,8 @@ public struct GOAERefinement: Sendable {
         generator = g
     }
 
-    /// AFA's refinement for codes already encoded (their styles): everything of `invert` after the encoder (the
-    /// result's codes are left empty).
-    public func refine(image512: Tensor, styles: StyleSpace, camera c: [Float], blurSigmas: [Float] = defaultBlurSigmas) throws -> GOAEInversion.Result {
+    /// AFA's refinement for codes already encoded (their styles): everything of GOAEInversion.invert after the encoder.
+    public func refine(image512: Tensor, styles: StyleSpace, camera c: [Float], blurSigmas: [Float] = defaultBlurSigmas) throws -> Output {
         guard blurSigmas.count == 2, blurSigmas.allSatisfy({ $0 > 0 && $0.isFinite }) else {
             throw ModelError.badInput(file: "", tensor: "mask_blur_sigmas", reason: "two positive sigmas are needed, given \(blurSigmas)")
         }
@@ -53,7 +65,7 @@ public struct GOAERefinement: Sendable {
         let mask = Self.occlusionMask(depth: out.imageDepth, origins: out.rayOrigins, directions: out.rayDirections,
                                       resolution: a.planeResolution, sigmas: blurSigmas)
         let mixed = Self.mix(planes, codePlanes, mask: mask, planeChannels: a.planeChannels)
-        return GOAEInversion.Result(codes: Tensor(zeros: [0]), planes: mixed, codePlanes: codePlanes, mask: mask, output: out, codeImage: codeRender.image)
+        return Output(planes: mixed, codePlanes: codePlanes, mask: mask, output: out, codeImage: codeRender.image)
     }
 
     /// The xy plane (the first `planeChannels` channels) as mask · refined + (1 − mask) · codes'; the others refined.

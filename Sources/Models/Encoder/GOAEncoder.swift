@@ -277,18 +277,23 @@ public struct GOAEncoder: Sendable {
         let f = swin(image.reshaped(shape))
         let T = s.lastTokens, top = s.width(ofStage: s.stageCount - 1)
         let tokens = (0..<s.stageCount).map { s.side(ofStage: $0) * s.side(ofStage: $0) }
-        // [T, top] token rows → [top, T] (the transposes GOAE applies), then mapper over the token axis.
-        func pooled(_ x: [Float], spatial: [DenseLayer], channel: [DenseLayer]) -> [Float] {
+        // [T, top] token rows → [top, T] (the transposes GOAE applies) and each channel's maximum over the tokens,
+        // made once per map: the three query groups read the same x_query.
+        func transposed(_ x: [Float]) -> (xt: [Float], maxima: [Float]) {
             let xt = TokenMath.transpose(x, rows: T, cols: top)
             var maxima = [Float](repeating: -.infinity, count: top)
             for c in 0..<top { for k in 0..<T { maxima[c] = max(maxima[c], xt[c * T + k]) } }
+            return (xt, maxima)
+        }
+        // The spatial mapper over the token axis, plus the maxima, then the channel mapper.
+        func pooled(_ x: (xt: [Float], maxima: [Float]), spatial: [DenseLayer], channel: [DenseLayer]) -> [Float] {
             let n = spatial[1].outFeatures
-            var y = TokenMath.transpose(Self.run(spatial, xt, rows: top), rows: top, cols: n)  // [n, top]
-            for r in 0..<n { for c in 0..<top { y[r * top + c] += maxima[c] } }
+            var y = TokenMath.transpose(Self.run(spatial, x.xt, rows: top), rows: top, cols: n)  // [n, top]
+            for r in 0..<n { for c in 0..<top { y[r * top + c] += x.maxima[c] } }
             return Self.run(channel, y, rows: n)
         }
-        let base = pooled(f.output, spatial: baseSpatial, channel: baseChannel)
-        let query = f.stageInputs[3]
+        let base = pooled(transposed(f.output), spatial: baseSpatial, channel: baseChannel)
+        let query = transposed(f.stageInputs[3])
         let kvCoarse = Self.run([coarseChannel], f.stageInputs[2], rows: tokens[2], trailing: true)
         var kvMid = Self.run([midChannel], f.stageInputs[1], rows: tokens[1], trailing: true)
         TokenMath.add(&kvMid, TokenMath.transpose(
